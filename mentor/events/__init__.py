@@ -1,0 +1,16 @@
+"""Events and the columnar :class:`EventLog`, with readers and writers for common formats."""
+
+from mentor.events.log import Event, EventLog
+from mentor.events.readers import read_csv, read_kt, read_parquet, read_review_log
+from mentor.events.writers import write_csv, write_parquet
+
+__all__ = [
+    "Event",
+    "EventLog",
+    "read_csv",
+    "read_kt",
+    "read_parquet",
+    "read_review_log",
+    "write_csv",
+    "write_parquet",
+]
