@@ -186,12 +186,14 @@ def read_csv(
         raise
 
 
-def read_kt(path: str | os.PathLike[str]) -> EventLog:
+def read_kt(path: str | os.PathLike[str], learner_prefix: str | None = None) -> EventLog:
     """Read the three-line knowledge-tracing format (DKT and DKVMN benchmark files).
 
     Each learner takes three lines: the number of answers, the comma-separated
-    item (skill) ids, and the comma-separated 0/1 answers. Learners are numbered
-    0, 1, 2, ... in file order; the time of an answer is its position in the
+    item (skill) ids, and the comma-separated 0/1 answers. Learners are named
+    ``<prefix>0, <prefix>1, ...`` in file order, the prefix being the file's
+    stem and a colon unless given, so that the learners of a train file and a
+    test file never share an id. The time of an answer is its position in the
     learner's sequence. Items are integer ids.
     """
     source = str(path)
@@ -208,6 +210,7 @@ def read_kt(path: str | os.PathLike[str]) -> EventLog:
             line=len(text_lines),
         )
 
+    prefix = f"{Path(path).stem}:" if learner_prefix is None else learner_prefix
     learners, items, outcomes, times, lines = [], [], [], [], []
     for block in range(len(text_lines) // 3):
         first = 3 * block
@@ -255,7 +258,7 @@ def read_kt(path: str | os.PathLike[str]) -> EventLog:
                 field="outcome",
                 value=answers[bad[0]].strip(),
             )
-        learners.append(np.full(count, block, dtype=np.int64))
+        learners.append(np.full(count, f"{prefix}{block}"))
         items.append(item_ids)
         outcomes.append(answer_values)
         times.append(np.arange(count, dtype=np.float64))

@@ -1,0 +1,38 @@
+"""Student models: what a learner knows and is about to forget.
+
+Every model follows :class:`StudentModel`. :data:`MODELS` maps each model's
+short, stable name (used by the command line) to its class.
+"""
+
+from collections.abc import Mapping
+from typing import Any
+
+from mentor.domain import Domain
+from mentor.errors import StateError, UnknownIdError
+from mentor.students.base import StudentModel
+from mentor.students.bkt import BKT
+from mentor.students.elo import Elo
+
+MODELS: dict[str, type[StudentModel]] = {cls.name: cls for cls in (BKT, Elo)}
+
+
+def create_model(name: str, domain: Domain | None = None, **params: Any) -> StudentModel:
+    """A new model by its short name (see :data:`MODELS`)."""
+    try:
+        cls = MODELS[name]
+    except KeyError:
+        raise UnknownIdError(
+            f"unknown student model {name!r}; choose one of {', '.join(sorted(MODELS))}"
+        ) from None
+    return cls(domain=domain, **params)
+
+
+def model_from_state(state: Mapping[str, Any], domain: Domain | None = None) -> StudentModel:
+    """Rebuild any model from its :meth:`StudentModel.state_dict`."""
+    kind = state.get("kind") if isinstance(state, Mapping) else None
+    if kind not in MODELS:
+        raise StateError(f"not a saved student model (kind {kind!r})")
+    return MODELS[kind].from_state_dict(state, domain=domain)
+
+
+__all__ = ["BKT", "MODELS", "Elo", "StudentModel", "create_model", "model_from_state"]

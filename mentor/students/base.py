@@ -1,0 +1,143 @@
+"""The student-model contract shared by every model of what a learner knows.
+
+A student model is fitted on a log in batch (:meth:`StudentModel.fit`), kept
+current one event at a time (:meth:`StudentModel.update`), and asked for the
+probability of success on any item now or at a future time
+(:meth:`StudentModel.predict`). Its whole state is plain JSON-able data
+(:meth:`StudentModel.state_dict`), never a pickle.
+"""
+
+from __future__ import annotations
+
+import abc
+from collections.abc import Iterable, Mapping
+from typing import Any, ClassVar, Self
+
+import numpy as np
+
+from mentor.domain import Domain
+from mentor.errors import StateError
+from mentor.events import EventLog
+
+STATE_VERSION = 1
+
+
+class StudentModel(abc.ABC):
+    """Base class of student models.
+
+    Subclasses set :attr:`name` (the short, stable name used by the command
+    line), take their hyper-parameters as constructor arguments (returned by
+    :meth:`get_params`), and name learned attributes with a trailing
+    underscore, as scikit-learn does.
+    """
+
+    name: ClassVar[str]
+
+    def __init__(self, domain: Domain | None = None) -> None:
+        self.domain = domain
+
+    # ------------------------------------------------------------- contract
+    @abc.abstractmethod
+    def fit(self, log: EventLog) -> Self:
+        """Fit the model's parameters on a whole log (batch); returns ``self``.
+
+        After fitting, the learners of the log are known to the model, in the
+        state their last event left them.
+        """
+
+    @abc.abstractmethod
+    def update(self, events: EventLog) -> None:
+        """Take new events into account, online, in the order given."""
+
+    @abc.abstractmethod
+    def predict(self, learner: Any, items: Iterable[Any], t: float | None = None) -> np.ndarray:
+        """Probability of success of ``learner`` on each of ``items`` at time ``t``
+        (now, when ``t`` is None)."""
+
+    @abc.abstractmethod
+    def state(self, learner: Any) -> dict[str, Any]:
+        """What the model believes about one learner, as plain data; always has
+        ``"mastery"``: a mapping from skill to a probability in [0, 1]."""
+
+    @abc.abstractmethod
+    def _get_state(self) -> dict[str, Any]:
+        """The learned state (parameters and learners), JSON-able."""
+
+    @abc.abstractmethod
+    def _set_state(self, state: Mapping[str, Any]) -> None:
+        """Restore what :meth:`_get_state` returned."""
+
+    # ------------------------------------------------------------- shared
+    def get_params(self) -> dict[str, Any]:
+        """Constructor arguments other than the domain (JSON-able)."""
+        return {}
+
+    def predict_log(self, log: EventLog) -> np.ndarray:
+        """Predict every event of ``log`` from what came before it, without changing the model.
+
+        Each event is predicted from the model's current state plus the earlier
+        events of the same log, as in online use; this is how a test log is
+        scored. Events are taken in time order (ties in log order); the result
+        is in the log's own order. Subclasses may override with a vectorised pass.
+        """
+        shadow = type(self).from_state_dict(self.state_dict(), domain=self.domain)
+        order = np.argsort(log.time, kind="stable")
+        predictions = np.empty(len(log))
+        learners, items, times = log.learner.tolist(), log.item.tolist(), log.time.tolist()
+        for i in order.tolist():
+            predictions[i] = shadow.predict(learners[i], [items[i]], times[i])[0]
+            shadow.update(log[i])
+        return predictions
+
+    def skills_of(self, item: Any) -> tuple[Any, ...]:
+        """The skills an item exercises: from the domain, or the item itself."""
+        if self.domain is not None and item in self.domain.items:
+            return self.domain.items[item].skills
+        return (item,)
+
+    def state_dict(self) -> dict[str, Any]:
+        """The whole model (hyper-parameters, domain, learned state) as JSON-able data."""
+        return {
+            "kind": self.name,
+            "version": STATE_VERSION,
+            "params": self.get_params(),
+            "domain": None if self.domain is None else self.domain.to_dict(),
+            "state": self._get_state(),
+        }
+
+    def load_state_dict(self, state: Mapping[str, Any]) -> None:
+        """Restore the learned state saved by :meth:`state_dict`."""
+        check_state(state, self.name)
+        try:
+            self._set_state(state["state"])
+        except (KeyError, TypeError, ValueError, IndexError) as error:
+            raise StateError(f"corrupt {self.name} state: {error!r}") from None
+
+    @classmethod
+    def from_state_dict(cls, state: Mapping[str, Any], domain: Domain | None = None) -> Self:
+        """A new model rebuilt from :meth:`state_dict` output.
+
+        ``domain`` overrides the domain stored in the state (the engine passes
+        its own, so that model and teacher share one object).
+        """
+        check_state(state, cls.name)
+        if domain is None and state.get("domain") is not None:
+            domain = Domain.from_dict(state["domain"])
+        try:
+            model = cls(domain=domain, **state.get("params", {}))
+        except TypeError as error:
+            raise StateError(f"corrupt {cls.name} state parameters: {error}") from None
+        model.load_state_dict(state)
+        return model
+
+
+def check_state(state: Any, kind: str) -> None:
+    """Raise :class:`StateError` unless ``state`` is a saved state of ``kind``."""
+    if not isinstance(state, Mapping) or "kind" not in state or "state" not in state:
+        raise StateError("not a mentor state: expected an object with 'kind' and 'state'")
+    if state["kind"] != kind:
+        raise StateError(f"state is of kind {state['kind']!r}, expected {kind!r}")
+    if state.get("version") != STATE_VERSION:
+        raise StateError(
+            f"state version {state.get('version')!r} is not supported (expected {STATE_VERSION})"
+        )

@@ -1,0 +1,49 @@
+"""Teachers: policies that pick what a learner practises next.
+
+:data:`TEACHERS` maps each teacher's short, stable name to its class.
+"""
+
+from collections.abc import Mapping
+from typing import Any
+
+from mentor.domain import Domain
+from mentor.errors import StateError, UnknownIdError
+from mentor.teachers.base import Teacher
+from mentor.teachers.simple import FixedSequence, RandomTeacher
+from mentor.teachers.target import TargetSuccess
+from mentor.teachers.zpdes import ZPDES, activity_graph
+
+TEACHERS: dict[str, type[Teacher]] = {
+    cls.name: cls for cls in (RandomTeacher, FixedSequence, TargetSuccess, ZPDES)
+}
+
+
+def teacher_from_state(state: Mapping[str, Any], domain: Domain | None = None) -> Teacher:
+    """Rebuild any teacher from its :meth:`Teacher.state_dict`."""
+    kind = state.get("kind") if isinstance(state, Mapping) else None
+    if kind not in TEACHERS:
+        raise StateError(f"not a saved teacher (kind {kind!r})")
+    return TEACHERS[kind].from_state_dict(state, domain=domain)
+
+
+def teacher_class(name: str) -> type[Teacher]:
+    """The teacher class with this short name."""
+    try:
+        return TEACHERS[name]
+    except KeyError:
+        raise UnknownIdError(
+            f"unknown teacher {name!r}; choose one of {', '.join(sorted(TEACHERS))}"
+        ) from None
+
+
+__all__ = [
+    "TEACHERS",
+    "ZPDES",
+    "FixedSequence",
+    "RandomTeacher",
+    "TargetSuccess",
+    "Teacher",
+    "activity_graph",
+    "teacher_class",
+    "teacher_from_state",
+]
