@@ -1,0 +1,105 @@
+"""``mentor fit``: fit a student model on a log and score it."""
+
+from __future__ import annotations
+
+import math
+import time
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from mentor._io import write_json
+from mentor.domain import load_domain
+from mentor.errors import DataError
+from mentor.events import EventLog, read_events
+from mentor.events.detect import FORMATS
+from mentor.metrics import auc, log_likelihood, log_loss
+from mentor.students import MODELS, create_model
+
+
+def _columns(text: str | None) -> dict[str, str] | None:
+    if not text:
+        return None
+    mapping = {}
+    for part in text.split(","):
+        field, sep, column = part.partition("=")
+        if not sep or not field.strip() or not column.strip():
+            raise DataError("expected FIELD=COLUMN pairs separated by commas", field="--columns", value=part)
+        mapping[field.strip()] = column.strip()
+    return mapping
+
+
+def _score(outcomes, predictions) -> dict[str, float]:
+    return {
+        "log_likelihood": log_likelihood(outcomes, predictions),
+        "auc": auc(outcomes, predictions),
+        "log_loss": log_loss(outcomes, predictions),
+    }
+
+
+def fit(
+    model: Annotated[str, typer.Argument(help=f"Student model: {', '.join(sorted(MODELS))}.")],
+    train: Annotated[Path, typer.Argument(help="Training log (KT three-line, CSV, review log or Parquet).")],
+    test: Annotated[Path | None, typer.Option(help="Test log, scored online event by event.")] = None,
+    out: Annotated[Path | None, typer.Option(help="Write the fitted model's state (JSON).")] = None,
+    json_path: Annotated[
+        Path | None, typer.Option("--json", help="Write the figures as a JSON object.")
+    ] = None,
+    format: Annotated[str, typer.Option(help=f"Log format: {', '.join(FORMATS)}.")] = "auto",
+    columns: Annotated[
+        str | None,
+        typer.Option(help="For generic CSV: FIELD=COLUMN pairs, e.g. learner=user_id,item=skill_id."),
+    ] = None,
+    domain: Annotated[
+        Path | None, typer.Option(help="Domain file (JSON or items CSV) giving each item's skills.")
+    ] = None,
+) -> None:
+    """Fit a student model on a log; report log-likelihood, AUC and log loss.
+
+    With --test the figures are those of the test log, each event predicted from
+    the learner's earlier events; without it, those of the training log scored
+    the same way.
+    """
+    console = Console()
+    mapping = _columns(columns)
+    the_domain = load_domain(domain) if domain else None
+    student_model = create_model(model, domain=the_domain)
+    train_log = read_events(train, format, mapping)
+    test_log: EventLog | None = read_events(test, format, mapping) if test else None
+    if len(train_log) == 0:
+        raise DataError("training log has no events", file=str(train))
+    with console.status(f"fitting {model} on {len(train_log):,} events"):
+        start = time.perf_counter()
+        student_model.fit(train_log)
+        seconds = time.perf_counter() - start
+    scored = test_log if test_log is not None else train_log
+    if len(scored) == 0:
+        raise DataError("test log has no events", file=str(test))
+    figures = _score(scored.outcome, student_model.predict_log(scored))
+    train_ll = getattr(student_model, "log_likelihood_", None)
+    if train_ll is None or (isinstance(train_ll, float) and math.isnan(train_ll)):
+        train_ll = log_likelihood(train_log.outcome, student_model.predict_log(train_log))
+    result = {
+        **figures,
+        "scored_on": "test" if test_log is not None else "train",
+        "events": len(scored),
+        "train_log_likelihood": float(train_ll),
+        "fit_seconds": seconds,
+    }
+
+    table = Table(title=f"{model} fitted on {train.name} ({len(train_log):,} events, {seconds:.2f} s)")
+    table.add_column("figure")
+    table.add_column(f"{result['scored_on']} ({len(scored):,} events)", justify="right")
+    table.add_row("log-likelihood", f"{figures['log_likelihood']:.2f}")
+    table.add_row("AUC", f"{figures['auc']:.4f}")
+    table.add_row("log loss", f"{figures['log_loss']:.4f}")
+    table.add_row("train log-likelihood", f"{train_ll:.2f}")
+    console.print(table)
+    if out:
+        write_json(out, student_model.state_dict())
+        console.print(f"model state written to {out}")
+    if json_path:
+        write_json(json_path, {k: (None if isinstance(v, float) and math.isnan(v) else v) for k, v in result.items()})

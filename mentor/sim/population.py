@@ -1,0 +1,147 @@
+"""A population of simulated students, vectorised over students.
+
+Each student n has a latent knowledge K[n, s] in [0, 1] of every skill s and
+a learning rate. The model combines classic ingredients of simulated
+learners used to evaluate teaching policies (Clement et al. 2015, section 4;
+Doroudi, Aleven and Brunskill, "Where's the reward?", IJAIED 2019):
+
+* Answers. On an item of difficulty d in skill s, P(correct) =
+  guess + (1 - guess - slip) * sigmoid((K[n, s] - d) / sharpness).
+* Learning at the edge of ability. One attempt raises K by
+  rate_n * exp(-(d - K - stretch)^2 / (2 width^2)) * gate * (1 - K): most from
+  items a little harder than what the student knows (``stretch`` above K),
+  little from items far too easy or far too hard.
+* Prerequisites. ``gate`` is the product over the skill's prerequisites p of
+  sigmoid((K[n, p] - prerequisite_level) / 0.05): a skill is hardly learned
+  until its parents are known.
+* Forgetting. Between steps K decays as K * exp(-forget_rate * dt / (1 + c)),
+  where c counts the student's earlier attempts at the skill (practice makes
+  memories more stable).
+
+The post-test score of a student is the expected fraction of all items they
+would answer correctly without guessing or slipping: the mean over items of
+sigmoid((K - d) / sharpness). Everything is deterministic given the seed.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+
+import numpy as np
+from scipy.special import expit, log_expit
+
+from mentor.domain import Domain
+
+
+@dataclass(frozen=True)
+class StudentParams:
+    """Parameters of simulated students (defaults in brackets in each field's name doc).
+
+    Attributes
+    ----------
+    guess, slip
+        Probability of a lucky correct answer and of a careless error (0.2, 0.1).
+    sharpness
+        Width of the logistic from "cannot" to "can" (0.1).
+    rate_median, rate_spread
+        Learning rates are log-normal with this median and log-space standard
+        deviation (0.15, 0.3).
+    stretch, width
+        The best item is ``stretch`` harder than the student's knowledge; gains
+        fall off as a Gaussian of this ``width`` (0.1, 0.15).
+    prerequisite_level
+        Knowledge of a parent at which the gate is half open (0.6).
+    forget_rate
+        Decay per time unit of an unpractised skill (0.002).
+    initial_max
+        Initial knowledge is uniform in [0, initial_max] (0.15).
+    """
+
+    guess: float = 0.2
+    slip: float = 0.1
+    sharpness: float = 0.1
+    rate_median: float = 0.15
+    rate_spread: float = 0.3
+    stretch: float = 0.1
+    width: float = 0.15
+    prerequisite_level: float = 0.6
+    forget_rate: float = 0.002
+    initial_max: float = 0.15
+
+    def to_dict(self) -> dict[str, float]:
+        return asdict(self)
+
+
+class StudentPopulation:
+    """Simulated students learning a domain (see the module docstring for the model).
+
+    Parameters
+    ----------
+    domain
+        The course; each item's first skill and its difficulty (0.5 when
+        missing) are used.
+    n_students
+        Number of students.
+    seed
+        Seed of every random draw (initial knowledge, rates, answers).
+    params
+        Student parameters (:class:`StudentParams` defaults).
+    """
+
+    def __init__(
+        self,
+        domain: Domain,
+        n_students: int,
+        seed: int = 0,
+        params: StudentParams | None = None,
+    ) -> None:
+        self.domain = domain
+        self.params = params or StudentParams()
+        self.rng = np.random.default_rng(seed)
+        self.n_students = int(n_students)
+        skills = domain.skills
+        self.item_ids = domain.item_ids
+        self.item_skill = np.array([domain.skill_index(domain.item(i).skills[0]) for i in self.item_ids])
+        self.item_difficulty = np.array(
+            [0.5 if domain.item(i).difficulty is None else domain.item(i).difficulty for i in self.item_ids]
+        )
+        self.parents = np.zeros((len(skills), len(skills)), dtype=bool)
+        for parent, child in domain.graph.edges:
+            self.parents[domain.skill_index(child), domain.skill_index(parent)] = True
+        p = self.params
+        self.knowledge = self.rng.uniform(0.0, p.initial_max, size=(self.n_students, len(skills)))
+        self.rate = p.rate_median * np.exp(p.rate_spread * self.rng.standard_normal(self.n_students))
+        self.practice = np.zeros((self.n_students, len(skills)), dtype=np.int64)
+        self.time = 0.0
+
+    def success_probability(self, students: np.ndarray, items: np.ndarray) -> np.ndarray:
+        """P(correct) of each student on the item at the same position."""
+        p = self.params
+        k = self.knowledge[students, self.item_skill[items]]
+        return p.guess + (1.0 - p.guess - p.slip) * expit((k - self.item_difficulty[items]) / p.sharpness)
+
+    def attempt(self, items: np.ndarray, students: np.ndarray | None = None) -> np.ndarray:
+        """Every student (or those listed) attempts one item (by index into
+        :attr:`item_ids`); returns the 0/1 outcomes and applies the learning."""
+        p = self.params
+        students = np.arange(self.n_students) if students is None else np.asarray(students)
+        items = np.asarray(items)
+        outcomes = (self.rng.random(students.size) < self.success_probability(students, items)).astype(float)
+        skills = self.item_skill[items]
+        k = self.knowledge[students, skills]
+        fit = np.exp(-((self.item_difficulty[items] - k - p.stretch) ** 2) / (2.0 * p.width**2))
+        parent_terms = log_expit((self.knowledge[students] - p.prerequisite_level) / 0.05)
+        gate = np.exp((self.parents[skills] * parent_terms).sum(axis=1))
+        self.knowledge[students, skills] = k + self.rate[students] * fit * gate * (1.0 - k)
+        self.practice[students, skills] += 1
+        return outcomes
+
+    def advance(self, dt: float = 1.0) -> None:
+        """Let ``dt`` time units pass: knowledge decays, practised skills more slowly."""
+        self.knowledge *= np.exp(-self.params.forget_rate * dt / (1.0 + self.practice))
+        self.time += dt
+
+    def post_test(self) -> np.ndarray:
+        """Each student's expected post-test score over all items, without guess or slip."""
+        k = self.knowledge[:, self.item_skill]
+        return expit((k - self.item_difficulty) / self.params.sharpness).mean(axis=1)
