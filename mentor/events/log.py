@@ -185,7 +185,7 @@ class EventLog:
                 i = order[back[0] + 1]
                 previous = order[back[0]]
                 raise DataError(
-                    f"time goes backwards for learner {self.learner[i]!r} "
+                    f"time goes backwards for learner {self.learner[i].item()!r} "
                     f"(previous event at {self.time[previous]:g})",
                     **where(i),
                     field="time",

@@ -1,0 +1,5 @@
+"""``python -m mentor`` runs the command line."""
+
+from mentor.cli import main
+
+main()
