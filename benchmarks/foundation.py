@@ -14,7 +14,6 @@ in the student-model benchmarks, not here.
 from __future__ import annotations
 
 import argparse
-import json
 import platform
 import time
 from pathlib import Path
@@ -78,21 +77,31 @@ def simulator_speed(n_students: int = 1000, steps: int = 200) -> dict:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("data", type=Path, help="the shared data folder (holds kt/)")
-    parser.add_argument("--out", type=Path, default=Path(__file__).parent / "results" / "foundation.json")
+    parser.add_argument(
+        "--out", type=Path, default=Path(__file__).parent / "results" / "foundation.json"
+    )
     args = parser.parse_args()
     rows = student_models(args.data)
     sim = simulator_speed()
     console = Console()
-    table = Table(title=f"Student models, fixed DKVMN splits ({platform.processor() or platform.machine()})")
+    table = Table(
+        title=f"Student models, fixed DKVMN splits ({platform.processor() or platform.machine()})"
+    )
     for column in ("dataset", "model", "train events", "fit s", "test AUC", "test log loss"):
         table.add_column(column, justify="right" if column != "dataset" else "left")
     for r in rows:
         table.add_row(
-            r["dataset"], r["model"], f"{r['train_events']:,}", f"{r['fit_seconds']:.2f}",
-            f"{r['test_auc']:.4f}", f"{r['test_log_loss']:.4f}",
+            r["dataset"],
+            r["model"],
+            f"{r['train_events']:,}",
+            f"{r['fit_seconds']:.2f}",
+            f"{r['test_auc']:.4f}",
+            f"{r['test_log_loss']:.4f}",
         )
     console.print(table)
-    console.print(f"simulator: {sim['students']} students x {sim['steps']} steps in {sim['seconds']:.3f} s")
+    console.print(
+        f"simulator: {sim['students']} students x {sim['steps']} steps in {sim['seconds']:.3f} s"
+    )
     write_json(args.out, {"student_models": rows, "simulator": sim})
     console.print(f"written to {args.out}")
 

@@ -48,7 +48,9 @@ class TrueSuccess:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seeds", type=int, default=5)
-    parser.add_argument("--out", type=Path, default=Path(__file__).parent / "results" / "target_diagnosis.json")
+    parser.add_argument(
+        "--out", type=Path, default=Path(__file__).parent / "results" / "target_diagnosis.json"
+    )
     args = parser.parse_args()
     domain = make_course()
     steps, students = 150, 100
@@ -59,10 +61,17 @@ def main() -> None:
         state = Elo(domain, skill_ability=True).fit(log).state_dict()
         for target in TARGETS:
             population = StudentPopulation(domain, students, seed=seed)
-            curve, _ = run_cohort(population, TargetSuccess(target, seed=seed), Elo.from_state_dict(state, domain), steps)
+            curve, _ = run_cohort(
+                population,
+                TargetSuccess(target, seed=seed),
+                Elo.from_state_dict(state, domain),
+                steps,
+            )
             results["elo"].setdefault(target, []).append(float(curve[-1]))
             population = StudentPopulation(domain, students, seed=seed)
-            curve, _ = run_cohort(population, TargetSuccess(target, seed=seed), TrueSuccess(population), steps)
+            curve, _ = run_cohort(
+                population, TargetSuccess(target, seed=seed), TrueSuccess(population), steps
+            )
             results["oracle"].setdefault(target, []).append(float(curve[-1]))
         population = StudentPopulation(domain, students, seed=seed)
         curve, _ = run_cohort(population, RandomTeacher(seed), None, steps)

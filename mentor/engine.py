@@ -120,8 +120,12 @@ class Engine:
             with open(path, encoding="utf-8") as handle:
                 state = json.load(handle)
         except json.JSONDecodeError as error:
-            raise DataError(f"invalid JSON: {error.msg}", file=str(path), line=error.lineno) from None
+            raise DataError(
+                f"invalid JSON: {error.msg}", file=str(path), line=error.lineno
+            ) from None
+        except UnicodeDecodeError as error:
+            raise DataError(f"not UTF-8 text: {error.reason}", file=str(path)) from None
         try:
             return cls.from_state_dict(state)
-        except StateError as error:
+        except MentorError as error:  # also a bad domain or bad parameters inside the file
             raise StateError(f"{path}: {error}") from None

@@ -54,9 +54,9 @@ class DomainError(MentorError, ValueError):
 class CycleError(DomainError):
     """A prerequisite graph that is not acyclic; the message names one cycle."""
 
-    def __init__(self, cycle: list[str], source: str | None = None) -> None:
+    def __init__(self, cycle: list, source: str | None = None) -> None:
         self.cycle = cycle
-        path = " -> ".join([*cycle, cycle[0]])
+        path = " -> ".join(map(str, [*cycle, cycle[0]]))
         where = f"{source}: " if source else ""
         super().__init__(f"{where}prerequisite graph has a cycle: {path}")
 

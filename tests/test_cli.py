@@ -56,8 +56,15 @@ def test_fit_on_kt_files_reports_figures_and_writes_state(tmp_path):
     write_kt(tmp_path / "train.csv", 200, seed=0)
     write_kt(tmp_path / "test.csv", 60, seed=1)
     result = mentor(
-        "fit", "bkt", tmp_path / "train.csv", "--test", tmp_path / "test.csv",
-        "--out", tmp_path / "state.json", "--json", tmp_path / "figures.json",
+        "fit",
+        "bkt",
+        tmp_path / "train.csv",
+        "--test",
+        tmp_path / "test.csv",
+        "--out",
+        tmp_path / "state.json",
+        "--json",
+        tmp_path / "figures.json",
     )
     assert result.returncode == 0, result.stderr
     assert "AUC" in result.stdout and "log-likelihood" in result.stdout
@@ -85,11 +92,16 @@ def test_fit_generic_csv_with_column_mapping(tmp_path):
     rng = np.random.default_rng(0)
     for n in range(30):
         for t in range(10):
-            rows.append(f"u{n},k{t % 3},2024-01-01T00:{t:02d}:00,{int(rng.random() < 0.3 + t / 20)}")
+            rows.append(
+                f"u{n},k{t % 3},2024-01-01T00:{t:02d}:00,{int(rng.random() < 0.3 + t / 20)}"
+            )
     (tmp_path / "answers.csv").write_text("\n".join(rows) + "\n")
     result = mentor(
-        "fit", "bkt", tmp_path / "answers.csv",
-        "--columns", "learner=user,item=skill,time=when,outcome=correct",
+        "fit",
+        "bkt",
+        tmp_path / "answers.csv",
+        "--columns",
+        "learner=user,item=skill,time=when,outcome=correct",
     )
     assert result.returncode == 0, result.stderr
 
@@ -97,8 +109,13 @@ def test_fit_generic_csv_with_column_mapping(tmp_path):
 @pytest.mark.skipif(not ASSIST.is_dir(), reason="../shared/data/kt/assist2009_updated not present")
 def test_fit_bkt_on_assist2009_reports_likelihood_and_auc(tmp_path):
     result = mentor(
-        "fit", "bkt", ASSIST / "assist2009_updated_train.csv",
-        "--test", ASSIST / "assist2009_updated_test.csv", "--json", tmp_path / "f.json",
+        "fit",
+        "bkt",
+        ASSIST / "assist2009_updated_train.csv",
+        "--test",
+        ASSIST / "assist2009_updated_test.csv",
+        "--json",
+        tmp_path / "f.json",
     )
     assert result.returncode == 0, result.stderr
     figures = json.loads((tmp_path / "f.json").read_text())
@@ -123,7 +140,15 @@ def test_fit_bkt_on_assist2009_reports_likelihood_and_auc(tmp_path):
         ("learner,item,outcome\na,x,right\n", ["bad.csv:2", "'outcome'", "right"]),
         ("3\n1,2,3\n1,0\n", ["bad.csv:3", "says 3"]),
     ],
-    ids=["missing-column", "outcome-range", "nan", "bad-time", "time-backwards", "not-number", "kt-count"],
+    ids=[
+        "missing-column",
+        "outcome-range",
+        "nan",
+        "bad-time",
+        "time-backwards",
+        "not-number",
+        "kt-count",
+    ],
 )
 def test_bad_input_gives_one_line_error(tmp_path, content, fragments):
     (tmp_path / "bad.csv").write_text(content)

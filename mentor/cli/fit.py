@@ -27,7 +27,9 @@ def _columns(text: str | None) -> dict[str, str] | None:
     for part in text.split(","):
         field, sep, column = part.partition("=")
         if not sep or not field.strip() or not column.strip():
-            raise DataError("expected FIELD=COLUMN pairs separated by commas", field="--columns", value=part)
+            raise DataError(
+                "expected FIELD=COLUMN pairs separated by commas", field="--columns", value=part
+            )
         mapping[field.strip()] = column.strip()
     return mapping
 
@@ -42,8 +44,12 @@ def _score(outcomes, predictions) -> dict[str, float]:
 
 def fit(
     model: Annotated[str, typer.Argument(help=f"Student model: {', '.join(sorted(MODELS))}.")],
-    train: Annotated[Path, typer.Argument(help="Training log (KT three-line, CSV, review log or Parquet).")],
-    test: Annotated[Path | None, typer.Option(help="Test log, scored online event by event.")] = None,
+    train: Annotated[
+        Path, typer.Argument(help="Training log (KT three-line, CSV, review log or Parquet).")
+    ],
+    test: Annotated[
+        Path | None, typer.Option(help="Test log, scored online event by event.")
+    ] = None,
     out: Annotated[Path | None, typer.Option(help="Write the fitted model's state (JSON).")] = None,
     json_path: Annotated[
         Path | None, typer.Option("--json", help="Write the figures as a JSON object.")
@@ -51,7 +57,9 @@ def fit(
     format: Annotated[str, typer.Option(help=f"Log format: {', '.join(FORMATS)}.")] = "auto",
     columns: Annotated[
         str | None,
-        typer.Option(help="For generic CSV: FIELD=COLUMN pairs, e.g. learner=user_id,item=skill_id."),
+        typer.Option(
+            help="For generic CSV: FIELD=COLUMN pairs, e.g. learner=user_id,item=skill_id."
+        ),
     ] = None,
     domain: Annotated[
         Path | None, typer.Option(help="Domain file (JSON or items CSV) giving each item's skills.")
@@ -90,7 +98,9 @@ def fit(
         "fit_seconds": seconds,
     }
 
-    table = Table(title=f"{model} fitted on {train.name} ({len(train_log):,} events, {seconds:.2f} s)")
+    table = Table(
+        title=f"{model} fitted on {train.name} ({len(train_log):,} events, {seconds:.2f} s)"
+    )
     table.add_column("figure")
     table.add_column(f"{result['scored_on']} ({len(scored):,} events)", justify="right")
     table.add_row("log-likelihood", f"{figures['log_likelihood']:.2f}")
@@ -102,4 +112,7 @@ def fit(
         write_json(out, student_model.state_dict())
         console.print(f"model state written to {out}")
     if json_path:
-        write_json(json_path, {k: (None if isinstance(v, float) and math.isnan(v) else v) for k, v in result.items()})
+        write_json(
+            json_path,
+            {k: (None if isinstance(v, float) and math.isnan(v) else v) for k, v in result.items()},
+        )

@@ -24,14 +24,18 @@ METRICS = {
 
 
 def simulate(
-    quick: Annotated[bool, typer.Option(help="Small run (100 students, 100 steps, 5 seeds).")] = False,
+    quick: Annotated[
+        bool, typer.Option(help="Small run (100 students, 100 steps, 5 seeds).")
+    ] = False,
     students: Annotated[int | None, typer.Option(help="Students per cohort [200].")] = None,
     steps: Annotated[int | None, typer.Option(help="Practice steps per student [150].")] = None,
     seeds: Annotated[int | None, typer.Option(help="Independent cohorts per teacher [10].")] = None,
     teachers: Annotated[
         str, typer.Option(help=f"Comma-separated teachers from: {', '.join(DEFAULT_TEACHERS)}.")
     ] = ",".join(DEFAULT_TEACHERS),
-    model: Annotated[str, typer.Option(help=f"Student model the teachers consult: {', '.join(sorted(MODELS))}.")] = "elo",
+    model: Annotated[
+        str, typer.Option(help=f"Student model the teachers consult: {', '.join(sorted(MODELS))}.")
+    ] = "elo",
     skills: Annotated[int, typer.Option(help="Skills in the simulated course.")] = 15,
     course_seed: Annotated[int, typer.Option(help="Seed of the course's prerequisite graph.")] = 0,
     plot: Annotated[Path, typer.Option(help="Where to write the learning-curve PNG.")] = Path(
@@ -62,7 +66,9 @@ def simulate(
             f"choose from {', '.join(DEFAULT_TEACHERS)}"
         )
     if model not in MODELS:
-        raise MentorError(f"unknown student model {model!r}; choose one of {', '.join(sorted(MODELS))}")
+        raise MentorError(
+            f"unknown student model {model!r}; choose one of {', '.join(sorted(MODELS))}"
+        )
     domain = make_course(n_skills=skills, seed=course_seed)
     console = Console()
     console.print(
@@ -100,9 +106,8 @@ def simulate(
         for metric in METRICS:
             r = metrics[metric]
             scale, fmt = (1000.0, ".3f") if metric == "gain_per_step" else (1.0, ".3f")
-            cells.append(
-                f"{r['mean'] * scale:{fmt}} [{r['ci_low'] * scale:{fmt}}, {r['ci_high'] * scale:{fmt}}]"
-            )
+            low, high = r["ci_low"] * scale, r["ci_high"] * scale
+            cells.append(f"{r['mean'] * scale:{fmt}} [{low:{fmt}}, {high:{fmt}}]")
         table.add_row(name, *cells)
     console.print(table)
     console.print("gain per step is shown x 1000.")

@@ -6,7 +6,7 @@ import csv
 import json
 import os
 import warnings
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -17,7 +17,9 @@ from mentor.domain.model import Domain, Item
 from mentor.errors import CycleError, DataError, DomainError
 
 
-def _rows(path: str | os.PathLike[str], required: tuple[str, ...]) -> list[tuple[int, dict[str, str]]]:
+def _rows(
+    path: str | os.PathLike[str], required: tuple[str, ...]
+) -> list[tuple[int, dict[str, str]]]:
     source = str(path)
     if not Path(path).is_file():
         raise DataError("file not found", file=source)
@@ -93,7 +95,9 @@ def load_domain_csv(
         attributes = {
             k: v for k, v in row.items() if k not in ("item", "skills", "difficulty") and v
         }
-        items.append(Item(item_id, tuple(_split(row["skills"]) or [item_id]), difficulty, attributes))
+        items.append(
+            Item(item_id, tuple(_split(row["skills"]) or [item_id]), difficulty, attributes)
+        )
     prerequisites = []
     if prerequisites_path is not None:
         skills = {s for item in items for s in item.skills}
@@ -159,6 +163,7 @@ def load_junyi(path: str | os.PathLike[str], on_cycle: str = "drop") -> Domain:
     skills: dict[str, dict[str, Any]] = {}
     created: dict[str, str] = {}
     edges: list[tuple[str, str]] = []
+    edge_lines: dict[tuple[str, str], int] = {}
     for line, row in rows:
         name = row["name"]
         if not name:
@@ -179,11 +184,14 @@ def load_junyi(path: str | os.PathLike[str], on_cycle: str = "drop") -> Domain:
         created[name] = row.get("creation_date", "")
         for parent in dict.fromkeys(_split(row["prerequisites"])):
             edges.append((parent, name))
-    for parent, child in edges:
+            edge_lines.setdefault((parent, name), line)
+    for edge in edges:
+        parent = edge[0]
         if parent not in skills:
             raise DataError(
                 "prerequisite names an exercise that is not in the table",
                 file=source,
+                line=edge_lines[edge],
                 field="prerequisites",
                 value=parent,
             )
@@ -219,7 +227,9 @@ def load_junyi(path: str | os.PathLike[str], on_cycle: str = "drop") -> Domain:
 
 
 def _created(text: str) -> datetime:
+    # Always timezone-aware: max() cannot compare naive and aware datetimes.
     try:
-        return datetime.fromisoformat(text.replace(" UTC", "+00:00"))
+        stamp = datetime.fromisoformat(text.replace(" UTC", "+00:00"))
     except ValueError:
-        return datetime.min.replace(tzinfo=None)
+        return datetime.min.replace(tzinfo=UTC)
+    return stamp if stamp.tzinfo is not None else stamp.replace(tzinfo=UTC)

@@ -9,7 +9,7 @@ that needs it) held in :mod:`networkx`.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import networkx as nx
@@ -80,6 +80,8 @@ class Domain:
         for item in items:
             if item.id in self.items:
                 raise DomainError(f"{where}duplicate item id {item.id!r}")
+            if len(set(item.skills)) != len(item.skills):  # a skill named twice counts once
+                item = replace(item, skills=tuple(dict.fromkeys(item.skills)))
             self.items[item.id] = item
         if skills is None:
             ordered = dict.fromkeys(s for item in self.items.values() for s in item.skills)
@@ -276,8 +278,9 @@ class Domain:
                     )
                 prerequisites.append((pair[0], pair[1]))
             spaces = {n: Box.from_dict(b) for n, b in data.get("task_spaces", {}).items()}
+            # Inside the try: an id that is a JSON list or object is unhashable (TypeError).
+            return cls(items, skills, prerequisites, spaces, source=source)
         except (TypeError, ValueError, AttributeError) as error:
             if isinstance(error, DomainError):
                 raise
             raise DomainError(f"{where}malformed domain: {error}") from None
-        return cls(items, skills, prerequisites, spaces, source=source)

@@ -180,7 +180,8 @@ class EventLog:
         if n > 1:
             order = np.argsort(self.learner, kind="stable")
             same = self.learner[order][1:] == self.learner[order][:-1]
-            back = np.flatnonzero(same & (np.diff(self.time[order]) < 0))
+            times = self.time[order]
+            back = np.flatnonzero(same & (times[1:] < times[:-1]))  # np.diff could overflow
             if back.size:
                 i = order[back[0] + 1]
                 previous = order[back[0]]

@@ -68,7 +68,8 @@ def read_csv(
     columns
         Maps mentor's fields (``learner``, ``item``, ``time``, ``outcome``) to the
         file's column names; fields not named map to columns of the same name.
-        Without a time column, events are numbered in file order.
+        Without a time column, events are numbered in file order; a time
+        column named here must exist.
     extra
         Further columns to keep, as numbers when every value parses as one.
     delimiter
@@ -96,6 +97,8 @@ def read_csv(
         header = [name.strip() for name in header]
         has_time = mapping["time"] in header
         needed = [mapping[f] for f in ("learner", "item", "outcome")] + list(extra)
+        if "time" in (columns or {}):  # a time column asked for by name must be there
+            needed.append(mapping["time"])
         for name in needed:
             if name not in header:
                 raise DataError(
@@ -126,7 +129,7 @@ def read_csv(
                     file=source,
                     line=line,
                 )
-            for field_name, index in wanted.items():
+            for index in wanted.values():
                 if not row[index].strip():
                     raise DataError(
                         "missing value", file=source, line=line, field=header[index], value=""
@@ -237,10 +240,14 @@ def read_kt(path: str | os.PathLike[str], learner_prefix: str | None = None) -> 
                 )
         try:
             item_ids = np.array([int(c) for c in cells], dtype=np.int64)
-        except ValueError:
-            bad = next(c for c in cells if not c.strip().lstrip("-").isdigit())
+        except (ValueError, OverflowError):
+            bad = next(c for c in cells if not _is_int64(c))
             raise DataError(
-                "item id is not an integer", file=source, line=first + 2, field="item", value=bad
+                "item id is not an integer (64-bit)",
+                file=source,
+                line=first + 2,
+                field="item",
+                value=bad,
             ) from None
         try:
             answer_values = np.array([float(c) for c in answers], dtype=np.float64)
@@ -272,6 +279,13 @@ def read_kt(path: str | os.PathLike[str], learner_prefix: str | None = None) -> 
         source=source,
         lines=np.concatenate(lines),
     )
+
+
+def _is_int64(text: str) -> bool:
+    try:
+        return -(2**63) <= int(text) < 2**63
+    except ValueError:
+        return False
 
 
 def _is_float(text: str) -> bool:
@@ -313,7 +327,9 @@ def read_review_log(path: str | os.PathLike[str], learner: Any | None = None) ->
                     line=1,
                     field=column,
                 )
-        card_i, rating_i, time_i = (header.index(c) for c in ("card_id", "review_rating", "review_time"))
+        card_i, rating_i, time_i = (
+            header.index(c) for c in ("card_id", "review_rating", "review_time")
+        )
         duration_i = header.index("review_duration") if "review_duration" in header else None
         cards, ratings, times, durations, lines = [], [], [], [], []
         for row in reader:

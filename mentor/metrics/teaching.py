@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 
 import numpy as np
-from scipy import stats
+from scipy import integrate, stats
 
 
 def mean_ci(values: np.ndarray, level: float = 0.95) -> tuple[float, float, float]:
@@ -33,4 +33,5 @@ def aulc(curve: np.ndarray) -> float:
     """Area under the learning curve, normalised by the number of steps
     (trapezoid rule), so a curve constant at m has area m."""
     c = np.asarray(curve, dtype=float)
-    return float(np.trapezoid(c) / (c.size - 1))
+    # scipy, not np.trapezoid: that needs NumPy 2, and numpy>=1.26 is supported.
+    return float(integrate.trapezoid(c) / (c.size - 1))

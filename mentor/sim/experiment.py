@@ -22,7 +22,7 @@ from mentor.events import EventLog
 from mentor.metrics.teaching import aulc, gain_per_step, mean_ci
 from mentor.sim.population import StudentParams, StudentPopulation
 from mentor.students import StudentModel, create_model, model_from_state
-from mentor.teachers import FixedSequence, RandomTeacher, TargetSuccess, Teacher, ZPDES
+from mentor.teachers import ZPDES, FixedSequence, RandomTeacher, TargetSuccess, Teacher
 
 TeacherFactory = Callable[[Domain, int, int], Teacher]
 """Builds a teacher from (domain, number of steps, seed)."""
@@ -104,7 +104,13 @@ class ExperimentResult:
             for metric, values in metrics.items():
                 mean, low, high = mean_ci(values, level)
                 rows.append(
-                    {"teacher": name, "metric": metric, "mean": mean, "ci_low": low, "ci_high": high}
+                    {
+                        "teacher": name,
+                        "metric": metric,
+                        "mean": mean,
+                        "ci_low": low,
+                        "ci_high": high,
+                    }
                 )
         return rows
 

@@ -101,16 +101,23 @@ class StudentPopulation:
         self.n_students = int(n_students)
         skills = domain.skills
         self.item_ids = domain.item_ids
-        self.item_skill = np.array([domain.skill_index(domain.item(i).skills[0]) for i in self.item_ids])
+        self.item_skill = np.array(
+            [domain.skill_index(domain.item(i).skills[0]) for i in self.item_ids]
+        )
         self.item_difficulty = np.array(
-            [0.5 if domain.item(i).difficulty is None else domain.item(i).difficulty for i in self.item_ids]
+            [
+                0.5 if domain.item(i).difficulty is None else domain.item(i).difficulty
+                for i in self.item_ids
+            ]
         )
         self.parents = np.zeros((len(skills), len(skills)), dtype=bool)
         for parent, child in domain.graph.edges:
             self.parents[domain.skill_index(child), domain.skill_index(parent)] = True
         p = self.params
         self.knowledge = self.rng.uniform(0.0, p.initial_max, size=(self.n_students, len(skills)))
-        self.rate = p.rate_median * np.exp(p.rate_spread * self.rng.standard_normal(self.n_students))
+        self.rate = p.rate_median * np.exp(
+            p.rate_spread * self.rng.standard_normal(self.n_students)
+        )
         self.practice = np.zeros((self.n_students, len(skills)), dtype=np.int64)
         self.time = 0.0
 
@@ -118,7 +125,9 @@ class StudentPopulation:
         """P(correct) of each student on the item at the same position."""
         p = self.params
         k = self.knowledge[students, self.item_skill[items]]
-        return p.guess + (1.0 - p.guess - p.slip) * expit((k - self.item_difficulty[items]) / p.sharpness)
+        return p.guess + (1.0 - p.guess - p.slip) * expit(
+            (k - self.item_difficulty[items]) / p.sharpness
+        )
 
     def attempt(self, items: np.ndarray, students: np.ndarray | None = None) -> np.ndarray:
         """Every student (or those listed) attempts one item (by index into
@@ -126,7 +135,9 @@ class StudentPopulation:
         p = self.params
         students = np.arange(self.n_students) if students is None else np.asarray(students)
         items = np.asarray(items)
-        outcomes = (self.rng.random(students.size) < self.success_probability(students, items)).astype(float)
+        outcomes = (
+            self.rng.random(students.size) < self.success_probability(students, items)
+        ).astype(float)
         skills = self.item_skill[items]
         k = self.knowledge[students, skills]
         fit = np.exp(-((self.item_difficulty[items] - k - p.stretch) ** 2) / (2.0 * p.width**2))

@@ -111,7 +111,12 @@ class BKT(StudentModel):
         self.n_iter_ = 0
 
     def get_params(self) -> dict[str, Any]:
-        return {"forgets": self.forgets, "max_iter": self.max_iter, "tol": self.tol, "init": self.init}
+        return {
+            "forgets": self.forgets,
+            "max_iter": self.max_iter,
+            "tol": self.tol,
+            "init": self.init,
+        }
 
     # ------------------------------------------------------------- skills
     def params(self, skill: Any) -> dict[str, float]:
@@ -146,7 +151,9 @@ class BKT(StudentModel):
         within = np.arange(event.size) - np.repeat(np.cumsum(per_event) - per_event, per_event)
         return event, flat[starts[inverse[event]] + within]
 
-    def _pack(self, log: EventLog) -> tuple[PackedSequences, np.ndarray, np.ndarray, np.ndarray, list]:
+    def _pack(
+        self, log: EventLog
+    ) -> tuple[PackedSequences, np.ndarray, np.ndarray, np.ndarray, list]:
         """Pack the (learner, skill) sequences of a log.
 
         Returns the packing, the skill, outcome and event index of each slot, and
@@ -168,7 +175,9 @@ class BKT(StudentModel):
         return packed, slot_skill, slot_outcome, slot_event, learners.tolist()
 
     # ------------------------------------------------------------- HMM passes
-    def _emissions(self, slot_skill: np.ndarray, outcome: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    def _emissions(
+        self, slot_skill: np.ndarray, outcome: np.ndarray
+    ) -> tuple[np.ndarray, np.ndarray]:
         guess = self.guess_[slot_skill]
         slip = self.slip_[slot_skill]
         e_known = (1.0 - slip) ** outcome * slip ** (1.0 - outcome)
@@ -300,7 +309,9 @@ class BKT(StudentModel):
                 break
             previous = likelihood
         e_known, e_unknown = self._emissions(slot_skill, outcome)
-        *_, norm, final = self._forward(packed, seq_skill, e_known, e_unknown, self.prior_[seq_skill])
+        *_, norm, final = self._forward(
+            packed, seq_skill, e_known, e_unknown, self.prior_[seq_skill]
+        )
         self.log_likelihood_ = float(np.log(norm).sum())
         n_skills = max(len(self.skills_), 1)
         for key, p in zip(packed.rank_key.tolist(), final.tolist(), strict=True):
@@ -360,9 +371,9 @@ class BKT(StudentModel):
                 start[rank] = known[skill]
         e_known, e_unknown = shadow._emissions(slot_skill, outcome)
         prior, *_ = shadow._forward(packed, seq_skill, e_known, e_unknown, start)
-        slot_prediction = prior * (1.0 - shadow.slip_[slot_skill]) + (1.0 - prior) * shadow.guess_[
-            slot_skill
-        ]
+        slot_prediction = (
+            prior * (1.0 - shadow.slip_[slot_skill]) + (1.0 - prior) * shadow.guess_[slot_skill]
+        )
         prediction = np.ones(len(log))
         np.multiply.at(prediction, slot_event, slot_prediction)
         return prediction

@@ -103,9 +103,9 @@ class Elo(StudentModel):
             for s in skills:
                 key = (learner, s)
                 c = self.skill_count_.get(key, 0)
-                self.skill_ability_[key] = (
-                    self.skill_ability_.get(key, 0.0) + self._k(c) * error / len(skills)
-                )
+                self.skill_ability_[key] = self.skill_ability_.get(key, 0.0) + self._k(
+                    c
+                ) * error / len(skills)
                 self.skill_count_[key] = c + 1
 
     def _logits(self, learner: Any, items: list[Any]) -> np.ndarray:
@@ -150,7 +150,10 @@ class Elo(StudentModel):
             "items": list(self.difficulty_),
             "difficulty": list(self.difficulty_.values()),
             "item_count": [self.item_count_[k] for k in self.difficulty_],
-            "skill_ability": [[l, s, v, self.skill_count_[(l, s)]] for (l, s), v in self.skill_ability_.items()],
+            "skill_ability": [
+                [learner, s, v, self.skill_count_[(learner, s)]]
+                for (learner, s), v in self.skill_ability_.items()
+            ],
         }
 
     def _set_state(self, state: Mapping[str, Any]) -> None:

@@ -92,12 +92,12 @@ class Teacher(abc.ABC):
     def from_state_dict(cls, state: Mapping[str, Any], domain: Domain | None = None) -> Self:
         """A new teacher rebuilt from :meth:`state_dict` output."""
         check_state(state, cls.name)
-        params = dict(state.get("params", {}))
-        if "domain" in cls.__init__.__code__.co_varnames:
-            params["domain"] = domain
         try:
+            params = dict(state.get("params", {}))
+            if "domain" in cls.__init__.__code__.co_varnames:
+                params["domain"] = domain
             teacher = cls(**params)
-        except TypeError as error:
+        except (TypeError, ValueError, MentorError) as error:
             raise StateError(f"corrupt {cls.name} teacher parameters: {error}") from None
         teacher.load_state_dict(state)
         return teacher

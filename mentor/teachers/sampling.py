@@ -6,7 +6,9 @@ from __future__ import annotations
 import numpy as np
 
 
-def proportional(weights: np.ndarray, epsilon: float, rng: np.random.Generator, k: int = 1) -> np.ndarray:
+def proportional(
+    weights: np.ndarray, epsilon: float, rng: np.random.Generator, k: int = 1
+) -> np.ndarray:
     """Indices of ``k`` distinct arms drawn with probability
     ``(1 - epsilon) * w / sum(w) + epsilon / n`` (uniform when all weights are 0).
 
