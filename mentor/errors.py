@@ -47,6 +47,10 @@ class DataError(MentorError, ValueError):
         super().__init__(f"{prefix}: {problem}" if prefix else problem)
 
 
+class ParameterError(MentorError, ValueError):
+    """A hyper-parameter of a model or teacher that it does not have or cannot take."""
+
+
 class DomainError(MentorError, ValueError):
     """An inconsistent domain model: unknown skill, duplicate item, bad task space."""
 

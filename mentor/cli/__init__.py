@@ -6,6 +6,7 @@ import sys
 
 import typer
 
+from mentor.cli.evaluate import evaluate
 from mentor.cli.fit import fit
 from mentor.cli.simulate import simulate
 from mentor.errors import MentorError
@@ -17,6 +18,7 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 app.command()(fit)
+app.command()(evaluate)
 app.command()(simulate)
 
 

@@ -4,11 +4,12 @@ Every model follows :class:`StudentModel`. :data:`MODELS` maps each model's
 short, stable name (used by the command line) to its class.
 """
 
+import inspect
 from collections.abc import Mapping
 from typing import Any
 
 from mentor.domain import Domain
-from mentor.errors import StateError, UnknownIdError
+from mentor.errors import MentorError, ParameterError, StateError, UnknownIdError
 from mentor.students.base import StudentModel
 from mentor.students.bkt import BKT
 from mentor.students.elo import Elo
@@ -17,14 +18,29 @@ MODELS: dict[str, type[StudentModel]] = {cls.name: cls for cls in (BKT, Elo)}
 
 
 def create_model(name: str, domain: Domain | None = None, **params: Any) -> StudentModel:
-    """A new model by its short name (see :data:`MODELS`)."""
+    """A new model by its short name (see :data:`MODELS`).
+
+    Raises :class:`UnknownIdError` for an unknown name and :class:`ParameterError`
+    for a parameter the model does not have or a value it cannot take.
+    """
     try:
         cls = MODELS[name]
     except KeyError:
         raise UnknownIdError(
             f"unknown student model {name!r}; choose one of {', '.join(sorted(MODELS))}"
         ) from None
-    return cls(domain=domain, **params)
+    accepted = [p for p in inspect.signature(cls).parameters if p != "domain"]
+    for key in params:
+        if key not in accepted:
+            raise ParameterError(
+                f"{name} has no parameter {key!r}; its parameters: {', '.join(accepted)}"
+            )
+    try:
+        return cls(domain=domain, **params)
+    except MentorError:
+        raise
+    except (TypeError, ValueError) as error:
+        raise ParameterError(f"{name}: {error}") from None
 
 
 def model_from_state(state: Mapping[str, Any], domain: Domain | None = None) -> StudentModel:

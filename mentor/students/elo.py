@@ -26,6 +26,7 @@ import numpy as np
 from scipy.special import expit
 
 from mentor.domain import Domain
+from mentor.errors import ParameterError
 from mentor.events import EventLog
 from mentor.students.base import StudentModel
 
@@ -54,6 +55,8 @@ class Elo(StudentModel):
         skill_ability: bool = False,
     ) -> None:
         super().__init__(domain)
+        if not alpha > 0 or not beta >= 0:
+            raise ParameterError(f"Elo needs alpha > 0 and beta >= 0, got {alpha} and {beta}")
         self.alpha = float(alpha)
         self.beta = float(beta)
         self.skill_ability = bool(skill_ability)

@@ -1,0 +1,212 @@
+"""``mentor evaluate``: compare student models on held-out events."""
+
+from __future__ import annotations
+
+import csv
+import json
+import math
+import sys
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from mentor._io import atomic_open, write_json
+from mentor.cli.fit import _columns
+from mentor.domain import load_domain
+from mentor.errors import DataError, UnknownIdError
+from mentor.evaluation import (
+    METRICS,
+    check_domain,
+    check_split,
+    drop_duplicates,
+    duplicate_warning,
+    fixed_split,
+    learner_kfold,
+    time_folds,
+)
+from mentor.evaluation import (
+    evaluate as run_evaluation,
+)
+from mentor.evaluation.plot import plot_evaluation
+from mentor.events import read_events
+from mentor.events.detect import FORMATS
+from mentor.students import MODELS
+
+PROTOCOLS = ("kfold", "time")
+HEADERS = {
+    "auc": "AUC",
+    "log_loss": "log loss",
+    "rmse": "RMSE",
+    "accuracy": "accuracy",
+    "calibration_error": "ECE",
+    "fit_seconds": "fit s",
+}
+
+
+def _settings(values: list[str], models: list[str]) -> dict[str, dict[str, Any]]:
+    """``MODEL.PARAM=VALUE`` strings as constructor arguments per model (values as JSON)."""
+    out: dict[str, dict[str, Any]] = {}
+    for text in values:
+        key, sep, raw = text.partition("=")
+        model, dot, param = key.partition(".")
+        if not sep or not dot or not model or not param:
+            raise DataError("expected MODEL.PARAM=VALUE", field="--set", value=text)
+        if model not in models:
+            raise DataError(f"model {model!r} is not being evaluated", field="--set", value=text)
+        try:
+            value = json.loads(raw)
+        except json.JSONDecodeError:
+            value = raw
+        out.setdefault(model, {})[param] = value
+    return out
+
+
+def _list_models(console: Console) -> None:
+    for name in sorted(MODELS):
+        doc = (MODELS[name].__doc__ or "").strip().splitlines()
+        console.print(f"{name:<10} {doc[0] if doc else ''}", highlight=False)
+
+
+def _clean(value: Any) -> Any:
+    return None if isinstance(value, float) and math.isnan(value) else value
+
+
+def evaluate(
+    models: Annotated[
+        list[str] | None, typer.Argument(help="Student models to compare (see --list).")
+    ] = None,
+    list_models: Annotated[
+        bool, typer.Option("--list", help="Print the model names and exit.")
+    ] = False,
+    data: Annotated[
+        Path | None, typer.Option(help="One log, split by --protocol into folds.")
+    ] = None,
+    protocol: Annotated[
+        str, typer.Option(help="kfold: unseen learners; time: each learner's later events.")
+    ] = "kfold",
+    folds: Annotated[int, typer.Option(help="Number of folds.")] = 5,
+    seed: Annotated[int, typer.Option(help="Seed of the k-fold assignment.")] = 0,
+    train: Annotated[Path | None, typer.Option(help="Fixed split: training log.")] = None,
+    test: Annotated[Path | None, typer.Option(help="Fixed split: test log.")] = None,
+    format: Annotated[str, typer.Option(help=f"Log format: {', '.join(FORMATS)}.")] = "auto",
+    columns: Annotated[
+        str | None, typer.Option(help="For generic CSV: FIELD=COLUMN pairs.")
+    ] = None,
+    domain: Annotated[
+        Path | None, typer.Option(help="Domain file giving each item's skills.")
+    ] = None,
+    set_: Annotated[
+        list[str] | None,
+        typer.Option("--set", help="Model parameter, MODEL.PARAM=VALUE (repeatable)."),
+    ] = None,
+    dedupe: Annotated[
+        bool,
+        typer.Option("--drop-duplicates", help="Drop repeated (learner, item, time) rows."),
+    ] = False,
+    out: Annotated[Path, typer.Option(help="Folder for evaluation.csv and evaluation.png.")] = Path(
+        "out/evaluate"
+    ),
+    json_path: Annotated[
+        Path | None, typer.Option("--json", help="Write one row per model as JSON.")
+    ] = None,
+) -> None:
+    """Fit each model on training events and score it on held-out events.
+
+    Prints mean ± standard deviation over folds of AUC, log loss, RMSE, accuracy,
+    calibration error (ECE, 10 bins) and fit time; writes the figures per fold
+    to OUT/evaluation.csv and a plot (AUC, reliability diagram) to
+    OUT/evaluation.png.
+    """
+    console = Console()
+    if list_models:
+        _list_models(console)
+        return
+    models = list(dict.fromkeys(models or []))
+    if not models:
+        raise DataError("name at least one model (mentor evaluate --list shows them)")
+    for name in models:
+        if name not in MODELS:
+            raise UnknownIdError(
+                f"unknown student model {name!r}; choose one of {', '.join(sorted(MODELS))}"
+            )
+    if protocol not in PROTOCOLS:
+        raise DataError(f"choose one of {', '.join(PROTOCOLS)}", field="--protocol", value=protocol)
+    if (data is None) == (train is None or test is None) or (train is None) != (test is None):
+        raise DataError("give either --data LOG, or both --train TRAIN and --test TEST")
+    params = _settings(set_ or [], models)
+    mapping = _columns(columns)
+    the_domain = load_domain(domain) if domain else None
+
+    def load(path: Path) -> Any:
+        log = read_events(path, format, mapping)
+        if len(log) == 0:
+            raise DataError("log has no events", file=str(path))
+        if the_domain is not None:
+            check_domain(log, the_domain, str(path))
+        warning = duplicate_warning(log, str(path))
+        if warning:
+            action = "dropped" if dedupe else "kept (use --drop-duplicates to drop them)"
+            print(f"mentor: warning: {warning}; {action}", file=sys.stderr)
+            if dedupe:
+                log = drop_duplicates(log)
+        return log
+
+    if data is not None:
+        log = load(data)
+        splits = learner_kfold(log, folds, seed) if protocol == "kfold" else time_folds(log, folds)
+        n_folds, described = folds, f"{data.name}, {protocol} protocol, {folds} folds"
+    else:
+        train_log, test_log = load(train), load(test)
+        note = check_split(train_log, test_log)
+        if note:
+            print(f"mentor: note: {note}", file=sys.stderr)
+        splits = fixed_split(train_log, test_log)
+        n_folds, described = 1, f"{train.name} -> {test.name}"
+
+    with Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=console,
+        transient=True,
+    ) as progress:
+        task = progress.add_task("evaluating", total=n_folds * len(models))
+        started = [False]
+
+        def on_fit(name: str, fold: int) -> None:
+            if started[0]:
+                progress.advance(task)
+            started[0] = True
+            progress.update(task, description=f"fitting {name}, fold {fold + 1}/{n_folds}")
+
+        result = run_evaluation(models, splits, the_domain, params, on_fit)
+        progress.advance(task)
+
+    summary = result.summary()
+    table = Table(title=f"Student models on {described}")
+    table.add_column("model")
+    for key in (*METRICS, "fit_seconds"):
+        table.add_column(HEADERS[key], justify="right")
+    for row in summary:
+        cells = []
+        for key in (*METRICS, "fit_seconds"):
+            digits = 2 if key == "fit_seconds" else 4
+            spread = f" ± {row[key + '_std']:.{digits}f}" if n_folds > 1 else ""
+            cells.append(f"{row[key]:.{digits}f}{spread}")
+        table.add_row(row["model"], *cells)
+    console.print(table)
+
+    out.mkdir(parents=True, exist_ok=True)
+    with atomic_open(out / "evaluation.csv", "w", newline="", encoding="utf-8") as handle:
+        writer = csv.DictWriter(handle, fieldnames=list(result.rows[0]))
+        writer.writeheader()
+        writer.writerows(result.rows)
+    plot_evaluation(result, out / "evaluation.png", title=f"Student models on {described}")
+    console.print(f"figures per fold: {out / 'evaluation.csv'}; plot: {out / 'evaluation.png'}")
+    if json_path:
+        write_json(json_path, [{k: _clean(v) for k, v in row.items()} for row in summary])

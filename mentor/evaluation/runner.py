@@ -1,0 +1,119 @@
+"""Fit and score student models over the folds of a protocol.
+
+For every model and fold a fresh model is built, fitted on the fold's training
+log, and asked for :meth:`~mentor.students.StudentModel.predict_log` on the
+test log: each test event is predicted from what the model learned in training
+plus the learner's earlier test events, never from its own outcome.
+
+Items with several skills are predicted once, at item level: the model
+combines the item's skills itself (BKT multiplies the skills' success
+probabilities, Elo and PFA add the skills' terms on the logit scale). The log
+is never expanded into one row per skill, which would let a model see an
+answer on one copy before predicting the next copy of the same answer.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from mentor.domain import Domain
+from mentor.evaluation.splits import Fold
+from mentor.metrics import accuracy, auc, calibration_error, log_loss, rmse
+from mentor.students import create_model
+
+METRICS = ("auc", "log_loss", "rmse", "accuracy", "calibration_error")
+
+
+@dataclass
+class Evaluation:
+    """Figures per model and fold, and every test prediction for the plots."""
+
+    rows: list[dict[str, Any]] = field(default_factory=list)
+    outcomes: dict[str, list[np.ndarray]] = field(default_factory=dict)
+    predictions: dict[str, list[np.ndarray]] = field(default_factory=dict)
+
+    def models(self) -> list[str]:
+        """Model names in the order they were evaluated."""
+        return list(dict.fromkeys(row["model"] for row in self.rows))
+
+    def summary(self) -> list[dict[str, Any]]:
+        """One row per model: the mean and standard deviation over folds of each figure.
+
+        Keys ``model``, ``folds``, each metric and ``fit_seconds`` (means), and the
+        same names suffixed ``_std`` (sample standard deviation, 0 for one fold).
+        """
+        out = []
+        for name in self.models():
+            rows = [row for row in self.rows if row["model"] == name]
+            entry: dict[str, Any] = {"model": name, "folds": len(rows)}
+            for key in (*METRICS, "fit_seconds"):
+                values = np.array([row[key] for row in rows], dtype=float)
+                entry[key] = float(np.mean(values))
+                entry[f"{key}_std"] = float(np.std(values, ddof=1)) if len(values) > 1 else 0.0
+            out.append(entry)
+        return out
+
+    def pooled(self, name: str) -> tuple[np.ndarray, np.ndarray]:
+        """All test outcomes and predictions of one model, over every fold."""
+        return np.concatenate(self.outcomes[name]), np.concatenate(self.predictions[name])
+
+
+def evaluate(
+    models: Sequence[str],
+    folds: Iterable[Fold],
+    domain: Domain | None = None,
+    params: Mapping[str, Mapping[str, Any]] | None = None,
+    on_fit: Callable[[str, int], None] | None = None,
+) -> Evaluation:
+    """Evaluate each named model on each fold.
+
+    Parameters
+    ----------
+    models
+        Short model names (see :data:`mentor.students.MODELS`).
+    folds
+        From a protocol of :mod:`mentor.evaluation.splits`.
+    domain
+        Item-to-skill map given to every model.
+    params
+        Constructor arguments per model name, e.g. ``{"dkt": {"epochs": 5}}``.
+    on_fit
+        Called with (model name, fold index) before each fit, for progress.
+    """
+    params = params or {}
+    result = Evaluation()
+    for fold in folds:
+        for name in models:
+            if on_fit is not None:
+                on_fit(name, fold.index)
+            model = create_model(name, domain=domain, **params.get(name, {}))
+            start = time.perf_counter()
+            model.fit(fold.train)
+            fit_seconds = time.perf_counter() - start
+            start = time.perf_counter()
+            predictions = np.asarray(model.predict_log(fold.test), dtype=float)
+            predict_seconds = time.perf_counter() - start
+            outcomes = fold.test.outcome
+            result.rows.append(
+                {
+                    "model": name,
+                    "fold": fold.index,
+                    "train_events": len(fold.train),
+                    "test_events": len(fold.test),
+                    "auc": auc(outcomes, predictions),
+                    "log_loss": log_loss(outcomes, predictions),
+                    "rmse": rmse(outcomes, predictions),
+                    "accuracy": accuracy(outcomes, predictions),
+                    "calibration_error": calibration_error(outcomes, predictions),
+                    "fit_seconds": fit_seconds,
+                    "predict_seconds": predict_seconds,
+                }
+            )
+            result.outcomes.setdefault(name, []).append(outcomes)
+            result.predictions.setdefault(name, []).append(predictions)
+    return result
