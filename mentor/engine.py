@@ -101,11 +101,15 @@ class Engine:
             model_state, teacher_state = state["model"], state["teacher"]
         except KeyError as error:
             raise StateError(f"engine state lacks {error}") from None
-        return cls(
-            domain,
-            model_from_state(model_state, domain=domain),
-            teacher_from_state(teacher_state, domain=domain),
-        )
+        try:
+            model = model_from_state(model_state, domain=domain)
+            teacher = teacher_from_state(teacher_state, domain=domain)
+        except MentorError:
+            raise
+        except (TypeError, ValueError, KeyError, AttributeError) as error:
+            # a constructor rejecting a bad hyper-parameter read from the state
+            raise StateError(f"corrupt engine state: {error}") from None
+        return cls(domain, model, teacher)
 
     def save(self, path: str | os.PathLike[str]) -> None:
         """Write the engine's state to a JSON file (atomically)."""

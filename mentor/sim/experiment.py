@@ -18,6 +18,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from mentor.domain import Domain
+from mentor.errors import DataError
 from mentor.events import EventLog
 from mentor.metrics.teaching import aulc, gain_per_step, mean_ci
 from mentor.sim.population import StudentParams, StudentPopulation
@@ -61,6 +62,12 @@ def run_cohort(
     candidates = population.item_ids
     index = {item: i for i, item in enumerate(candidates)}
     learners = list(range(population.n_students)) if learner_ids is None else learner_ids
+    if len(learners) != population.n_students:
+        raise DataError(
+            f"need one learner id per student ({population.n_students})",
+            field="learner_ids",
+            value=len(learners),
+        )
     curve = np.empty(steps + 1)
     curve[0] = population.post_test().mean()
     logs = []

@@ -45,7 +45,7 @@ class StudentParams:
         Width of the logistic from "cannot" to "can" (0.1).
     rate_median, rate_spread
         Learning rates are log-normal with this median and log-space standard
-        deviation (0.15, 0.3).
+        deviation (0.15, 0.3), capped at 1.
     stretch, width
         The best item is ``stretch`` harder than the student's knowledge; gains
         fall off as a Gaussian of this ``width`` (0.1, 0.15).
@@ -115,8 +115,10 @@ class StudentPopulation:
             self.parents[domain.skill_index(child), domain.skill_index(parent)] = True
         p = self.params
         self.knowledge = self.rng.uniform(0.0, p.initial_max, size=(self.n_students, len(skills)))
-        self.rate = p.rate_median * np.exp(
-            p.rate_spread * self.rng.standard_normal(self.n_students)
+        # Capped at 1: an attempt closes at most the whole gap 1 - K, so K stays in [0, 1].
+        self.rate = np.minimum(
+            p.rate_median * np.exp(p.rate_spread * self.rng.standard_normal(self.n_students)),
+            1.0,
         )
         self.practice = np.zeros((self.n_students, len(skills)), dtype=np.int64)
         self.time = 0.0
