@@ -7,9 +7,10 @@ plus the learner's earlier test events, never from its own outcome.
 
 Items with several skills are predicted once, at item level: the model
 combines the item's skills itself (BKT multiplies the skills' success
-probabilities, Elo and PFA add the skills' terms on the logit scale). The log
-is never expanded into one row per skill, which would let a model see an
-answer on one copy before predicting the next copy of the same answer.
+probabilities, Elo averages the skills' abilities, PFA adds the skills'
+terms on the logit scale). The log is never expanded into one row per skill,
+which would let a model see an answer on one copy before predicting the next
+copy of the same answer.
 """
 
 from __future__ import annotations
