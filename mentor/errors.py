@@ -47,8 +47,9 @@ class DataError(MentorError, ValueError):
         super().__init__(f"{prefix}: {problem}" if prefix else problem)
 
 
-class ParameterError(MentorError, ValueError):
-    """A hyper-parameter of a model or teacher that it does not have or cannot take."""
+class ParameterError(DataError):
+    """A hyper-parameter of a model or teacher that it does not have or cannot take;
+    ``field`` names the parameter and ``value`` the value given."""
 
 
 class DomainError(MentorError, ValueError):

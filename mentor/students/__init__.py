@@ -13,8 +13,9 @@ from mentor.errors import MentorError, ParameterError, StateError, UnknownIdErro
 from mentor.students.base import StudentModel
 from mentor.students.bkt import BKT
 from mentor.students.elo import Elo
+from mentor.students.logistic import IRT, PFA
 
-MODELS: dict[str, type[StudentModel]] = {cls.name: cls for cls in (BKT, Elo)}
+MODELS: dict[str, type[StudentModel]] = {cls.name: cls for cls in (BKT, Elo, IRT, PFA)}
 
 
 def create_model(name: str, domain: Domain | None = None, **params: Any) -> StudentModel:
@@ -51,4 +52,4 @@ def model_from_state(state: Mapping[str, Any], domain: Domain | None = None) -> 
     return MODELS[kind].from_state_dict(state, domain=domain)
 
 
-__all__ = ["BKT", "MODELS", "Elo", "StudentModel", "create_model", "model_from_state"]
+__all__ = ["BKT", "IRT", "MODELS", "PFA", "Elo", "StudentModel", "create_model", "model_from_state"]
