@@ -65,10 +65,11 @@ def _settings(values: list[str], models: list[str]) -> dict[str, dict[str, Any]]
     return out
 
 
-def _list_models(console: Console) -> None:
+def _list_models() -> None:
+    """Each model's name and the first paragraph of its docstring, one line each."""
     for name in sorted(MODELS):
-        doc = (MODELS[name].__doc__ or "").strip().splitlines()
-        console.print(f"{name:<10} {doc[0] if doc else ''}", highlight=False)
+        paragraph = (MODELS[name].__doc__ or "").strip().split("\n\n")[0]
+        print(f"{name:<10} {' '.join(paragraph.split())}")
 
 
 def _clean(value: Any) -> Any:
@@ -123,7 +124,7 @@ def evaluate(
     """
     console = Console()
     if list_models:
-        _list_models(console)
+        _list_models()
         return
     models = list(dict.fromkeys(models or []))
     if not models:

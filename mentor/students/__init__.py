@@ -14,8 +14,11 @@ from mentor.students.base import StudentModel
 from mentor.students.bkt import BKT
 from mentor.students.elo import Elo
 from mentor.students.logistic import IRT, PFA
+from mentor.students.memory import DASH, FSRS, HLR, SM2
 
-MODELS: dict[str, type[StudentModel]] = {cls.name: cls for cls in (BKT, Elo, IRT, PFA)}
+MODELS: dict[str, type[StudentModel]] = {
+    cls.name: cls for cls in (BKT, Elo, IRT, PFA, FSRS, HLR, DASH, SM2)
+}
 
 
 def create_model(name: str, domain: Domain | None = None, **params: Any) -> StudentModel:

@@ -1,0 +1,268 @@
+"""Memory models on a real spaced-repetition log: FSRS, HLR, DASH, SM-2, with Elo for reference.
+
+Usage:
+    python benchmarks/memory_models.py ../shared/data
+
+Data: DATA/srs/review_logs_josh.csv (12,580 reviews of 1,205 cards by one
+person). Protocol: mentor.evaluation.time_folds with 5 splits; the log has one
+learner, so this is srs-benchmark's TimeSeriesSplit over that user's reviews
+(six equal chunks in time order; fold f fits on chunks 0..f and scores chunk
+f + 1). Every model is fitted afresh on each fold's training part and scores
+the test part online (each review predicted from everything before it, train
+and earlier test reviews, never from itself).
+
+Models: ``fsrs`` (py-fsrs, weights fitted by ``fsrs.Optimizer`` on each
+training part), ``fsrs-default`` (py-fsrs default weights), ``hlr`` (paper's
+loss and defaults), ``dash``, ``sm2``, and mentor's ``elo`` (no notion of time)
+for reference.
+
+Which reviews are scored: a card's first review has no history, so, as
+srs-benchmark does, only reviews with a previous review of the same card are
+scored (scope "with history"). srs-benchmark by default also leaves out
+same-day reviews; py-fsrs counts elapsed time in whole days (its recall is 1
+for 24 hours after a review), and its optimizer fits only reviews a day or more
+after the previous one, so the figures are also given for that subset (scope
+"cross-day": 1 day or more since the previous review of the card). Histories
+always include every earlier review.
+
+Prints a table per scope (means over folds), the optimal retention that
+``fsrs.Optimizer.compute_optimal_retention`` finds on the whole log (data/README
+says 0.85), and writes benchmarks/results/memory_models.json with
+reliability/AUC figures memory_models.png ("with history") and
+memory_models_cross_day.png.
+"""
+
+from __future__ import annotations
+
+import argparse
+import platform
+import sys
+import time
+from collections.abc import Callable
+from datetime import UTC, datetime
+from pathlib import Path
+
+import numpy as np
+from rich.console import Console
+from rich.table import Table
+
+from mentor._io import write_json
+from mentor.evaluation import Evaluation, time_folds
+from mentor.evaluation.plot import plot_evaluation
+from mentor.events import EventLog, read_review_log
+from mentor.metrics import accuracy, auc, calibration_error, log_loss, rmse, rmse_bins
+from mentor.students import Elo, StudentModel
+from mentor.students.memory import DASH, FSRS, HLR, SM2
+from mentor.students.memory._history import Reviews, ratings_of
+
+MODELS: dict[str, Callable[[], StudentModel]] = {
+    "fsrs": FSRS,
+    "fsrs-default": lambda: FSRS(optimize=False),
+    "hlr": HLR,
+    "dash": DASH,
+    "sm2": SM2,
+    "elo": Elo,
+}
+SCOPES = {
+    "with history": "reviews with a previous review of the same card",
+    "cross-day": "reviews 1 day or more after the previous review of the same card",
+}
+
+
+def scopes_of(log: EventLog) -> dict[str, np.ndarray]:
+    """Per event of the whole log: is it in each scored scope."""
+    elapsed = Reviews().lookback(log).elapsed_days
+    seen = ~np.isnan(elapsed)
+    return {"with history": seen, "cross-day": seen & (elapsed >= 1.0)}
+
+
+def figures(outcomes: np.ndarray, predictions: np.ndarray) -> dict[str, float]:
+    return {
+        "log_loss": log_loss(outcomes, predictions),
+        "rmse_bins": rmse_bins(outcomes, predictions),
+        "auc": auc(outcomes, predictions),
+        "rmse": rmse(outcomes, predictions),
+        "accuracy": accuracy(outcomes, predictions),
+        "calibration_error": calibration_error(outcomes, predictions),
+    }
+
+
+def run_folds(log: EventLog, n_splits: int, console: Console) -> dict[str, Evaluation]:
+    indexed = EventLog(
+        log.learner,
+        log.item,
+        log.time,
+        log.outcome,
+        {**log.extra, "event": np.arange(len(log))},
+        validate=False,
+    )
+    in_scope = scopes_of(log)
+    results = {scope: Evaluation() for scope in SCOPES}
+    for fold in time_folds(indexed, n_splits=n_splits):
+        events = fold.test.extra["event"]
+        for name, make in MODELS.items():
+            model = make()
+            start = time.perf_counter()
+            model.fit(fold.train)
+            fit_seconds = time.perf_counter() - start
+            start = time.perf_counter()
+            predictions = np.asarray(model.predict_log(fold.test), dtype=float)
+            predict_seconds = time.perf_counter() - start
+            for scope, evaluation in results.items():
+                mask = in_scope[scope][events]
+                y, p = fold.test.outcome[mask], predictions[mask]
+                evaluation.rows.append(
+                    {
+                        "model": name,
+                        "fold": fold.index,
+                        "train_events": len(fold.train),
+                        "test_events": len(fold.test),
+                        "scored_events": int(mask.sum()),
+                        **figures(y, p),
+                        "fit_seconds": fit_seconds,
+                        "predict_seconds": predict_seconds,
+                    }
+                )
+                evaluation.outcomes.setdefault(name, []).append(y)
+                evaluation.predictions.setdefault(name, []).append(p)
+            console.log(
+                f"fold {fold.index}: {name:12s} fit {fit_seconds:6.2f} s, "
+                f"log loss {results['with history'].rows[-1]['log_loss']:.4f} "
+                f"/ cross-day {results['cross-day'].rows[-1]['log_loss']:.4f}"
+            )
+    return results
+
+
+def summary(evaluation: Evaluation) -> list[dict]:
+    """Mean and sample standard deviation over folds of each figure, per model."""
+    out = []
+    for name in evaluation.models():
+        rows = [r for r in evaluation.rows if r["model"] == name]
+        entry: dict = {"model": name, "folds": len(rows)}
+        for key in (
+            "log_loss",
+            "rmse_bins",
+            "auc",
+            "rmse",
+            "accuracy",
+            "calibration_error",
+            "fit_seconds",
+            "predict_seconds",
+            "scored_events",
+        ):
+            values = np.array([r[key] for r in rows], dtype=float)
+            entry[key] = float(values.mean())
+            entry[f"{key}_std"] = float(values.std(ddof=1)) if len(values) > 1 else 0.0
+        out.append(entry)
+    return out
+
+
+def optimal_retention(log: EventLog) -> dict | None:
+    """fsrs.Optimizer on the whole log: fitted weights, then compute_optimal_retention."""
+    from fsrs import Rating, ReviewLog
+
+    try:
+        from fsrs.optimizer import Optimizer
+
+        cards = {card: i for i, card in enumerate(np.unique(log.item).tolist())}
+        review_logs = [
+            ReviewLog(cards[card], Rating(r), datetime.fromtimestamp(t, tz=UTC), int(d))
+            for card, r, t, d in zip(
+                log.item.tolist(),
+                ratings_of(log).tolist(),
+                log.time.tolist(),
+                log.extra["duration_ms"].tolist(),
+                strict=True,
+            )
+        ]
+        optimizer = Optimizer(review_logs)
+    except ImportError as error:
+        print(f"optimal retention skipped: {error}")
+        return None
+    start = time.perf_counter()
+    parameters = optimizer.compute_optimal_parameters()
+    fit_seconds = time.perf_counter() - start
+    start = time.perf_counter()
+    retention = optimizer.compute_optimal_retention(parameters)
+    return {
+        "optimal_retention": float(retention),
+        "parameters": [float(w) for w in parameters],
+        "fit_seconds": fit_seconds,
+        "retention_seconds": time.perf_counter() - start,
+    }
+
+
+def table(title: str, rows: list[dict]) -> Table:
+    out = Table(title=title)
+    for column in ("model", "log loss", "RMSE(bins)", "AUC", "fit s", "scored/fold"):
+        out.add_column(column, justify="left" if column == "model" else "right")
+    for r in rows:
+        out.add_row(
+            r["model"],
+            f"{r['log_loss']:.4f} ± {r['log_loss_std']:.4f}",
+            f"{r['rmse_bins']:.4f} ± {r['rmse_bins_std']:.4f}",
+            f"{r['auc']:.4f} ± {r['auc_std']:.4f}",
+            f"{r['fit_seconds']:.2f}",
+            f"{r['scored_events']:.0f}",
+        )
+    return out
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("data", type=Path, help="the shared data folder (holds srs/)")
+    parser.add_argument("--splits", type=int, default=5)
+    parser.add_argument(
+        "--out", type=Path, default=Path(__file__).parent / "results" / "memory_models.json"
+    )
+    args = parser.parse_args()
+    console = Console(width=None if sys.stdout.isatty() else 110)
+    source = args.data / "srs" / "review_logs_josh.csv"
+    log = read_review_log(source)
+    console.log(f"{source}: {len(log):,} reviews of {len(log.items()):,} cards")
+    results = run_folds(log, args.splits, console)
+    machine = platform.processor() or platform.machine()
+    summaries = {scope: summary(evaluation) for scope, evaluation in results.items()}
+    for scope, rows in summaries.items():
+        console.print(
+            table(f"{source.name}, {args.splits} time folds, {SCOPES[scope]} ({machine})", rows)
+        )
+    retention = optimal_retention(log)
+    if retention is not None:
+        console.print(
+            f"fsrs.Optimizer on the whole log: optimal retention "
+            f"{retention['optimal_retention']:.2f} (data/README.md: 0.85); weights fitted in "
+            f"{retention['fit_seconds']:.1f} s, retention simulated in "
+            f"{retention['retention_seconds']:.1f} s"
+        )
+    figure_names = {"with history": "memory_models.png", "cross-day": "memory_models_cross_day.png"}
+    for scope, evaluation in results.items():
+        plot_evaluation(
+            evaluation,
+            args.out.parent / figure_names[scope],
+            title=f"Memory models on {source.name}, {args.splits} time folds: {SCOPES[scope]}",
+        )
+    write_json(
+        args.out,
+        {
+            "data": str(source),
+            "events": len(log),
+            "cards": len(log.items()),
+            "protocol": f"mentor.evaluation.time_folds(n_splits={args.splits})",
+            "scopes": {
+                scope: {
+                    "scored": SCOPES[scope],
+                    "summary": summaries[scope],
+                    "folds": results[scope].rows,
+                    "figure": figure_names[scope],
+                }
+                for scope in SCOPES
+            },
+            "fsrs_optimizer_whole_log": retention,
+        },
+    )
+    console.print(f"written to {args.out}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,24 @@
+"""Memory models for spaced repetition: the probability of recalling a card at any time.
+
+Each model follows :class:`~mentor.students.StudentModel`, keeps a state per
+(learner, card) that one review updates in O(1), and predicts recall at any
+future time t (seconds, the log's clock):
+
+- :class:`FSRS` (``"fsrs"``): FSRS-6 through the official ``fsrs`` package,
+  weights fitted by its optimizer (needs the ``mentor[torch]`` extra).
+- :class:`HLR` (``"hlr"``): half-life regression, Settles and Meeder, ACL 2016.
+- :class:`DASH` (``"dash"``): logistic regression on review counts in time
+  windows, Lindsey et al. 2014, as srs-benchmark's DASH.
+- :class:`SM2` (``"sm2"``): SuperMemo-2 intervals read as forgetting curves,
+  p = 0.9 ** (elapsed / interval), as in srs-benchmark.
+"""
+
+from mentor.students.memory._base import MemoryModel
+from mentor.students.memory.dash import DASH
+from mentor.students.memory.fsrs_model import FSRS
+from mentor.students.memory.hlr import HLR
+from mentor.students.memory.sm2 import SM2
+
+MEMORY_MODELS = (FSRS, HLR, DASH, SM2)
+
+__all__ = ["DASH", "FSRS", "HLR", "MEMORY_MODELS", "SM2", "MemoryModel"]
