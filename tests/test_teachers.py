@@ -76,12 +76,14 @@ def zpdes(domain: Domain, **kwargs) -> ZPDES:
 
 # ------------------------------------------------------------------ the contract
 def test_registry_names():
-    assert TEACHERS == {
+    assert {
         "random": RandomTeacher,
         "fixed": FixedSequence,
         "target": TargetSuccess,
         "zpdes": ZPDES,
-    }
+    }.items() <= TEACHERS.items()
+    for name, cls in TEACHERS.items():
+        assert cls.name == name
 
 
 @pytest.mark.parametrize("teacher", [RandomTeacher(0), FixedSequence(["a"]), TargetSuccess()])

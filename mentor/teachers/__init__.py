@@ -8,13 +8,29 @@ from typing import Any
 
 from mentor.domain import Domain
 from mentor.errors import StateError, UnknownIdError
+from mentor.teachers.alp_gmm import ALPGMM
 from mentor.teachers.base import Teacher
+from mentor.teachers.dump import DUMP
+from mentor.teachers.mastering_rate import MasteringRate
+from mentor.teachers.sec import SEC
 from mentor.teachers.simple import FixedSequence, RandomTeacher
 from mentor.teachers.target import TargetSuccess
+from mentor.teachers.tscl import TSCL
 from mentor.teachers.zpdes import ZPDES, activity_graph
 
 TEACHERS: dict[str, type[Teacher]] = {
-    cls.name: cls for cls in (RandomTeacher, FixedSequence, TargetSuccess, ZPDES)
+    cls.name: cls
+    for cls in (
+        RandomTeacher,
+        FixedSequence,
+        TargetSuccess,
+        ZPDES,
+        TSCL,
+        SEC,
+        DUMP,
+        MasteringRate,
+        ALPGMM,
+    )
 }
 
 
@@ -37,7 +53,12 @@ def teacher_class(name: str) -> type[Teacher]:
 
 
 __all__ = [
+    "ALPGMM",
+    "DUMP",
+    "SEC",
     "TEACHERS",
+    "TSCL",
+    "MasteringRate",
     "ZPDES",
     "FixedSequence",
     "RandomTeacher",
