@@ -8,11 +8,23 @@ from typing import Any
 
 from mentor.domain import Domain
 from mentor.errors import StateError, UnknownIdError
+from mentor.teachers.adarft import AdaRFT
 from mentor.teachers.alp_gmm import ALPGMM
 from mentor.teachers.base import Teacher
+from mentor.teachers.compose import Filter, Mixture
+from mentor.teachers.curriculum import (
+    AntiCurriculum,
+    Curriculum,
+    CyclicalCurriculum,
+    RandomCurriculum,
+)
 from mentor.teachers.dump import DUMP
+from mentor.teachers.filtering import OnlineDifficultyFilter
 from mentor.teachers.mastering_rate import MasteringRate
+from mentor.teachers.mastery import MasteryGate
+from mentor.teachers.review import DueReview, PowerLawReplay
 from mentor.teachers.sec import SEC
+from mentor.teachers.self_paced import SelfPaced
 from mentor.teachers.simple import FixedSequence, RandomTeacher
 from mentor.teachers.target import TargetSuccess
 from mentor.teachers.tscl import TSCL
@@ -30,6 +42,18 @@ TEACHERS: dict[str, type[Teacher]] = {
         DUMP,
         MasteringRate,
         ALPGMM,
+        Curriculum,
+        AntiCurriculum,
+        RandomCurriculum,
+        CyclicalCurriculum,
+        SelfPaced,
+        OnlineDifficultyFilter,
+        AdaRFT,
+        MasteryGate,
+        DueReview,
+        PowerLawReplay,
+        Mixture,
+        Filter,
     )
 }
 
@@ -54,6 +78,18 @@ def teacher_class(name: str) -> type[Teacher]:
 
 __all__ = [
     "ALPGMM",
+    "AdaRFT",
+    "AntiCurriculum",
+    "Curriculum",
+    "CyclicalCurriculum",
+    "DueReview",
+    "Filter",
+    "MasteryGate",
+    "Mixture",
+    "OnlineDifficultyFilter",
+    "PowerLawReplay",
+    "RandomCurriculum",
+    "SelfPaced",
     "DUMP",
     "SEC",
     "TEACHERS",

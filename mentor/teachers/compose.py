@@ -1,0 +1,479 @@
+"""Composition: mixtures of teachers and constraints on what they may pick.
+
+A teacher is often several policies at once: 80 % new material at the edge of
+ability and 20 % reviews that are due; never the item just practised; only
+items of skills whose prerequisites are mastered. Two combinators build such
+teachers from the others in a few lines::
+
+    teacher = Filter(
+        Mixture([(TargetSuccess(0.7), 0.8), (DueReview(0.9), 0.2)], seed=0),
+        [NotRecent(3), OpenSkills(domain)],
+    )
+
+- :class:`Mixture` (``"mixture"``): each of the ``k`` slots goes to a part
+  drawn by weight; slots a part cannot fill go to the others, by weight.
+- :class:`Filter` (``"filter"``): the inner teacher chooses only among the
+  candidates every constraint allows.
+
+Constraints (:class:`Constraint`) are small saved objects:
+:class:`NotRecent` (``"not_recent"``), :class:`OpenSkills` (``"open_skills"``)
+and :class:`Among` (``"among"``); :class:`Predicate` wraps any function for
+use in a session, but cannot be saved.
+
+A composed teacher's :meth:`~Teacher.state_dict` nests the state of each part,
+and :meth:`~Teacher.from_state_dict` rebuilds the parts by their names through
+the :data:`mentor.teachers.TEACHERS` registry.
+"""
+
+from __future__ import annotations
+
+import abc
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any, ClassVar, Self
+
+import numpy as np
+
+from mentor.domain import Domain
+from mentor.errors import MentorError, ParameterError, StateError
+from mentor.events import EventLog
+from mentor.students.base import StudentModel, check_state
+from mentor.teachers.base import Teacher
+from mentor.teachers.curriculum import number, plain
+from mentor.teachers.mastery import item_open, open_skills
+
+
+def _rebuild(state: Any, domain: Domain | None) -> Teacher:
+    """A part rebuilt from its saved state, by name, through the registry."""
+    from mentor.teachers import teacher_from_state  # lazy: the registry imports this module
+
+    return teacher_from_state(state, domain=domain)
+
+
+# ---------------------------------------------------------------------------- constraints
+class Constraint(abc.ABC):
+    """A rule that allows or forbids each candidate, for a :class:`Filter`."""
+
+    name: ClassVar[str]
+
+    @abc.abstractmethod
+    def allows(
+        self,
+        learner: Any,
+        candidates: Sequence[Any],
+        t: float | None,
+        model: StudentModel | None,
+    ) -> np.ndarray:
+        """A boolean per candidate: may the inner teacher pick it?"""
+
+    def observe(self, events: EventLog) -> None:  # noqa: B027 - most constraints keep no state
+        """Learn from practised items (default: nothing)."""
+
+    def get_params(self) -> dict[str, Any]:
+        """Constructor arguments other than the domain (JSON-able)."""
+        return {}
+
+    def state(self) -> Any:
+        """Learned state (JSON-able); None when there is none."""
+        return None
+
+    def load(self, state: Any) -> None:  # noqa: B027 - stateless default
+        """Restore :meth:`state`."""
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"kind": self.name, **self.get_params()}
+
+
+class NotRecent(Constraint):
+    """Forbid the items among the learner's last ``n`` observed events.
+
+    Parameters
+    ----------
+    n
+        How many of the learner's latest events to look back over. Default 1
+        (never the same item twice in a row).
+    """
+
+    name = "not_recent"
+
+    def __init__(self, n: int = 1) -> None:
+        if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 1:
+            raise ParameterError(f"not_recent n must be an integer of at least 1, got {n!r}")
+        self.n = int(n)
+        self.recent_: dict[Any, list[Any]] = {}
+
+    def get_params(self) -> dict[str, Any]:
+        return {"n": self.n}
+
+    def allows(self, learner, candidates, t, model) -> np.ndarray:
+        recent = set(self.recent_.get(learner, ()))
+        return np.array([c not in recent for c in candidates], dtype=bool)
+
+    def observe(self, events: EventLog) -> None:
+        for learner, item in zip(events.learner.tolist(), events.item.tolist(), strict=True):
+            recent = self.recent_.setdefault(learner, [])
+            recent.append(item)
+            del recent[: -self.n]
+
+    def state(self) -> Any:
+        return [[learner, items] for learner, items in self.recent_.items()]
+
+    def load(self, state: Any) -> None:
+        self.recent_ = {learner: list(items)[-self.n :] for learner, items in state}
+
+
+class OpenSkills(Constraint):
+    """Allow only items whose every skill is open: all its prerequisites have
+    mastery of at least ``threshold`` in ``model.state(learner)["mastery"]``
+    (see :mod:`mentor.teachers.mastery`). Needs a student model.
+
+    Parameters
+    ----------
+    domain
+        Skills, items and the prerequisite graph.
+    threshold
+        Mastery at which a prerequisite counts as mastered. Default 0.95.
+    """
+
+    name = "open_skills"
+
+    def __init__(self, domain: Domain, threshold: float = 0.95) -> None:
+        if domain is None:
+            raise ParameterError("open_skills needs a domain with a prerequisite graph")
+        threshold = number(self.name, "threshold", threshold)
+        if not 0.0 < threshold <= 1.0:
+            raise ParameterError(f"open_skills threshold must lie in (0, 1], got {threshold}")
+        self.domain = domain
+        self.threshold = threshold
+
+    def get_params(self) -> dict[str, Any]:
+        return {"threshold": self.threshold}
+
+    def allows(self, learner, candidates, t, model) -> np.ndarray:
+        if model is None:
+            raise MentorError("constraint 'open_skills' needs a student model")
+        mastery = model.state(learner).get("mastery", {})
+        opened = open_skills(self.domain, mastery, self.threshold)
+        return np.array([item_open(self.domain, c, opened) for c in candidates], dtype=bool)
+
+
+class Among(Constraint):
+    """Allow only the listed items (or, with ``exclude=True``, all but them)."""
+
+    name = "among"
+
+    def __init__(self, items: Sequence[Any], exclude: bool = False) -> None:
+        if isinstance(items, (str, bytes)) or not isinstance(items, Sequence | set | frozenset):
+            raise ParameterError(f"among needs a list of items, got {items!r}")
+        self.items = [plain(i) for i in items]
+        self.exclude = bool(exclude)
+        self._set = set(self.items)
+
+    def get_params(self) -> dict[str, Any]:
+        return {"items": self.items, "exclude": self.exclude}
+
+    def allows(self, learner, candidates, t, model) -> np.ndarray:
+        inside = np.array([plain(c) in self._set for c in candidates], dtype=bool)
+        return ~inside if self.exclude else inside
+
+
+class Predicate(Constraint):
+    """Any function ``fn(learner, item, t, model) -> bool`` as a constraint.
+
+    For use within a session: a function cannot be saved, so a :class:`Filter`
+    holding one raises :class:`~mentor.errors.StateError` on ``state_dict``.
+    """
+
+    name = "predicate"
+
+    def __init__(self, fn: Callable[[Any, Any, float | None, Any], bool]) -> None:
+        if not callable(fn):
+            raise ParameterError(f"predicate needs a function, got {fn!r}")
+        self.fn = fn
+
+    def allows(self, learner, candidates, t, model) -> np.ndarray:
+        return np.array([bool(self.fn(learner, c, t, model)) for c in candidates], dtype=bool)
+
+    def to_dict(self) -> dict[str, Any]:
+        raise StateError(
+            f"a filter on the function {getattr(self.fn, '__name__', self.fn)!r} cannot be "
+            "saved; use a saved constraint (not_recent, open_skills, among)"
+        )
+
+
+CONSTRAINTS: dict[str, type[Constraint]] = {cls.name: cls for cls in (NotRecent, OpenSkills, Among)}
+
+
+def constraint_from_dict(data: Mapping[str, Any], domain: Domain | None = None) -> Constraint:
+    """Rebuild a constraint from :meth:`Constraint.to_dict` output."""
+    kind = data.get("kind") if isinstance(data, Mapping) else None
+    if kind not in CONSTRAINTS:
+        raise ParameterError(
+            f"unknown constraint {kind!r}; choose one of {', '.join(sorted(CONSTRAINTS))}"
+        )
+    params = {k: v for k, v in data.items() if k != "kind"}
+    cls = CONSTRAINTS[kind]
+    if "domain" in cls.__init__.__code__.co_varnames:
+        params["domain"] = domain
+    try:
+        return cls(**params)
+    except TypeError as error:
+        raise ParameterError(f"constraint {kind!r}: {error}") from None
+
+
+def _as_constraint(spec: Any, domain: Domain | None) -> Constraint:
+    if isinstance(spec, Constraint):
+        return spec
+    if isinstance(spec, Mapping):
+        return constraint_from_dict(spec, domain)
+    if callable(spec):
+        return Predicate(spec)
+    raise ParameterError(f"not a constraint: {spec!r}")
+
+
+# ---------------------------------------------------------------------------- combinators
+class _Composite(Teacher):
+    """Shared plumbing: parts saved inside the state, rebuilt through the registry."""
+
+    def _parts(self) -> list[Teacher]:
+        raise NotImplementedError
+
+    def _parts_state(self) -> list[dict[str, Any]]:
+        return [part.state_dict() for part in self._parts()]
+
+    def _load_parts(self, states: Any) -> None:
+        parts = self._parts()
+        if not isinstance(states, list) or len(states) != len(parts):
+            raise StateError(f"corrupt {self.name} teacher state: expected {len(parts)} parts")
+        for part, state in zip(parts, states, strict=True):
+            part.load_state_dict(state)
+
+    @classmethod
+    def _build(cls, params: dict[str, Any], parts: list[Teacher], domain: Domain | None) -> Self:
+        raise NotImplementedError
+
+    @classmethod
+    def from_state_dict(cls, state: Mapping[str, Any], domain: Domain | None = None) -> Self:
+        """Rebuild the composite and every part (by name, through the registry)."""
+        check_state(state, cls.name)
+        try:
+            parts = [_rebuild(s, domain) for s in state["state"]["parts"]]
+            teacher = cls._build(dict(state.get("params", {})), parts, domain)
+        except StateError:
+            raise
+        except (KeyError, TypeError, ValueError, AttributeError, MentorError) as error:
+            raise StateError(f"corrupt {cls.name} teacher parameters: {error}") from None
+        teacher.load_state_dict(state)
+        return teacher
+
+
+class Mixture(_Composite):
+    """Several teachers sharing each batch by weight.
+
+    Parameters
+    ----------
+    parts
+        ``[(teacher, weight), ...]``; weights are non-negative, not all zero,
+        and need not sum to 1.
+    domain
+        Only used to rebuild saved parts that need one.
+    seed
+        Seed of the slot draws (each part keeps its own generator).
+
+    Each of the ``k`` slots goes to a part drawn with probability
+    ``weight / sum(weights)`` (one multinomial draw of the ``k`` slots). A part
+    that returns fewer items than its slots (for example a
+    :class:`~mentor.teachers.review.DueReview` when nothing is due) hands the
+    rest back; they are drawn again among the other parts, by weight, until
+    the batch is full or every part is spent.
+    Items are distinct: a later part chooses among the candidates not yet
+    picked. Every part observes every event.
+    """
+
+    name = "mixture"
+
+    def __init__(
+        self,
+        parts: Sequence[tuple[Teacher, float]],
+        domain: Domain | None = None,
+        seed: int | np.random.Generator | None = None,
+    ) -> None:
+        super().__init__(seed)
+        try:
+            pairs = [(teacher, weight) for teacher, weight in parts]
+        except (TypeError, ValueError):
+            raise ParameterError("mixture parts must be (teacher, weight) pairs") from None
+        if not pairs:
+            raise ParameterError("a mixture needs at least one part")
+        for teacher, _ in pairs:
+            if not isinstance(teacher, Teacher):
+                raise ParameterError(f"mixture part is not a teacher: {teacher!r}")
+        weights = [number(self.name, "weight", w) for _, w in pairs]
+        if min(weights) < 0 or sum(weights) <= 0:
+            raise ParameterError(f"mixture weights must be >= 0 and not all 0, got {weights}")
+        self.domain = domain
+        self.teachers = [teacher for teacher, _ in pairs]
+        self.weights = np.array(weights, dtype=float)
+        #: Index of the part that supplied each item of the last :meth:`select`.
+        self.last_sources_: list[int] = []
+
+    def _parts(self) -> list[Teacher]:
+        return self.teachers
+
+    @classmethod
+    def _build(cls, params: dict[str, Any], parts: list[Teacher], domain: Domain | None) -> Self:
+        weights = params["weights"]
+        if not isinstance(weights, list) or len(weights) != len(parts):
+            raise ParameterError(f"mixture has {len(parts)} parts but weights {weights!r}")
+        return cls(list(zip(parts, weights, strict=True)), domain=domain)
+
+    def get_params(self) -> dict[str, Any]:
+        return {"weights": self.weights.tolist()}
+
+    def select(
+        self,
+        learner: Any,
+        candidates: Sequence[Any],
+        k: int = 1,
+        t: float | None = None,
+        model: StudentModel | None = None,
+    ) -> list[Any]:
+        if k < 1:
+            raise MentorError(f"k must be at least 1, got {k}")
+        picks: list[Any] = []
+        sources: list[int] = []
+        taken: set[Any] = set()
+        active = [j for j, w in enumerate(self.weights) if w > 0]
+        while len(picks) < k and active:
+            left = [c for c in candidates if c not in taken]
+            if not left:
+                break
+            w = self.weights[active]
+            slots = self.rng.multinomial(k - len(picks), w / w.sum())
+            spent = set()
+            for j, n in zip(active, slots.tolist(), strict=True):
+                if n == 0:
+                    continue
+                left = [c for c in candidates if c not in taken]
+                got = self.teachers[j].select(learner, left, n, t, model) if left else []
+                got = list(dict.fromkeys(g for g in got if g not in taken))[:n]
+                if len(got) < n:
+                    spent.add(j)
+                picks += got
+                sources += [j] * len(got)
+                taken.update(got)
+            active = [j for j in active if j not in spent]
+        self.last_sources_ = sources
+        return picks
+
+    def observe(self, events: EventLog) -> None:
+        """Every part observes every event."""
+        for part in self.teachers:
+            part.observe(events)
+
+    def _get_state(self) -> dict[str, Any]:
+        return {"parts": self._parts_state()}
+
+    def _set_state(self, state: Mapping[str, Any]) -> None:
+        self._load_parts(state["parts"])
+
+
+class Filter(_Composite):
+    """A teacher that may choose only among the candidates every constraint allows.
+
+    Parameters
+    ----------
+    teacher
+        The inner teacher.
+    constraints
+        A :class:`Constraint`, a function ``fn(learner, item, t, model) -> bool``
+        (wrapped in :class:`Predicate`; not savable), a saved constraint
+        (``{"kind": ..., **params}``), or a list of these.
+    domain
+        Passed to saved constraints and parts that need one.
+    seed
+        Unused (the inner teacher draws); kept for the common signature.
+
+    When no candidate passes, the filter returns no item (a constraint is a
+    hard rule; inside a :class:`Mixture` the slot goes to another part).
+    Events reach both the inner teacher and the constraints.
+    """
+
+    name = "filter"
+
+    def __init__(
+        self,
+        teacher: Teacher,
+        constraints: Any,
+        domain: Domain | None = None,
+        seed: int | np.random.Generator | None = None,
+    ) -> None:
+        super().__init__(seed)
+        if not isinstance(teacher, Teacher):
+            raise ParameterError(f"filter needs a teacher, got {teacher!r}")
+        if isinstance(constraints, (Constraint, Mapping)) or callable(constraints):
+            constraints = [constraints]
+        if not isinstance(constraints, Sequence) or not constraints:
+            raise ParameterError("filter needs at least one constraint")
+        self.teacher = teacher
+        self.domain = domain
+        self.constraints = [_as_constraint(c, domain) for c in constraints]
+
+    def _parts(self) -> list[Teacher]:
+        return [self.teacher]
+
+    @classmethod
+    def _build(cls, params: dict[str, Any], parts: list[Teacher], domain: Domain | None) -> Self:
+        if len(parts) != 1:
+            raise ParameterError(f"a filter has one inner teacher, got {len(parts)}")
+        return cls(parts[0], params["constraints"], domain=domain)
+
+    def get_params(self) -> dict[str, Any]:
+        return {"constraints": [c.to_dict() for c in self.constraints]}
+
+    def allowed(
+        self,
+        learner: Any,
+        candidates: Sequence[Any],
+        t: float | None = None,
+        model: StudentModel | None = None,
+    ) -> list[Any]:
+        """The candidates every constraint allows."""
+        mask = np.ones(len(candidates), dtype=bool)
+        for constraint in self.constraints:
+            if mask.any():
+                mask &= np.asarray(constraint.allows(learner, candidates, t, model), dtype=bool)
+        return [c for c, ok in zip(candidates, mask.tolist(), strict=True) if ok]
+
+    def select(
+        self,
+        learner: Any,
+        candidates: Sequence[Any],
+        k: int = 1,
+        t: float | None = None,
+        model: StudentModel | None = None,
+    ) -> list[Any]:
+        if k < 1:
+            raise MentorError(f"k must be at least 1, got {k}")
+        allowed = self.allowed(learner, candidates, t, model)
+        return self.teacher.select(learner, allowed, k, t, model) if allowed else []
+
+    def observe(self, events: EventLog) -> None:
+        self.teacher.observe(events)
+        for constraint in self.constraints:
+            constraint.observe(events)
+
+    def _get_state(self) -> dict[str, Any]:
+        return {
+            "parts": self._parts_state(),
+            "constraints": [c.state() for c in self.constraints],
+        }
+
+    def _set_state(self, state: Mapping[str, Any]) -> None:
+        self._load_parts(state["parts"])
+        saved = state["constraints"]
+        if not isinstance(saved, list) or len(saved) != len(self.constraints):
+            raise StateError(
+                f"corrupt filter teacher state: expected {len(self.constraints)} constraint states"
+            )
+        for constraint, s in zip(self.constraints, saved, strict=True):
+            constraint.load(s)
