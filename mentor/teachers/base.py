@@ -16,7 +16,7 @@ from typing import Any, ClassVar, Self
 import numpy as np
 
 from mentor.domain import Domain
-from mentor.errors import MentorError, StateError
+from mentor.errors import MentorError, ParameterError, StateError
 from mentor.events import EventLog
 from mentor.students.base import STATE_VERSION, StudentModel, check_state
 
@@ -63,7 +63,7 @@ class Teacher(abc.ABC):
 
     def _check(self, candidates: Sequence[Any], k: int, model: StudentModel | None) -> None:
         if k < 1:
-            raise MentorError(f"k must be at least 1, got {k}")
+            raise ParameterError(f"k must be at least 1, got {k}")
         if self.needs_model and model is None:
             raise MentorError(f"teacher {self.name!r} needs a student model to select items")
 

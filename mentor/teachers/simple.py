@@ -7,7 +7,7 @@ from typing import Any
 
 import numpy as np
 
-from mentor.errors import MentorError
+from mentor.errors import ParameterError
 from mentor.events import EventLog
 from mentor.students.base import StudentModel
 from mentor.teachers.base import Teacher
@@ -59,9 +59,9 @@ class FixedSequence(Teacher):
     ) -> None:
         super().__init__(seed)
         if not len(order):
-            raise MentorError("a fixed sequence needs at least one item")
+            raise ParameterError("a fixed sequence needs at least one item")
         if repeats < 1:
-            raise MentorError(f"repeats must be at least 1, got {repeats}")
+            raise ParameterError(f"repeats must be at least 1, got {repeats}")
         self.order = list(order)
         self.repeats = int(repeats)
         self.position_: dict[Any, int] = {}

@@ -15,7 +15,7 @@ from typing import Any
 
 import numpy as np
 
-from mentor.errors import MentorError
+from mentor.errors import ParameterError
 from mentor.students.base import StudentModel
 from mentor.teachers.base import Teacher
 from mentor.teachers.sampling import closest
@@ -38,7 +38,7 @@ class TargetSuccess(Teacher):
     def __init__(self, target: float = 0.7, seed: int | np.random.Generator | None = None) -> None:
         super().__init__(seed)
         if not 0.0 < target < 1.0:
-            raise MentorError(f"target success must lie in (0, 1), got {target}")
+            raise ParameterError(f"target success must lie in (0, 1), got {target}")
         self.target = float(target)
 
     def get_params(self) -> dict[str, Any]:

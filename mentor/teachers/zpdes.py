@@ -33,7 +33,7 @@ import networkx as nx
 import numpy as np
 
 from mentor.domain import Domain
-from mentor.errors import MentorError
+from mentor.errors import MentorError, ParameterError
 from mentor.events import EventLog
 from mentor.students.base import StudentModel
 from mentor.teachers.base import Teacher
@@ -104,9 +104,9 @@ class ZPDES(Teacher):
         if domain is None:
             raise MentorError("ZPDES needs a domain to build its activity graph")
         if window < 2:
-            raise MentorError(f"ZPDES window must be at least 2, got {window}")
+            raise ParameterError(f"ZPDES window must be at least 2, got {window}")
         if not 0.0 <= gamma <= 1.0:
-            raise MentorError(f"ZPDES gamma must lie in [0, 1], got {gamma}")
+            raise ParameterError(f"ZPDES gamma must lie in [0, 1], got {gamma}")
         self.domain = domain
         self.graph = activity_graph(domain)
         self.window = int(window)
