@@ -51,8 +51,14 @@ class Engine:
         t: float | None = None,
         candidates: Sequence[Any] | None = None,
     ) -> list[Any]:
-        """The next ``k`` items for ``learner`` (from the whole domain unless
-        ``candidates`` narrows it)."""
+        """Up to ``k`` next items for ``learner`` (from the whole domain unless
+        ``candidates`` narrows it).
+
+        The list may be shorter than ``k``, or empty, when the teacher has
+        nothing to offer: a review teacher with no review due, or a filter that
+        allows no candidate. Compose such teachers with a :class:`~mentor.teachers.Mixture` to
+        always get an item.
+        """
         if candidates is None:
             candidates = self.domain.item_ids
         else:
