@@ -1,15 +1,22 @@
 """Simulated learners, to test teachers without people."""
 
-from mentor.sim.course import make_course
+from mentor.sim.course import make_course, make_junyi_course
 from mentor.sim.experiment import DEFAULT_TEACHERS, ExperimentResult, run_cohort, run_experiment
+from mentor.sim.hypercube import Hypercube
+from mentor.sim.passrate import PassRateCurve, PassRateSim, run_passrate
 from mentor.sim.population import StudentParams, StudentPopulation
 
 __all__ = [
     "DEFAULT_TEACHERS",
     "ExperimentResult",
+    "Hypercube",
+    "PassRateCurve",
+    "PassRateSim",
     "StudentParams",
     "StudentPopulation",
     "make_course",
+    "make_junyi_course",
     "run_cohort",
     "run_experiment",
+    "run_passrate",
 ]

@@ -1,11 +1,14 @@
-"""Synthetic courses for simulated students: a layered prerequisite graph of
-skills, each skill taught by items of increasing difficulty."""
+"""Courses for simulated students: a synthetic layered prerequisite graph of
+skills (:func:`make_course`) or the real Junyi Academy prerequisite map
+(:func:`make_junyi_course`), each skill taught by items of increasing difficulty."""
 
 from __future__ import annotations
 
+import os
+
 import numpy as np
 
-from mentor.domain import Domain, Item
+from mentor.domain import Domain, Item, load_junyi
 
 
 def make_course(
@@ -48,3 +51,54 @@ def make_course(
         for level in range(levels)
     ]
     return Domain(items, skills, prerequisites)
+
+
+def _levels(levels: int) -> np.ndarray:
+    if levels < 1:
+        raise ValueError("a course needs at least one level")
+    return (np.arange(levels) + 1) / (levels + 1)
+
+
+def make_junyi_course(
+    path: str | os.PathLike[str], levels: int = 3, on_cycle: str = "drop"
+) -> Domain:
+    """The Junyi Academy prerequisite map as a course for simulated students.
+
+    One skill per exercise of the table read by :func:`mentor.domain.load_junyi`
+    (exercises listed twice are kept once, and with ``on_cycle="drop"`` the
+    self-loops and one edge of the table's three-exercise cycle are dropped, as
+    that loader documents; the real table gives 835 skills and 978
+    prerequisites). Each skill has ``levels`` items named ``<exercise>.<level>``
+    with difficulties evenly spaced in (0, 1), as in :func:`make_course`: the
+    table holds no difficulty, so the levels are the simulator's, not Junyi's.
+    Items keep the exercise's ``area`` and ``topic`` as attributes; skills keep
+    every attribute the loader reads. ``domain.dropped_prerequisites`` lists the
+    dropped edges.
+
+    Parameters
+    ----------
+    path
+        The ``junyi_exercise_table.csv`` file (never copied into the package).
+    levels
+        Items per exercise (3).
+    on_cycle
+        ``"drop"`` (default) or ``"error"``, passed to :func:`load_junyi`.
+    """
+    difficulties = _levels(levels)
+    exercises = load_junyi(path, on_cycle=on_cycle)
+    items = [
+        Item(
+            f"{skill}.{level}",
+            (skill,),
+            float(difficulties[level]),
+            {
+                "area": attributes.get("area", ""),
+                "topic": attributes.get("topic", ""),
+            },
+        )
+        for skill, attributes in exercises.skill_attributes.items()
+        for level in range(levels)
+    ]
+    course = Domain(items, exercises.skill_attributes, exercises.graph.edges, source=str(path))
+    course.dropped_prerequisites = list(exercises.dropped_prerequisites)
+    return course

@@ -20,14 +20,26 @@ Doroudi, Aleven and Brunskill, "Where's the reward?", IJAIED 2019):
 
 The post-test score of a student is the expected fraction of all items they
 would answer correctly without guessing or slipping: the mean over items of
-sigmoid((K - d) / sharpness). Everything is deterministic given the seed.
+sigmoid((K - d) / sharpness). A delayed post-test (``post_test(delay=d)``)
+measures retention: it scores the knowledge the student would have after ``d``
+more time units without practice, K * exp(-forget_rate * d / (1 + c)), without
+changing the population. Everything is deterministic given the seed.
+
+Cost. The state is two dense (students x skills) arrays; the prerequisite
+graph is kept sparse, so an attempt costs O(students x parents of the
+practised skill), not O(students x skills), and a course as large as the
+Junyi Academy map (835 skills, :func:`mentor.sim.make_junyi_course`) runs
+with thousands of students. Forgetting and the post-test touch every
+(student, skill) cell and dominate the cost of a step.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 
 import numpy as np
+import scipy.sparse as sp
 from scipy.special import expit, log_expit
 
 from mentor.domain import Domain
@@ -110,9 +122,15 @@ class StudentPopulation:
                 for i in self.item_ids
             ]
         )
-        self.parents = np.zeros((len(skills), len(skills)), dtype=bool)
-        for parent, child in domain.graph.edges:
-            self.parents[domain.skill_index(child), domain.skill_index(parent)] = True
+        edges = np.array(
+            [(domain.skill_index(c), domain.skill_index(p)) for p, c in domain.graph.edges],
+            dtype=np.int64,
+        ).reshape(-1, 2)
+        #: Sparse 0/1 matrix (CSR): ``parents[s, p]`` is 1 when skill p is a prerequisite of s.
+        self.parents = sp.csr_matrix(
+            (np.ones(len(edges), dtype=bool), (edges[:, 0], edges[:, 1])),
+            shape=(len(skills), len(skills)),
+        )
         p = self.params
         self.knowledge = self.rng.uniform(0.0, p.initial_max, size=(self.n_students, len(skills)))
         # Capped at 1: an attempt closes at most the whole gap 1 - K, so K stays in [0, 1].
@@ -143,18 +161,60 @@ class StudentPopulation:
         skills = self.item_skill[items]
         k = self.knowledge[students, skills]
         fit = np.exp(-((self.item_difficulty[items] - k - p.stretch) ** 2) / (2.0 * p.width**2))
-        parent_terms = log_expit((self.knowledge[students] - p.prerequisite_level) / 0.05)
-        gate = np.exp((self.parents[skills] * parent_terms).sum(axis=1))
+        gate = self._gate(students, skills)
         self.knowledge[students, skills] = k + self.rate[students] * fit * gate * (1.0 - k)
         self.practice[students, skills] += 1
         return outcomes
 
+    def _gate(self, students: np.ndarray, skills: np.ndarray) -> np.ndarray:
+        """prod over the parents p of each skill of sigmoid((K[n, p] - level) / 0.05),
+        summed in log space over the sparse parent lists only."""
+        start = self.parents.indptr[skills]
+        counts = self.parents.indptr[skills + 1] - start
+        total = int(counts.sum())
+        if total == 0:
+            return np.ones(students.size)
+        owner = np.repeat(np.arange(students.size), counts)
+        position = np.arange(total) + np.repeat(start - (np.cumsum(counts) - counts), counts)
+        parent = self.parents.indices[position]
+        level = self.params.prerequisite_level
+        terms = log_expit((self.knowledge[students[owner], parent] - level) / 0.05)
+        return np.exp(np.bincount(owner, weights=terms, minlength=students.size))
+
+    def _decay(self, dt: float) -> np.ndarray:
+        """The factor exp(-forget_rate * dt / (1 + c)) of every (student, skill) cell,
+        computed once per distinct practice count c and gathered."""
+        table = np.exp(
+            -self.params.forget_rate * dt / (1.0 + np.arange(self.practice.max(initial=0) + 1))
+        )
+        return table[self.practice]
+
     def advance(self, dt: float = 1.0) -> None:
         """Let ``dt`` time units pass: knowledge decays, practised skills more slowly."""
-        self.knowledge *= np.exp(-self.params.forget_rate * dt / (1.0 + self.practice))
+        if self.params.forget_rate * dt != 0.0:
+            self.knowledge *= self._decay(dt)
         self.time += dt
 
-    def post_test(self) -> np.ndarray:
-        """Each student's expected post-test score over all items, without guess or slip."""
-        k = self.knowledge[:, self.item_skill]
+    def post_test(self, delay: float = 0.0) -> np.ndarray:
+        """Each student's expected post-test score over all items, without guess or slip.
+
+        Parameters
+        ----------
+        delay
+            Time units without practice between now and the test (0: an immediate
+            post-test). The test scores the knowledge the students would then have,
+            K * exp(-forget_rate * delay / (1 + c)), and leaves the population as it
+            is, so the same cohort can be tested at several delays to measure retention.
+        """
+        if delay < 0:
+            raise ValueError(f"delay must be non-negative, got {delay}")
+        knowledge = self.knowledge
+        if self.params.forget_rate * delay != 0.0:
+            knowledge = knowledge * self._decay(delay)
+        k = knowledge[:, self.item_skill]
         return expit((k - self.item_difficulty) / self.params.sharpness).mean(axis=1)
+
+    def retention(self, delays: Sequence[float]) -> np.ndarray:
+        """Mean post-test score of the cohort after each delay: ``retention[j] =
+        post_test(delays[j]).mean()``; the population is not changed."""
+        return np.array([self.post_test(float(d)).mean() for d in delays])
