@@ -4,18 +4,21 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: run test lint clean
+.PHONY: run serve test lint clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 
 $(VENV)/.installed: pyproject.toml | $(BIN)/python
-	$(BIN)/python -m pip install --quiet -e '.[dev,torch]'
+	$(BIN)/python -m pip install --quiet -e '.[dev,torch,service]'
 	touch $@
 
 run: $(VENV)/.installed
 	$(BIN)/mentor simulate
+
+serve: $(VENV)/.installed
+	$(BIN)/mentor serve
 
 test: $(VENV)/.installed
 	$(BIN)/python -m pytest

@@ -8,6 +8,7 @@ import typer
 
 from mentor.cli.evaluate import evaluate
 from mentor.cli.fit import fit
+from mentor.cli.serve import serve
 from mentor.cli.simulate import simulate
 from mentor.errors import MentorError
 
@@ -20,6 +21,7 @@ app = typer.Typer(
 app.command()(fit)
 app.command()(evaluate)
 app.command()(simulate)
+app.command()(serve)
 
 
 def main() -> None:

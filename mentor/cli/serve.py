@@ -1,0 +1,62 @@
+"""``mentor serve``: run the teaching service (HTTP API) with uvicorn."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from mentor.errors import MentorError
+
+
+def serve(
+    host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port to listen on.")] = 8000,
+    data_dir: Annotated[
+        Path,
+        typer.Option(help="Folder for the SQLite database and the operator token."),
+    ] = Path("mentor-data"),
+    db: Annotated[
+        str | None,
+        typer.Option(
+            help="Database URL instead of SQLite in the data folder, e.g. "
+            "postgresql+psycopg://user@127.0.0.1:5432/mentor."
+        ),
+    ] = None,
+    log_level: Annotated[str, typer.Option(help="uvicorn's log level.")] = "info",
+) -> None:
+    """Serve the mentor API at http://HOST:PORT/v1 (OpenAPI at /docs).
+
+    On first start the data folder gets the file operator-token, whose token
+    (or MENTOR_OPERATOR_TOKEN) creates workspaces:
+
+        curl -X POST -H "Authorization: Bearer $(cat mentor-data/operator-token)"
+             -H 'Content-Type: application/json' -d '{"name": "school"}'
+             http://127.0.0.1:8000/v1/workspaces
+    """
+    try:
+        import uvicorn
+
+        from mentor.service import create_app
+    except ImportError as error:
+        raise MentorError(
+            f"mentor serve needs the service extra ({error.name} is missing): "
+            "pip install 'mentor[service]'"
+        ) from None
+    from sqlalchemy.exc import ArgumentError, OperationalError
+
+    try:
+        app = create_app(db, data_dir)
+    except ArgumentError as error:
+        raise MentorError(f"--db: not a database URL: {error}") from None
+    except OperationalError as error:
+        raise MentorError(f"cannot use the database: {error.orig}") from None
+    service = app.state.service
+    where = service.operator_token_file or "the MENTOR_OPERATOR_TOKEN variable"
+    typer.echo(f"mentor: database {service.db.display_url}", err=True)
+    typer.echo(f"mentor: the operator token (creates workspaces) is in {where}", err=True)
+    typer.echo(
+        f"mentor: API at http://{host}:{port}/v1, docs at http://{host}:{port}/docs", err=True
+    )
+    uvicorn.run(app, host=host, port=port, log_level=log_level, timeout_graceful_shutdown=5)

@@ -1,0 +1,27 @@
+"""The teaching service: an HTTP API over a real database.
+
+Workspaces (tenants) hold courses and learners. A workspace's admin keys
+import courses (items, skills, prerequisites, from JSON, CSV or the Junyi
+table), choose each course's student model and teacher, and read everything;
+a learner's token reads and writes that learner's own practice. Learners post
+events in idempotent batches; each batch and the saved state of the course's
+student model and teacher commit in one transaction. ``GET .../next`` asks
+the course's teacher for the next items, ``GET .../state`` the student model
+for mastery, predicted recall and due reviews; events export as CSV or Parquet.
+
+Parts: :mod:`~mentor.service.app` (the factory), :mod:`~mentor.service.api`
+(the JSON API under ``/v1``; a web app will sit beside it as
+``mentor.service.web``), :mod:`~mentor.service.db` (SQLite in WAL mode or
+PostgreSQL), :mod:`~mentor.service.tables` and :mod:`~mentor.service.migrations`
+(the schema, Alembic), :mod:`~mentor.service.engines` (each course's engine,
+cached and saved), :mod:`~mentor.service.security` (tokens),
+:mod:`~mentor.service.importing` (course files), :mod:`~mentor.service.policy`
+(models and teachers by name).
+
+Needs the ``service`` extra: ``pip install 'mentor[service]'``.
+"""
+
+from mentor.service.api.deps import Limits
+from mentor.service.app import create_app
+
+__all__ = ["Limits", "create_app"]

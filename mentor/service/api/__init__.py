@@ -1,0 +1,21 @@
+"""The JSON API, mounted under ``/v1``.
+
+The web app (HTML pages) will be a router of its own in ``mentor.service.web``,
+using the same parts (:class:`~mentor.service.api.deps.Service`)."""
+
+from typing import Any
+
+from fastapi import APIRouter
+
+from mentor.service.api import courses, learners, practice, workspaces
+from mentor.service.api.schemas import ErrorOut
+
+#: Every route may answer with these errors, each with an :class:`ErrorOut` body.
+ERRORS: dict[int | str, dict[str, Any]] = {
+    code: {"model": ErrorOut} for code in (400, 401, 403, 404, 409, 413, 422)
+}
+router = APIRouter()
+for module in (workspaces, learners, courses, practice):
+    router.include_router(module.router, responses=ERRORS)
+
+__all__ = ["router"]

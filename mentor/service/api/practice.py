@@ -1,0 +1,407 @@
+"""Practice: posting events in batches (idempotent), the next items, a learner's
+state, and exporting events."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+import os
+import re
+import tempfile
+from typing import Annotated, Any, Literal
+
+import numpy as np
+from fastapi import APIRouter, Header, HTTPException, Query
+from fastapi.responses import FileResponse, JSONResponse
+from sqlalchemy import select
+from starlette.background import BackgroundTask
+
+from mentor.events import EventLog, write_csv, write_parquet
+from mentor.events.readers import parse_time
+from mentor.service.api.courses import CoursePath
+from mentor.service.api.deps import Member, Svc, find_course, find_learner, own_practice
+from mentor.service.api.learners import LearnerPath, ensure_learners
+from mentor.service.api.schemas import (
+    EXTRA_NAME,
+    LEARNER_ID,
+    BatchOut,
+    EventBatchIn,
+    EventPageOut,
+    NextOut,
+    StateOut,
+)
+from mentor.service.engines import CourseGone, memory_model, select_items
+from mentor.service.events_store import insert_events, load_events
+from mentor.service.tables import Batch, Enrolment, Learner, utcnow
+
+router = APIRouter(tags=["practice"])
+IDEMPOTENCY_KEY = re.compile(r"^[\x21-\x7e]{1,255}$")
+_EXTRA = re.compile(EXTRA_NAME)
+CORE = ("learner", "item", "time", "outcome")
+
+
+def plain(value: Any) -> Any:
+    """JSON-able data: NumPy scalars and arrays as Python values, NaN and
+    infinities as null, mapping keys as strings."""
+    if isinstance(value, dict):
+        return {str(k): plain(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [plain(v) for v in value]
+    if isinstance(value, np.ndarray):
+        return plain(value.tolist())
+    if isinstance(value, np.generic):
+        value = value.item()
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    return value
+
+
+def _unprocessable(message: str) -> HTTPException:
+    return HTTPException(422, message)
+
+
+@router.post(
+    "/courses/{course}/events",
+    status_code=201,
+    response_model=BatchOut,
+)
+def post_events(
+    course: CoursePath,
+    body: EventBatchIn,
+    who: Member,
+    svc: Svc,
+    idempotency_key: Annotated[
+        str,
+        Header(
+            description="Unique per batch (a UUID, say). A retried batch with the same key "
+            "and body is stored once and gets the first response again (with the header "
+            "Idempotent-Replayed: true); the same key with another body is refused (422)."
+        ),
+    ],
+) -> Any:
+    """Store a batch of events and teach the course's student model and teacher with
+    them, in one transaction: all of the batch or none of it."""
+    if not IDEMPOTENCY_KEY.match(idempotency_key):
+        raise _unprocessable(
+            "Idempotency-Key must be 1 to 255 printable ASCII characters without spaces"
+        )
+    limit = svc.limits.max_batch_events
+    events = body.events
+    if not events:
+        raise _unprocessable("the batch has no events")
+    if len(events) > limit:
+        raise _unprocessable(
+            f"the batch has {len(events)} events; at most {limit} are allowed per request"
+        )
+    request_hash = hashlib.sha256(
+        json.dumps(body.model_dump(mode="json"), sort_keys=True).encode()
+    ).hexdigest()
+    with svc.db.read() as session:
+        row = find_course(session, who, course)
+    learners: list[str] = []
+    for index, event in enumerate(events):
+        if event.learner is None:
+            if who.kind != "learner":
+                raise _unprocessable(f"events[{index}].learner: required with an admin key")
+            learners.append(who.learner)
+        else:
+            own_practice(who, event.learner)
+            learners.append(event.learner)
+    times: list[float | None] = []  # None: stamped with the server's clock, under the lock
+    for index, event in enumerate(events):
+        if event.time is None:
+            if row.clock != "wall":
+                raise _unprocessable(
+                    f"events[{index}].time: required in a course whose clock is 'steps'"
+                )
+            times.append(None)
+        elif isinstance(event.time, str):
+            try:
+                times.append(parse_time(event.time))
+            except ValueError:
+                raise _unprocessable(
+                    f"events[{index}].time: {event.time!r} is neither a number nor an ISO 8601 time"
+                ) from None
+        else:
+            times.append(float(event.time))
+    names = sorted({name for event in events for name in (event.extra or {})})
+    for name in names:
+        if not _EXTRA.match(name) or name in CORE:
+            raise _unprocessable(
+                f"extra field {name!r}: names are letters, digits and _ (not starting with a "
+                f"digit), up to 64 characters, other than {', '.join(CORE)}"
+            )
+    extra = {
+        name: np.array(
+            [float((event.extra or {}).get(name, math.nan)) for event in events], dtype=np.float64
+        )
+        for name in names
+    }
+    items = [str(event.item) for event in events]
+    try:
+        with svc.engines.writing(row.id) as work:
+            session = work.session
+            done = session.scalar(
+                select(Batch).where(
+                    Batch.course_id == row.id,
+                    Batch.principal == who.scope,
+                    Batch.idempotency_key == idempotency_key,
+                )
+            )
+            if done is not None:
+                if done.request_hash != request_hash:
+                    raise _unprocessable(
+                        f"Idempotency-Key {idempotency_key!r} was already used for a different "
+                        "batch; use a new key for a new batch"
+                    )
+                return JSONResponse(
+                    done.response,
+                    status_code=done.status_code,
+                    headers={"Idempotent-Replayed": "true"},
+                )
+            engine = work.engine
+            known = engine.domain.items
+            for index, item in enumerate(items):
+                if item not in known:
+                    raise _unprocessable(
+                        f"events[{index}].item: unknown item {item!r} in course {course!r}"
+                    )
+            ids = ensure_learners(session, who.workspace_id, learners)
+            last = dict(
+                session.execute(
+                    select(Learner.external_id, Enrolment.last_time)
+                    .join(Learner, Learner.id == Enrolment.learner_id)
+                    .where(Enrolment.course_id == row.id, Enrolment.learner_id.in_(ids.values()))
+                ).all()
+            )
+            now = svc.now()
+            for index, (learner, time) in enumerate(zip(learners, times, strict=True)):
+                previous = last.get(learner)
+                if time is None:
+                    # Never before the learner's previous event, even if this server's
+                    # clock is behind the one that stamped it.
+                    time = times[index] = now if previous is None else max(now, previous)
+                if previous is not None and time < previous:
+                    raise _unprocessable(
+                        f"events[{index}].time: {time:g} is before learner {learner!r}'s "
+                        f"previous event at {previous:g} (times must not go backwards)"
+                    )
+                last[learner] = time
+            log = EventLog(learners, items, times, [e.outcome for e in events], extra)
+            work.changed = True
+            engine.record(log)
+            batch = Batch(
+                course_id=row.id,
+                principal=who.scope,
+                idempotency_key=idempotency_key,
+                request_hash=request_hash,
+                status_code=201,
+                response={},
+                created_at=utcnow(),
+            )
+            session.add(batch)
+            session.flush()
+            counts = insert_events(session, row.id, batch.id, log, ids)
+            response = {
+                "batch_id": batch.id,
+                "course": course,
+                "accepted": len(log),
+                "learners": counts,
+            }
+            batch.response = response
+            session.flush()
+    except CourseGone:
+        raise HTTPException(404, f"course {course!r} not found") from None
+    return JSONResponse(response, status_code=201)
+
+
+def _learner_row(svc, who, course: str, learner: str):
+    with svc.db.read() as session:
+        row = find_course(session, who, course)
+        person = find_learner(session, who, learner)
+    return row, person
+
+
+def _t(svc, clock: str, t: float | None) -> float | None:
+    if t is None and clock == "wall":
+        return svc.now()
+    return t
+
+
+FiniteQuery = Annotated[
+    float | None,
+    Query(
+        allow_inf_nan=False,
+        description="The time to decide for (default: now for a wall-clock course, else the "
+        "learner's latest event).",
+    ),
+]
+
+
+@router.get("/courses/{course}/learners/{learner}/next", response_model=NextOut)
+def get_next(
+    course: CoursePath,
+    learner: LearnerPath,
+    who: Member,
+    svc: Svc,
+    k: Annotated[int, Query(ge=1, description="How many items.")] = 1,
+    t: FiniteQuery = None,
+) -> dict:
+    """The next items for the learner, from the course's teacher. Safe to repeat: the
+    same stored state gives the same items (a fresh draw after each new event)."""
+    if k > svc.limits.max_next_items:
+        raise _unprocessable(f"k is {k}; at most {svc.limits.max_next_items} items per request")
+    row, person = _learner_row(svc, who, course, learner)
+    t = _t(svc, row.clock, t)
+    try:
+        with svc.engines.reading(row.id) as (session, engine):
+            enrolment = session.get(Enrolment, (row.id, person.id))
+            step = 0 if enrolment is None else int(enrolment.events)
+            items = select_items(engine, learner, k, t, row.seed, step)
+    except CourseGone:
+        raise HTTPException(404, f"course {course!r} not found") from None
+    return {"course": course, "learner": learner, "t": t, "items": [str(i) for i in items]}
+
+
+@router.get("/courses/{course}/learners/{learner}/state", response_model=StateOut)
+def get_state(
+    course: CoursePath,
+    learner: LearnerPath,
+    who: Member,
+    svc: Svc,
+    t: FiniteQuery = None,
+    retention: Annotated[
+        float, Query(gt=0.0, lt=1.0, description="Recall below which a review is due.")
+    ] = 0.9,
+) -> dict:
+    """What the course's student model believes about the learner: mastery per skill,
+    and for memory models the predicted recall of each reviewed item and the reviews due."""
+    row, person = _learner_row(svc, who, course, learner)
+    t = _t(svc, row.clock, t)
+    try:
+        with svc.engines.reading(row.id) as (session, engine):
+            enrolment = session.get(Enrolment, (row.id, person.id))
+            model = engine.model
+            state = plain(engine.state(learner))
+            recall = None
+            due: list[dict[str, Any]] = []
+            if memory_model(model):
+                seen = [str(item) for item in (state.get("reviews") or {})]
+                predicted = plain(model.predict(learner, seen, t)) if seen else []
+                recall = dict(zip(seen, predicted, strict=True))
+                due = sorted(
+                    (
+                        {"item": item, "recall": p}
+                        for item, p in recall.items()
+                        if p is not None and p < retention
+                    ),
+                    key=lambda d: (d["recall"], d["item"]),
+                )
+    except CourseGone:
+        raise HTTPException(404, f"course {course!r} not found") from None
+    mastery = state.pop("mastery", {}) or {}
+    return {
+        "course": course,
+        "learner": learner,
+        "t": t,
+        "events": 0 if enrolment is None else int(enrolment.events),
+        "last_time": None if enrolment is None else enrolment.last_time,
+        "model": model.name,
+        "mastery": mastery,
+        "recall": recall,
+        "due": due,
+        "details": state,
+    }
+
+
+@router.get(
+    "/courses/{course}/events",
+    responses={
+        200: {
+            "description": "The events: JSON pages, or a CSV or Parquet file.",
+            "content": {
+                "application/json": {"schema": EventPageOut.model_json_schema()},
+                "text/csv": {"schema": {"type": "string"}},
+                "application/vnd.apache.parquet": {
+                    "schema": {"type": "string", "format": "binary"}
+                },
+            },
+        },
+    },
+)
+def get_events(
+    course: CoursePath,
+    who: Member,
+    svc: Svc,
+    format: Literal["json", "csv", "parquet"] = "json",
+    learner: Annotated[
+        str | None, Query(pattern=LEARNER_ID, description="Only this learner's events.")
+    ] = None,
+    after: Annotated[
+        int | None, Query(ge=0, le=2**62, description="JSON: events after this id.")
+    ] = None,
+    limit: Annotated[int, Query(ge=1, description="JSON: events per page.")] = 1000,
+) -> Any:
+    """Export the course's events (a learner token: only the learner's own), in the
+    order they were stored: JSON pages, or a whole CSV or Parquet file with columns
+    learner, item, time, outcome and the extra fields (as ``mentor fit`` reads them)."""
+    if who.kind == "learner":
+        learner = who.learner if learner is None else learner
+    with svc.db.read() as session:
+        row = find_course(session, who, course)
+        learner_id = None
+        if learner is not None:
+            learner_id = find_learner(session, who, learner).id
+        if format == "json":
+            if limit > svc.limits.max_page:
+                raise _unprocessable(f"limit is {limit}; at most {svc.limits.max_page} per page")
+            log, ids, batches = load_events(session, row.id, learner_id, after, limit)
+        else:
+            log, ids, batches = load_events(session, row.id, learner_id)
+    if format == "json":
+        columns = {name: col.tolist() for name, col in log.extra.items()}
+        events = []
+        for i, (eid, batch, lrn, item, time, outcome) in enumerate(
+            zip(
+                ids.tolist(),
+                batches,
+                log.learner.tolist(),
+                log.item.tolist(),
+                log.time.tolist(),
+                log.outcome.tolist(),
+                strict=True,
+            )
+        ):
+            extra = {n: v[i] for n, v in columns.items() if not math.isnan(v[i])}
+            events.append(
+                {
+                    "id": eid,
+                    "batch_id": batch,
+                    "learner": lrn,
+                    "item": item,
+                    "time": time,
+                    "outcome": outcome,
+                    "extra": extra or None,
+                }
+            )
+        full = len(events) == limit
+        return {"events": events, "next_after": events[-1]["id"] if full and events else None}
+    return _file(log, course, format)
+
+
+def _file(log: EventLog, course: str, format: str) -> FileResponse:
+    handle, path = tempfile.mkstemp(prefix="mentor-export-", suffix="." + format)
+    os.close(handle)
+    try:
+        (write_csv if format == "csv" else write_parquet)(log, path)
+    except BaseException:
+        os.unlink(path)
+        raise
+    media = "text/csv" if format == "csv" else "application/vnd.apache.parquet"
+    return FileResponse(
+        path,
+        media_type=media,
+        filename=f"{course}-events.{format}",
+        background=BackgroundTask(os.unlink, path),
+    )

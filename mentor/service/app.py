@@ -1,0 +1,107 @@
+"""The application factory: :func:`create_app` wires the database, the migrations,
+the engines, the limits and the routers together."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+from collections.abc import AsyncIterator, Callable
+from pathlib import Path
+
+from fastapi import FastAPI
+
+from mentor import __version__
+from mentor.service import errors
+from mentor.service.api import router as api_router
+from mentor.service.api.deps import Limits, Service
+from mentor.service.db import Database, sqlite_url
+from mentor.service.engines import EngineStore
+from mentor.service.limits import BodyLimit
+from mentor.service.migrate import upgrade
+from mentor.service.security import OperatorToken
+
+#: Where ``mentor serve`` keeps its data unless told otherwise.
+DEFAULT_DATA_DIR = "mentor-data"
+API_PREFIX = "/v1"
+
+
+def create_app(
+    db_url: str | None = None,
+    data_dir: str | os.PathLike[str] = DEFAULT_DATA_DIR,
+    *,
+    operator_token: str | None = None,
+    limits: Limits | None = None,
+    clock: Callable[[], float] | None = None,
+) -> FastAPI:
+    """The mentor service as an ASGI application.
+
+    Parameters
+    ----------
+    db_url
+        SQLAlchemy URL of the database; default a SQLite file ``mentor.db`` in
+        ``data_dir``. PostgreSQL: ``postgresql+psycopg://user@host:port/database``.
+    data_dir
+        Folder for the SQLite database and the operator token file (created if missing).
+    operator_token
+        The token that creates workspaces; default ``MENTOR_OPERATOR_TOKEN`` or the
+        file ``operator-token`` in ``data_dir`` (made on first start).
+    limits
+        Request limits (:class:`~mentor.service.api.deps.Limits`).
+    clock
+        The server's clock in seconds since the epoch (default :func:`time.time`; tests
+        pass a fixed one).
+
+    The database schema is brought up to date (Alembic) before the app is returned.
+    """
+    folder = Path(data_dir)
+    folder.mkdir(parents=True, exist_ok=True)
+    db = Database(db_url or sqlite_url(folder / "mentor.db"))
+    upgrade(db)
+    operator, token_file = OperatorToken.load(folder, operator_token)
+    limits = limits or Limits()
+    service = Service(db, EngineStore(db), operator, limits, folder, token_file)
+    if clock is not None:
+        service.clock = clock
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        yield
+        db.dispose()
+
+    app = FastAPI(
+        title="mentor",
+        version=__version__,
+        description="Decides what a learner should practise next: courses, learners, "
+        "events, next items and learner state, for each workspace.",
+        lifespan=lifespan,
+    )
+    app.state.service = service
+    errors.install(app)
+
+    def limit_for(method: str, path: str) -> int:
+        if method == "POST" and path.rstrip("/") == f"{API_PREFIX}/courses":
+            return limits.max_import_bytes
+        return limits.max_body_bytes
+
+    app.add_middleware(BodyLimit, limit_for=limit_for)
+    app.include_router(api_router, prefix=API_PREFIX)
+    # The web app (HTML pages, mentor.service.web) will be a router of its own,
+    # included here outside /v1, using the same app.state.service.
+
+    @app.get("/healthz", tags=["service"])
+    def healthz() -> dict[str, str]:
+        """Liveness: the service answers and reaches its database."""
+        with db.read() as session:
+            session.connection().exec_driver_sql("SELECT 1")
+        return {"status": "ok", "database": db.dialect}
+
+    return app
+
+
+def app_from_env() -> FastAPI:
+    """:func:`create_app` configured by ``MENTOR_DB_URL`` and ``MENTOR_DATA_DIR``
+    (for ``uvicorn --factory mentor.service.app:app_from_env``)."""
+    return create_app(
+        os.environ.get("MENTOR_DB_URL") or None,
+        os.environ.get("MENTOR_DATA_DIR") or DEFAULT_DATA_DIR,
+    )

@@ -1,0 +1,146 @@
+"""Database connections: SQLite in WAL mode (the default) or PostgreSQL.
+
+SQLite
+    One file in the data directory, in write-ahead-log mode so that readers
+    never block the writer nor the writer the readers. ``synchronous=FULL``:
+    the WAL is flushed to disk (fsync) at every commit, before the service
+    answers, so a batch the service acknowledged survives a power cut or an
+    operating-system crash, not only a crash of the service. (``NORMAL`` in WAL
+    mode survives a crash of the process but may lose the last commits on a
+    power cut; one fsync per batch is the price of never losing an
+    acknowledged batch.) ``busy_timeout`` makes a connection wait for the
+    write lock held by another process instead of failing with "database is
+    locked", and every writing transaction starts with ``BEGIN IMMEDIATE``:
+    it takes the write lock at once, so two writers never deadlock on a read
+    lock that each wants to upgrade (which SQLite reports at once as
+    ``SQLITE_BUSY``, whatever the busy timeout). Within one process the
+    writers queue on a lock of their own, first come first served, rather
+    than polling the file lock.
+
+PostgreSQL
+    ``postgresql+psycopg://user@host/db``; read committed, with the rows that
+    must not change under a writer locked ``FOR UPDATE``.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+
+from sqlalchemy import create_engine, event
+from sqlalchemy.engine import URL, make_url
+from sqlalchemy.orm import Session, sessionmaker
+
+from mentor.errors import MentorError
+
+#: How long a SQLite connection waits for another process's write lock.
+SQLITE_BUSY_TIMEOUT_MS = 30_000
+
+
+def sqlite_url(path: str | Path) -> str:
+    """The SQLAlchemy URL of a SQLite file."""
+    return f"sqlite:///{Path(path).resolve()}"
+
+
+def _sqlite_engine(url: URL, immediate: bool, pool_size: int):
+    engine = create_engine(
+        url,
+        connect_args={"check_same_thread": False, "timeout": SQLITE_BUSY_TIMEOUT_MS / 1000},
+        pool_size=pool_size,
+        max_overflow=pool_size * 2,
+        pool_timeout=60,
+    )
+
+    @event.listens_for(engine, "connect")
+    def _connect(dbapi_connection, _record) -> None:
+        # Let SQLAlchemy, not the sqlite3 module, decide when a transaction begins.
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        cursor.execute(f"PRAGMA busy_timeout = {SQLITE_BUSY_TIMEOUT_MS}")
+        cursor.execute("PRAGMA synchronous = FULL")
+        cursor.execute("PRAGMA foreign_keys = ON")
+        cursor.close()
+
+    begin = "BEGIN IMMEDIATE" if immediate else "BEGIN"
+
+    @event.listens_for(engine, "begin")
+    def _begin(connection) -> None:
+        connection.exec_driver_sql(begin)
+
+    return engine
+
+
+class Database:
+    """The service's database: a writer and a reader engine with their sessions.
+
+    Parameters
+    ----------
+    url
+        A SQLAlchemy URL: ``sqlite:///path/to/file.db`` or
+        ``postgresql+psycopg://user@host:port/database``.
+    """
+
+    def __init__(self, url: str | URL) -> None:
+        self.url = make_url(url)
+        self.dialect = self.url.get_backend_name()
+        if self.dialect == "sqlite":
+            database = self.url.database
+            if not database or database == ":memory:":
+                raise MentorError("the service needs a SQLite file, not an in-memory database")
+            Path(database).parent.mkdir(parents=True, exist_ok=True)
+            self.writer = _sqlite_engine(self.url, immediate=True, pool_size=2)
+            self.reader = _sqlite_engine(self.url, immediate=False, pool_size=16)
+            self._write_lock: threading.Lock | None = threading.Lock()
+            # Persistent in the file; set once, outside any transaction (where it cannot change).
+            raw = self.writer.raw_connection()
+            try:
+                cursor = raw.cursor()
+                mode = cursor.execute("PRAGMA journal_mode = WAL").fetchone()[0]
+                cursor.close()
+            finally:
+                raw.close()
+            if str(mode).lower() != "wal":
+                raise MentorError(f"could not put {database} in WAL mode (got {mode!r})")
+        elif self.dialect == "postgresql":
+            self.writer = create_engine(
+                self.url, pool_size=16, max_overflow=32, pool_pre_ping=True, pool_timeout=60
+            )
+            # One snapshot per reading transaction (read committed would give one per statement).
+            self.reader = self.writer.execution_options(isolation_level="REPEATABLE READ")
+            self._write_lock = None
+        else:
+            raise MentorError(
+                f"unsupported database {self.url.render_as_string(hide_password=True)!r}: "
+                "use sqlite:///FILE or postgresql+psycopg://..."
+            )
+        self._writing = sessionmaker(self.writer, expire_on_commit=False)
+        self._reading = sessionmaker(self.reader, expire_on_commit=False)
+
+    @property
+    def display_url(self) -> str:
+        """The URL without its password."""
+        return self.url.render_as_string(hide_password=True)
+
+    @contextlib.contextmanager
+    def write(self) -> Iterator[Session]:
+        """A session in a writing transaction, committed when the block ends
+        without an exception and rolled back otherwise."""
+        lock = self._write_lock if self._write_lock is not None else contextlib.nullcontext()
+        with lock, self._writing() as session, session.begin():
+            yield session
+
+    @contextlib.contextmanager
+    def read(self) -> Iterator[Session]:
+        """A session in a read-only transaction (one consistent snapshot)."""
+        # Closing the session ends the transaction (the pool rolls the connection back)
+        # and detaches the objects read, which keep their loaded values.
+        with self._reading() as session:
+            yield session
+
+    def dispose(self) -> None:
+        """Close every pooled connection."""
+        self.writer.dispose()
+        if self.dialect == "sqlite":
+            self.reader.dispose()
