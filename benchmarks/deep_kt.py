@@ -1,0 +1,210 @@
+"""Deep knowledge tracing (DKT, simpleKT) on a fixed DKVMN split, on CPU or GPU.
+
+Usage:
+    python benchmarks/deep_kt.py ../shared/data --model dkt --device cuda
+    python benchmarks/deep_kt.py ../shared/data --model simplekt --epochs 30 --device cpu
+
+Trains on DATA/kt/<dataset>/<dataset>_train.csv (early stopping on one fifth of
+the train learners), scores the test file with full-history prediction (each
+answer predicted from all the learner's earlier answers in the test file; test
+learners are new), and writes benchmarks/results/deep_<model>_<dataset>_<device>.json
+with test AUC, log loss, fit time and training throughput. Elo is fitted and
+scored in the same run as a reference point. The AUC without each learner's
+first answer (which pyKT does not score) is reported beside the full one.
+Published reference (data README): pyKT DKT 0.8201 on assist2009_updated.
+"""
+
+from __future__ import annotations
+
+import argparse
+import platform
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from mentor._io import write_json
+from mentor.events import EventLog, read_kt
+from mentor.metrics import auc, log_loss
+from mentor.students import Elo
+
+SPLITS = {
+    "assist2009_updated": ("assist2009_updated_train.csv", "assist2009_updated_test.csv"),
+    "assist2015": ("assist2015_train.csv", "assist2015_test.csv"),
+    "synthetic": ("naive_c5_q50_s4000_v0_train.csv", "naive_c5_q50_s4000_v0_test.csv"),
+}
+
+
+def parse_value(text: str) -> Any:
+    for kind in (int, float):
+        try:
+            return kind(text)
+        except ValueError:
+            pass
+    return {"none": None, "true": True, "false": False}.get(text.lower(), text)
+
+
+def first_answers(log: EventLog) -> np.ndarray:
+    """Mask of each learner's first answer."""
+    order = np.lexsort((np.arange(len(log)), log.time, log.learner))
+    first = np.zeros(len(log), dtype=bool)
+    learners = log.learner[order]
+    first[order[np.r_[True, learners[1:] != learners[:-1]]]] = True
+    return first
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("data", type=Path, help="the shared data folder (holds kt/)")
+    parser.add_argument("--dataset", default="assist2009_updated", choices=sorted(SPLITS))
+    parser.add_argument("--model", default="dkt", choices=["dkt", "simplekt"])
+    parser.add_argument("--device", default="auto", help="auto, cpu, cuda, cuda:N")
+    parser.add_argument("--epochs", type=int, default=100, help="most epochs (early stopping)")
+    parser.add_argument("--threads", type=int, default=None, help="CPU threads for torch")
+    parser.add_argument(
+        "--set", nargs="*", default=[], metavar="NAME=VALUE", help="other hyper-parameters"
+    )
+    parser.add_argument("--out", type=Path, default=None, help="result file (default: see above)")
+    parser.add_argument("--save", type=Path, default=None, help="also save the fitted model (JSON)")
+    parser.add_argument(
+        "--sliding",
+        action="store_true",
+        help="simplekt: also score with a sliding context of max_len - 1 (stride 1, pyKT's window)",
+    )
+    args = parser.parse_args()
+
+    import torch
+
+    from mentor.students.deep import DEEP_MODELS
+
+    if args.threads:
+        torch.set_num_threads(args.threads)
+
+    console = Console()
+    train_file, test_file = SPLITS[args.dataset]
+    train = read_kt(args.data / "kt" / args.dataset / train_file)
+    test = read_kt(args.data / "kt" / args.dataset / test_file)
+    params = dict(kv.split("=", 1) for kv in args.set)
+    params = {k: parse_value(v) for k, v in params.items()}
+    model = DEEP_MODELS[args.model](epochs=args.epochs, device=args.device, **params)
+    device = model.torch_device
+    device_name = torch.cuda.get_device_name(device) if device.type == "cuda" else "cpu"
+    console.print(
+        f"{args.model} on {args.dataset}: {len(train):,} train / {len(test):,} test answers, "
+        f"device {device} ({device_name}), torch {torch.__version__}, "
+        f"{torch.get_num_threads()} CPU threads"
+    )
+
+    with Progress(
+        TextColumn("[bold]{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        TextColumn("{task.fields[status]}"),
+        console=console,
+    ) as progress:
+        task = progress.add_task("epochs", total=args.epochs, status="")
+
+        def on_epoch(record: dict[str, Any]) -> None:
+            status = f"loss {record['train_loss']:.4f}"
+            if record.get("val_auc") is not None:
+                status += f"  val AUC {record['val_auc']:.4f}" + (" *" if record["best"] else "")
+            progress.update(task, advance=1, status=status)
+            if not console.is_terminal:  # a log file: one line per epoch
+                console.print(f"epoch {record['epoch']}: {status}, {record['seconds']:.1f} s")
+
+        start = time.perf_counter()
+        model.fit(train, on_epoch=on_epoch)
+        fit_seconds = time.perf_counter() - start
+
+    start = time.perf_counter()
+    predictions = model.predict_log(test)
+    score_seconds = time.perf_counter() - start
+    later = ~first_answers(test)
+    sliding = None
+    if args.sliding and args.model == "simplekt":
+        state = model.state_dict()
+        state["params"] = {**state["params"], "stride": 1}
+        start = time.perf_counter()
+        slide = type(model).from_state_dict(state).predict_log(test)
+        sliding = {
+            "auc": auc(test.outcome, slide),
+            "log_loss": log_loss(test.outcome, slide),
+            "auc_without_first_answers": auc(test.outcome[later], slide[later]),
+            "score_seconds": time.perf_counter() - start,
+        }
+    if args.save:
+        write_json(args.save, model.state_dict())
+    trained = sum(r["train_interactions"] for r in model.history_)
+    train_seconds = sum(r["seconds"] for r in model.history_)
+    best = max(model.history_, key=lambda r: r.get("val_auc") or -1.0)
+
+    elo = Elo().fit(train)
+    elo_predictions = elo.predict_log(test)
+    result = {
+        "dataset": args.dataset,
+        "model": args.model,
+        "device": str(device),
+        "device_name": device_name,
+        "machine": platform.processor() or platform.machine(),
+        "torch": torch.__version__,
+        "params": model.get_params(),
+        "train_events": len(train),
+        "test_events": len(test),
+        "auc": auc(test.outcome, predictions),
+        "log_loss": log_loss(test.outcome, predictions),
+        "auc_without_first_answers": auc(test.outcome[later], predictions[later]),
+        "fit_seconds": fit_seconds,
+        "score_seconds": score_seconds,
+        "interactions_per_second": trained / train_seconds,
+        "epochs": len(model.history_),
+        "best_epoch": best["epoch"],
+        "best_val_auc": best.get("val_auc"),
+        "history": model.history_,
+        "sliding_context": sliding,
+        "reference_elo": {
+            "auc": auc(test.outcome, elo_predictions),
+            "log_loss": log_loss(test.outcome, elo_predictions),
+        },
+    }
+    table = Table(title=f"{args.model} on {args.dataset} ({device_name})")
+    for column in ("model", "test AUC", "AUC w/o 1st", "log loss", "fit s", "epochs", "inter/s"):
+        table.add_column(column, justify="right" if column != "model" else "left")
+    table.add_row(
+        args.model,
+        f"{result['auc']:.4f}",
+        f"{result['auc_without_first_answers']:.4f}",
+        f"{result['log_loss']:.4f}",
+        f"{fit_seconds:.1f}",
+        f"{result['epochs']} (best {result['best_epoch']})",
+        f"{result['interactions_per_second']:,.0f}",
+    )
+    table.add_row(
+        "elo (same run)",
+        f"{result['reference_elo']['auc']:.4f}",
+        "",
+        f"{result['reference_elo']['log_loss']:.4f}",
+        "",
+        "",
+        "",
+    )
+    console.print(table)
+    if sliding is not None:
+        console.print(
+            f"sliding context (stride 1): AUC {sliding['auc']:.4f}, "
+            f"w/o 1st {sliding['auc_without_first_answers']:.4f}, "
+            f"log loss {sliding['log_loss']:.4f}, scored in {sliding['score_seconds']:.0f} s"
+        )
+    out = args.out or (
+        Path(__file__).parent / "results" / f"deep_{args.model}_{args.dataset}_{device.type}.json"
+    )
+    write_json(out, result)
+    console.print(f"written to {out}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,26 @@
+"""Deep knowledge-tracing models behind the :class:`~mentor.students.StudentModel` contract.
+
+- :class:`DKT`: Deep Knowledge Tracing (Piech et al., NeurIPS 2015), an LSTM or GRU.
+- :class:`SimpleKT`: simpleKT (Liu et al., ICLR 2023), a causal transformer with
+  Rasch-style question embeddings.
+
+They need PyTorch and safetensors, the optional extra ``mentor[torch]``; torch
+is imported only inside this package. Both train on CUDA when available
+(``device="auto"``) and save their weights as base64 text of safetensors bytes
+inside the JSON state, never as a pickle.
+"""
+
+try:
+    import torch  # noqa: F401
+except ImportError as error:  # pragma: no cover - exercised only without the extra
+    raise ImportError(
+        "mentor.students.deep needs PyTorch; install the extra: pip install 'mentor[torch]'"
+    ) from error
+
+from mentor.students.deep.dkt import DKT
+from mentor.students.deep.simplekt import SimpleKT
+
+#: The deep models by their short name.
+DEEP_MODELS = {cls.name: cls for cls in (DKT, SimpleKT)}
+
+__all__ = ["DEEP_MODELS", "DKT", "SimpleKT"]
