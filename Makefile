@@ -1,10 +1,10 @@
-# Two commands for a newcomer: `make run` (set up, then run the main job) and
+# Two commands for a newcomer: `make run` (set up, then serve the demo course) and
 # `make test` (set up, then run the test suite). Both create .venv on first use.
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: run serve test lint clean
+.PHONY: run simulate test lint clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -15,10 +15,10 @@ $(VENV)/.installed: pyproject.toml | $(BIN)/python
 	touch $@
 
 run: $(VENV)/.installed
-	$(BIN)/mentor simulate
+	$(BIN)/mentor serve --demo
 
-serve: $(VENV)/.installed
-	$(BIN)/mentor serve
+simulate: $(VENV)/.installed
+	$(BIN)/mentor simulate
 
 test: $(VENV)/.installed
 	$(BIN)/python -m pytest
@@ -27,4 +27,4 @@ lint: $(VENV)/.installed
 	$(BIN)/ruff check mentor tests benchmarks
 
 clean:
-	rm -rf $(VENV) out .pytest_cache
+	rm -rf $(VENV) out .pytest_cache mentor-data

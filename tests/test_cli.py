@@ -159,7 +159,9 @@ def test_missing_file_and_unknown_model(tmp_path):
     assert_one_line_error(mentor("fit", "bkt", tmp_path / "nope.csv"), "nope.csv", "not found")
     write_kt(tmp_path / "t.csv", 3, seed=0)
     assert_one_line_error(
-        mentor("fit", "nonsense", tmp_path / "t.csv"), "nonsense", "choose one of bkt, dash, dkt, elo"
+        mentor("fit", "nonsense", tmp_path / "t.csv"),
+        "nonsense",
+        "choose one of bkt, dash, dkt, elo",
     )
 
 

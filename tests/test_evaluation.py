@@ -165,7 +165,9 @@ def test_split_continuing_learners_gives_a_note_and_unseen_gives_none():
 def test_items_outside_the_domain_are_an_error():
     domain = Domain([Item("x", ("s",))])
     check_domain(EventLog(["a"], ["x"], [1], [1]), domain, "f.csv")
-    with pytest.raises(DataError, match=r"f\.csv, field 'item', value 'q': 1 items are not in the domain"):
+    with pytest.raises(
+        DataError, match=r"f\.csv, field 'item', value 'q': 1 items are not in the domain"
+    ):
         check_domain(EventLog(["a", "a"], ["x", "q"], [1, 2], [1, 0]), domain, "f.csv")
 
 

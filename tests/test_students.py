@@ -13,7 +13,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from mentor.domain import Domain, Item
-from mentor.errors import StateError, UnknownIdError
+from mentor.errors import DataError, StateError, UnknownIdError
 from mentor.events import EventLog
 from mentor.students import BKT, Elo, create_model, model_from_state
 
@@ -183,6 +183,331 @@ def test_bkt_fit_leaves_learners_where_their_last_answer_left_them():
     assert model.state("newcomer")["mastery"]["add"] == pytest.approx(0.3)
 
 
+# --------------------------------------------------------------------- BKT variants
+
+ITEMS = Domain([Item("a", ("k",)), Item("b", ("k",)), Item("c", ("k",))])
+
+
+def variant_model(item_params, forget=0.1, **options):
+    """A BKT over skill "k" with the HAND parameters and per-item guess, slip,
+    learn and forget from ``item_params`` (restored from a saved state)."""
+    pairs = sorted(item_params)
+    state = {
+        "skills": ["k"],
+        **{name: [HAND[name]] for name in ("prior", "learn", "guess", "slip")},
+        "forget": [forget],
+        "pairs": [["k", item] for item in pairs],
+        "knowledge": [],
+    }
+    for name in ("guess", "slip", "learn", "forget"):
+        state[f"item_{name}"] = [item_params[item].get(name, HAND[name]) for item in pairs]
+    saved = {"kind": "bkt", "version": 1, "params": options, "domain": None, "state": state}
+    return BKT.from_state_dict(saved, domain=ITEMS)
+
+
+def test_bkt_per_item_guess_slip_forward_pass_matches_hand_computation():
+    # KT-IDEM: item a has guess .25, slip .1; item b guess .4, slip .05; prior .3,
+    # learn .2, forget .1. Answers a:1, b:0, a:1.
+    # Step 1 (a): P(c) = .3*.9 + .7*.25 = .445; posterior = .27/.445 = .606742;
+    #             next = .606742*.9 + .393258*.2 = .624719
+    # Step 2 (b): P(c) = .624719*.95 + .375281*.4 = .743596; wrong, so
+    #             posterior = .031236 / (.031236 + .375281*.6) = .121823;
+    #             next = .121823*.9 + .878177*.2 = .285276
+    # Step 3 (a): P(c) = .285276*.9 + .714724*.25 = .435429; correct, so
+    #             posterior = .256748/.435429 = .589644, next = .612751
+    model = variant_model({"a": {}, "b": {"guess": 0.4, "slip": 0.05}}, multigs=True)
+    assert model.params("k", "b")["guess"] == 0.4
+    log = EventLog(["ada"] * 3, ["a", "b", "a"], [0.0, 1.0, 2.0], [1.0, 0.0, 1.0])
+    expected = [0.445, 0.743596, 0.435429]
+    assert model.predict_log(log) == pytest.approx(expected, abs=1e-6)
+    online = []
+    for event in log:
+        online.append(model.predict("ada", [event.item])[0])
+        model.update(EventLog([event.learner], [event.item], [event.time], [event.outcome]))
+    assert online == pytest.approx(expected, abs=1e-6)
+    assert model.state("ada")["mastery"]["k"] == pytest.approx(0.612751, abs=1e-6)
+    # an item never fitted (c) uses the skill's guess and slip
+    assert model.predict("new", ["c"])[0] == pytest.approx(0.445)
+
+
+def _enumerate_em_step(sequences, p, multigs, multilearn, multiprior, forgets):
+    """One Baum-Welch step by enumerating every hidden path of every sequence.
+
+    ``sequences`` are lists of (item, outcome); ``p`` maps each item to its
+    guess, slip, learn and forget and each prior class (first answer) to a
+    prior. Returns the new parameters per item (guess/slip/learn/forget),
+    per class (prior) and pooled over the skill (key None).
+    """
+    counts: dict = {}
+
+    def add(name, cls, num, den):
+        for key in (cls, None):
+            entry = counts.setdefault((name, key), [0.0, 0.0])
+            entry[0] += num
+            entry[1] += den
+
+    for seq in sequences:
+        cls = seq[0][1] if multiprior else None
+        prior = p["prior"][cls]
+        paths = []
+        for path in itertools.product([0, 1], repeat=len(seq)):
+            w = prior if path[0] else 1 - prior
+            for t, (z, (item, o)) in enumerate(zip(path, seq, strict=True)):
+                if t:
+                    before = seq[t - 1][0]
+                    learn, forget = p[before]["learn"], p[before]["forget"] if forgets else 0.0
+                    w *= (
+                        (learn if z else 1 - learn)
+                        if path[t - 1] == 0
+                        else (1 - forget if z else forget)
+                    )
+                correct = 1 - p[item]["slip"] if z else p[item]["guess"]
+                w *= correct if o else 1 - correct
+            paths.append((path, w))
+        total = sum(w for _, w in paths)
+        for path, w in paths:
+            q = w / total
+            add("prior", cls, q * path[0], q)
+            for t, (z, (item, o)) in enumerate(zip(path, seq, strict=True)):
+                gs = item if multigs else "k"
+                add("guess", gs, q * (1 - z) * o, q * (1 - z))
+                add("slip", gs, q * z * (1 - o), q * z)
+                if t + 1 < len(seq):
+                    tr = item if multilearn else "k"
+                    nxt = path[t + 1]
+                    add("learn", tr, q * (1 - z) * nxt, q * (1 - z))
+                    add("forget", tr, q * z * (1 - nxt), q * z)
+    return {key: num / den for key, (num, den) in counts.items()}
+
+
+VARIANT_SEQUENCES = [
+    [("a", 1), ("b", 0), ("a", 1), ("c", 1)],
+    [("b", 0), ("b", 0), ("c", 1)],
+    [("c", 1), ("a", 1)],
+    [("a", 0), ("c", 1), ("b", 0), ("a", 1), ("b", 1)],
+    [("b", 1), ("a", 0), ("c", 0)],
+    [("c", 0)],
+]
+
+
+@pytest.mark.parametrize(
+    "options",
+    [
+        {"multigs": True},
+        {"multilearn": True},
+        {"multiprior": True},
+        {"multigs": True, "multilearn": True, "multiprior": True},
+        {"multigs": True, "multilearn": True, "forgets": False},
+    ],
+    ids=["multigs", "multilearn", "multiprior", "all", "all-no-forgets"],
+)
+def test_one_em_iteration_of_each_variant_equals_enumeration(options):
+    learners, items, times, outcomes = [], [], [], []
+    for n, seq in enumerate(VARIANT_SEQUENCES):
+        for t, (item, o) in enumerate(seq):
+            learners.append(f"s{n}")
+            items.append(item)
+            times.append(float(t))
+            outcomes.append(float(o))
+    log = EventLog(learners, items, times, outcomes)
+    forgets = options.get("forgets", True)
+    init = dict(HAND) if forgets else {**HAND, "forget": 0.0}
+    flags = [
+        options.get("multigs", False),
+        options.get("multilearn", False),
+        bool(options.get("multiprior", False)),
+        forgets,
+    ]
+    # two iterations, so that the second starts from parameters that differ by item
+    model = BKT(ITEMS, init=init, max_iter=2, **options).fit(log)
+    p = {item: dict(init) for item in "abc"}
+    p["prior"] = {None: init["prior"], 0: init["prior"], 1: init["prior"]}
+    first = _enumerate_em_step(VARIANT_SEQUENCES, p, *flags)
+    for item in "abc":
+        for name, own in (("guess", 0), ("slip", 0), ("learn", 1), ("forget", 1)):
+            if name == "forget" and not forgets:
+                continue
+            key = (name, item) if flags[own] and (name, item) in first else (name, None)
+            p[item][name] = first.get(key, p[item][name])
+    for cls in (None, 0, 1):
+        p["prior"][cls] = first[("prior", cls if flags[2] else None)]
+    expected = _enumerate_em_step(VARIANT_SEQUENCES, p, *flags)
+    assert len({p[item]["guess"] for item in "abc"}) == (3 if flags[0] else 1)
+    pooled = model.params("k")
+    for name in ("prior", "guess", "slip", "learn") + (("forget",) if forgets else ()):
+        assert pooled[name] == pytest.approx(expected[(name, None)], abs=1e-9), name
+    if not forgets:
+        assert pooled["forget"] == 0.0
+    for item in "abc":
+        own = model.params("k", item)
+        if options.get("multigs"):
+            assert own["guess"] == pytest.approx(expected[("guess", item)], abs=1e-9)
+            assert own["slip"] == pytest.approx(expected[("slip", item)], abs=1e-9)
+        if options.get("multilearn") and ("learn", item) in expected:
+            assert own["learn"] == pytest.approx(expected[("learn", item)], abs=1e-9)
+            if forgets:
+                assert own["forget"] == pytest.approx(expected[("forget", item)], abs=1e-9)
+    if options.get("multiprior"):
+        for cls in (0, 1):
+            assert model.class_prior("k", cls) == pytest.approx(expected[("prior", cls)], abs=1e-9)
+
+
+def test_variant_em_never_decreases_the_likelihood_and_beats_plain_bkt():
+    rng = np.random.default_rng(5)
+    log = simulate_items(ITEM_TRUTH, 150, 12, rng)
+    likelihoods = [
+        BKT(ITEMS, multigs=True, multilearn=True, multiprior=True, max_iter=i)
+        .fit(log)
+        .log_likelihood_
+        for i in range(0, 10)
+    ]
+    assert all(b >= a - 1e-9 for a, b in zip(likelihoods, likelihoods[1:], strict=False))
+    plain = BKT(ITEMS, max_iter=9).fit(log).log_likelihood_
+    assert likelihoods[-1] > plain
+
+
+ITEM_TRUTH = {
+    "prior": 0.25,
+    "learn": 0.12,
+    "forget": 0.02,
+    "items": {"a": (0.1, 0.05), "b": (0.3, 0.15), "c": (0.45, 0.25)},  # guess, slip
+}
+
+
+def simulate_items(truth, n_seq, length, rng, prefix="s"):
+    """Answers from a KT-IDEM model of skill "k": items drawn at random, each
+    with its own guess and slip."""
+    names = sorted(truth["items"])
+    guess = np.array([truth["items"][i][0] for i in names])
+    slip = np.array([truth["items"][i][1] for i in names])
+    known = rng.random(n_seq) < truth["prior"]
+    items = rng.integers(0, len(names), size=(n_seq, length))
+    answers = np.empty((n_seq, length))
+    for t in range(length):
+        i = items[:, t]
+        answers[:, t] = rng.random(n_seq) < np.where(known, 1 - slip[i], guess[i])
+        u = rng.random(n_seq)
+        known = np.where(known, u >= truth["forget"], u < truth["learn"])
+    learners = np.repeat([f"{prefix}{n}" for n in range(n_seq)], length)
+    times = np.tile(np.arange(length, dtype=float), n_seq)
+    return EventLog(learners, np.array(names)[items.ravel()], times, answers.ravel())
+
+
+def test_multigs_recovers_item_guess_and_slip():
+    """Tolerance: 0.03 on every parameter, with 3,000 sequences of 20 answers
+    (about 20,000 answers per item; sampling error of each estimate is about 0.01)."""
+    log = simulate_items(ITEM_TRUTH, 3000, 20, np.random.default_rng(0))
+    model = BKT(ITEMS, multigs=True).fit(log)
+    for item, (guess, slip) in ITEM_TRUTH["items"].items():
+        fitted = model.params("k", item)
+        assert fitted["guess"] == pytest.approx(guess, abs=0.03), item
+        assert fitted["slip"] == pytest.approx(slip, abs=0.03), item
+    skill = model.params("k")
+    for name in ("prior", "learn", "forget"):
+        assert skill[name] == pytest.approx(ITEM_TRUTH[name], abs=0.03), name
+
+
+@pytest.mark.parametrize(
+    "options",
+    [{"multigs": True}, {"multilearn": True}, {"multiprior": True}, {"multiprior": "group"}],
+)
+def test_variant_batch_prediction_equals_online_updates(options):
+    rng = np.random.default_rng(2)
+    log = simulate_items(ITEM_TRUTH, 30, 6, rng)
+    log.extra["group"] = np.array([hash(learner) % 3 for learner in log.learner.tolist()])
+    model = BKT(ITEMS, max_iter=20, **options).fit(log[: len(log) // 2])
+    test = log[len(log) // 2 :]
+    batch = model.predict_log(test)
+    online = []
+    for i in np.argsort(test.time, kind="stable").tolist():
+        event = test[int(i)]
+        online.append((int(i), model.predict(event.learner[0], [event.item[0]])[0]))
+        model.update(event)
+    assert batch[[i for i, _ in online]] == pytest.approx([p for _, p in online], abs=1e-9)
+
+
+def test_multiprior_uses_the_class_of_the_first_answer_after_it():
+    log = EventLog(["u"] * 4 + ["v"] * 4, ["a"] * 8, [0, 1, 2, 3] * 2, [1, 1, 1, 1, 0, 0, 0, 1])
+    model = BKT(ITEMS, multiprior=True, max_iter=50).fit(log)
+    assert model.class_prior("k", 1) > model.class_prior("k", 0)
+    pooled = model.params("k")["prior"]
+    assert min(model.class_prior("k", c) for c in (0, 1)) <= pooled
+    assert pooled <= max(model.class_prior("k", c) for c in (0, 1))
+    # before the first answer the class is unknown: the pooled prior predicts it
+    p = model.params("k")
+    assert model.predict("new", ["a"])[0] == pytest.approx(
+        pooled * (1 - p["slip"]) + (1 - pooled) * p["guess"]
+    )
+    with pytest.raises(DataError, match="missing"):
+        BKT(ITEMS, multiprior="group").fit(log)
+
+
+def test_variant_state_round_trips_through_json():
+    rng = np.random.default_rng(4)
+    log = simulate_items(ITEM_TRUTH, 40, 8, rng)
+    model = BKT(ITEMS, multigs=True, multilearn=True, multiprior=True, max_iter=15).fit(log)
+    saved = json.loads(json.dumps(model.state_dict()))
+    assert saved["params"]["multigs"] is True and len(saved["state"]["pairs"]) == 3
+    restored = model_from_state(saved)
+    for item in "abc":
+        assert restored.params("k", item) == model.params("k", item)
+    assert restored.class_prior("k", 1) == model.class_prior("k", 1)
+    assert restored.log_likelihood_ == model.log_likelihood_
+    new = EventLog(["s0", "x", "x"], ["a", "b", "c"], [100.0, 0.0, 1.0], [1.0, 0.0, 1.0])
+    assert restored.predict_log(new) == pytest.approx(model.predict_log(new))
+    for learner in ("s0", "s1", "new"):
+        assert restored.predict(learner, ["a", "b", "c"]) == pytest.approx(
+            model.predict(learner, ["a", "b", "c"])
+        )
+        assert restored.state(learner) == model.state(learner)
+    restored.update(new)
+    model.update(new)
+    assert restored.state("x") == model.state("x")
+    broken = json.loads(json.dumps(saved))
+    broken["state"]["item_slip"] = [0.1]
+    with pytest.raises(StateError, match="item_slip"):
+        BKT.from_state_dict(broken)
+
+
+def test_chain_scan_of_the_deep_tail_equals_the_step_by_step_passes(monkeypatch):
+    """Long sequences of a few learners end the prefix tree in single-child
+    chains, which EM scans in log depth; the result must equal one step per depth."""
+    import mentor.students.bkt as bkt_module
+
+    rng = np.random.default_rng(7)
+    log = EventLog.concat(
+        [simulate_items(ITEM_TRUTH, 60, 8, rng), simulate_items(ITEM_TRUTH, 3, 120, rng, "long")]
+    )
+    options = {"multigs": True, "multilearn": True, "multiprior": True, "max_iter": 6}
+    scanned = []
+    original = bkt_module._Chains.__init__
+
+    def spy(self, *args):
+        scanned.append(True)
+        original(self, *args)
+
+    monkeypatch.setattr(bkt_module._Chains, "__init__", spy)
+    with_chains = BKT(ITEMS, **options).fit(log)
+    assert scanned
+    monkeypatch.setattr(bkt_module, "CHAIN_DEPTH", 10**9)
+    step_by_step = BKT(ITEMS, **options).fit(log)
+    assert len(scanned) == 1
+    assert with_chains.log_likelihood_ == pytest.approx(step_by_step.log_likelihood_, rel=1e-12)
+    for item in "abc":
+        assert with_chains.params("k", item) == pytest.approx(
+            step_by_step.params("k", item), abs=1e-12
+        )
+    for learner in ("s0", "long2"):
+        assert with_chains.state(learner)["mastery"]["k"] == pytest.approx(
+            step_by_step.state(learner)["mastery"]["k"], abs=1e-12
+        )
+
+
+def test_negative_tolerance_runs_every_iteration():
+    log = simulate_bkt({"k": dict(HAND)}, 20, 5, np.random.default_rng(0))
+    assert BKT(max_iter=7, tol=-1).fit(log).n_iter_ == 7
+
+
 # --------------------------------------------------------------------- Elo
 
 
@@ -271,5 +596,5 @@ def test_corrupt_or_foreign_state_is_rejected():
 
 
 def test_unknown_model_name_is_a_mentor_error():
-    with pytest.raises(UnknownIdError, match="bkt, elo"):
+    with pytest.raises(UnknownIdError, match=r"choose one of bkt, .*elo"):
         create_model("dkt-9000")

@@ -25,8 +25,17 @@ def serve(
         ),
     ] = None,
     log_level: Annotated[str, typer.Option(help="uvicorn's log level.")] = "info",
+    demo: Annotated[
+        bool,
+        typer.Option(
+            "--demo",
+            help="Put the demo course (arithmetic and fractions) in a demo workspace on "
+            "first start, and print links to practise and to the admin dashboard.",
+        ),
+    ] = False,
 ) -> None:
-    """Serve the mentor API at http://HOST:PORT/v1 (OpenAPI at /docs).
+    """Serve the mentor API at http://HOST:PORT/v1 (OpenAPI at /docs) and the web app
+    at http://HOST:PORT/.
 
     On first start the data folder gets the file operator-token, whose token
     (or MENTOR_OPERATOR_TOKEN) creates workspaces:
@@ -34,6 +43,11 @@ def serve(
         curl -X POST -H "Authorization: Bearer $(cat mentor-data/operator-token)"
              -H 'Content-Type: application/json' -d '{"name": "school"}'
              http://127.0.0.1:8000/v1/workspaces
+
+    With --demo, the data folder also gets a demo workspace (its keys in the file
+    demo.json), and the links to open are printed:
+
+        mentor serve --demo
     """
     try:
         import uvicorn
@@ -59,4 +73,18 @@ def serve(
     typer.echo(
         f"mentor: API at http://{host}:{port}/v1, docs at http://{host}:{port}/docs", err=True
     )
+    if demo:
+        from mentor.demo.seed import ensure_demo
+
+        shown = "[::1]" if host == "::1" else "127.0.0.1" if host in ("0.0.0.0", "::") else host
+        found = ensure_demo(service)
+        links = found.links(f"http://{shown}:{port}")
+        made = "created" if found.created else "found"
+        typer.echo(
+            f"mentor: demo workspace {made}, course {found.course!r} "
+            f"(its keys are in {Path(service.data_dir) / 'demo.json'})",
+            err=True,
+        )
+        typer.echo(f"mentor: practise as {found.learner}: {links['learner']}", err=True)
+        typer.echo(f"mentor: admin dashboard: {links['admin']}", err=True)
     uvicorn.run(app, host=host, port=port, log_level=log_level, timeout_graceful_shutdown=5)

@@ -10,11 +10,12 @@ the course's teacher for the next items, ``GET .../state`` the student model
 for mastery, predicted recall and due reviews; events export as CSV or Parquet.
 
 Parts: :mod:`~mentor.service.app` (the factory), :mod:`~mentor.service.api`
-(the JSON API under ``/v1``; a web app will sit beside it as
-``mentor.service.web``), :mod:`~mentor.service.db` (SQLite in WAL mode or
-PostgreSQL), :mod:`~mentor.service.tables` and :mod:`~mentor.service.migrations`
-(the schema, Alembic), :mod:`~mentor.service.engines` (each course's engine,
-cached and saved), :mod:`~mentor.service.security` (tokens),
+(the JSON API under ``/v1``), :mod:`~mentor.service.web` (the server-rendered
+web app: practice page, knowledge map, reviews, admin dashboard),
+:mod:`~mentor.service.db` (SQLite in WAL mode or PostgreSQL),
+:mod:`~mentor.service.tables` and :mod:`~mentor.service.migrations` (the
+schema, Alembic), :mod:`~mentor.service.engines` (each course's engine, cached
+and saved), :mod:`~mentor.service.security` (tokens),
 :mod:`~mentor.service.importing` (course files), :mod:`~mentor.service.policy`
 (models and teachers by name).
 

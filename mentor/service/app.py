@@ -11,7 +11,7 @@ from pathlib import Path
 from fastapi import FastAPI
 
 from mentor import __version__
-from mentor.service import errors
+from mentor.service import errors, web
 from mentor.service.api import router as api_router
 from mentor.service.api.deps import Limits, Service
 from mentor.service.db import Database, sqlite_url
@@ -79,14 +79,15 @@ def create_app(
     errors.install(app)
 
     def limit_for(method: str, path: str) -> int:
-        if method == "POST" and path.rstrip("/") == f"{API_PREFIX}/courses":
+        if method == "POST" and path.rstrip("/") in (f"{API_PREFIX}/courses", web.IMPORT_PATH):
             return limits.max_import_bytes
         return limits.max_body_bytes
 
     app.add_middleware(BodyLimit, limit_for=limit_for)
     app.include_router(api_router, prefix=API_PREFIX)
-    # The web app (HTML pages, mentor.service.web) will be a router of its own,
-    # included here outside /v1, using the same app.state.service.
+    # The web app (HTML pages, mentor.service.web): a router of its own, outside /v1,
+    # using the same app.state.service.
+    app.include_router(web.router)
 
     @app.get("/healthz", tags=["service"])
     def healthz() -> dict[str, str]:

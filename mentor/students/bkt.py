@@ -1,28 +1,72 @@
-"""Bayesian Knowledge Tracing with forgetting.
+"""Bayesian Knowledge Tracing: standard, with forgetting, and pyBKT's variants.
 
 Corbett and Anderson, "Knowledge tracing: Modeling the acquisition of
 procedural knowledge", User Modeling and User-Adapted Interaction 4 (1995),
 with the forgetting extension of Khajah, Lindsey and Mozer, "How deep is
-knowledge tracing?", EDM 2016, as in pyBKT's ``forgets`` option.
+knowledge tracing?", EDM 2016, and the variants of pyBKT (Badrinath, Wang and
+Pardos, "pyBKT: An accessible Python library of Bayesian knowledge tracing
+models", EDM 2021), each a constructor option:
 
-Each skill is a two-state hidden Markov model (unknown, known) with five
-parameters: ``prior`` P(L0), ``learn`` P(T), ``forget`` P(F), ``guess`` P(G)
-and ``slip`` P(S). Before an attempt with knowledge probability p::
+``forgets``
+    a forgetting probability per skill (on by default here, off in pyBKT);
+``multigs``
+    guess and slip per item within a skill: item difficulty, the KT-IDEM model
+    of Pardos and Heffernan, "KT-IDEM: Introducing item difficulty to the
+    knowledge tracing model", UMAP 2011;
+``multilearn``
+    learn (and forget) probability per item: the transition after an attempt
+    uses the item just attempted, as pyBKT's ``multilearn`` does;
+``multiprior``
+    a prior per class of learner: the "prior per student" model of Pardos and
+    Heffernan, "Modeling individualization in a Bayesian networks
+    implementation of knowledge tracing", UMAP 2010. As in pyBKT, the class of
+    a learner's sequence on a skill is read from their first event on it: by
+    default (``True``) the first answer (right or wrong), as in pyBKT, or the
+    value of a named extra column of the log.
 
-    P(correct) = p (1 - S) + (1 - p) G
+Each skill is a two-state hidden Markov model (unknown, known). Before an
+attempt at item i with knowledge probability p::
+
+    P(correct) = p (1 - S_i) + (1 - p) G_i
 
 after observing outcome o (o may be fractional, read as soft evidence)::
 
     posterior = p (1-S)^o S^(1-o) / [p (1-S)^o S^(1-o) + (1-p) G^o (1-G)^(1-o)]
-    p_next    = posterior (1 - F) + (1 - posterior) T
+    p_next    = posterior (1 - F_i) + (1 - posterior) T_i
 
-Parameters are fitted by expectation-maximisation (Baum-Welch) over all
-sequences of all skills at once: every (learner, skill) sequence is packed
-time-major (see :mod:`mentor.students._sequences`), so one EM iteration costs
-one vectorised forward and one backward pass, not a Python loop per event.
+with guess ``G``, slip ``S``, learn ``T`` and forget ``F`` of the skill, or of
+the item under ``multigs`` / ``multilearn``; a sequence starts at the skill's
+prior ``P(L0)``, or its class's prior under ``multiprior``.
+
+Fitting is expectation-maximisation (Baum-Welch) over all sequences of all
+skills at once. Every (learner, skill) sequence is packed time-major, and
+sequences that begin with the same answers share one node of a prefix tree
+(see :mod:`mentor.students._sequences`): one EM iteration is one vectorised
+forward and one backward pass over the tree's depths, not a Python loop per
+event. The forward pass filters ``p`` (one linear-fractional map per node); the
+backward pass carries the smoothed P(known) of each node,
+``g_t = f_t F / (1 - p_{t+1}) + g_{t+1} f_t (1 - F - p_{t+1}) / (p_{t+1} (1 - p_{t+1}))``
+with ``f_t`` the filtered posterior, summed over a node's children; the
+expected transition counts follow from the same sums. :meth:`BKT.update` is
+O(1) per (event, skill).
+
 An item with several skills updates each of them and is predicted as the
 product of its skills' success probabilities (all skills are needed); fitting
 uses every (item, skill) pair as one observation of that skill.
+
+Differences from pyBKT, on purpose: parameters are clipped to
+[1e-6, 1 - 1e-6]; a parameter with no evidence in the data (a learn rate of an
+item never followed by another attempt) keeps its value, where pyBKT sets
+learn to 1 and forget to 0; under ``multiprior`` a learner's first attempt on a
+skill is predicted from the skill's pooled prior (pyBKT predicts it from the
+prior of the class that the same answer selects, which leaks the answer); EM
+runs on all skills together and stops on the total log-likelihood (pyBKT stops
+each skill when its log-likelihood, truncated to an integer, repeats). With the
+same starting values and number of iterations, fitted parameters agree with
+pyBKT's to 1e-5 or better (``benchmarks/bkt_vs_pybkt.py``); for ``multigs`` and
+``multilearn`` with pyBKT's pure-Python build only, since the E-step of its
+compiled build (1.4.3) applies the first item's guess, slip, learn and forget
+to every item.
 
 Time: BKT counts opportunities, not clock time; ``t`` in :meth:`BKT.predict`
 is accepted for the common contract and ignored.
@@ -32,45 +76,336 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
 from typing import Any, Self
 
 import numpy as np
 
 from mentor.domain import Domain
-from mentor.errors import DataError
+from mentor.errors import DataError, ParameterError
 from mentor.events import EventLog
-from mentor.students._sequences import PackedSequences, pack
+from mentor.students._sequences import (
+    PackedSequences,
+    PrefixTree,
+    factorize,
+    pack,
+    prefix_tree,
+)
 from mentor.students.base import StudentModel
 
 PARAMS = ("prior", "learn", "forget", "guess", "slip")
+ITEM_PARAMS = ("guess", "slip", "learn", "forget")
 EPS = 1e-6
+#: A prefix tree's deep tail is scanned as chains where it has at most this many
+#: nodes per depth over at least this many depths (see :class:`_Chains`).
+CHAIN_WIDTH, CHAIN_DEPTH = 64, 16
+
+
+@dataclass
+class _Layout:
+    """The (learner, skill) sequences of a log, packed time-major; per-slot arrays."""
+
+    packed: PackedSequences
+    skill: np.ndarray
+    outcome: np.ndarray
+    event: np.ndarray
+    item: np.ndarray  # position in ``items``
+    items: list
+    learners: list
+
+    @property
+    def seq_skill(self) -> np.ndarray:
+        return self.skill[: self.n_seq]
+
+    @property
+    def n_seq(self) -> int:
+        return int(self.packed.active[0]) if self.packed.active.size else 0
+
+
+@dataclass
+class _Stats:
+    """Expected counts of one E-step, summed per observation code."""
+
+    log_likelihood: float
+    known: np.ndarray  # sum of P(known) over nodes
+    ratio: np.ndarray  # sum of S / p_next (S = P(known) summed over children)
+    known_ratio: np.ndarray  # sum of f S / p_next
+    ended_known: np.ndarray  # sum of P(known) where sequences end
+    root_known: np.ndarray  # sum of P(known) at the roots, per root class
+
+
+class _Chains:
+    """The deep, narrow end of a prefix tree, where every node has at most one
+    child: disjoint chains, processed with log-depth scans instead of one NumPy
+    step per depth (long sequences of a few learners otherwise cost one Python
+    iteration per answer).
+
+    Elements are stored chain by chain, in order; ``node`` maps them to tree nodes.
+    """
+
+    def __init__(self, tree: PrefixTree, start: int) -> None:
+        off = tree.offsets
+        chain = [np.arange(off[start + 1] - off[start])]
+        for t in range(start + 1, tree.depth):
+            chain.append(chain[-1][tree.parent[off[t] : off[t + 1]]])
+        chains = np.concatenate(chain)
+        depth = np.repeat(np.arange(tree.depth - start), np.diff(off[start:]))
+        order = np.lexsort((depth, chains))
+        self.node = off[start] + order
+        pos, chains = depth[order], chains[order]
+        length = np.bincount(chains)[chains]
+        first = np.flatnonzero(pos == 0)
+        self.root = self.node[first][chains]  # each element's chain root (a tree node)
+        self.later = np.flatnonzero(pos > 0)
+        self.has_next = np.flatnonzero(pos + 1 < length)
+        steps = []
+        k = 1
+        while k < length.max():
+            steps.append(k)
+            k *= 2
+        self.forward_steps = [(i, i - k) for k in steps for i in [np.flatnonzero(pos >= k)]]
+        self.backward_steps = [
+            (i, i + k) for k in steps for i in [np.flatnonzero(pos + k < length)]
+        ]
+
+    def forward(self, p: np.ndarray, A, B, C, D) -> None:
+        """P(known) of every chain node from its chain root's, in place in ``p``.
+
+        Each step applies p -> (A + p B) / (C + p D), the linear-fractional map
+        of the 2 x 2 matrix [[B, A], [D, C]]; prefix products of these matrices
+        (Hillis-Steele scan) give every node's p from its root's. Each product is
+        scaled by its larger denominator at p = 0 or 1, which stays positive.
+        """
+        node = self.node
+        m00, m01, m10, m11 = B[node], A[node], D[node], C[node]
+        for i, j in self.forward_steps:  # m[i] = m[i] @ m[j], from the old values
+            a00, a01, a10, a11 = m00[i], m01[i], m10[i], m11[i]
+            b00, b01, b10, b11 = m00[j], m01[j], m10[j], m11[j]
+            n11 = a10 * b01
+            n11 += a11 * b11
+            n10 = a10 * b00
+            n10 += a11 * b10
+            scale = np.maximum(n11, n10 + n11)
+            n00 = a00 * b00
+            n00 += a01 * b10
+            n01 = a00 * b01
+            n01 += a01 * b11
+            m00[i] = n00 / scale
+            m01[i] = n01 / scale
+            m10[i] = n10 / scale
+            m11[i] = n11 / scale
+        later = self.later
+        before = later - 1  # the maps from the root up to the previous node
+        root = p[self.root[later]]
+        p[node[later]] = (m00[before] * root + m01[before]) / (m10[before] * root + m11[before])
+
+    def backward(self, G: np.ndarray, K1: np.ndarray, S: np.ndarray) -> None:
+        """G = G + K1 S along every chain (S = the child's G), in place; sets S."""
+        node = self.node
+        a, b = G[node], K1[node]
+        for i, j in self.backward_steps:  # suffix scan of g -> a + b g
+            a_next, b_next = a[j], b[j]
+            a[i] += b[i] * a_next
+            b[i] *= b_next
+        G[node] = a
+        S[node[self.has_next]] = a[self.has_next + 1]
+
+
+class _TreeEM:
+    """Forward and backward passes of the BKT hidden Markov model over a prefix tree.
+
+    Observation codes carry the parameters: the caller gives, per code, the
+    emission probabilities of the observed outcome when known (``ek``) and
+    unknown (``eu``), and the learn and forget probabilities of the transition
+    that follows. All buffers are allocated once, so an iteration allocates
+    almost nothing. Depths are processed one NumPy step each, except for a deep
+    tail of at most ``chain_width`` single-child nodes per depth and at least
+    ``chain_depth`` depths, which :class:`_Chains` scans.
+    """
+
+    def __init__(
+        self,
+        tree: PrefixTree,
+        n_codes: int,
+        n_roots: int,
+        forgets: bool,
+        chain_width: int | None = None,
+        chain_depth: int | None = None,
+    ) -> None:
+        self.tree = tree
+        self.n_codes = n_codes
+        self.forgets = forgets
+        n = tree.n_nodes
+        off = tree.offsets.tolist()
+        self.code = tree.code
+        self.count = tree.count
+        self.cont = tree.count - tree.ends
+        self.n_root_nodes = off[1]
+        self.root_class = tree.parent[: off[1]]
+        self.end_nodes = np.flatnonzero(tree.ends)
+        self.end_count = tree.ends[self.end_nodes]
+        self.end_code = tree.code[self.end_nodes]
+        self.n_roots = n_roots
+        self.code_count = np.bincount(self.code, weights=self.count, minlength=n_codes)
+        self.code_cont = np.bincount(self.code, weights=self.cont, minlength=n_codes)
+        self.root_count = np.bincount(
+            self.root_class, weights=self.count[: off[1]], minlength=n_roots
+        )
+        width = CHAIN_WIDTH if chain_width is None else chain_width
+        self.head = _chain_start(tree, width, CHAIN_DEPTH if chain_depth is None else chain_depth)
+        self.chains = _Chains(tree, self.head) if self.head < tree.depth else None
+        bounds = list(zip(off[:-1], off[1:], strict=True))
+        names = ("A", "B", "C", "D", "p", "pn", "den", "f", "K1", "G", "S", "tmp")
+        self.buf = {name: np.zeros(n) for name in names}
+        self.views = {name: [array[a:b] for a, b in bounds] for name, array in self.buf.items()}
+        self.children = [tree.parent[a:b] for a, b in bounds]
+
+    def forward(
+        self, ek: np.ndarray, eu: np.ndarray, learn: np.ndarray, forget: np.ndarray, prior
+    ) -> float:
+        """Filter every node; returns the log-likelihood. ``prior`` is per root class."""
+        b = self.buf
+        # p_next = (A + p B) / (C + p D), and C + p D = P(outcome | past)
+        diff = ek - eu
+        np.take(learn * eu, self.code, out=b["A"], mode="clip")
+        np.take(learn * diff + ek * (1.0 - forget - learn), self.code, out=b["B"], mode="clip")
+        np.take(eu, self.code, out=b["C"], mode="clip")
+        np.take(diff, self.code, out=b["D"], mode="clip")
+        b["p"][: self.n_root_nodes] = np.asarray(prior, dtype=float)[self.root_class]
+        p, pn, den = self.views["p"], self.views["pn"], self.views["den"]
+        A, B, C, D = (self.views[k] for k in "ABCD")
+        children = self.children
+        multiply, add, divide = np.multiply, np.add, np.divide
+        depth = len(children)
+        for t in range(self.head):
+            multiply(p[t], D[t], out=den[t])
+            add(den[t], C[t], out=den[t])
+            multiply(p[t], B[t], out=pn[t])
+            add(pn[t], A[t], out=pn[t])
+            divide(pn[t], den[t], out=pn[t])
+            if t + 1 < depth:
+                p[t + 1][:] = pn[t][children[t + 1]]
+        if self.chains is not None:
+            self.chains.forward(b["p"], b["A"], b["B"], b["C"], b["D"])
+            tail = slice(int(self.tree.offsets[self.head]), None)
+            np.multiply(b["p"][tail], b["D"][tail], out=b["den"][tail])
+            b["den"][tail] += b["C"][tail]
+            np.multiply(b["p"][tail], b["B"][tail], out=b["pn"][tail])
+            b["pn"][tail] += b["A"][tail]
+            b["pn"][tail] /= b["den"][tail]
+        tmp = b["tmp"]
+        np.log(b["den"], out=tmp)
+        tmp *= self.count
+        return float(tmp.sum())
+
+    def e_step(
+        self, ek: np.ndarray, eu: np.ndarray, learn: np.ndarray, forget: np.ndarray, prior
+    ) -> _Stats:
+        """Expected counts under the given parameters (one Baum-Welch E-step)."""
+        log_likelihood = self.forward(ek, eu, learn, forget, prior)
+        b = self.buf
+        f, K1, G, S, tmp, pn = b["f"], b["K1"], b["G"], b["S"], b["tmp"], b["pn"]
+        # filtered posterior f = p ek / den, with ek = C + D
+        np.add(b["C"], b["D"], out=f)
+        f *= b["p"]
+        f /= b["den"]
+        # g_t = K0 + K1 g_{t+1} per sequence; summed over a node's continuing
+        # sequences: G = ends f + K0 (count - ends) + K1 S, S = sum of children's G.
+        np.divide(f, pn, out=K1)
+        if self.forgets:
+            np.subtract(1.0, pn, out=tmp)
+            np.divide(np.take(forget, self.code, mode="clip"), tmp, out=tmp)  # F / (1 - p_next)
+            np.multiply(f, tmp, out=G)  # K0
+            G *= self.cont
+            np.subtract(1.0, tmp, out=tmp)
+            K1 *= tmp
+        else:
+            G.fill(0.0)
+        ended = self.end_count * f[self.end_nodes]
+        G[self.end_nodes] += ended
+        if self.chains is not None:
+            self.chains.backward(G, K1, S)
+        Gv, Sv, K1v, tv = self.views["G"], self.views["S"], self.views["K1"], self.views["tmp"]
+        children = self.children
+        for t in range(min(self.head, len(children) - 1) - 1, -1, -1):
+            Sv[t][:] = np.bincount(children[t + 1], weights=Gv[t + 1], minlength=Sv[t].size)
+            np.multiply(K1v[t], Sv[t], out=tv[t])
+            Gv[t] += tv[t]
+        np.divide(S, pn, out=tmp)  # S / p_next
+        np.multiply(f, tmp, out=K1)  # f S / p_next
+        k = self.n_codes
+        return _Stats(
+            log_likelihood=log_likelihood,
+            known=np.bincount(self.code, weights=G, minlength=k),
+            ratio=np.bincount(self.code, weights=tmp, minlength=k),
+            known_ratio=np.bincount(self.code, weights=K1, minlength=k),
+            ended_known=np.bincount(self.end_code, weights=ended, minlength=k),
+            root_known=np.bincount(
+                self.root_class, weights=G[: self.n_root_nodes], minlength=self.n_roots
+            ),
+        )
+
+
+def _chain_start(tree: PrefixTree, width: int, depth: int) -> int:
+    """The first depth from which every depth has at most ``width`` nodes, each
+    with at most one child; the tree's depth if that tail is shorter than ``depth``."""
+    off, start = tree.offsets, tree.depth
+    for t in range(tree.depth - 1, -1, -1):
+        if off[t + 1] - off[t] > width:
+            break
+        if t + 1 < tree.depth:
+            parents = tree.parent[off[t + 1] : off[t + 2]]
+            if np.unique(parents).size != parents.size:
+                break
+        start = t
+    return start if tree.depth - start >= depth else tree.depth
 
 
 class BKT(StudentModel):
-    """Bayesian Knowledge Tracing with forgetting, one HMM per skill.
+    """Bayesian Knowledge Tracing, one hidden Markov model per skill.
 
     Parameters
     ----------
     domain
         Gives each item's skills; without it every item is its own skill.
     forgets
-        Learn a forgetting probability per skill (default True); if False it is 0.
+        Learn a forgetting probability (default True); if False it is 0.
     max_iter
         Most EM iterations (default 200).
     tol
         EM stops when the log-likelihood improves by less than ``tol`` times
-        its absolute value (default 1e-7).
+        its absolute value (default 1e-7); a negative ``tol`` runs all
+        ``max_iter`` iterations.
     init
         Starting values of the parameters, also used for skills never seen in
         fitting. Defaults: prior 0.4, learn 0.1, forget 0.05 (0 without
         ``forgets``), guess 0.2, slip 0.1.
+    multigs
+        Guess and slip per (skill, item) pair instead of per skill (KT-IDEM;
+        default False). Items not seen in fitting use the skill's values.
+    multilearn
+        Learn and forget per (skill, item) pair, applied to the transition
+        after an attempt at the item (default False).
+    multiprior
+        Prior per class of learner (default False). ``True``: the class of a
+        learner's sequence on a skill is their first answer on it (``outcome >=
+        0.5``), as in pyBKT; a string: the value of that extra column of the
+        log at their first event on the skill. Before that first event, and for
+        classes not seen in fitting, the skill's pooled prior is used.
 
     Attributes
     ----------
     skills_ : list
         Skills with parameters, in the order of the parameter arrays.
     prior_, learn_, forget_, guess_, slip_ : numpy.ndarray
-        Parameters per skill.
+        Parameters per skill; under a per-item or per-class variant, the
+        skill's pooled estimate (used for items or classes not seen in fitting).
+    pairs_ : list of (skill, item)
+        Pairs with their own parameters (``multigs`` or ``multilearn``).
+    item_guess_, item_slip_, item_learn_, item_forget_ : numpy.ndarray
+        Per pair, for the variants that are on (empty otherwise).
+    prior_classes_ : list of (skill, class)
+        Classes with their own prior (``multiprior``), and ``class_prior_`` their priors.
     log_likelihood_ : float
         Training log-likelihood after fitting.
     n_iter_ : int
@@ -86,26 +421,50 @@ class BKT(StudentModel):
         max_iter: int = 200,
         tol: float = 1e-7,
         init: Mapping[str, float] | None = None,
+        multigs: bool = False,
+        multilearn: bool = False,
+        multiprior: bool | str = False,
     ) -> None:
         super().__init__(domain)
         self.forgets = bool(forgets)
         self.max_iter = int(max_iter)
         self.tol = float(tol)
+        if self.max_iter < 0:
+            raise ParameterError(f"BKT max_iter must be >= 0, got {max_iter}")
+        self.multigs = bool(multigs)
+        self.multilearn = bool(multilearn)
+        if not isinstance(multiprior, (bool, str)) or multiprior == "":
+            raise ParameterError(
+                f"BKT multiprior must be True, False or an extra column name, got {multiprior!r}"
+            )
+        self.multiprior = multiprior
         defaults = {"prior": 0.4, "learn": 0.1, "forget": 0.05, "guess": 0.2, "slip": 0.1}
         unknown = set(init or {}) - set(PARAMS)
         if unknown:
-            raise ValueError(f"unknown BKT parameter {sorted(unknown)[0]!r}; expected {PARAMS}")
+            raise ParameterError(f"unknown BKT parameter {sorted(unknown)[0]!r}; expected {PARAMS}")
         defaults.update(init or {})
         if not self.forgets:
             defaults["forget"] = 0.0
         for key, value in defaults.items():
             if not 0.0 <= value <= 1.0:
-                raise ValueError(f"BKT init {key} must be a probability, got {value}")
-        self.init = defaults
+                raise ParameterError(f"BKT init {key} must be a probability, got {value}")
+        self.init = {key: float(value) for key, value in defaults.items()}
+        self._reset()
+
+    def _reset(self) -> None:
         self.skills_: list[Any] = []
         self._skill_index: dict[Any, int] = {}
         for name in PARAMS:
             setattr(self, f"{name}_", np.zeros(0))
+        self.pairs_: list[tuple[Any, Any]] = []
+        self._pair_index: dict[tuple[int, Any], int] = {}
+        self._pair_skill = np.zeros(0, dtype=np.int64)
+        for name in ITEM_PARAMS:
+            setattr(self, f"item_{name}_", np.zeros(0))
+        self.prior_classes_: list[tuple[Any, Any]] = []
+        self._class_index: dict[tuple[int, Any], int] = {}
+        self._class_skill = np.zeros(0, dtype=np.int64)
+        self.class_prior_ = np.zeros(0)
         self.knowledge_: dict[Any, dict[int, float]] = {}
         self.log_likelihood_ = math.nan
         self.n_iter_ = 0
@@ -116,15 +475,42 @@ class BKT(StudentModel):
             "max_iter": self.max_iter,
             "tol": self.tol,
             "init": self.init,
+            "multigs": self.multigs,
+            "multilearn": self.multilearn,
+            "multiprior": self.multiprior,
         }
 
-    # ------------------------------------------------------------- skills
-    def params(self, skill: Any) -> dict[str, float]:
-        """The five parameters of one skill."""
+    @property
+    def _per_item(self) -> bool:
+        return self.multigs or self.multilearn
+
+    def _item_variants(self) -> tuple[str, ...]:
+        return (("guess", "slip") if self.multigs else ()) + (
+            ("learn", "forget") if self.multilearn else ()
+        )
+
+    # ------------------------------------------------------------- parameters
+    def params(self, skill: Any, item: Any = None) -> dict[str, float]:
+        """The five parameters of one skill; with ``item``, the item's own guess,
+        slip, learn and forget where the model has them (``multigs``, ``multilearn``)."""
         index = self._index(skill, create=False)
         if index is None:
             return dict(self.init)
-        return {name: float(getattr(self, f"{name}_")[index]) for name in PARAMS}
+        out = {name: float(getattr(self, f"{name}_")[index]) for name in PARAMS}
+        pair = self._pair_index.get((index, item)) if item is not None else None
+        if pair is not None:
+            for name in self._item_variants():
+                out[name] = float(getattr(self, f"item_{name}_")[pair])
+        return out
+
+    def class_prior(self, skill: Any, prior_class: Any) -> float:
+        """Prior of one class of learners on one skill (``multiprior``); the
+        skill's pooled prior for a class not seen in fitting."""
+        index = self._index(skill, create=False)
+        if index is None:
+            return self.init["prior"]
+        c = self._class_index.get((index, prior_class))
+        return float(self.prior_[index] if c is None else self.class_prior_[c])
 
     def _index(self, skill: Any, create: bool = True) -> int | None:
         index = self._skill_index.get(skill)
@@ -136,202 +522,263 @@ class BKT(StudentModel):
                 setattr(self, f"{name}_", np.append(getattr(self, f"{name}_"), self.init[name]))
         return index
 
-    def _expand(self, log: EventLog) -> tuple[np.ndarray, np.ndarray]:
-        """(event index, skill index) for every (event, skill) pair of the log."""
+    def _slot_params(self, skill: np.ndarray, pair: np.ndarray) -> dict[str, np.ndarray]:
+        """Guess, slip, learn and forget of each slot: the pair's own where it has
+        them (``pair >= 0``), else the skill's."""
+        out = {name: getattr(self, f"{name}_")[skill] for name in ITEM_PARAMS}
+        known = pair >= 0
+        if known.any():
+            for name in self._item_variants():
+                out[name][known] = getattr(self, f"item_{name}_")[pair[known]]
+        return out
+
+    # ------------------------------------------------------------- packing
+    def _expand(self, log: EventLog) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """(event index, skill index, item position) for every (event, skill) pair
+        of the log, and the distinct items."""
         items, inverse = np.unique(log.item, return_inverse=True)
         skill_lists = [[self._index(s) for s in self.skills_of(i)] for i in items.tolist()]
         counts = np.array([len(s) for s in skill_lists], dtype=np.int64)
         if np.all(counts == 1):
             flat = np.array([s[0] for s in skill_lists], dtype=np.int64)
-            return np.arange(len(log)), flat[inverse]
+            return np.arange(len(log)), flat[inverse], inverse, items
         flat = np.array([s for lst in skill_lists for s in lst], dtype=np.int64)
         starts = np.r_[0, np.cumsum(counts)[:-1]]
         per_event = counts[inverse]
         event = np.repeat(np.arange(len(log)), per_event)
         within = np.arange(event.size) - np.repeat(np.cumsum(per_event) - per_event, per_event)
-        return event, flat[starts[inverse[event]] + within]
+        return event, flat[starts[inverse[event]] + within], inverse[event], items
 
-    def _pack(
-        self, log: EventLog
-    ) -> tuple[PackedSequences, np.ndarray, np.ndarray, np.ndarray, list]:
-        """Pack the (learner, skill) sequences of a log.
-
-        Returns the packing, the skill, outcome and event index of each slot, and
-        the learner ids (sequence keys are ``learner position * n_skills + skill``).
-        """
-        event, skill = self._expand(log)
-        learners, learner_code = np.unique(log.learner, return_inverse=True)
+    def _layout(self, log: EventLog) -> _Layout:
+        """Pack the (learner, skill) sequences of a log (sequence keys are
+        ``learner position * n_skills + skill``)."""
+        event, skill, item, items = self._expand(log)
+        learners, learner_code = factorize(log.learner)
         time_rank = np.empty(len(log), dtype=np.int64)
         time_rank[np.argsort(log.time, kind="stable")] = np.arange(len(log))
         n_skills = max(len(self.skills_), 1)
         keys = learner_code[event].astype(np.int64) * n_skills + skill
         packed = pack(keys, time_rank[event])
-        slot_skill = np.empty(packed.n_slots, dtype=np.int64)
-        slot_skill[packed.slot_of] = skill
-        slot_outcome = np.empty(packed.n_slots)
-        slot_outcome[packed.slot_of] = log.outcome[event]
-        slot_event = np.empty(packed.n_slots, dtype=np.int64)
-        slot_event[packed.slot_of] = event
-        return packed, slot_skill, slot_outcome, slot_event, learners.tolist()
 
-    # ------------------------------------------------------------- HMM passes
-    def _emissions(
-        self, slot_skill: np.ndarray, outcome: np.ndarray
-    ) -> tuple[np.ndarray, np.ndarray]:
-        guess = self.guess_[slot_skill]
-        slip = self.slip_[slot_skill]
-        e_known = (1.0 - slip) ** outcome * slip ** (1.0 - outcome)
-        e_unknown = guess**outcome * (1.0 - guess) ** (1.0 - outcome)
-        return e_known, e_unknown
+        def slots(values: np.ndarray) -> np.ndarray:
+            out = np.empty(packed.n_slots, dtype=values.dtype)
+            out[packed.slot_of] = values
+            return out
 
-    def _forward(
-        self,
-        packed: PackedSequences,
-        seq_skill: np.ndarray,
-        e_known: np.ndarray,
-        e_unknown: np.ndarray,
-        start: np.ndarray,
-    ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-        """Filtering pass. Returns per slot the prior P(known) before the attempt,
-        the posterior after it, the normaliser P(o_t | o_<t), and per sequence the
-        P(known) before a next attempt."""
-        learn = self.learn_[seq_skill]
-        forget = self.forget_[seq_skill]
-        prior = np.empty(packed.n_slots)
-        posterior = np.empty(packed.n_slots)
-        norm = np.empty(packed.n_slots)
-        final = np.empty(seq_skill.size)
-        p = start.copy()
-        active = packed.active
-        for t, begin, n in packed.steps():
-            end = begin + n
-            pt = p[:n]
-            known = pt * e_known[begin:end]
-            c = known + (1.0 - pt) * e_unknown[begin:end]
-            f = known / c
-            prior[begin:end] = pt
-            posterior[begin:end] = f
-            norm[begin:end] = c
-            p = f * (1.0 - forget[:n]) + (1.0 - f) * learn[:n]
-            following = int(active[t + 1]) if t + 1 < active.size else 0
-            final[following:n] = p[following:n]
-        return prior, posterior, norm, final
-
-    def _em_step(
-        self,
-        packed: PackedSequences,
-        slot_skill: np.ndarray,
-        outcome: np.ndarray,
-        seq_skill: np.ndarray,
-        first_slots: np.ndarray,
-    ) -> float:
-        """One Baum-Welch iteration; updates the parameters and returns the
-        log-likelihood under the parameters it started from."""
-        e_known, e_unknown = self._emissions(slot_skill, outcome)
-        _, posterior, norm, _ = self._forward(
-            packed, seq_skill, e_known, e_unknown, self.prior_[seq_skill]
+        return _Layout(
+            packed=packed,
+            skill=slots(skill),
+            outcome=slots(log.outcome[event]),
+            event=slots(event),
+            item=slots(item),
+            items=items.tolist(),
+            learners=learners.tolist(),
         )
-        learn = self.learn_[seq_skill]
-        forget = self.forget_[seq_skill]
-        n_slots = packed.n_slots
-        gamma_known = np.empty(n_slots)
-        xi_learn = np.zeros(n_slots)  # unknown at t -> known at t+1
-        xi_forget = np.zeros(n_slots)  # known at t -> unknown at t+1
-        has_next = np.zeros(n_slots, dtype=bool)
-        b_known = np.ones(0)
-        b_unknown = np.ones(0)
-        active = packed.active
-        for t in range(active.size - 1, -1, -1):
-            begin = int(packed.offsets[t])
-            n = int(active[t])
-            m = b_known.size  # sequences that go on to t+1 are ranks 0..m-1
-            new_known = np.ones(n)
-            new_unknown = np.ones(n)
-            f = posterior[begin : begin + n]
-            if m:
-                nxt = int(packed.offsets[t + 1])
-                ek = e_known[nxt : nxt + m] * b_known / norm[nxt : nxt + m]
-                eu = e_unknown[nxt : nxt + m] * b_unknown / norm[nxt : nxt + m]
-                new_known[:m] = (1.0 - forget[:m]) * ek + forget[:m] * eu
-                new_unknown[:m] = learn[:m] * ek + (1.0 - learn[:m]) * eu
-                xi_learn[begin : begin + m] = (1.0 - f[:m]) * learn[:m] * ek
-                xi_forget[begin : begin + m] = f[:m] * forget[:m] * eu
-                has_next[begin : begin + m] = True
-            gamma_known[begin : begin + n] = f * new_known
-            b_known, b_unknown = new_known, new_unknown
-        gamma_unknown = 1.0 - gamma_known
-        k = len(self.skills_)
 
-        def total(weights: np.ndarray, mask: np.ndarray | None = None) -> np.ndarray:
-            if mask is None:
-                return np.bincount(slot_skill, weights=weights, minlength=k)
-            return np.bincount(slot_skill[mask], weights=weights[mask], minlength=k)
+    def _slot_pairs(self, layout: _Layout, create: bool) -> np.ndarray:
+        """Pair index of every slot; -1 for a pair without parameters (``create`` adds them)."""
+        n_items = max(len(layout.items), 1)
+        keys, inverse = np.unique(layout.skill * n_items + layout.item, return_inverse=True)
+        index = np.empty(keys.size, dtype=np.int64)
+        for k, key in enumerate(keys.tolist()):
+            skill, item = divmod(key, n_items)
+            pair = (skill, layout.items[item])
+            found = self._pair_index.get(pair)
+            if found is None and create:
+                found = len(self.pairs_)
+                self._pair_index[pair] = found
+                self.pairs_.append((self.skills_[skill], layout.items[item]))
+            index[k] = -1 if found is None else found
+        if create:
+            self._pair_skill = np.array([i for i, _ in self._pair_index], dtype=np.int64)
+        return index[inverse]
 
-        seqs = np.bincount(seq_skill, minlength=k)
-        first_known = np.bincount(seq_skill, weights=gamma_known[first_slots], minlength=k)
-        from_unknown = total(gamma_unknown, has_next)
-        from_known = total(gamma_known, has_next)
-        all_known = total(gamma_known)
-        all_unknown = total(gamma_unknown)
-        updates = {
-            "prior": (first_known, seqs),
-            "learn": (total(xi_learn), from_unknown),
-            "guess": (total(gamma_unknown * outcome), all_unknown),
-            "slip": (total(gamma_known * (1.0 - outcome)), all_known),
-        }
-        if self.forgets:
-            updates["forget"] = (total(xi_forget), from_known)
-        for name, (num, den) in updates.items():
-            current = getattr(self, f"{name}_")
-            ok = den > 1e-12
-            current[ok] = np.clip(num[ok] / den[ok], EPS, 1.0 - EPS)
-        return float(np.log(norm).sum())
+    def _class_values(self, events: EventLog, rows: np.ndarray) -> list:
+        """The ``multiprior`` class of the given event rows."""
+        if self.multiprior is True:
+            return (events.outcome[rows] >= 0.5).astype(np.int64).tolist()
+        column = events.extra.get(self.multiprior)
+        if column is None:
+            raise DataError(
+                "missing the column that gives each learner's prior class (multiprior)",
+                field=str(self.multiprior),
+            )
+        return np.asarray(column)[rows].tolist()
 
-    # ------------------------------------------------------------- contract
+    # ------------------------------------------------------------- fitting
     def fit(self, log: EventLog) -> Self:
         """Fit the parameters of every skill in the log by EM, then set each
         learner's knowledge to where their last attempt left it."""
         if len(log) == 0:
             raise DataError("cannot fit BKT on an empty log")
-        self.skills_, self._skill_index = [], {}
-        for name in PARAMS:
-            setattr(self, f"{name}_", np.zeros(0))
-        self.knowledge_ = {}
-        packed, slot_skill, outcome, _, learners = self._pack(log)
-        first_slots = np.arange(int(packed.active[0]))
-        seq_skill = slot_skill[first_slots]
+        self._reset()
+        layout = self._layout(log)
+        packed, n_skills = layout.packed, len(self.skills_)
+        seq_skill = layout.seq_skill
+
+        # parameter classes: per (skill, item) pair or per skill
+        if self._per_item:
+            slot_class = self._slot_pairs(layout, create=True)
+            class_skill = self._pair_skill
+            for name in ITEM_PARAMS:
+                setattr(self, f"item_{name}_", np.zeros(0))
+            for name in self._item_variants():
+                setattr(self, f"item_{name}_", np.full(len(self.pairs_), self.init[name]))
+        else:
+            slot_class, class_skill = layout.skill, np.arange(n_skills)
+        # prior classes: per (skill, class value) or per skill
+        if self.multiprior is not False:
+            values = self._class_values(log, layout.event[: layout.n_seq])
+            for s, value in zip(seq_skill.tolist(), values, strict=True):
+                if (s, value) not in self._class_index:
+                    self._class_index[(s, value)] = len(self.prior_classes_)
+                    self.prior_classes_.append((self.skills_[s], value))
+            root = np.array(
+                [self._class_index[key] for key in zip(seq_skill.tolist(), values, strict=True)],
+                dtype=np.int64,
+            )
+            self._class_skill = np.array([s for s, _ in self._class_index], dtype=np.int64)
+            self.class_prior_ = np.full(len(self.prior_classes_), self.init["prior"])
+            n_roots = len(self.prior_classes_)
+        else:
+            root, n_roots = seq_skill, n_skills
+
+        # observation codes: one per distinct (parameter class, outcome)
+        outcomes, outcome_index = np.unique(layout.outcome, return_inverse=True)
+        codes, slot_code = np.unique(
+            slot_class * outcomes.size + outcome_index, return_inverse=True
+        )
+        code_class, code_outcome = codes // outcomes.size, outcomes[codes % outcomes.size]
+        code_skill = class_skill[code_class]
+        gs = code_class if self.multigs else code_skill
+        tr = code_class if self.multilearn else code_skill
+
+        tree = prefix_tree(packed, slot_code, root)
+        engine = _TreeEM(tree, codes.size, n_roots, self.forgets)
         previous = -math.inf
         self.n_iter_ = 0
         for _ in range(self.max_iter):
-            likelihood = self._em_step(packed, slot_skill, outcome, seq_skill, first_slots)
+            tables = self._code_tables(gs, tr, code_outcome)
+            stats = engine.e_step(*tables)
             self.n_iter_ += 1
-            if likelihood - previous < self.tol * abs(likelihood):
+            self._m_step(stats, engine, gs, tr, code_outcome, code_skill)
+            likelihood = stats.log_likelihood
+            if self.tol >= 0 and likelihood - previous < self.tol * abs(likelihood):
                 break
             previous = likelihood
-        e_known, e_unknown = self._emissions(slot_skill, outcome)
-        *_, norm, final = self._forward(
-            packed, seq_skill, e_known, e_unknown, self.prior_[seq_skill]
-        )
-        self.log_likelihood_ = float(np.log(norm).sum())
-        n_skills = max(len(self.skills_), 1)
+        self.log_likelihood_ = engine.forward(*self._code_tables(gs, tr, code_outcome))
+        final = engine.buf["pn"][tree.last]
         for key, p in zip(packed.rank_key.tolist(), final.tolist(), strict=True):
             learner, skill = divmod(key, n_skills)
-            self.knowledge_.setdefault(learners[learner], {})[skill] = p
+            self.knowledge_.setdefault(layout.learners[learner], {})[skill] = p
         return self
+
+    def _code_tables(self, gs: np.ndarray, tr: np.ndarray, outcome: np.ndarray) -> tuple:
+        """Per observation code: emission probabilities when known and unknown,
+        learn and forget; and the prior of each root class."""
+        if self.multigs:
+            guess, slip = self.item_guess_[gs], self.item_slip_[gs]
+        else:
+            guess, slip = self.guess_[gs], self.slip_[gs]
+        if self.multilearn:
+            learn, forget = self.item_learn_[tr], self.item_forget_[tr]
+        else:
+            learn, forget = self.learn_[tr], self.forget_[tr]
+        ek = (1.0 - slip) ** outcome * slip ** (1.0 - outcome)
+        eu = guess**outcome * (1.0 - guess) ** (1.0 - outcome)
+        prior = self.class_prior_ if self.multiprior is not False else self.prior_
+        return ek, eu, learn, forget, prior
+
+    def _m_step(
+        self,
+        stats: _Stats,
+        engine: _TreeEM,
+        gs: np.ndarray,
+        tr: np.ndarray,
+        outcome: np.ndarray,
+        code_skill: np.ndarray,
+    ) -> None:
+        """Maximisation: every parameter is a ratio of expected counts."""
+        _, _, learn, forget, _ = self._code_tables(gs, tr, outcome)
+        known = stats.known
+        unknown = engine.code_count - known
+        from_known = known - stats.ended_known  # P(known) summed where a transition follows
+        from_unknown = engine.code_cont - from_known
+        updates = {
+            "guess": (outcome * unknown, unknown, gs, self.multigs),
+            "slip": ((1.0 - outcome) * known, known, gs, self.multigs),
+            "learn": (learn * (stats.ratio - stats.known_ratio), from_unknown, tr, self.multilearn),
+        }
+        if self.forgets:
+            xi_forget = from_known - (1.0 - forget) * stats.known_ratio
+            updates["forget"] = (xi_forget, from_known, tr, self.multilearn)
+        n_skills = len(self.skills_)
+        for name, (num, den, index, per_item) in updates.items():
+            if per_item:
+                n_pairs = len(self.pairs_)
+                _ratio(
+                    getattr(self, f"item_{name}_"),
+                    np.bincount(index, weights=num, minlength=n_pairs),
+                    np.bincount(index, weights=den, minlength=n_pairs),
+                )
+            _ratio(
+                getattr(self, f"{name}_"),
+                np.bincount(code_skill, weights=num, minlength=n_skills),
+                np.bincount(code_skill, weights=den, minlength=n_skills),
+            )
+        if self.multiprior is not False:
+            _ratio(self.class_prior_, stats.root_known, engine.root_count)
+            _ratio(
+                self.prior_,
+                np.bincount(self._class_skill, weights=stats.root_known, minlength=n_skills),
+                np.bincount(self._class_skill, weights=engine.root_count, minlength=n_skills),
+            )
+        else:
+            _ratio(self.prior_, stats.root_known, engine.root_count)
+
+    # ------------------------------------------------------------- online use
+    def _start(self, s: int, prior_class: Any = None) -> float:
+        """P(known) at the start of a new sequence on skill ``s``."""
+        if prior_class is not None:
+            c = self._class_index.get((s, prior_class))
+            if c is not None:
+                return float(self.class_prior_[c])
+        return float(self.prior_[s])
 
     def update(self, events: EventLog) -> None:
         """Bayesian update of each learner's knowledge, O(1) per (event, skill)."""
-        for learner, item, o in zip(
-            events.learner.tolist(), events.item.tolist(), events.outcome.tolist(), strict=True
+        classes: list = [None] * len(events)
+        if self.multiprior is not False and len(events):
+            classes = self._class_values(events, np.arange(len(events)))
+        for learner, item, o, prior_class in zip(
+            events.learner.tolist(),
+            events.item.tolist(),
+            events.outcome.tolist(),
+            classes,
+            strict=True,
         ):
             knowledge = self.knowledge_.setdefault(learner, {})
             for skill in self.skills_of(item):
                 s = self._index(skill)
-                p = knowledge.get(s, self.prior_[s])
-                slip, guess = self.slip_[s], self.guess_[s]
+                p = knowledge.get(s)
+                if p is None:
+                    p = self._start(s, prior_class)
+                guess, slip, learn, forget = self._item_params(s, item)
                 known = p * (1.0 - slip) ** o * slip ** (1.0 - o)
                 f = known / (known + (1.0 - p) * guess**o * (1.0 - guess) ** (1.0 - o))
-                knowledge[s] = float(f * (1.0 - self.forget_[s]) + (1.0 - f) * self.learn_[s])
+                knowledge[s] = float(f * (1.0 - forget) + (1.0 - f) * learn)
+
+    def _item_params(self, s: int, item: Any) -> tuple[float, float, float, float]:
+        """Guess, slip, learn and forget for an attempt at ``item`` on skill ``s``."""
+        guess, slip = float(self.guess_[s]), float(self.slip_[s])
+        learn, forget = float(self.learn_[s]), float(self.forget_[s])
+        pair = self._pair_index.get((s, item)) if self._per_item else None
+        if pair is not None:
+            if self.multigs:
+                guess, slip = float(self.item_guess_[pair]), float(self.item_slip_[pair])
+            if self.multilearn:
+                learn, forget = float(self.item_learn_[pair]), float(self.item_forget_[pair])
+        return guess, slip, learn, forget
 
     def knowledge(self, learner: Any, skill: Any) -> float:
         """P(known) of one skill for one learner, before their next attempt."""
@@ -348,8 +795,12 @@ class BKT(StudentModel):
             prob = 1.0
             for skill in self.skills_of(item):
                 p = self.knowledge(learner, skill)
-                params = self.params(skill)
-                prob *= p * (1.0 - params["slip"]) + (1.0 - p) * params["guess"]
+                s = self._index(skill, create=False)
+                if s is None:
+                    guess, slip = self.init["guess"], self.init["slip"]
+                else:
+                    guess, slip, _, _ = self._item_params(s, item)
+                prob *= p * (1.0 - slip) + (1.0 - p) * guess
             out.append(prob)
         return np.asarray(out, dtype=float)
 
@@ -359,23 +810,36 @@ class BKT(StudentModel):
         if len(log) == 0:
             return np.zeros(0)
         shadow = BKT.from_state_dict(self.state_dict(), domain=self.domain)
-        packed, slot_skill, outcome, slot_event, learners = shadow._pack(log)
-        first_slots = np.arange(int(packed.active[0]))
-        seq_skill = slot_skill[first_slots]
-        n_skills = max(len(shadow.skills_), 1)
-        start = shadow.prior_[seq_skill].copy()
+        layout = shadow._layout(log)
+        packed, n_skills = layout.packed, max(len(shadow.skills_), 1)
+        seq_skill = layout.seq_skill
+        pair = (
+            shadow._slot_pairs(layout, create=False)
+            if shadow._per_item
+            else np.full(packed.n_slots, -1)
+        )
+        slot = shadow._slot_params(layout.skill, pair)
+        pooled = shadow.prior_[seq_skill]
+        start = pooled.copy()
+        fresh = np.ones(layout.n_seq, dtype=bool)
+        if shadow.multiprior is not False:
+            values = shadow._class_values(log, layout.event[: layout.n_seq])
+            start = np.array(
+                [shadow._start(s, v) for s, v in zip(seq_skill.tolist(), values, strict=True)]
+            )
         for rank, key in enumerate(packed.rank_key.tolist()):
             learner, skill = divmod(key, n_skills)
-            known = self.knowledge_.get(learners[learner])
+            known = self.knowledge_.get(layout.learners[learner])
             if known is not None and skill in known:
                 start[rank] = known[skill]
-        e_known, e_unknown = shadow._emissions(slot_skill, outcome)
-        prior, *_ = shadow._forward(packed, seq_skill, e_known, e_unknown, start)
-        slot_prediction = (
-            prior * (1.0 - shadow.slip_[slot_skill]) + (1.0 - prior) * shadow.guess_[slot_skill]
-        )
+                fresh[rank] = False
+        prior = _filter(packed, start, layout.outcome, slot)
+        # a new sequence's first attempt is predicted before its class is known
+        first = np.flatnonzero(fresh)
+        prior[first] = pooled[first]
+        slot_prediction = prior * (1.0 - slot["slip"]) + (1.0 - prior) * slot["guess"]
         prediction = np.ones(len(log))
-        np.multiply.at(prediction, slot_event, slot_prediction)
+        np.multiply.at(prediction, layout.event, slot_prediction)
         return prediction
 
     def state(self, learner: Any) -> dict[str, Any]:
@@ -389,8 +853,9 @@ class BKT(StudentModel):
             "practised_skills": len(known),
         }
 
+    # ------------------------------------------------------------- state
     def _get_state(self) -> dict[str, Any]:
-        return {
+        state = {
             "skills": list(self.skills_),
             **{name: getattr(self, f"{name}_").tolist() for name in PARAMS},
             "knowledge": [
@@ -401,20 +866,75 @@ class BKT(StudentModel):
             "log_likelihood": None if math.isnan(self.log_likelihood_) else self.log_likelihood_,
             "n_iter": self.n_iter_,
         }
+        if self.pairs_:
+            state["pairs"] = [list(pair) for pair in self.pairs_]
+            for name in self._item_variants():
+                state[f"item_{name}"] = getattr(self, f"item_{name}_").tolist()
+        if self.prior_classes_:
+            state["prior_classes"] = [list(c) for c in self.prior_classes_]
+            state["class_prior"] = self.class_prior_.tolist()
+        return state
 
     def _set_state(self, state: Mapping[str, Any]) -> None:
+        self._reset()
         self.skills_ = list(state["skills"])
         self._skill_index = {s: i for i, s in enumerate(self.skills_)}
         if len(self._skill_index) != len(self.skills_):
             raise ValueError("duplicate skill in state")
         for name in PARAMS:
-            values = np.asarray(state[name], dtype=float)
-            if values.shape != (len(self.skills_),) or np.any((values < 0) | (values > 1)):
-                raise ValueError(f"{name} must hold one probability per skill")
-            setattr(self, f"{name}_", values)
-        self.knowledge_ = {}
+            setattr(self, f"{name}_", _probabilities(state[name], len(self.skills_), name))
+        self.pairs_ = [(skill, item) for skill, item in state.get("pairs", [])]
+        for skill, item in self.pairs_:
+            self._pair_index[(self._skill_index[skill], item)] = len(self._pair_index)
+        if len(self._pair_index) != len(self.pairs_):
+            raise ValueError("duplicate (skill, item) pair in state")
+        self._pair_skill = np.array([s for s, _ in self._pair_index], dtype=np.int64)
+        for name in self._item_variants() if self.pairs_ else ():
+            values = _probabilities(state[f"item_{name}"], len(self.pairs_), f"item_{name}")
+            setattr(self, f"item_{name}_", values)
+        self.prior_classes_ = [(skill, c) for skill, c in state.get("prior_classes", [])]
+        for skill, c in self.prior_classes_:
+            self._class_index[(self._skill_index[skill], c)] = len(self._class_index)
+        if len(self._class_index) != len(self.prior_classes_):
+            raise ValueError("duplicate prior class in state")
+        self._class_skill = np.array([s for s, _ in self._class_index], dtype=np.int64)
+        self.class_prior_ = _probabilities(
+            state.get("class_prior", []), len(self.prior_classes_), "class_prior"
+        )
         for learner, skill, p in state["knowledge"]:
             self.knowledge_.setdefault(learner, {})[self._skill_index[skill]] = float(p)
         ll = state.get("log_likelihood")
         self.log_likelihood_ = math.nan if ll is None else float(ll)
         self.n_iter_ = int(state.get("n_iter", 0))
+
+
+def _ratio(target: np.ndarray, num: np.ndarray, den: np.ndarray) -> None:
+    """``target = num / den`` clipped to [EPS, 1 - EPS], where ``den`` has evidence."""
+    ok = den > 1e-12
+    target[ok] = np.clip(num[ok] / den[ok], EPS, 1.0 - EPS)
+
+
+def _probabilities(values: Any, n: int, name: str) -> np.ndarray:
+    array = np.asarray(values, dtype=float)
+    if array.shape != (n,) or np.any((array < 0) | (array > 1)):
+        raise ValueError(f"{name} must hold one probability per entry ({n})")
+    return array
+
+
+def _filter(
+    packed: PackedSequences, start: np.ndarray, outcome: np.ndarray, slot: dict[str, np.ndarray]
+) -> np.ndarray:
+    """P(known) before every slot's attempt, from each sequence's ``start``
+    (forward filtering over the packed sequences, one NumPy step per time step)."""
+    guess, slip, learn, forget = slot["guess"], slot["slip"], slot["learn"], slot["forget"]
+    ek = (1.0 - slip) ** outcome * slip ** (1.0 - outcome)
+    eu = guess**outcome * (1.0 - guess) ** (1.0 - outcome)
+    prior = np.empty(packed.n_slots)
+    p = start.copy()
+    for _, begin, n in packed.steps():
+        end = begin + n
+        prior[begin:end] = p[:n]
+        known = p[:n] * ek[begin:end]
+        f = known / (known + (1.0 - p[:n]) * eu[begin:end])
+        p = f * (1.0 - forget[begin:end]) + (1.0 - f) * learn[begin:end]
+    return prior

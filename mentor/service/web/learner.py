@@ -1,0 +1,323 @@
+"""A learner's pages: practice (a question, the answer checked, what comes next and
+why), the knowledge map, and upcoming reviews.
+
+Practice follows the API exactly. The question shown is the item that
+``GET /v1/courses/{course}/learners/{learner}/next`` gives at that moment
+(:func:`~mentor.service.engines.select_items`, seeded by the learner's count
+of events, the *step*), and its text and answer come from the item's
+question generator seeded by the item, the learner and the step
+(:func:`mentor.demo.questions.question_for`), so a reload shows the same
+question. The answer is checked on the server and recorded with
+:func:`mentor.service.api.practice.post_events` (one event, outcome 1 or 0,
+Idempotency-Key ``web-<step>``): the form carries the step, and a form sent
+again after its step has passed (a second tab, a resubmitted page) records
+nothing.
+
+Items without a generator show their ``question`` attribute and check the
+``answer`` attribute as text; items with neither ask the learner to practise
+the item and say whether they succeeded.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Form, Request
+from fastapi.responses import RedirectResponse, Response
+from sqlalchemy import func, select
+from starlette.exceptions import HTTPException
+
+from mentor.demo.questions import Question, question_for
+from mentor.domain import Domain
+from mentor.service.api.courses import CoursePath
+from mentor.service.api.deps import find_course
+from mentor.service.api.practice import plain, post_events
+from mentor.service.api.schemas import EventBatchIn, EventIn
+from mentor.service.engines import CourseGone, select_items
+from mentor.service.events_store import load_events
+from mentor.service.tables import Course, Enrolment, EventRow, Learner
+from mentor.service.web.common import LearnerWho, Svc, WebRoute, check_csrf, render, skill_name
+from mentor.service.web.explain import Reason, explain, item_label
+from mentor.service.web.knowledge_map import legend, render_map, skill_rows
+from mentor.service.web.reviews import upcoming_reviews, when
+
+router = APIRouter(route_class=WebRoute, include_in_schema=False)
+MAX_ANSWER = 100
+
+
+@dataclass
+class Turn:
+    """A question to show: the item, the step it belongs to, its question and why."""
+
+    item: str
+    step: int
+    label: str
+    skills: list[str]
+    question: Question | None
+    prompt: str
+    reason: Reason
+
+
+def question_of(domain: Domain, item: str, learner: str, step: int) -> tuple[Question | None, str]:
+    """The item's question for this learner and step, and the prompt to show
+    (the question's text, or what to practise when there is no question to check)."""
+    found = domain.item(item)
+    attributes = found.attributes
+    generated = question_for(item, attributes, learner, step)
+    if generated is not None:
+        return generated, generated.text
+    text = attributes.get("question")
+    answer = attributes.get("answer")
+    if isinstance(text, str) and text.strip() and answer is not None and str(answer).strip():
+        hint = str(attributes.get("hint") or "Type your answer.")
+        return Question(text, str(answer), kind="text", hint=hint), text
+    if isinstance(text, str) and text.strip():
+        return None, text
+    return None, f"Practise {item}, then say whether you got it right."
+
+
+def _course_and_learner(svc, who, course: str) -> tuple[Course, Learner]:
+    with svc.db.read() as session:
+        row = find_course(session, who, course)
+        person = session.get(Learner, who.learner_id)
+        if person is None:
+            raise HTTPException(401, "this learner no longer exists")
+        session.expunge(row)
+        session.expunge(person)
+    return row, person
+
+
+def _now(svc, row: Course) -> float | None:
+    return svc.now() if row.clock == "wall" else None
+
+
+def _gone(course: str) -> HTTPException:
+    return HTTPException(404, f"course {course!r} not found")
+
+
+def current(svc, row: Course, person: Learner) -> dict[str, Any]:
+    """The learner's next turn, mastery and progress in the course, from one read."""
+    learner = person.external_id
+    t = _now(svc, row)
+    try:
+        with svc.engines.reading(row.id) as (session, engine):
+            enrolment = session.get(Enrolment, (row.id, person.id))
+            step = 0 if enrolment is None else int(enrolment.events)
+            picked = select_items(engine, learner, 1, t, row.seed, step)
+            reason = explain(engine, learner, picked[0], t) if picked else None
+            mastery = plain(engine.state(learner)).get("mastery") or {}
+            domain = engine.domain
+    except CourseGone:
+        raise _gone(row.slug) from None
+    turn = None
+    if picked:
+        item = str(picked[0])
+        question, prompt = question_of(domain, item, learner, step)
+        skills = [str(s) for s in domain.item(item).skills]
+        turn = Turn(item, step, item_label(engine, item), skills, question, prompt, reason)
+    return {"turn": turn, "mastery": mastery, "step": step, "domain": domain}
+
+
+def _right_so_far(svc, row: Course, person: Learner) -> int:
+    with svc.db.read() as session:
+        found = session.scalar(
+            select(func.count())
+            .select_from(EventRow)
+            .where(
+                EventRow.course_id == row.id,
+                EventRow.learner_id == person.id,
+                EventRow.outcome >= 0.5,
+            )
+        )
+    return int(found or 0)
+
+
+def _courses(svc, workspace_id: int) -> list[Course]:
+    with svc.db.read() as session:
+        rows = session.scalars(
+            select(Course).where(Course.workspace_id == workspace_id).order_by(Course.id)
+        ).all()
+        for row in rows:
+            session.expunge(row)
+    return list(rows)
+
+
+@router.get("/practice")
+def practice_index(request: Request, who: LearnerWho, svc: Svc) -> Response:
+    """The workspace's courses (straight to the course when there is only one)."""
+    courses = _courses(svc, who.workspace_id)
+    if len(courses) == 1:
+        return RedirectResponse(f"/practice/{courses[0].slug}", status_code=303)
+    return render(request, "courses.html", {"title": "Your courses", "courses": courses})
+
+
+def _practice_page(
+    request: Request,
+    svc,
+    row: Course,
+    person: Learner,
+    feedback: dict[str, Any] | None = None,
+    notice: str | None = None,
+    status_code: int = 200,
+) -> Response:
+    state = current(svc, row, person)
+    domain = state["domain"]
+    turn = state["turn"]
+    mastery = state["mastery"]
+    focus = []
+    if turn is not None:
+        focus = [
+            {
+                "name": skill_name(domain, s),
+                "mastery": mastery.get(s),
+            }
+            for s in turn.skills
+        ]
+    context = {
+        "title": f"Practice: {row.name or row.slug}",
+        "course": row,
+        "turn": turn,
+        "focus": focus,
+        "feedback": feedback,
+        "notice": notice,
+        "attempts": state["step"],
+        "right": _right_so_far(svc, row, person),
+    }
+    return render(request, "practice.html", context, status_code=status_code)
+
+
+@router.get("/practice/{course}")
+def practice(request: Request, course: CoursePath, who: LearnerWho, svc: Svc) -> Response:
+    row, person = _course_and_learner(svc, who, course)
+    return _practice_page(request, svc, row, person)
+
+
+@router.post("/practice/{course}")
+def answer(
+    request: Request,
+    course: CoursePath,
+    who: LearnerWho,
+    svc: Svc,
+    item: Annotated[str, Form(max_length=200)],
+    step: Annotated[int, Form(ge=0)],
+    csrf: Annotated[str, Form()] = "",
+    answer: Annotated[str, Form(max_length=MAX_ANSWER)] = "",
+    outcome: Annotated[str, Form(max_length=8)] = "",
+) -> Response:
+    """Check the answer, record it, and show the feedback with the next question."""
+    check_csrf(request, csrf)
+    row, person = _course_and_learner(svc, who, course)
+    learner = person.external_id
+    try:
+        with svc.engines.reading(row.id) as (session, engine):
+            enrolment = session.get(Enrolment, (row.id, person.id))
+            now_step = 0 if enrolment is None else int(enrolment.events)
+            last_time = None if enrolment is None else enrolment.last_time
+            domain = engine.domain
+            before = plain(engine.state(learner)).get("mastery") or {}
+    except CourseGone:
+        raise _gone(course) from None
+    stale = "That question was already answered (in another tab, or the page was sent again). "
+    if step != now_step:
+        return _practice_page(request, svc, row, person, notice=stale + "Here is your next one.")
+    if item not in domain.items:
+        raise HTTPException(422, f"the course has no item {item!r}")
+    question, prompt = question_of(domain, item, learner, step)
+    if question is not None:
+        if not answer.strip():
+            return _practice_page(
+                request,
+                svc,
+                row,
+                person,
+                notice="Type an answer before checking it.",
+                status_code=422,
+            )
+        correct = question.check(answer)
+    else:
+        if outcome not in ("1", "0"):
+            raise HTTPException(422, "say whether you got it right (outcome 1) or not (outcome 0)")
+        correct = outcome == "1"
+    time = None if row.clock == "wall" else (0.0 if last_time is None else last_time) + 1.0
+    event = EventIn(item=item, outcome=1.0 if correct else 0.0, time=time)
+    try:
+        post_events(row.slug, EventBatchIn(events=[event]), who, svc, f"web-{step}")
+    except HTTPException as error:
+        if error.status_code == 422:  # the key was used by another answer at this step
+            return _practice_page(
+                request, svc, row, person, notice=stale + "Here is your next one."
+            )
+        raise
+    state = current(svc, row, person)
+    after = state["mastery"]
+    skills = [str(s) for s in domain.item(item).skills]
+    feedback = {
+        "correct": correct,
+        "prompt": prompt,
+        "given": answer.strip() if question is not None else None,
+        "expected": question.answer if question is not None else None,
+        "label": item_label(engine, item),
+        "changes": [
+            {"name": skill_name(domain, s), "before": before.get(s), "after": after.get(s)}
+            for s in skills
+        ],
+    }
+    return _practice_page(request, svc, row, person, feedback=feedback)
+
+
+@router.get("/practice/{course}/map")
+def knowledge_map(request: Request, course: CoursePath, who: LearnerWho, svc: Svc) -> Response:
+    row, person = _course_and_learner(svc, who, course)
+    state = current(svc, row, person)
+    domain = state["domain"]
+    mastery = state["mastery"]
+    turn = state["turn"]
+    context = {
+        "title": f"Knowledge map: {row.name or row.slug}",
+        "course": row,
+        "svg": render_map(domain, mastery, turn.skills if turn else (), "Your knowledge map"),
+        "rows": skill_rows(domain, mastery),
+        "legend": legend(),
+        "show_next": turn is not None,
+        "next": turn,
+    }
+    return render(request, "map.html", context)
+
+
+@router.get("/practice/{course}/reviews")
+def reviews(request: Request, course: CoursePath, who: LearnerWho, svc: Svc) -> Response:
+    row, person = _course_and_learner(svc, who, course)
+    now = svc.now()
+    items: list[Any] = []
+    if row.clock == "wall":
+        with svc.db.read() as session:
+            log, _, _ = load_events(session, row.id, person.id)
+        try:
+            with svc.engines.reading(row.id) as (_, engine):
+                items = upcoming_reviews(engine, person.external_id, log, now)
+                model = engine.model.name
+        except CourseGone:
+            raise _gone(course) from None
+    else:
+        model = None
+    rows = [
+        {
+            "label": r.label,
+            "when": when(r.due, now),
+            "due": r.is_due(now),
+            "date": r.due,
+            "recall": r.recall,
+            "reviews": r.reviews,
+        }
+        for r in items
+    ]
+    context = {
+        "title": f"Reviews: {row.name or row.slug}",
+        "course": row,
+        "rows": rows,
+        "due_now": sum(1 for r in rows if r["due"]),
+        "model": model,
+        "steps_clock": row.clock != "wall",
+    }
+    return render(request, "reviews.html", context)
