@@ -1,0 +1,441 @@
+"""Service throughput and latency: posting event batches and getting next items,
+with 10,000 learners in one course, on SQLite and on PostgreSQL.
+
+Usage:
+    python benchmarks/service.py
+    python benchmarks/service.py --backends sqlite --duration 10 --learners 1000
+
+For each database the server runs as ``python -m mentor.service`` (uvicorn, one
+process) in a subprocess on 127.0.0.1; SQLite lives in a temporary data folder,
+PostgreSQL in a fresh database on the server of ``--postgres`` (dropped after).
+A workspace gets the demo course (mentor.demo: 18 skills, 54 items) with BKT and
+the random teacher (cheap: the figures are the service's, not a teacher's).
+Setup: one admin batch gives each of the learners one event (so the student
+model holds all of them), then each learner gets a token (POST /v1/learners,
+from a thread pool); every measured request uses the learner's own token.
+
+The load generator is a separate process (multiprocessing, asyncio + httpx). It
+is open-loop: request i is due at start + i / rate whatever the answers, and
+its latency runs from when it was due to when its answer arrived (so a queue
+in the server or the client counts). Scenarios, one after the other:
+
+- ``next``: GET /v1/courses/{c}/learners/{l}/next?k=1 for random learners.
+- ``events``: POST /v1/courses/{c}/events, a batch of 5 events of one learner
+  (each learner at most once), with an Idempotency-Key.
+- ``mixed``: ``next`` at its rate with ``events`` at theirs, at once (the next
+  latencies are reported).
+
+Prints a table and writes benchmarks/results/service.json, with the load
+average (1 min) before and after each scenario.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import multiprocessing as mp
+import os
+import platform
+import random
+import tempfile
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import Any
+
+import httpx
+import numpy as np
+from rich.console import Console
+from rich.progress import Progress
+from rich.table import Table
+
+from mentor._io import write_json
+from mentor.demo.course import course_dict
+from mentor.service.testing import ServerProcess, bearer, postgres_database, setup_workspace
+
+COURSE = "bench"
+BATCH_EVENTS = 5
+
+
+def loadavg() -> float:
+    return os.getloadavg()[0]
+
+
+# --------------------------------------------------------------------------- setup
+
+
+def setup(server: ServerProcess, n_learners: int, tokens: bool, progress: Progress) -> dict:
+    """Workspace, course, learners (one event each) and their tokens."""
+    info: dict[str, Any] = {}
+    learners = [f"learner-{k:05d}" for k in range(n_learners)]
+    with httpx.Client(base_url=server.url, timeout=120) as client:
+        admin = bearer(setup_workspace(client, "bench"))
+        start = time.perf_counter()
+        response = client.post(
+            "/v1/courses",
+            headers=admin,
+            data={
+                "id": COURSE,
+                "clock": "steps",
+                "model": json.dumps({"name": "bkt"}),
+                "teacher": json.dumps({"name": "random"}),
+            },
+            files={
+                "items": ("course.json", json.dumps(course_dict()).encode(), "application/json")
+            },
+        )
+        response.raise_for_status()
+        info["import_seconds"] = time.perf_counter() - start
+        items = [item["id"] for item in course_dict()["items"]]
+        info["items"] = len(items)
+        rng = random.Random(0)
+        start = time.perf_counter()
+        task = progress.add_task("seed events", total=n_learners)
+        for first in range(0, n_learners, 1000):
+            chunk = learners[first : first + 1000]
+            events = [
+                {
+                    "learner": name,
+                    "item": rng.choice(items),
+                    "time": 0,
+                    "outcome": rng.random() < 0.6,
+                }
+                for name in chunk
+            ]
+            response = client.post(
+                f"/v1/courses/{COURSE}/events",
+                headers={**admin, "Idempotency-Key": f"seed-{first}"},
+                json={"events": events},
+            )
+            response.raise_for_status()
+            progress.advance(task, len(chunk))
+        info["seed_seconds"] = time.perf_counter() - start
+
+    headers: dict[str, dict[str, str]] = {}
+    if tokens:
+        task = progress.add_task("learner tokens", total=n_learners)
+        start = time.perf_counter()
+        local = threading.local()
+
+        def issue(name: str) -> tuple[str, str]:
+            client = getattr(local, "client", None)
+            if client is None:
+                client = local.client = httpx.Client(base_url=server.url, timeout=120)
+            response = client.post("/v1/learners", headers=admin, json={"id": name})
+            response.raise_for_status()
+            return name, response.json()["token"]
+
+        with ThreadPoolExecutor(8) as pool:
+            for name, token in pool.map(issue, learners):
+                headers[name] = bearer(token)
+                progress.advance(task)
+        info["token_seconds"] = time.perf_counter() - start
+        info["auth"] = "learner tokens"
+    else:
+        headers = dict.fromkeys(learners, admin)
+        info["auth"] = "admin key"
+    info["learners"] = n_learners
+    info["admin"] = admin
+    info["headers"] = headers
+    return info
+
+
+# --------------------------------------------------------------------- load generator
+
+
+def _requests(
+    kind: str, rate: float, duration: float, learners: list[str], seed: int, offset: int
+) -> list[tuple[str, str, dict | None, str]]:
+    """(method, path, json body, learner) of each request, in order."""
+    n = int(rate * duration)
+    rng = random.Random(seed)
+    out = []
+    if kind == "next":
+        for _ in range(n):
+            learner = rng.choice(learners)
+            out.append(("GET", f"/v1/courses/{COURSE}/learners/{learner}/next?k=1", None, learner))
+    else:
+        items = [item["id"] for item in course_dict()["items"]]
+        for i in range(n):
+            learner = learners[(offset + i) % len(learners)]  # each learner once per run
+            events = [
+                {"item": rng.choice(items), "time": 1 + offset + j, "outcome": rng.random() < 0.6}
+                for j in range(BATCH_EVENTS)
+            ]
+            out.append(("POST", f"/v1/courses/{COURSE}/events", {"events": events}, learner))
+    return out
+
+
+async def _drive(url: str, streams: list[dict], results: dict, cap: int, timeout: float) -> None:
+    limits = httpx.Limits(max_connections=cap, max_keepalive_connections=cap)
+    async with httpx.AsyncClient(base_url=url, timeout=timeout, limits=limits) as client:
+        loop = asyncio.get_running_loop()
+        start = loop.time() + 0.2
+        tasks = []
+        in_flight = [0]
+
+        async def one(name, k, due, method, path, body, headers):
+            delay = due - loop.time()
+            if delay > 0:
+                await asyncio.sleep(delay)
+            sent = loop.time()
+            if in_flight[0] >= cap:  # overloaded: dropped, counted as an error
+                results[name].append((k, due - start, sent - due, 0.0, "dropped"))
+                return
+            in_flight[0] += 1
+            try:
+                response = await client.request(method, path, json=body, headers=headers)
+                status = response.status_code
+            except httpx.HTTPError as error:
+                status = type(error).__name__
+            finally:
+                in_flight[0] -= 1
+            done = loop.time()
+            results[name].append((k, due - start, done - due, done - sent, status))
+
+        for stream in streams:
+            name, rate = stream["name"], stream["rate"]
+            results[name] = []
+            for k, (method, path, body, learner) in enumerate(stream["requests"]):
+                headers = dict(stream["headers"][learner])
+                if method == "POST":
+                    headers["Idempotency-Key"] = f"{name}-{stream['offset']}-{k}"
+                tasks.append(
+                    asyncio.ensure_future(
+                        one(name, k, start + k / rate, method, path, body, headers)
+                    )
+                )
+        await asyncio.gather(*tasks)
+        results["_elapsed"] = loop.time() - start
+
+
+def _generator(url: str, streams: list[dict], cap: int, timeout: float, queue) -> None:
+    results: dict = {}
+    asyncio.run(_drive(url, streams, results, cap, timeout))
+    queue.put(results)
+
+
+def run_scenario(url: str, streams: list[dict], cap: int, timeout: float) -> dict:
+    """Run the streams at once in a separate process; their per-request records."""
+    context = mp.get_context("spawn")
+    queue = context.Queue()
+    process = context.Process(target=_generator, args=(url, streams, cap, timeout, queue))
+    process.start()
+    results = queue.get()
+    process.join()
+    return results
+
+
+def summarise(records: list[tuple], rate: float, duration: float) -> dict:
+    latency = np.array([r[2] for r in records]) * 1000
+    service = np.array([r[3] for r in records]) * 1000
+    ok = [r for r in records if isinstance(r[4], int) and r[4] < 400]
+    # Latencies of the answered requests (a dropped or timed-out one has none).
+    answered = [r for r in records if isinstance(r[4], int)] or records
+    latency = np.array([r[2] for r in answered]) * 1000
+    service = np.array([r[3] for r in answered]) * 1000
+    last_done = max(r[1] + r[2] for r in records)
+    errors: dict[str, int] = {}
+    for r in records:
+        if not (isinstance(r[4], int) and r[4] < 400):
+            errors[str(r[4])] = errors.get(str(r[4]), 0) + 1
+    return {
+        "target_rate": rate,
+        "duration_s": duration,
+        "requests": len(records),
+        "ok": len(ok),
+        "errors": errors,
+        "achieved_rate": len(ok) / max(last_done, len(records) / rate),
+        "p50_ms": float(np.percentile(latency, 50)),
+        "p90_ms": float(np.percentile(latency, 90)),
+        "p99_ms": float(np.percentile(latency, 99)),
+        "max_ms": float(latency.max()),
+        "service_p50_ms": float(np.percentile(service, 50)),
+        "service_p99_ms": float(np.percentile(service, 99)),
+    }
+
+
+# ---------------------------------------------------------------------------- main
+
+
+def bench_backend(backend: str, args, console: Console) -> list[dict]:
+    rows = []
+    with tempfile.TemporaryDirectory(prefix="mentor-bench-") as folder:
+        if backend == "postgresql":
+            database = postgres_database(args.postgres)
+            db_url = database.__enter__()
+        else:
+            database, db_url = None, None
+        server = ServerProcess(Path(folder) / "data", db_url).start()
+        try:
+            with Progress(console=console, transient=True) as progress:
+                info = setup(server, args.learners, not args.admin, progress)
+            console.print(
+                f"{backend}: import {info['import_seconds']:.2f} s, seed {args.learners:,} "
+                f"learners {info['seed_seconds']:.1f} s"
+                + (f", tokens {info['token_seconds']:.1f} s" if "token_seconds" in info else "")
+            )
+            learners = sorted(info["headers"])
+            headers = info["headers"]
+            offset = 0
+            scenarios = [
+                ("next", [("next", args.rate)]),
+                ("events", [("events", args.event_rate)]),
+                ("mixed", [("next", args.rate), ("events", args.mixed_event_rate)]),
+            ]
+            for scenario, parts in scenarios:
+                if scenario not in args.scenarios:
+                    continue
+                streams = []
+                for k, (kind, rate) in enumerate(parts):
+                    requests = _requests(kind, rate, args.duration, learners, k + offset, offset)
+                    streams.append(
+                        {
+                            "name": kind,
+                            "rate": rate,
+                            "requests": requests,
+                            "headers": headers,
+                            "offset": offset,
+                        }
+                    )
+                    if kind == "events":
+                        offset += BATCH_EVENTS  # later batches are later in each learner's time
+                before = loadavg()
+                console.print(f"{backend} / {scenario}: running {args.duration:g} s ...")
+                results = run_scenario(server.url, streams, args.max_in_flight, args.timeout)
+                after = loadavg()
+                for kind, rate in parts:
+                    row = {
+                        "backend": backend,
+                        "scenario": scenario,
+                        "request": kind,
+                        **summarise(results[kind], rate, args.duration),
+                        "loadavg_before": before,
+                        "loadavg_after": after,
+                    }
+                    rows.append(row)
+                    console.print(
+                        f"  {kind}: {row['achieved_rate']:.1f}/s of {rate:g}/s, "
+                        f"errors {row['errors'] or 0}, p50 {row['p50_ms']:.1f} ms, "
+                        f"p99 {row['p99_ms']:.1f} ms, load {before:.2f} -> {after:.2f}"
+                    )
+                time.sleep(args.pause)
+            with httpx.Client(base_url=server.url, timeout=60) as client:
+                course = client.get(f"/v1/courses/{COURSE}", headers=info["admin"]).json()
+            for row in rows:
+                row.update(
+                    learners=info["learners"],
+                    auth=info["auth"],
+                    course_events=course["events"],
+                    setup={k: v for k, v in info.items() if k.endswith("_seconds")},
+                )
+        finally:
+            server.stop()
+            if database is not None:
+                database.__exit__(None, None, None)
+    return rows
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--backends", nargs="+", default=["sqlite", "postgresql"])
+    parser.add_argument(
+        "--scenarios",
+        nargs="+",
+        default=["next", "events", "mixed"],
+        choices=["next", "events", "mixed"],
+    )
+    parser.add_argument("--learners", type=int, default=10_000)
+    parser.add_argument("--rate", type=float, default=200.0, help="next-items requests per s")
+    parser.add_argument("--event-rate", type=float, default=5.0, help="event batches per s")
+    parser.add_argument(
+        "--mixed-event-rate", type=float, default=2.0, help="event batches per s in mixed"
+    )
+    parser.add_argument(
+        "--max-in-flight",
+        type=int,
+        default=200,
+        help="requests in flight at most; one due beyond it is dropped (an error)",
+    )
+    parser.add_argument("--timeout", type=float, default=10.0, help="per-request timeout, s")
+    parser.add_argument("--duration", type=float, default=20.0, help="seconds per scenario")
+    parser.add_argument("--pause", type=float, default=2.0, help="seconds between scenarios")
+    parser.add_argument(
+        "--admin", action="store_true", help="use the admin key instead of learner tokens"
+    )
+    parser.add_argument(
+        "--postgres",
+        default=os.environ.get("MENTOR_TEST_POSTGRES_URL")
+        or "postgresql+psycopg://postgres@127.0.0.1:5432/test",
+        help="a PostgreSQL URL whose server gets a fresh database",
+    )
+    parser.add_argument(
+        "--out", type=Path, default=Path(__file__).parent / "results" / "service.json"
+    )
+    args = parser.parse_args()
+    console = Console(width=170)
+    started = time.perf_counter()
+    load_start = os.getloadavg()
+    rows = []
+    for backend in args.backends:
+        rows += bench_backend(backend, args, console)
+        write_json(args.out.with_suffix(".partial.json"), {"rows": rows})
+    table = Table(
+        title=f"Service, {args.learners:,} learners, one course "
+        f"({os.cpu_count()} CPUs, {platform.machine()})"
+    )
+    columns = (
+        "backend",
+        "scenario",
+        "request",
+        "target/s",
+        "achieved/s",
+        "ok",
+        "errors",
+        "p50 ms",
+        "p99 ms",
+        "max ms",
+        "load before/after",
+    )
+    for column in columns:
+        table.add_column(column, justify="left" if column in columns[:3] else "right")
+    for r in rows:
+        table.add_row(
+            r["backend"],
+            r["scenario"],
+            r["request"],
+            f"{r['target_rate']:g}",
+            f"{r['achieved_rate']:.1f}",
+            f"{r['ok']:,}",
+            ", ".join(f"{k}: {v}" for k, v in r["errors"].items()) or "0",
+            f"{r['p50_ms']:.1f}",
+            f"{r['p99_ms']:.1f}",
+            f"{r['max_ms']:.0f}",
+            f"{r['loadavg_before']:.2f} / {r['loadavg_after']:.2f}",
+        )
+    console.print(table)
+    write_json(
+        args.out,
+        {
+            "command": "python benchmarks/service.py "
+            + " ".join(
+                f"--{k.replace('_', '-')} {' '.join(map(str, v)) if isinstance(v, list) else v}"
+                for k, v in vars(args).items()
+                if k not in ("out", "postgres", "admin", "pause")
+            )
+            + (" --admin" if args.admin else ""),
+            "cpus": os.cpu_count(),
+            "loadavg_start": load_start,
+            "loadavg_end": os.getloadavg(),
+            "seconds": time.perf_counter() - started,
+            "rows": rows,
+        },
+    )
+    args.out.with_suffix(".partial.json").unlink(missing_ok=True)
+    console.print(f"written to {args.out} ({time.perf_counter() - started:.0f} s)")
+
+
+if __name__ == "__main__":
+    main()
