@@ -268,7 +268,7 @@ def bench_backend(backend: str, args, console: Console) -> list[dict]:
             db_url = database.__enter__()
         else:
             database, db_url = None, None
-        server = ServerProcess(Path(folder) / "data", db_url).start()
+        server = ServerProcess(Path(folder) / "data", db_url, args.workers).start()
         try:
             with Progress(console=console, transient=True) as progress:
                 info = setup(server, args.learners, not args.admin, progress)
@@ -309,6 +309,7 @@ def bench_backend(backend: str, args, console: Console) -> list[dict]:
                 for kind, rate in parts:
                     row = {
                         "backend": backend,
+                        "workers": args.workers,
                         "scenario": scenario,
                         "request": kind,
                         **summarise(results[kind], rate, args.duration),
@@ -348,6 +349,7 @@ def main() -> None:
         choices=["next", "events", "mixed"],
     )
     parser.add_argument("--learners", type=int, default=10_000)
+    parser.add_argument("--workers", type=int, default=1, help="server processes")
     parser.add_argument("--rate", type=float, default=200.0, help="next-items requests per s")
     parser.add_argument("--event-rate", type=float, default=5.0, help="event batches per s")
     parser.add_argument(

@@ -22,6 +22,7 @@ pytest.importorskip("fastapi")
 pytest.importorskip("sqlalchemy")
 
 from fastapi.testclient import TestClient  # noqa: E402
+from sqlalchemy import text  # noqa: E402
 
 from mentor.events import read_csv, read_parquet  # noqa: E402
 from mentor.service import Limits, create_app  # noqa: E402
@@ -176,8 +177,6 @@ def test_the_migrations_make_the_tables_of_the_models(client):
 
 
 def test_a_database_from_a_newer_mentor_is_refused(tmp_path):
-    from sqlalchemy import text
-
     from mentor.errors import MentorError
 
     url = f"sqlite:///{tmp_path / 'mentor.db'}"
@@ -764,3 +763,54 @@ def test_serve_command_refuses_a_bad_database_in_one_line(tmp_path):
         result = runner.invoke(app, ["serve", "--data-dir", str(tmp_path), "--db", url])
         assert isinstance(result.exception, MentorError), result.output
         assert message in str(result.exception)
+
+
+def test_state_is_a_snapshot_plus_the_batches_after_it(db_url, tmp_path):
+    """Every third batch saves a snapshot; a process that starts after 7 batches
+    (snapshot at 6, batch 7 applied to it) and one that missed batches (applies
+    them to its cached engine) hold exactly the engine of the writer."""
+
+    def app():
+        made = create_app(db_url, tmp_path / "data", operator_token=OPERATOR, snapshot_every=3)
+        return made, TestClient(made).__enter__()
+
+    writer_app, writer = app()
+    admin = workspace(writer)
+    assert import_course(writer, admin, clock="steps").status_code == 201
+    with writer_app.state.service.db.read() as session:
+        course_id = session.execute(text("SELECT max(id) FROM courses")).scalar()
+    put = {"model": {"name": "bkt"}, "teacher": {"name": "zpdes", "params": {"window": 2}}}
+    assert writer.put("/v1/courses/algebra/policy", headers=admin, json=put).status_code == 200
+    reader_app, reader = app()
+    names = ("ada", "bob")
+    for name in names:
+        learner(writer, admin, name)
+    assert reader.get("/v1/courses/algebra/learners/ada/next", headers=admin).status_code == 200
+
+    def engine_state(made):
+        with made.state.service.engines.reading(course_id) as (session, engine):
+            head = made.state.service.engines.head(session, course_id)
+            return head, engine.model.state_dict(), engine.teacher.state_dict()
+
+    for step in range(7):
+        events = [
+            {
+                "learner": name,
+                "item": ("a1", "b2", "a2")[(step + k) % 3],
+                "time": step,
+                "outcome": float((step * k) % 2),
+                "extra": {"hint": k},
+            }
+            for k, name in enumerate(names)
+        ]
+        assert post(writer, admin, events, f"b{step}").status_code == 201
+    head, model_state, teacher_state = engine_state(writer_app)
+    # Version 1 is the policy (a snapshot); batches are versions 2..8; snapshots every 3.
+    assert (head.version, head.snapshot_version, head.base_version) == (8, 7, 1)
+    assert engine_state(reader_app) == (head, model_state, teacher_state)
+    started_app, _ = app()
+    assert engine_state(started_app) == (head, model_state, teacher_state)
+    for made in (writer_app, reader_app, started_app):
+        with made.state.service.db.read() as session:
+            query = text("SELECT count(*) FROM batches WHERE course_id = :c")
+            assert session.execute(query, {"c": course_id}).scalar() == 7

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Annotated
 
@@ -25,6 +26,14 @@ def serve(
         ),
     ] = None,
     log_level: Annotated[str, typer.Option(help="uvicorn's log level.")] = "info",
+    workers: Annotated[
+        int,
+        typer.Option(
+            min=1,
+            help="Server processes sharing the port and the database (one per core is a "
+            "good start; each keeps its own copy of the courses' engines).",
+        ),
+    ] = 1,
     demo: Annotated[
         bool,
         typer.Option(
@@ -87,4 +96,20 @@ def serve(
         )
         typer.echo(f"mentor: practise as {found.learner}: {links['learner']}", err=True)
         typer.echo(f"mentor: admin dashboard: {links['admin']}", err=True)
-    uvicorn.run(app, host=host, port=port, log_level=log_level, timeout_graceful_shutdown=5)
+    if workers == 1:
+        uvicorn.run(app, host=host, port=port, log_level=log_level, timeout_graceful_shutdown=5)
+        return
+    # Each worker process builds its own app from the same settings.
+    service.db.dispose()
+    os.environ["MENTOR_DB_URL"] = service.db.url.render_as_string(hide_password=False)
+    os.environ["MENTOR_DATA_DIR"] = str(data_dir)
+    typer.echo(f"mentor: {workers} worker processes", err=True)
+    uvicorn.run(
+        "mentor.service.app:app_from_env",
+        factory=True,
+        host=host,
+        port=port,
+        workers=workers,
+        log_level=log_level,
+        timeout_graceful_shutdown=5,
+    )

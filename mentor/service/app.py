@@ -15,7 +15,7 @@ from mentor.service import errors, web
 from mentor.service.api import router as api_router
 from mentor.service.api.deps import Limits, Service
 from mentor.service.db import Database, sqlite_url
-from mentor.service.engines import EngineStore
+from mentor.service.engines import SNAPSHOT_EVERY, EngineStore
 from mentor.service.limits import BodyLimit
 from mentor.service.migrate import upgrade
 from mentor.service.security import OperatorToken
@@ -32,6 +32,7 @@ def create_app(
     operator_token: str | None = None,
     limits: Limits | None = None,
     clock: Callable[[], float] | None = None,
+    snapshot_every: int = SNAPSHOT_EVERY,
 ) -> FastAPI:
     """The mentor service as an ASGI application.
 
@@ -50,6 +51,9 @@ def create_app(
     clock
         The server's clock in seconds since the epoch (default :func:`time.time`; tests
         pass a fixed one).
+    snapshot_every
+        Event batches between two snapshots of a course's student model and
+        teacher (:mod:`mentor.service.engines`).
 
     The database schema is brought up to date (Alembic) before the app is returned.
     """
@@ -59,7 +63,7 @@ def create_app(
     upgrade(db)
     operator, token_file = OperatorToken.load(folder, operator_token)
     limits = limits or Limits()
-    service = Service(db, EngineStore(db), operator, limits, folder, token_file)
+    service = Service(db, EngineStore(db, snapshot_every), operator, limits, folder, token_file)
     if clock is not None:
         service.clock = clock
 

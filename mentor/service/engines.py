@@ -1,18 +1,31 @@
 """Each course's :class:`~mentor.engine.Engine`, kept in memory and in the database.
 
-The database is the truth: table ``course_states`` holds the JSON
-``state_dict`` of the course's student model and teacher and a ``version``
-that every write increments. A process keeps the engine it last loaded or
-updated, with its version, and uses it while the version in the database is
-the same (one cheap read per request), so two processes over one database
-never act on a stale engine, and a restarted process loads exactly the state
-of the last committed batch.
+The database is the truth, kept as a snapshot plus the batches after it (event
+sourcing). Table ``course_states`` holds the course's ``version`` (one more
+for each accepted batch of events and each change of model or teacher) and
+a snapshot: the JSON ``state_dict`` of the student model and the teacher at
+``snapshot_version``. Every batch stores the version it brought the course
+to. The engine at any version is the snapshot with the later batches applied
+in order (:meth:`Engine.record`, which is deterministic: the teacher's random
+generator is part of its state).
 
-A batch of events changes the engine and the saved state in one transaction
-(:meth:`EngineStore.writing`): the events, the new state and the stored
-response of the batch commit together or not at all. If anything fails
-after the engine was changed in memory, the cached engine is dropped and the
-next request loads the committed state again.
+A batch therefore writes its events and two numbers, whatever the size of
+the course: the cost of a write does not grow with the number of learners.
+Every ``snapshot_every`` batches (default 200) the batch's transaction also
+saves a fresh snapshot, so that loading a course never applies more than
+that many batches. A change of model or teacher saves a snapshot at once.
+
+A process keeps the engine it last loaded or updated, with its version, and
+reads the course's version once per request. When another process has
+written since, it applies the batches it missed (or, after a change of model
+or teacher, loads the snapshot), so any number of processes share one
+database, and a restarted process rebuilds exactly the engine of the last
+committed batch.
+
+A batch changes the engine and stores its events and version in one
+transaction (:meth:`EngineStore.writing`); if anything fails after the engine
+was changed in memory, the cached engine is dropped and the next request
+loads the committed state again.
 
 Choosing the next items changes nothing that is stored (a GET is safe and can
 be repeated). Teachers draw at random; to make that draw a function of the
@@ -30,6 +43,7 @@ import contextlib
 import hashlib
 import json
 import threading
+from collections import OrderedDict
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -43,9 +57,23 @@ from mentor.domain import Box, Domain, Item
 from mentor.engine import Engine
 from mentor.errors import MentorError
 from mentor.service.db import Database
-from mentor.service.tables import Course, CourseItem, CourseState, Prerequisite, Skill, utcnow
+from mentor.service.events_store import load_batches
+from mentor.service.tables import (
+    Batch,
+    Course,
+    CourseItem,
+    CourseState,
+    Prerequisite,
+    Skill,
+    utcnow,
+)
 from mentor.students import StudentModel, model_from_state
 from mentor.teachers import Teacher, teacher_from_state
+
+#: Batches between two snapshots of a course's engine.
+SNAPSHOT_EVERY = 200
+#: Courses whose engines a process keeps in memory (the least recently used go).
+MAX_CACHED_COURSES = 64
 
 
 class CourseGone(MentorError):
@@ -91,6 +119,15 @@ def load_domain_rows(session: Session, course_id: int) -> Domain:
     )
 
 
+@dataclass(frozen=True)
+class Head:
+    """A course's versions (its ``course_states`` row without the snapshot)."""
+
+    version: int
+    snapshot_version: int
+    base_version: int
+
+
 @dataclass
 class _Cached:
     version: int
@@ -99,24 +136,69 @@ class _Cached:
 
 @dataclass
 class Writing:
-    """What :meth:`EngineStore.writing` hands the block: the session, the engine,
-    and ``changed``, to set *before* changing the engine: the engine is then saved
-    at the end of the block, or dropped from the cache if the block fails."""
+    """What :meth:`EngineStore.writing` hands the block.
+
+    A block that applies a batch of events to ``engine`` sets ``changed``
+    *before* changing the engine, and stores the batch with
+    ``version = next_version`` (the batch's events, applied to the engine at
+    ``version``, must give the changed engine). A block that replaces the
+    engine (a new model or teacher) sets ``replacement``. If the block fails
+    after either, the cached engine is dropped.
+    """
 
     session: Session
     engine: Engine
     version: int
     changed: bool = False
-    #: Replaces the engine (a new model or teacher); implies ``changed``.
+    #: Replaces the engine (a new model or teacher); a snapshot is saved.
     replacement: Engine | None = field(default=None)
+
+    @property
+    def next_version(self) -> int:
+        """The course's version once this block's change is committed."""
+        return self.version + 1
+
+
+def apply_batches(session: Session, course_id: int, engine: Engine, after: int, upto: int) -> None:
+    """Apply the course's batches with versions ``after + 1 .. upto`` to ``engine``, in order."""
+    if upto <= after:
+        return
+    batches = load_batches(session, course_id, after, upto)
+    if [version for version, _ in batches] != list(range(after + 1, upto + 1)):
+        raise MentorError(
+            f"course {course_id}: the batches of versions {after + 1} to {upto} are not all "
+            "stored; the course's state cannot be rebuilt"
+        )
+    for _, log in batches:
+        engine.record(log)
 
 
 class EngineStore:
-    """The engines of all courses, cached per process and saved in the database."""
+    """The engines of all courses, cached per process and saved in the database.
 
-    def __init__(self, db: Database) -> None:
+    Parameters
+    ----------
+    db
+        The service's database.
+    snapshot_every
+        Batches between two snapshots of a course's engine (default
+        :data:`SNAPSHOT_EVERY`).
+    max_cached
+        Courses whose engines stay in memory (default :data:`MAX_CACHED_COURSES`).
+    """
+
+    def __init__(
+        self,
+        db: Database,
+        snapshot_every: int = SNAPSHOT_EVERY,
+        max_cached: int = MAX_CACHED_COURSES,
+    ) -> None:
+        if snapshot_every < 1 or max_cached < 1:
+            raise MentorError("snapshot_every and max_cached must be at least 1")
         self.db = db
-        self._cache: dict[int, _Cached] = {}
+        self.snapshot_every = snapshot_every
+        self.max_cached = max_cached
+        self._cache: OrderedDict[int, _Cached] = OrderedDict()
         self._domains: dict[int, Domain] = {}
         self._locks: dict[int, threading.Lock] = {}
         self._guard = threading.Lock()
@@ -131,6 +213,18 @@ class EngineStore:
             self._cache.pop(course_id, None)
             self._domains.pop(course_id, None)
 
+    def _keep(self, course_id: int, version: int, engine: Engine) -> None:
+        with self._guard:
+            self._cache[course_id] = _Cached(version, engine)
+            self._cache.move_to_end(course_id)
+            while len(self._cache) > self.max_cached:
+                dropped, _ = self._cache.popitem(last=False)
+                self._domains.pop(dropped, None)
+
+    def _drop(self, course_id: int) -> None:
+        with self._guard:
+            self._cache.pop(course_id, None)
+
     def domain(self, session: Session, course_id: int) -> Domain:
         """The course's domain (cached: a course's domain never changes)."""
         domain = self._domains.get(course_id)
@@ -138,74 +232,104 @@ class EngineStore:
             domain = self._domains[course_id] = load_domain_rows(session, course_id)
         return domain
 
-    def _current(self, session: Session, course_id: int, for_update: bool) -> tuple[Engine, int]:
-        query = sql_select(CourseState.version).where(CourseState.course_id == course_id)
+    def head(self, session: Session, course_id: int, for_update: bool = False) -> Head:
+        """The course's versions (locked against other writers when ``for_update``)."""
+        query = sql_select(
+            CourseState.version, CourseState.snapshot_version, CourseState.base_version
+        ).where(CourseState.course_id == course_id)
         if for_update and self.db.dialect == "postgresql":
             query = query.with_for_update()
-        version = session.scalar(query)
-        if version is None:
+        row = session.execute(query).one_or_none()
+        if row is None:
             raise CourseGone("the course was deleted")
+        return Head(*row)
+
+    def _current(self, session: Session, course_id: int, for_update: bool) -> tuple[Engine, Head]:
+        head = self.head(session, course_id, for_update)
         cached = self._cache.get(course_id)
-        if cached is not None and cached.version == version:
-            return cached.engine, version
-        row = session.execute(
-            sql_select(CourseState.model_state, CourseState.teacher_state).where(
-                CourseState.course_id == course_id
-            )
-        ).one()
-        engine = restore(self.domain(session, course_id), row.model_state, row.teacher_state)
-        self._cache[course_id] = _Cached(version, engine)
-        return engine, version
+        if cached is not None and cached.version == head.version:
+            return cached.engine, head
+        if cached is not None and head.base_version <= cached.version < head.version:
+            engine, after = cached.engine, cached.version
+        else:
+            row = session.execute(
+                sql_select(CourseState.model_state, CourseState.teacher_state).where(
+                    CourseState.course_id == course_id
+                )
+            ).one()
+            engine = restore(self.domain(session, course_id), row.model_state, row.teacher_state)
+            after = head.snapshot_version
+        self._drop(course_id)  # until it is brought up to date
+        apply_batches(session, course_id, engine, after, head.version)
+        self._keep(course_id, head.version, engine)
+        return engine, head
 
     @contextlib.contextmanager
-    def reading(self, course_id: int) -> Iterator[tuple[Session, Engine]]:
-        """A read-only session and the course's current engine. The engine is
-        the process's shared copy: the block must not change what is saved."""
-        with self._lock(course_id), self.db.read() as session:
-            engine, _ = self._current(session, course_id, for_update=False)
-            yield session, engine
+    def reading(
+        self, course_id: int, session: Session | None = None
+    ) -> Iterator[tuple[Session, Engine]]:
+        """A read-only session (``session`` if given, else a new one) and the
+        course's current engine. The engine is the process's shared copy: the
+        block must not change what is saved."""
+        with contextlib.ExitStack() as stack:
+            if session is None:
+                session = stack.enter_context(self.db.read())
+            with self._lock(course_id):
+                engine, _ = self._current(session, course_id, for_update=False)
+                yield session, engine
 
     @contextlib.contextmanager
     def writing(self, course_id: int) -> Iterator[Writing]:
         """A writing transaction on one course, its engine locked against every
         other writer (in this process and, through the database, in others).
 
-        If the block sets ``changed``, the engine's state is saved in the same
-        transaction; if anything fails, nothing is committed and a cached
-        engine that the block may have changed is dropped.
+        See :class:`Writing` for what the block may change. A batch moves the
+        course to the next version (with a snapshot every ``snapshot_every``
+        batches); a replacement saves a snapshot. If anything fails, nothing
+        is committed and a cached engine that the block may have changed is
+        dropped.
         """
         work: Writing | None = None
         with self._lock(course_id):
             try:
                 with self.db.write() as session:
-                    engine, version = self._current(session, course_id, for_update=True)
-                    work = Writing(session, engine, version)
+                    engine, head = self._current(session, course_id, for_update=True)
+                    work = Writing(session, engine, head.version)
                     yield work
                     if work.replacement is not None:
-                        work.engine, work.changed = work.replacement, True
-                    if work.changed:
-                        model_state, teacher_state = dump_state(work.engine)
-                        done = session.execute(
-                            update(CourseState)
-                            .where(
-                                CourseState.course_id == course_id,
-                                CourseState.version == version,
-                            )
-                            .values(
-                                version=version + 1,
-                                model_state=model_state,
-                                teacher_state=teacher_state,
-                                updated_at=utcnow(),
-                            )
-                        )
-                        if done.rowcount != 1:  # cannot happen while the row is locked
-                            raise MentorError("the course changed under a writer; try again")
-                if work.changed:
-                    self._cache[course_id] = _Cached(version + 1, work.engine)
+                        work.engine = work.replacement
+                    if work.changed or work.replacement is not None:
+                        self._save(session, course_id, head, work)
+                if work.changed or work.replacement is not None:
+                    self._keep(course_id, work.next_version, work.engine)
             except BaseException:
                 if work is None or work.changed or work.replacement is not None:
-                    self._cache.pop(course_id, None)
+                    self._drop(course_id)
                 raise
+
+    def _save(self, session: Session, course_id: int, head: Head, work: Writing) -> None:
+        version = work.next_version
+        values: dict[str, Any] = {"version": version, "updated_at": utcnow()}
+        if work.replacement is not None:
+            values["base_version"] = version
+        else:
+            stored = session.scalar(
+                sql_select(Batch.id).where(Batch.course_id == course_id, Batch.version == version)
+            )
+            if stored is None:
+                raise MentorError("a changed engine needs its batch stored with the next version")
+        if work.replacement is not None or version - head.snapshot_version >= self.snapshot_every:
+            model_state, teacher_state = dump_state(work.engine)
+            values.update(
+                snapshot_version=version, model_state=model_state, teacher_state=teacher_state
+            )
+        done = session.execute(
+            update(CourseState)
+            .where(CourseState.course_id == course_id, CourseState.version == head.version)
+            .values(**values)
+        )
+        if done.rowcount != 1:  # cannot happen while the row is locked
+            raise MentorError("the course changed under a writer; try again")
 
 
 def _teachers(teacher: Teacher) -> list[Teacher]:

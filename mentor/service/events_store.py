@@ -10,7 +10,7 @@ from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
 from mentor.events import EventLog
-from mentor.service.tables import Enrolment, EventRow, Learner
+from mentor.service.tables import Batch, Enrolment, EventRow, Learner
 
 #: Rows per INSERT statement.
 CHUNK = 1000
@@ -76,6 +76,40 @@ def insert_events(
     return after
 
 
+def load_batches(
+    session: Session, course_id: int, after: int, upto: int
+) -> list[tuple[int, EventLog]]:
+    """The course's batches with versions ``after + 1 .. upto``, in order, each as
+    ``(version, log)``: the log the batch was applied as (its events in the order
+    they were stored; its extra columns those its events had)."""
+    batches = session.execute(
+        select(Batch.id, Batch.version)
+        .where(Batch.course_id == course_id, Batch.version > after, Batch.version <= upto)
+        .order_by(Batch.version)
+    ).all()
+    if not batches:
+        return []
+    log, _, batch_ids = _events(
+        session,
+        select().where(
+            EventRow.course_id == course_id,
+            EventRow.batch_id.in_([b.id for b in batches]),
+        ),
+    )
+    owner = np.array(batch_ids, dtype=np.int64)
+    found = []
+    for batch in batches:
+        part = log[np.flatnonzero(owner == batch.id)]
+        extra = {name: values for name, values in part.extra.items() if not np.isnan(values).all()}
+        found.append(
+            (
+                batch.version,
+                EventLog(part.learner, part.item, part.time, part.outcome, extra, validate=False),
+            )
+        )
+    return found
+
+
 def load_events(
     session: Session,
     course_id: int,
@@ -86,8 +120,21 @@ def load_events(
     """The course's events (one learner's, when given) in the order they were stored,
     as a log whose extra columns are the union of the events' extra fields (NaN
     where an event lacks one); also their ids and batch ids."""
+    query = select().where(EventRow.course_id == course_id)
+    if learner_id is not None:
+        query = query.where(EventRow.learner_id == learner_id)
+    if after is not None:
+        query = query.where(EventRow.id > after)
+    if limit is not None:
+        query = query.limit(limit)
+    return _events(session, query)
+
+
+def _events(session: Session, where) -> tuple[EventLog, np.ndarray, list[int | None]]:
+    """The events selected by ``where`` (a ``select()`` with conditions and limit),
+    in the order they were stored."""
     query = (
-        select(
+        where.add_columns(
             EventRow.id,
             EventRow.batch_id,
             Learner.external_id,
@@ -96,16 +143,9 @@ def load_events(
             EventRow.outcome,
             EventRow.extra,
         )
-        .join(Learner, Learner.id == EventRow.learner_id)
-        .where(EventRow.course_id == course_id)
+        .join_from(EventRow, Learner, Learner.id == EventRow.learner_id)
         .order_by(EventRow.id)
     )
-    if learner_id is not None:
-        query = query.where(EventRow.learner_id == learner_id)
-    if after is not None:
-        query = query.where(EventRow.id > after)
-    if limit is not None:
-        query = query.limit(limit)
     rows = session.execute(query).all()
     names = sorted({name for row in rows if row.extra for name in row.extra})
     extra = {

@@ -124,11 +124,15 @@ class Course(Base):
 
 
 class CourseState(Base):
-    """The saved state of a course's student model and teacher (their JSON
-    ``state_dict``), written in the same transaction as the events it reflects.
+    """A course's version and a snapshot of its student model and teacher.
 
-    ``version`` counts the writes; a process's cached engine is current while
-    its version matches.
+    ``version`` counts the changes of the course's engine: each accepted batch
+    of events and each change of model or teacher adds one. ``model_state``
+    and ``teacher_state`` (their JSON ``state_dict``) are the engine at
+    ``snapshot_version``; the batches with a higher ``version`` (see
+    :class:`Batch`), applied in order, bring it to ``version``.
+    ``base_version`` is the version of the last change of model or teacher: an
+    engine older than that cannot be brought up to date by applying batches.
     """
 
     __tablename__ = "course_states"
@@ -137,6 +141,8 @@ class CourseState(Base):
         ForeignKey("courses.id", ondelete="CASCADE"), primary_key=True
     )
     version: Mapped[int] = mapped_column(BigInteger, default=0)
+    snapshot_version: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
+    base_version: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
     model_state: Mapped[str] = mapped_column(Text)
     teacher_state: Mapped[str] = mapped_column(Text)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow)
@@ -196,11 +202,15 @@ class Batch(Base):
     ``principal`` is who sent it (``admin`` for the workspace's keys,
     ``learner:<id>`` for a learner's token): keys are scoped to it, so one
     learner can neither replay nor probe another's keys. The stored response
-    is returned as it was to a retry of the same request.
+    is returned as it was to a retry of the same request. ``version`` is the
+    course's version once the batch was applied to its engine.
     """
 
     __tablename__ = "batches"
-    __table_args__ = (UniqueConstraint("course_id", "principal", "idempotency_key"),)
+    __table_args__ = (
+        UniqueConstraint("course_id", "principal", "idempotency_key"),
+        Index("ix_batches_course_version", "course_id", "version"),
+    )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
     course_id: Mapped[int] = mapped_column(ForeignKey("courses.id", ondelete="CASCADE"))
@@ -210,6 +220,7 @@ class Batch(Base):
     status_code: Mapped[int] = mapped_column(Integer)
     response: Mapped[dict[str, Any]] = mapped_column(JSON)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    version: Mapped[int | None] = mapped_column(BigInteger, default=None)
 
 
 class EventRow(Base):

@@ -57,11 +57,14 @@ class ServerProcess:
         The server's data folder.
     db_url
         Its database (default SQLite in ``data_dir``).
+    workers
+        Server processes (``mentor serve --workers``).
     """
 
-    def __init__(self, data_dir: Path, db_url: str | None = None) -> None:
+    def __init__(self, data_dir: Path, db_url: str | None = None, workers: int = 1) -> None:
         self.data_dir = Path(data_dir)
         self.db_url = db_url
+        self.workers = workers
         self.port = free_port()
         self.process: subprocess.Popen | None = None
         self.log = self.data_dir / "server.log"
@@ -78,6 +81,8 @@ class ServerProcess:
         command += ["--data-dir", str(self.data_dir), "--log-level", "warning"]
         if self.db_url:
             command += ["--db", self.db_url]
+        if self.workers != 1:
+            command += ["--workers", str(self.workers)]
         env = {**os.environ, "MENTOR_OPERATOR_TOKEN": OPERATOR}
         self.data_dir.mkdir(parents=True, exist_ok=True)
         with open(self.log, "ab") as log:

@@ -178,6 +178,8 @@ def _create_course(
                 CourseState(
                     course_id=course.id,
                     version=0,
+                    snapshot_version=0,
+                    base_version=0,
                     model_state=model_state,
                     teacher_state=teacher_state,
                     updated_at=utcnow(),

@@ -9,12 +9,14 @@ import math
 import os
 import re
 import tempfile
+from dataclasses import dataclass
 from typing import Annotated, Any, Literal
 
 import numpy as np
 from fastapi import APIRouter, Header, HTTPException, Query
 from fastapi.responses import FileResponse, JSONResponse
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 from starlette.background import BackgroundTask
 
 from mentor.events import EventLog, write_csv, write_parquet
@@ -33,7 +35,8 @@ from mentor.service.api.schemas import (
 )
 from mentor.service.engines import CourseGone, memory_model, select_items
 from mentor.service.events_store import insert_events, load_events
-from mentor.service.tables import Batch, Enrolment, Learner, utcnow
+from mentor.service.security import Principal
+from mentor.service.tables import Batch, Course, Enrolment, Learner, utcnow
 
 router = APIRouter(tags=["practice"])
 IDEMPOTENCY_KEY = re.compile(r"^[\x21-\x7e]{1,255}$")
@@ -199,6 +202,7 @@ def post_events(
                 status_code=201,
                 response={},
                 created_at=utcnow(),
+                version=work.next_version,
             )
             session.add(batch)
             session.flush()
@@ -216,11 +220,42 @@ def post_events(
     return JSONResponse(response, status_code=201)
 
 
-def _learner_row(svc, who, course: str, learner: str):
-    with svc.db.read() as session:
-        row = find_course(session, who, course)
-        person = find_learner(session, who, learner)
-    return row, person
+@dataclass(frozen=True)
+class Practice:
+    """A learner's practice in a course: the course's row id, seed and clock, and
+    the learner's number of events there and the time of the latest."""
+
+    course_id: int
+    seed: int
+    clock: str
+    events: int
+    last_time: float | None
+
+
+def find_practice(session: Session, who: Principal, course: str, learner: str) -> Practice:
+    """The caller's course ``course`` and learner ``learner`` in one query (404 for
+    either if it is not in the caller's workspace; 403 for another learner's)."""
+    own_practice(who, learner)
+    row = session.execute(
+        select(
+            Course.id, Course.seed, Course.clock, Learner.id, Enrolment.events, Enrolment.last_time
+        )
+        .select_from(Course)
+        .outerjoin(
+            Learner,
+            (Learner.workspace_id == Course.workspace_id) & (Learner.external_id == learner),
+        )
+        .outerjoin(
+            Enrolment, (Enrolment.course_id == Course.id) & (Enrolment.learner_id == Learner.id)
+        )
+        .where(Course.workspace_id == who.workspace_id, Course.slug == course)
+    ).one_or_none()
+    if row is None:
+        raise HTTPException(404, f"course {course!r} not found")
+    course_id, seed, clock, learner_id, events, last_time = row
+    if learner_id is None:
+        raise HTTPException(404, f"learner {learner!r} not found")
+    return Practice(course_id, seed, clock, int(events or 0), last_time)
 
 
 def _t(svc, clock: str, t: float | None) -> float | None:
@@ -252,13 +287,12 @@ def get_next(
     same stored state gives the same items (a fresh draw after each new event)."""
     if k > svc.limits.max_next_items:
         raise _unprocessable(f"k is {k}; at most {svc.limits.max_next_items} items per request")
-    row, person = _learner_row(svc, who, course, learner)
-    t = _t(svc, row.clock, t)
     try:
-        with svc.engines.reading(row.id) as (session, engine):
-            enrolment = session.get(Enrolment, (row.id, person.id))
-            step = 0 if enrolment is None else int(enrolment.events)
-            items = select_items(engine, learner, k, t, row.seed, step)
+        with svc.db.read() as session:
+            practice = find_practice(session, who, course, learner)
+            t = _t(svc, practice.clock, t)
+            with svc.engines.reading(practice.course_id, session) as (_, engine):
+                items = select_items(engine, learner, k, t, practice.seed, practice.events)
     except CourseGone:
         raise HTTPException(404, f"course {course!r} not found") from None
     return {"course": course, "learner": learner, "t": t, "items": [str(i) for i in items]}
@@ -277,27 +311,27 @@ def get_state(
 ) -> dict:
     """What the course's student model believes about the learner: mastery per skill,
     and for memory models the predicted recall of each reviewed item and the reviews due."""
-    row, person = _learner_row(svc, who, course, learner)
-    t = _t(svc, row.clock, t)
     try:
-        with svc.engines.reading(row.id) as (session, engine):
-            enrolment = session.get(Enrolment, (row.id, person.id))
-            model = engine.model
-            state = plain(engine.state(learner))
-            recall = None
-            due: list[dict[str, Any]] = []
-            if memory_model(model):
-                seen = [str(item) for item in (state.get("reviews") or {})]
-                predicted = plain(model.predict(learner, seen, t)) if seen else []
-                recall = dict(zip(seen, predicted, strict=True))
-                due = sorted(
-                    (
-                        {"item": item, "recall": p}
-                        for item, p in recall.items()
-                        if p is not None and p < retention
-                    ),
-                    key=lambda d: (d["recall"], d["item"]),
-                )
+        with svc.db.read() as session:
+            practice = find_practice(session, who, course, learner)
+            t = _t(svc, practice.clock, t)
+            with svc.engines.reading(practice.course_id, session) as (_, engine):
+                model = engine.model
+                state = plain(engine.state(learner))
+                recall = None
+                due: list[dict[str, Any]] = []
+                if memory_model(model):
+                    seen = [str(item) for item in (state.get("reviews") or {})]
+                    predicted = plain(model.predict(learner, seen, t)) if seen else []
+                    recall = dict(zip(seen, predicted, strict=True))
+                    due = sorted(
+                        (
+                            {"item": item, "recall": p}
+                            for item, p in recall.items()
+                            if p is not None and p < retention
+                        ),
+                        key=lambda d: (d["recall"], d["item"]),
+                    )
     except CourseGone:
         raise HTTPException(404, f"course {course!r} not found") from None
     mastery = state.pop("mastery", {}) or {}
@@ -305,8 +339,8 @@ def get_state(
         "course": course,
         "learner": learner,
         "t": t,
-        "events": 0 if enrolment is None else int(enrolment.events),
-        "last_time": None if enrolment is None else enrolment.last_time,
+        "events": practice.events,
+        "last_time": practice.last_time,
         "model": model.name,
         "mastery": mastery,
         "recall": recall,
