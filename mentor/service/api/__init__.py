@@ -1,7 +1,9 @@
 """The JSON API, mounted under ``/v1``.
 
-The web app (HTML pages) will be a router of its own in ``mentor.service.web``,
-using the same parts (:class:`~mentor.service.api.deps.Service`)."""
+The web app (HTML pages) is a router of its own in ``mentor.service.web``,
+using the same parts (:class:`~mentor.service.api.deps.Service`). Routes are
+matched in order, so the practice routes (the most frequent requests) come
+first."""
 
 from typing import Any
 
@@ -15,7 +17,7 @@ ERRORS: dict[int | str, dict[str, Any]] = {
     code: {"model": ErrorOut} for code in (400, 401, 403, 404, 409, 413, 422)
 }
 router = APIRouter()
-for module in (workspaces, learners, courses, practice):
+for module in (practice, courses, learners, workspaces):
     router.include_router(module.router, responses=ERRORS)
 
 __all__ = ["router"]

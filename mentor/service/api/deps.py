@@ -106,14 +106,22 @@ def caller(
             return Principal("operator")
     elif token.startswith(ADMIN_PREFIX):
         with svc.db.read() as session:
-            key = session.scalar(select(ApiKey).where(ApiKey.token_hash == token_hash(token)))
+            key = session.execute(
+                select(ApiKey.id, ApiKey.workspace_id, ApiKey.revoked_at).where(
+                    ApiKey.token_hash == token_hash(token)
+                )
+            ).one_or_none()
         if key is not None and key.revoked_at is None:
             return Principal("admin", workspace_id=key.workspace_id, key_id=key.id)
         if key is not None:
             raise unauthorized("this key was revoked")
     elif token.startswith(LEARNER_PREFIX):
         with svc.db.read() as session:
-            learner = session.scalar(select(Learner).where(Learner.token_hash == token_hash(token)))
+            learner = session.execute(
+                select(Learner.id, Learner.workspace_id, Learner.external_id).where(
+                    Learner.token_hash == token_hash(token)
+                )
+            ).one_or_none()
         if learner is not None:
             return Principal(
                 "learner",
