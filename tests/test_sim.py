@@ -20,7 +20,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from mentor.domain import Domain, Item
-from mentor.errors import DataError
+from mentor.errors import DataError, DomainError, UnknownIdError
 from mentor.events import EventLog
 from mentor.sim import (
     DEFAULT_TEACHERS,
@@ -28,6 +28,7 @@ from mentor.sim import (
     StudentParams,
     StudentPopulation,
     make_course,
+    prerequisite_closure,
     run_cohort,
     run_experiment,
 )
@@ -345,6 +346,76 @@ def test_course_is_deterministic_by_seed():
 def test_course_needs_a_skill_a_level_and_a_layer(kwargs):
     with pytest.raises(ValueError, match="at least one"):
         make_course(**kwargs)
+
+
+# ------------------------------------------------------------------ prerequisite_closure
+# P -> Q -> T <- R is what T needs; U -> V and Q -> W are not. Skills are listed out of
+# topological order, and two items have two skills: qt (Q, T), inside the closure, and
+# tv (T, V), which crosses its border.
+MAP_ITEMS = [
+    Item("u", ("U",), 0.5),
+    Item("t1", ("T",), 0.25, {"topic": "target"}),
+    Item("p", ("P",), 0.5),
+    Item("w", ("W",), 0.5),
+    Item("q", ("Q",), 0.5),
+    Item("v", ("V",), 0.5),
+    Item("r", ("R",), 0.5),
+    Item("t2", ("T",), 0.75),
+    Item("qt", ("Q", "T"), 0.5),
+    Item("tv", ("T", "V"), 0.5),
+]
+
+
+@pytest.fixture
+def big_map() -> Domain:
+    skills = {s: {"topic": "target" if s == "T" else "other"} for s in "UTPWQVR"}
+    edges = [("P", "Q"), ("Q", "T"), ("R", "T"), ("U", "V"), ("Q", "W")]
+    domain = Domain(MAP_ITEMS, skills, edges)
+    domain.dropped_prerequisites = [("T", "P"), ("V", "U")]
+    return domain
+
+
+def test_prerequisite_closure_keeps_every_ancestor_and_nothing_else(big_map):
+    part = prerequisite_closure(big_map, ["T"])
+    assert part.skills == ["T", "P", "Q", "R"]  # the whole map's order
+    assert sorted(part.graph.edges) == [("P", "Q"), ("Q", "T"), ("R", "T")]
+    assert part.item_ids == ["t1", "p", "q", "r", "t2", "qt"]  # tv needs V: left out
+    assert part.item("t1") == big_map.item("t1")  # difficulty and attributes kept
+    assert part.skill_attributes["T"] == {"topic": "target"}
+    assert part.dropped_prerequisites == [("T", "P")]
+    # every kept skill has the prerequisites it had in the whole map
+    for skill in part.skills:
+        assert set(part.prerequisites_of(skill)) == set(big_map.prerequisites_of(skill))
+    # repeated targets count once; a target inside another's closure adds nothing
+    assert prerequisite_closure(big_map, ["T", "Q", "T"]).skills == part.skills
+    assert prerequisite_closure(big_map, ["Q"]).skills == ["P", "Q"]
+    assert prerequisite_closure(big_map, ["V", "P"]).skills == ["U", "P", "V"]
+
+
+def test_prerequisite_closure_rejects_unknown_and_empty_targets(big_map):
+    with pytest.raises(UnknownIdError, match="unknown skill 'X'"):
+        prerequisite_closure(big_map, ["T", "X"])
+    with pytest.raises(DomainError, match="at least one target"):
+        prerequisite_closure(big_map, [])
+
+
+def test_students_learn_the_same_on_the_part_as_on_the_whole_map(big_map):
+    # the gate of T is the product over its parents Q and R, which the closure keeps
+    part = prerequisite_closure(big_map, ["T"])
+    whole, sub = population(big_map, 3, seed=5), population(part, 3, seed=5)
+    knowledge = np.array([[0.2, 0.9, 0.7, 0.5], [0.1, 0.3, 0.9, 0.9], [0.4, 0.6, 0.6, 0.6]])
+    sub.knowledge[:] = knowledge
+    whole.knowledge[:, [big_map.skill_index(s) for s in part.skills]] = knowledge
+    whole.rate[:] = sub.rate[:] = 0.5
+    for pop, course in ((whole, big_map), (sub, part)):
+        pop.attempt(np.full(3, course.item_index("t1")))
+    t_whole, t_part = big_map.skill_index("T"), part.skill_index("T")
+    assert whole.knowledge[:, t_whole] == pytest.approx(sub.knowledge[:, t_part], rel=1e-12)
+    # by hand for student 0: K_T = .2, d = .25, fit = exp(-(.25 - .2 - .1)^2 / (2 * .15^2)),
+    # gate = sigmoid((.7 - .6) / .05) * sigmoid((.5 - .6) / .05) (Q = .7, R = .5)
+    fit = math.exp(-((0.25 - 0.3) ** 2) / (2 * 0.15**2))
+    gate = sigmoid(2.0) * sigmoid(-2.0)
+    assert sub.knowledge[0, t_part] == pytest.approx(0.2 + 0.5 * fit * gate * 0.8, rel=1e-12)
 
 
 # ------------------------------------------------------------------ run_cohort

@@ -32,6 +32,7 @@ from mentor.sim import (
     StudentPopulation,
     make_course,
     make_junyi_course,
+    prerequisite_closure,
     run_passrate,
 )
 from mentor.teachers import RandomTeacher, Teacher
@@ -185,6 +186,38 @@ def test_junyi_course_on_the_real_table():
         pop.advance(1.0)
     assert 0.0 <= pop.knowledge.min() and pop.knowledge.max() <= 1.0
     assert np.all(pop.post_test(delay=30.0) <= pop.post_test())
+
+
+@pytest.mark.skipif(not JUNYI.is_file(), reason=f"{JUNYI} not present")
+def test_junyi_topic_submap_on_the_real_table():
+    # the benchmark's sub-map: the 28 exercises of topic "multiplication-division" and
+    # all their ancestors, found here by a plain search over the csv's prerequisite pairs
+    _, _, edges = independent_junyi_edges()
+    with open(JUNYI, newline="", encoding="utf-8-sig") as handle:
+        topic = {}
+        for row in csv.DictReader(handle):
+            topic.setdefault(row["name"].strip(), row["topic"])
+    targets = [name for name, t in topic.items() if t == "multiplication-division"]
+    parents: dict[str, set[str]] = {}
+    for parent, child in edges:
+        parents.setdefault(child, set()).add(parent)
+    kept, todo = set(targets), list(targets)
+    while todo:
+        for parent in parents.get(todo.pop(), ()):
+            if parent not in kept:
+                kept.add(parent)
+                todo.append(parent)
+    with pytest.warns(UserWarning, match="dropped 3 prerequisite edges"):
+        whole = make_junyi_course(JUNYI)
+    part = prerequisite_closure(whole, targets)
+    assert len(targets) == 28 and set(part.skills) == kept and len(kept) == 61
+    assert len(part.items) == 3 * 61
+    # none of the three dropped edges lies inside: every csv pair among kept exercises
+    inside = {(p, c) for p, c in edges if p in kept and c in kept}
+    assert set(part.graph.edges) == inside and len(inside) == 78
+    assert part.dropped_prerequisites == []
+    assert nx.is_weakly_connected(part.graph)
+    assert max(part.depth().values()) == 25
 
 
 # ====================================================================== delayed post-test

@@ -19,6 +19,7 @@ import pytest
 from mentor.domain import Domain, Item
 from mentor.errors import MentorError, ParameterError, StateError
 from mentor.events import EventLog
+from mentor.sim import StudentPopulation, make_course, run_cohort
 from mentor.students import Elo
 from mentor.students.base import StudentModel
 from mentor.teachers import TEACHERS, FixedSequence, RandomTeacher, TargetSuccess
@@ -625,6 +626,37 @@ def test_mastery_uniform_rule_and_fallbacks(course):
     assert set(draws(lowest, ["c1"], model=model)) == {"c1"}
     with pytest.raises(MentorError, match="needs a student model"):
         lowest.select("ada", ALL)
+
+
+def test_mastery_default_threshold_is_reachable_by_predicted_success(course):
+    teacher = MasteryGate(course, seed=0)
+    assert teacher.threshold == 0.85
+    # Corbett and Anderson's P(known) .95 as P(correct), guess .2 and slip .1:
+    # .95 * (1 - .1) + .05 * .2 = .865, at or above the default: C opens
+    assert teacher.frontier("ada", Stub(mastery={"A": 0.865, "B": 0.865})) == ["C"]
+    assert teacher.frontier("ada", Stub(mastery={"A": 0.865, "B": 0.8499})) == ["B"]
+
+
+def test_mastery_under_elo_gets_simulated_students_past_the_roots():
+    # Simulated students slip 10 % of the time, so their P(correct) stays below .9 and
+    # Elo's mastery (predicted success) of a learned root skill rarely reaches .95; a
+    # skill opens only when all its prerequisites are at or above the threshold at once.
+    # Course of 15 skills in 4 layers; Elo fitted on a random-teacher pilot cohort.
+    domain = make_course()
+    depth = domain.depth()
+    pilot = StudentPopulation(domain, 100, seed=100)
+    _, log = run_cohort(pilot, RandomTeacher(0), None, 60, [f"pilot-{n}" for n in range(100)])
+    fitted = Elo(domain, skill_ability=True).fit(log).state_dict()
+    deepest = {}
+    for threshold in (0.95, 0.85):
+        students = StudentPopulation(domain, 5, seed=0)
+        model = Elo.from_state_dict(fitted, domain=domain)
+        teacher = MasteryGate(domain, threshold=threshold, seed=0)
+        _, log = run_cohort(students, teacher, model, 150)
+        layers = np.array([depth[domain.skills_of(i)[0]] for i in log.item.tolist()])
+        deepest[threshold] = layers.reshape(150, 5).max(axis=0).tolist()
+    assert deepest[0.95] == [0, 0, 0, 0, 0]  # 150 steps on the four root skills only
+    assert min(deepest[0.85]) >= 1  # every student reaches the second layer
 
 
 # ============================================================================ review

@@ -1,6 +1,6 @@
 """Simulated learners, to test teachers without people."""
 
-from mentor.sim.course import make_course, make_junyi_course
+from mentor.sim.course import make_course, make_junyi_course, prerequisite_closure
 from mentor.sim.experiment import DEFAULT_TEACHERS, ExperimentResult, run_cohort, run_experiment
 from mentor.sim.hypercube import Hypercube
 from mentor.sim.passrate import PassRateCurve, PassRateSim, run_passrate
@@ -16,6 +16,7 @@ __all__ = [
     "StudentPopulation",
     "make_course",
     "make_junyi_course",
+    "prerequisite_closure",
     "run_cohort",
     "run_experiment",
     "run_passrate",

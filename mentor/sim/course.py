@@ -1,14 +1,20 @@
 """Courses for simulated students: a synthetic layered prerequisite graph of
 skills (:func:`make_course`) or the real Junyi Academy prerequisite map
-(:func:`make_junyi_course`), each skill taught by items of increasing difficulty."""
+(:func:`make_junyi_course`), each skill taught by items of increasing difficulty,
+and the part of a course that a set of target skills needs
+(:func:`prerequisite_closure`)."""
 
 from __future__ import annotations
 
 import os
+from collections.abc import Iterable
+from typing import Any
 
+import networkx as nx
 import numpy as np
 
 from mentor.domain import Domain, Item, load_junyi
+from mentor.errors import DomainError
 
 
 def make_course(
@@ -102,3 +108,46 @@ def make_junyi_course(
     course = Domain(items, exercises.skill_attributes, exercises.graph.edges, source=str(path))
     course.dropped_prerequisites = list(exercises.dropped_prerequisites)
     return course
+
+
+def prerequisite_closure(domain: Domain, targets: Iterable[Any]) -> Domain:
+    """The part of a course that teaches ``targets``: those skills and every skill
+    they build on, directly or not (their ancestors in the prerequisite graph).
+
+    Every kept skill keeps all of its prerequisites, so a simulated student meets
+    the same prerequisite gates on the part as on the whole course; this is how a
+    sub-map of a large map (one topic of the Junyi Academy map and what it needs)
+    is taken without cutting chains. The part keeps the domain's skill and item
+    order, the skills' and items' attributes, the prerequisites among kept skills,
+    the items whose skills are all kept, and the ``dropped_prerequisites`` between
+    kept skills.
+
+    Parameters
+    ----------
+    domain
+        The whole course.
+    targets
+        The skills to teach (at least one).
+
+    Raises
+    ------
+    UnknownIdError
+        If a target is not a skill of the domain.
+    DomainError
+        If ``targets`` is empty.
+    """
+    targets = list(dict.fromkeys(targets))
+    if not targets:
+        raise DomainError("a prerequisite closure needs at least one target skill")
+    kept = set(targets)
+    for skill in targets:
+        domain.prerequisites_of(skill)  # raises UnknownIdError on an unknown skill
+        kept |= nx.ancestors(domain.graph, skill)
+    skills = {s: a for s, a in domain.skill_attributes.items() if s in kept}
+    items = [item for item in domain.items.values() if all(s in kept for s in item.skills)]
+    edges = [(p, c) for p, c in domain.graph.edges if p in kept and c in kept]
+    part = Domain(items, skills, edges, domain.task_spaces)
+    part.dropped_prerequisites = [
+        (p, c) for p, c in domain.dropped_prerequisites if p in kept and c in kept
+    ]
+    return part
