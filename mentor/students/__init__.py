@@ -16,6 +16,7 @@ from mentor.students.bkt import BKT
 from mentor.students.elo import Elo
 from mentor.students.logistic import IRT, PFA
 from mentor.students.memory import DASH, FSRS, HLR, SM2
+from mentor.students.prereq import PSIKT
 
 
 class _Registry(Mapping[str, type[StudentModel]]):
@@ -51,7 +52,7 @@ class _Registry(Mapping[str, type[StudentModel]]):
 
 #: Every student model by its short, stable name.
 MODELS: Mapping[str, type[StudentModel]] = _Registry(
-    [BKT, Elo, IRT, PFA, FSRS, HLR, DASH, SM2],
+    [BKT, Elo, IRT, PFA, FSRS, HLR, DASH, SM2, PSIKT],
     {"dkt": "mentor.students.deep", "simplekt": "mentor.students.deep"},
 )
 
@@ -92,4 +93,14 @@ def model_from_state(state: Mapping[str, Any], domain: Domain | None = None) -> 
     return MODELS[kind].from_state_dict(state, domain=domain)
 
 
-__all__ = ["BKT", "IRT", "MODELS", "PFA", "Elo", "StudentModel", "create_model", "model_from_state"]
+__all__ = [
+    "BKT",
+    "IRT",
+    "MODELS",
+    "PFA",
+    "PSIKT",
+    "Elo",
+    "StudentModel",
+    "create_model",
+    "model_from_state",
+]
