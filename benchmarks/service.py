@@ -59,6 +59,22 @@ COURSE = "bench"
 BATCH_EVENTS = 5
 
 
+def tree_cpu_seconds(pid: int) -> float:
+    """User plus system CPU seconds of a process and its live descendants (Linux /proc)."""
+    tick = os.sysconf("SC_CLK_TCK")
+    total, stack = 0.0, [pid]
+    while stack:
+        current = stack.pop()
+        try:
+            fields = Path(f"/proc/{current}/stat").read_text().rsplit(")", 1)[1].split()
+            total += (int(fields[11]) + int(fields[12])) / tick
+            for task in Path(f"/proc/{current}/task").iterdir():
+                stack += [int(child) for child in (task / "children").read_text().split()]
+        except (FileNotFoundError, ProcessLookupError):
+            continue
+    return total
+
+
 def loadavg() -> float:
     return os.getloadavg()[0]
 
@@ -161,7 +177,12 @@ def _requests(
         for i in range(n):
             learner = learners[(offset + i) % len(learners)]  # each learner once per run
             events = [
-                {"item": rng.choice(items), "time": 1 + offset + j, "outcome": rng.random() < 0.6}
+                {
+                    "learner": learner,
+                    "item": rng.choice(items),
+                    "time": 1 + offset + j,
+                    "outcome": rng.random() < 0.6,
+                }
                 for j in range(BATCH_EVENTS)
             ]
             out.append(("POST", f"/v1/courses/{COURSE}/events", {"events": events}, learner))
@@ -268,7 +289,8 @@ def bench_backend(backend: str, args, console: Console) -> list[dict]:
             db_url = database.__enter__()
         else:
             database, db_url = None, None
-        server = ServerProcess(Path(folder) / "data", db_url, args.workers).start()
+        workers = {"workers": args.workers} if args.workers != 1 else {}
+        server = ServerProcess(Path(folder) / "data", db_url, **workers).start()
         try:
             with Progress(console=console, transient=True) as progress:
                 info = setup(server, args.learners, not args.admin, progress)
@@ -304,8 +326,13 @@ def bench_backend(backend: str, args, console: Console) -> list[dict]:
                         offset += BATCH_EVENTS  # later batches are later in each learner's time
                 before = loadavg()
                 console.print(f"{backend} / {scenario}: running {args.duration:g} s ...")
+                cpu_before = tree_cpu_seconds(server.process.pid)
                 results = run_scenario(server.url, streams, args.max_in_flight, args.timeout)
+                server_cpu = tree_cpu_seconds(server.process.pid) - cpu_before
                 after = loadavg()
+                answered = sum(
+                    1 for kind, _ in parts for r in results[kind] if isinstance(r[4], int)
+                )
                 for kind, rate in parts:
                     row = {
                         "backend": backend,
@@ -315,12 +342,15 @@ def bench_backend(backend: str, args, console: Console) -> list[dict]:
                         **summarise(results[kind], rate, args.duration),
                         "loadavg_before": before,
                         "loadavg_after": after,
+                        "server_cpu_s": server_cpu,
+                        "server_cpu_ms_per_request": 1000 * server_cpu / max(answered, 1),
                     }
                     rows.append(row)
                     console.print(
                         f"  {kind}: {row['achieved_rate']:.1f}/s of {rate:g}/s, "
                         f"errors {row['errors'] or 0}, p50 {row['p50_ms']:.1f} ms, "
-                        f"p99 {row['p99_ms']:.1f} ms, load {before:.2f} -> {after:.2f}"
+                        f"p99 {row['p99_ms']:.1f} ms, load {before:.2f} -> {after:.2f}, "
+                        f"server CPU {row['server_cpu_ms_per_request']:.2f} ms per answered request"
                     )
                 time.sleep(args.pause)
             with httpx.Client(base_url=server.url, timeout=60) as client:
