@@ -419,3 +419,27 @@ def test_early_stopping_halves_the_rate_and_keeps_the_best_epoch():
     assert not any(r["best"] for r in history[-4:])  # stopped after 4 stale epochs
     best = max(r["val_auc"] for r in history)
     assert [r["val_auc"] for r in history if r["best"]][-1] == best
+
+
+@pytest.mark.parametrize("cls", [DKT, SimpleKT])
+def test_validation_learners_are_the_ones_fit_holds_out(cls, monkeypatch):
+    import mentor.students.deep._base as base
+
+    seen = {}
+    train_network = base.train_network
+
+    def spy(net, train, valid, **kwargs):
+        seen["train"], seen["valid"] = train.interactions, valid.interactions
+        return train_network(net, train, valid, **kwargs)
+
+    monkeypatch.setattr(base, "train_network", spy)
+    params = {**(TINY_RNN if cls is DKT else TINY_TF), "validation": 0.25, "epochs": 1}
+    log = random_log(20, seed=5)
+    model = cls(seed=7, **params)
+    held_out = model.validation_learners(log)
+    model.fit(log)
+    assert len(held_out) == 5 and held_out == sorted(held_out)
+    assert seen["valid"] == len(log.for_learners(held_out))
+    assert seen["train"] == len(log) - seen["valid"]
+    assert cls(seed=8, **params).validation_learners(log) != held_out
+    assert cls(**{**params, "validation": 0.0}).validation_learners(log) == []

@@ -227,6 +227,22 @@ class DeepKTModel(StudentModel):
         )
         return seqs, codes
 
+    def _held_out(self, n_seq: int, rng: np.random.Generator) -> np.ndarray:
+        """Mask of the sequences held out for early stopping (the first draw of ``rng``)."""
+        n_valid = int(round(self.validation * n_seq)) if n_seq >= 2 else 0
+        n_valid = min(n_valid, n_seq - 1)
+        held_out = np.zeros(n_seq, dtype=bool)
+        held_out[rng.permutation(n_seq)[:n_valid]] = True
+        return held_out
+
+    def validation_learners(self, log: EventLog) -> list[Any]:
+        """The learners of ``log`` that :meth:`fit` would hold out for early
+        stopping (with this ``seed`` and ``validation``), sorted; for running a
+        reference implementation on the same split."""
+        learners = np.unique(log.learner)
+        held_out = self._held_out(learners.size, np.random.default_rng(self.seed))
+        return learners[held_out].tolist()
+
     # ------------------------------------------------------------- contract
     def fit(self, log: EventLog, on_epoch: Callable[[dict[str, Any]], None] | None = None) -> Self:
         """Train the network on ``log``, then set every learner of the log to
@@ -242,11 +258,8 @@ class DeepKTModel(StudentModel):
         codes = self._codes(log.item)
         seqs = group_by_learner(log.learner, codes, log.outcome, np.arange(len(log)), log.time)
         rng = np.random.default_rng(self.seed)
-        n_seq = len(seqs.learners)
-        n_valid = int(round(self.validation * n_seq)) if n_seq >= 2 else 0
-        n_valid = min(n_valid, n_seq - 1)
-        held_out = np.zeros(n_seq, dtype=bool)
-        held_out[rng.permutation(n_seq)[:n_valid]] = True
+        held_out = self._held_out(len(seqs.learners), rng)
+        n_valid = int(held_out.sum())
         plan = plan_windows(seqs.lengths, self.max_len, self.max_len)
         in_valid = held_out[plan.seq]
 
