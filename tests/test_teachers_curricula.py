@@ -806,7 +806,7 @@ def test_filter_open_skills(course):
     assert set(draws(teacher, ALL, model=opened, n=500)) == set(ALL)
     with pytest.raises(MentorError, match="needs a student model"):
         teacher.select("ada", ALL)
-    assert constraint_from_dict({"kind": "open_skills"}, course).threshold == 0.95
+    assert constraint_from_dict({"kind": "open_skills"}, course).threshold == 0.85
 
 
 def test_composed_state_nests_the_parts(course):
@@ -818,7 +818,7 @@ def test_composed_state_nests_the_parts(course):
     assert state["kind"] == "filter"
     assert state["params"]["constraints"] == [
         {"kind": "not_recent", "n": 2},
-        {"kind": "open_skills", "threshold": 0.95},
+        {"kind": "open_skills", "threshold": 0.85},
     ]
     mixture_state = state["state"]["parts"][0]
     assert mixture_state["kind"] == "mixture"

@@ -131,12 +131,14 @@ class OpenSkills(Constraint):
     domain
         Skills, items and the prerequisite graph.
     threshold
-        Mastery at which a prerequisite counts as mastered. Default 0.95.
+        Mastery at which a prerequisite counts as mastered. Default 0.85, as for
+        :class:`~mentor.teachers.mastery.MasteryGate` (its docstring says why: with
+        Elo's predicted success as mastery, 0.95 is out of reach under a 0.1 slip).
     """
 
     name = "open_skills"
 
-    def __init__(self, domain: Domain, threshold: float = 0.95) -> None:
+    def __init__(self, domain: Domain, threshold: float = 0.85) -> None:
         if domain is None:
             raise ParameterError("open_skills needs a domain with a prerequisite graph")
         threshold = number(self.name, "threshold", threshold)
