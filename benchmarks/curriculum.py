@@ -107,6 +107,7 @@ from mentor.teachers import (  # noqa: E402
     Teacher,
 )
 from mentor.teachers.pacing import Linear  # noqa: E402
+from mentor.torch.continual.models import BasicBlock  # noqa: E402
 from mentor.torch.data import load_cifar10  # noqa: E402
 from mentor.torch.hooks import CurriculumHook  # noqa: E402
 from mentor.torch.sampler import CurriculumSampler  # noqa: E402
@@ -157,27 +158,6 @@ class SmallCNN(nn.Module):
         return self.head(self.features(x).flatten(1))
 
 
-class Block(nn.Module):
-    """A basic residual block: two 3x3 convolutions with batch norm, and a 1x1
-    projection on the shortcut when the shape changes."""
-
-    def __init__(self, cin: int, cout: int, stride: int) -> None:
-        super().__init__()
-        self.conv1 = nn.Conv2d(cin, cout, 3, stride, 1, bias=False)
-        self.bn1 = nn.BatchNorm2d(cout)
-        self.conv2 = nn.Conv2d(cout, cout, 3, 1, 1, bias=False)
-        self.bn2 = nn.BatchNorm2d(cout)
-        self.shortcut: nn.Module = nn.Identity()
-        if stride != 1 or cin != cout:
-            self.shortcut = nn.Sequential(
-                nn.Conv2d(cin, cout, 1, stride, bias=False), nn.BatchNorm2d(cout)
-            )
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        out = F.relu(self.bn1(self.conv1(x)))
-        return F.relu(self.bn2(self.conv2(out)) + self.shortcut(x))
-
-
 class ResNet(nn.Module):
     """The CIFAR ResNet of He et al. 2016 (depth 6n + 2: three stages of n blocks,
     widths ``width``, 2 ``width``, 4 ``width``, global average pooling)."""
@@ -192,7 +172,7 @@ class ResNet(nn.Module):
         cin = width
         for stage, cout in enumerate((width, 2 * width, 4 * width)):
             for b in range(n):
-                blocks.append(Block(cin, cout, 2 if stage and not b else 1))
+                blocks.append(BasicBlock(cin, cout, 2 if stage and not b else 1))
                 cin = cout
         self.blocks = nn.Sequential(*blocks)
         self.head = nn.Linear(cin, classes)
