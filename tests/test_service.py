@@ -814,3 +814,39 @@ def test_state_is_a_snapshot_plus_the_batches_after_it(db_url, tmp_path):
         with made.state.service.db.read() as session:
             query = text("SELECT count(*) FROM batches WHERE course_id = :c")
             assert session.execute(query, {"c": course_id}).scalar() == 7
+
+
+def test_a_reader_older_than_the_cache_gets_the_newer_engine(db_url, tmp_path):
+    """A reader whose transaction began before a batch committed sees the old
+    version in the database but gets the process's newer engine, without a
+    reload that would put the older state back in the cache; and a reader that
+    may not wait is told at once that a writer holds the course."""
+    from mentor.service.engines import EngineBusy
+
+    made = create_app(db_url, tmp_path / "data", operator_token=OPERATOR)
+    client = TestClient(made).__enter__()
+    admin = workspace(client)
+    assert import_course(client, admin, clock="steps").status_code == 201
+    learner(client, admin, "ada")
+    engines = made.state.service.engines
+    first = [{"learner": "ada", "item": "a1", "time": 0, "outcome": 1}]
+    assert post(client, admin, first, "one").status_code == 201
+    with made.state.service.db.read() as stale:
+        course_id = stale.execute(text("SELECT max(id) FROM courses")).scalar()
+        before = engines.head(stale, course_id).version  # the stale snapshot shows this
+        second = [{"learner": "ada", "item": "a2", "time": 1, "outcome": 0}]
+        assert post(client, admin, second, "two").status_code == 201
+        with engines.reading(course_id) as (_, fresh):
+            after = fresh.model.state_dict()
+        with engines.reading(course_id, stale) as (_, engine):
+            assert engines.head(stale, course_id).version == before
+            assert engine.model.state_dict() == after
+        assert engines._cache[course_id].version == before + 1
+        assert engines._cache[course_id].engine is engine
+    with engines.writing(course_id):
+        with pytest.raises(EngineBusy, match=f"course {course_id} is being written"):
+            with engines.reading(course_id, wait=False):
+                pass
+    with engines.reading(course_id, wait=False) as (session, engine):
+        assert engines.head(session, course_id).version == before + 1
+        assert engine.model.state_dict() == after

@@ -20,7 +20,9 @@ reads the course's version once per request. When another process has
 written since, it applies the batches it missed (or, after a change of model
 or teacher, loads the snapshot), so any number of processes share one
 database, and a restarted process rebuilds exactly the engine of the last
-committed batch.
+committed batch. A reader never moves a process's engine backwards: one whose
+transaction began before the process committed a batch reads the newer engine
+(state that is committed, though its own snapshot does not show it yet).
 
 A batch changes the engine and stores its events and version in one
 transaction (:meth:`EngineStore.writing`); if anything fails after the engine
@@ -78,6 +80,10 @@ MAX_CACHED_COURSES = 64
 
 class CourseGone(MentorError):
     """The course was deleted while a request was working on it."""
+
+
+class EngineBusy(MentorError):
+    """A course's engine is held by another request (see :meth:`EngineStore.reading`)."""
 
 
 def dump_state(engine: Engine) -> tuple[str, str]:
@@ -249,6 +255,12 @@ class EngineStore:
         cached = self._cache.get(course_id)
         if cached is not None and cached.version == head.version:
             return cached.engine, head
+        if cached is not None and cached.version > head.version and not for_update:
+            # A reader whose transaction began before this process committed a batch:
+            # the cached engine is that committed state, newer than what the reader's
+            # snapshot shows. Rebuilding the older state would throw the newer one away
+            # (and cost a snapshot load), so the reader gets the newer one.
+            return cached.engine, head
         if cached is not None and head.base_version <= cached.version < head.version:
             engine, after = cached.engine, cached.version
         else:
@@ -266,17 +278,27 @@ class EngineStore:
 
     @contextlib.contextmanager
     def reading(
-        self, course_id: int, session: Session | None = None
+        self, course_id: int, session: Session | None = None, *, wait: bool = True
     ) -> Iterator[tuple[Session, Engine]]:
         """A read-only session (``session`` if given, else a new one) and the
         course's current engine. The engine is the process's shared copy: the
-        block must not change what is saved."""
+        block must not change what is saved.
+
+        With ``wait=False`` it raises :class:`EngineBusy` at once instead of
+        waiting while a writer (or another reader) holds the course's engine,
+        so that a caller on the event loop never blocks on a writer's commit.
+        """
         with contextlib.ExitStack() as stack:
             if session is None:
                 session = stack.enter_context(self.db.read())
-            with self._lock(course_id):
+            lock = self._lock(course_id)
+            if not lock.acquire(blocking=wait):
+                raise EngineBusy(f"course {course_id} is being written")
+            try:
                 engine, _ = self._current(session, course_id, for_update=False)
                 yield session, engine
+            finally:
+                lock.release()
 
     @contextlib.contextmanager
     def writing(self, course_id: int) -> Iterator[Writing]:

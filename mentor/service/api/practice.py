@@ -18,6 +18,7 @@ from fastapi.responses import FileResponse, JSONResponse
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 from starlette.background import BackgroundTask
+from starlette.concurrency import run_in_threadpool
 
 from mentor.events import EventLog, write_csv, write_parquet
 from mentor.events.readers import parse_time
@@ -33,7 +34,7 @@ from mentor.service.api.schemas import (
     NextOut,
     StateOut,
 )
-from mentor.service.engines import CourseGone, memory_model, select_items
+from mentor.service.engines import CourseGone, EngineBusy, memory_model, select_items
 from mentor.service.events_store import insert_events, load_events
 from mentor.service.security import Principal
 from mentor.service.tables import Batch, Course, Enrolment, Learner, utcnow
@@ -275,7 +276,7 @@ FiniteQuery = Annotated[
 
 
 @router.get("/courses/{course}/learners/{learner}/next", response_model=NextOut)
-def get_next(
+async def get_next(
     course: CoursePath,
     learner: LearnerPath,
     who: Member,
@@ -287,11 +288,25 @@ def get_next(
     same stored state gives the same items (a fresh draw after each new event)."""
     if k > svc.limits.max_next_items:
         raise _unprocessable(f"k is {k}; at most {svc.limits.max_next_items} items per request")
+    # The hot path: a few reads of under a millisecond each and the teacher's choice,
+    # run on the event loop itself. Handing every request to a worker thread cost
+    # more CPU than the work and, when a batch held the course, queued dozens of
+    # threads on its lock, each waiting for the GIL in turn (p99 of seconds). Only
+    # while a writer holds the course does the request go to a thread and wait there.
+    try:
+        return _next_items(svc, who, course, learner, k, t, wait=False)
+    except EngineBusy:
+        return await run_in_threadpool(_next_items, svc, who, course, learner, k, t, wait=True)
+
+
+def _next_items(
+    svc: Any, who: Principal, course: str, learner: str, k: int, t: float | None, wait: bool
+) -> dict:
     try:
         with svc.db.read() as session:
             practice = find_practice(session, who, course, learner)
             t = _t(svc, practice.clock, t)
-            with svc.engines.reading(practice.course_id, session) as (_, engine):
+            with svc.engines.reading(practice.course_id, session, wait=wait) as (_, engine):
                 items = select_items(engine, learner, k, t, practice.seed, practice.events)
     except CourseGone:
         raise HTTPException(404, f"course {course!r} not found") from None

@@ -4,7 +4,7 @@ HttpOnly cookie), CSRF tokens for forms, security headers, and HTML error pages.
 Signing in stores the learner's token or the admin key in the cookie
 ``mentor_token`` (HttpOnly, SameSite=Lax, Secure over HTTPS); each request
 checks it exactly as the API checks a bearer token
-(:func:`mentor.service.api.deps.caller`), so a revoked key or a rotated learner
+(:func:`mentor.service.api.deps.principal_of`), so a revoked key or a rotated learner
 token signs the browser out at once. Every form that changes something
 carries a CSRF token derived from the cookie's token (an HMAC), which a
 page on another site cannot know.
@@ -28,7 +28,7 @@ from fastapi.templating import Jinja2Templates
 from starlette.exceptions import HTTPException
 
 from mentor import __version__
-from mentor.service.api.deps import Service, caller
+from mentor.service.api.deps import Service, principal_of
 from mentor.service.security import Principal
 
 HERE = Path(__file__).parent
@@ -111,7 +111,7 @@ def who_is(request: Request) -> Principal | None:
     if not token:
         return None
     try:
-        who = caller(
+        who = principal_of(
             service(request), HTTPAuthorizationCredentials(scheme="Bearer", credentials=token)
         )
     except HTTPException:

@@ -9,7 +9,7 @@ from fastapi.responses import RedirectResponse, Response
 from fastapi.security import HTTPAuthorizationCredentials
 from starlette.exceptions import HTTPException
 
-from mentor.service.api.deps import caller
+from mentor.service.api.deps import principal_of
 from mentor.service.web.common import (
     COOKIE,
     COOKIE_AGE,
@@ -66,7 +66,8 @@ def login(
         message = "Paste your token or admin key."
     else:
         try:
-            who = caller(svc, HTTPAuthorizationCredentials(scheme="Bearer", credentials=token))
+            credentials = HTTPAuthorizationCredentials(scheme="Bearer", credentials=token)
+            who = principal_of(svc, credentials)
         except HTTPException:
             message = "This token is not valid (or was revoked). Check it and try again."
         if who is not None and who.kind == "operator":
