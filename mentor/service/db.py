@@ -119,6 +119,11 @@ class Database:
         self._reading = sessionmaker(self.reader, expire_on_commit=False)
 
     @property
+    def in_process(self) -> bool:
+        """Whether reads are in-process work (SQLite) rather than a wait on a server."""
+        return self.dialect == "sqlite"
+
+    @property
     def display_url(self) -> str:
         """The URL without its password."""
         return self.url.render_as_string(hide_password=True)

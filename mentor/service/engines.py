@@ -250,8 +250,12 @@ class EngineStore:
             raise CourseGone("the course was deleted")
         return Head(*row)
 
-    def _current(self, session: Session, course_id: int, for_update: bool) -> tuple[Engine, Head]:
-        head = self.head(session, course_id, for_update)
+    def _current(
+        self, session: Session, course_id: int, for_update: bool = False, head: Head | None = None
+    ) -> tuple[Engine, Head]:
+        """The course's engine at ``head`` (read now, locked when ``for_update``, if not given)."""
+        if head is None:
+            head = self.head(session, course_id, for_update)
         cached = self._cache.get(course_id)
         if cached is not None and cached.version == head.version:
             return cached.engine, head
@@ -291,11 +295,14 @@ class EngineStore:
         with contextlib.ExitStack() as stack:
             if session is None:
                 session = stack.enter_context(self.db.read())
+            # The version is read before taking the lock, so that readers do not
+            # queue behind each other's round trips to the database.
+            head = self.head(session, course_id)
             lock = self._lock(course_id)
             if not lock.acquire(blocking=wait):
                 raise EngineBusy(f"course {course_id} is being written")
             try:
-                engine, _ = self._current(session, course_id, for_update=False)
+                engine, _ = self._current(session, course_id, head=head)
                 yield session, engine
             finally:
                 lock.release()

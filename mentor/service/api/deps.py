@@ -22,6 +22,7 @@ from fastapi import Depends, HTTPException, Path, Request, Security
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy import select
 from sqlalchemy.orm import Session
+from starlette.concurrency import run_in_threadpool
 
 from mentor.service.db import Database
 from mentor.service.engines import EngineStore
@@ -99,9 +100,13 @@ async def caller(
 ) -> Principal:
     """Who is calling, from the ``Authorization: Bearer`` header (401 if nobody).
 
-    One indexed lookup by token hash, run on the event loop: a hop to a worker
-    thread would cost more than the query."""
-    return principal_of(svc, credentials)
+    One indexed lookup by token hash. On SQLite it runs on the event loop: the
+    query is in-process work of a fraction of a millisecond, and a hop to a worker
+    thread would cost more than the query. On PostgreSQL it waits on the network,
+    so it runs in a worker thread while the loop serves other requests."""
+    if svc.db.in_process:
+        return principal_of(svc, credentials)
+    return await run_in_threadpool(principal_of, svc, credentials)
 
 
 def principal_of(svc: Service, credentials: HTTPAuthorizationCredentials | None) -> Principal:

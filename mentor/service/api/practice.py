@@ -288,15 +288,19 @@ async def get_next(
     same stored state gives the same items (a fresh draw after each new event)."""
     if k > svc.limits.max_next_items:
         raise _unprocessable(f"k is {k}; at most {svc.limits.max_next_items} items per request")
-    # The hot path: a few reads of under a millisecond each and the teacher's choice,
-    # run on the event loop itself. Handing every request to a worker thread cost
-    # more CPU than the work and, when a batch held the course, queued dozens of
-    # threads on its lock, each waiting for the GIL in turn (p99 of seconds). Only
-    # while a writer holds the course does the request go to a thread and wait there.
-    try:
-        return _next_items(svc, who, course, learner, k, t, wait=False)
-    except EngineBusy:
-        return await run_in_threadpool(_next_items, svc, who, course, learner, k, t, wait=True)
+    # The hot path. On SQLite it is a few in-process reads of under a millisecond
+    # each and the teacher's choice, run on the event loop itself: handing every
+    # request to a worker thread cost more CPU than the work and, when a batch held
+    # the course, queued dozens of threads on its lock, each waiting for the GIL in
+    # turn (p99 of seconds). Only while a writer holds the course does the request
+    # go to a thread and wait there. PostgreSQL reads wait on the network, so there
+    # the request always runs in a thread, letting the loop serve others meanwhile.
+    if svc.db.in_process:
+        try:
+            return _next_items(svc, who, course, learner, k, t, wait=False)
+        except EngineBusy:
+            pass
+    return await run_in_threadpool(_next_items, svc, who, course, learner, k, t, wait=True)
 
 
 def _next_items(
