@@ -693,3 +693,27 @@ def test_chromium_is_where_the_browser_tests_look():
     if not CHROMIUM.exists():
         pytest.skip("chromium is missing at /usr/bin/chromium: the browser tests were skipped")
     assert shutil.which("chromium") or CHROMIUM.exists()
+
+
+def test_the_map_calls_mastered_what_the_mastery_teachers_do():
+    """The map's "mastered" band starts at the mastery teachers' default threshold
+    (0.85), so a skill the map shows as mastered is one the gate has opened past."""
+    from mentor.demo import course as demo_course
+    from mentor.service.web.knowledge_map import band, legend
+    from mentor.teachers.compose import OpenSkills
+    from mentor.teachers.mastery import MASTERY_THRESHOLD, MasteryGate
+
+    domain = demo_course()
+    assert MASTERY_THRESHOLD == 0.85
+    assert MasteryGate(domain).threshold == OpenSkills(domain).threshold == MASTERY_THRESHOLD
+    assert band(0.85).name == "mastered" and band(0.8499).name == "almost"
+    assert [b.name for b in map(band, (None, 0.0, 0.49, 0.5, 0.69, 0.7, 1.0))] == [
+        "not yet",
+        "not yet",
+        "not yet",
+        "learning",
+        "learning",
+        "almost",
+        "mastered",
+    ]
+    assert legend()[-1]["range"] == "85% and above"

@@ -39,7 +39,7 @@ from mentor.events import EventLog
 from mentor.students.base import StudentModel, check_state
 from mentor.teachers.base import Teacher
 from mentor.teachers.curriculum import number, plain
-from mentor.teachers.mastery import item_open, open_skills
+from mentor.teachers.mastery import MASTERY_THRESHOLD, item_open, open_skills
 
 
 def _rebuild(state: Any, domain: Domain | None) -> Teacher:
@@ -138,7 +138,7 @@ class OpenSkills(Constraint):
 
     name = "open_skills"
 
-    def __init__(self, domain: Domain, threshold: float = 0.85) -> None:
+    def __init__(self, domain: Domain, threshold: float = MASTERY_THRESHOLD) -> None:
         if domain is None:
             raise ParameterError("open_skills needs a domain with a prerequisite graph")
         threshold = number(self.name, "threshold", threshold)

@@ -42,6 +42,8 @@ from mentor.teachers.base import Teacher
 from mentor.teachers.curriculum import number, plain
 
 RULES = ("lowest", "uniform")
+#: Default mastery at or above which a skill counts as mastered (see above).
+MASTERY_THRESHOLD = 0.85
 
 
 def open_skills(domain: Domain, mastery: Mapping[Any, float], threshold: float) -> set[Any]:
@@ -94,7 +96,7 @@ class MasteryGate(Teacher):
     def __init__(
         self,
         domain: Domain,
-        threshold: float = 0.85,
+        threshold: float = MASTERY_THRESHOLD,
         rule: str = "lowest",
         seed: int | np.random.Generator | None = None,
     ) -> None:

@@ -10,8 +10,11 @@ position of its prerequisites, which removes most edge crossings, in a few
 downward sweeps (ties keep the course's skill order).
 
 Colour. Four bands of mastery, each with its own fill and a text label (not
-colour alone): below 50 % "not yet", below 80 % "learning", below 95 %
-"almost", from 95 % "mastered" (Corbett and Anderson's mastery criterion).
+colour alone): below 50 % "not yet", below 70 % "learning", below 85 %
+"almost", from 85 % "mastered": the threshold at which mentor's mastery
+teachers count a skill as mastered and open the skills after it
+(:data:`mentor.teachers.mastery.MASTERY_THRESHOLD`), so the map and the
+teacher agree on what is mastered.
 All text is dark on a light fill (contrast above 12:1); a bar in each node
 shows the mastery to the percent. The SVG is an image for assistive
 technology (``role="img"`` with a title and a description); the page gives
@@ -29,6 +32,7 @@ from markupsafe import Markup, escape
 
 from mentor.domain import Domain
 from mentor.service.web.common import skill_name
+from mentor.teachers.mastery import MASTERY_THRESHOLD
 
 NODE_W, NODE_H = 200, 64
 GAP_X, GAP_Y = 18, 44
@@ -50,8 +54,8 @@ class Band:
 BANDS = (
     Band("not yet", 0.0, "#f1f5f9", "#475569"),
     Band("learning", 0.5, "#fef3c7", "#92400e"),
-    Band("almost", 0.8, "#dbeafe", "#1d4ed8"),
-    Band("mastered", 0.95, "#dcfce7", "#166534"),
+    Band("almost", 0.7, "#dbeafe", "#1d4ed8"),
+    Band("mastered", MASTERY_THRESHOLD, "#dcfce7", "#166534"),
 )
 TEXT = "#0f172a"
 EDGE = "#64748b"
