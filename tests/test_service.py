@@ -850,3 +850,42 @@ def test_a_reader_older_than_the_cache_gets_the_newer_engine(db_url, tmp_path):
     with engines.reading(course_id, wait=False) as (session, engine):
         assert engines.head(session, course_id).version == before + 1
         assert engine.model.state_dict() == after
+
+
+def test_next_waits_for_a_writer_that_holds_the_course(db_url, tmp_path):
+    """While a batch holds the course's engine, a next-items request does not fail
+    or read a half-changed engine: it waits in a worker thread and answers once
+    the writer is done, with the items of the committed state."""
+    import threading
+
+    made = create_app(db_url, tmp_path / "data", operator_token=OPERATOR)
+    client = TestClient(made).__enter__()
+    admin = workspace(client)
+    assert import_course(client, admin, clock="steps").status_code == 201
+    learner(client, admin, "ada")
+    url = "/v1/courses/algebra/learners/ada/next?k=2"
+    expected = client.get(url, headers=admin).json()["items"]
+    engines = made.state.service.engines
+    with made.state.service.db.read() as session:
+        course_id = session.execute(text("SELECT max(id) FROM courses")).scalar()
+    holding, release, answers = threading.Event(), threading.Event(), []
+
+    def writer():
+        with engines.writing(course_id):
+            holding.set()
+            release.wait(10)
+
+    def reader():
+        answers.append(client.get(url, headers=admin))
+
+    threads = [threading.Thread(target=writer), threading.Thread(target=reader)]
+    threads[0].start()
+    assert holding.wait(10)
+    threads[1].start()
+    threads[1].join(0.5)
+    assert threads[1].is_alive() and not answers  # waiting for the writer
+    release.set()
+    for thread in threads:
+        thread.join(10)
+    assert answers[0].status_code == 200
+    assert answers[0].json()["items"] == expected
