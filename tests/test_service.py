@@ -889,3 +889,53 @@ def test_next_waits_for_a_writer_that_holds_the_course(db_url, tmp_path):
         thread.join(10)
     assert answers[0].status_code == 200
     assert answers[0].json()["items"] == expected
+
+
+def test_rate_limit_per_token_with_retry_after(tmp_path):
+    """At 1 request per second (bursts of 2), a token's third request in the same
+    instant gets 429 with Retry-After 1; another token is counted apart, health
+    checks are not counted, and a second later the token has one request again."""
+    now = [1000.0]
+    made = create_app(
+        None,
+        tmp_path / "data",
+        operator_token=OPERATOR,
+        limits=Limits(requests_per_second=1.0),
+        clock=lambda: now[0],
+    )
+    client = TestClient(made).__enter__()
+    admin = workspace(client)  # the operator's request: the operator token's bucket
+    url = "/v1/courses"
+    assert [client.get(url, headers=admin).status_code for _ in range(2)] == [200, 200]
+    refused = client.get(url, headers=admin)
+    assert refused.status_code == 429 and refused.headers["retry-after"] == "1"
+    assert refused.json()["detail"] == (
+        "too many requests: at most 1 per second for one token (bursts of 2); retry in 1 s"
+    )
+    other = bearer(
+        client.post(
+            url.replace("courses", "workspaces"), json={"name": "b"}, headers=bearer(OPERATOR)
+        ).json()["admin_key"]["key"]
+    )
+    assert client.get(url, headers=other).status_code == 200
+    assert all(client.get("/healthz").status_code == 200 for _ in range(5))
+    now[0] += 1.0
+    assert [client.get(url, headers=admin).status_code for _ in range(2)] == [200, 429]
+
+
+def test_rate_limit_token_bucket_by_hand():
+    """The bucket by hand: rate 2/s, burst 3; 3 requests at t=0 pass, the 4th waits
+    0.5 s; at t=0.25 half a token is back (wait 0.25 s); at t=0.5 one passes."""
+    from mentor.service.limits import RateLimit
+
+    now = [0.0]
+    limit = RateLimit(None, rate=2.0, burst=3, clock=lambda: now[0], cookie="c")
+    assert [limit.take(b"k") for _ in range(3)] == [0.0, 0.0, 0.0]
+    assert limit.take(b"k") == pytest.approx(0.5)
+    now[0] = 0.25
+    assert limit.take(b"k") == pytest.approx(0.25)
+    now[0] = 0.5
+    assert limit.take(b"k") == 0.0 and limit.take(b"k") == pytest.approx(0.5)
+    assert limit.take(b"other") == 0.0
+    with pytest.raises(ValueError, match="rate must be > 0"):
+        RateLimit(None, rate=0.0, burst=1, clock=lambda: 0.0, cookie="c")

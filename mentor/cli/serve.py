@@ -34,6 +34,14 @@ def serve(
             "good start; each keeps its own copy of the courses' engines).",
         ),
     ] = 1,
+    rate_limit: Annotated[
+        float,
+        typer.Option(
+            min=0.0,
+            help="Requests per second allowed to one token (bursts of twice as many); "
+            "beyond it 429 with Retry-After. Counted per worker process. 0: no limit.",
+        ),
+    ] = 0.0,
     demo: Annotated[
         bool,
         typer.Option(
@@ -69,8 +77,10 @@ def serve(
         ) from None
     from sqlalchemy.exc import ArgumentError, OperationalError
 
+    from mentor.service import Limits
+
     try:
-        app = create_app(db, data_dir)
+        app = create_app(db, data_dir, limits=Limits(requests_per_second=rate_limit))
     except ArgumentError as error:
         raise MentorError(f"--db: not a database URL: {error}") from None
     except OperationalError as error:
@@ -103,6 +113,7 @@ def serve(
     service.db.dispose()
     os.environ["MENTOR_DB_URL"] = service.db.url.render_as_string(hide_password=False)
     os.environ["MENTOR_DATA_DIR"] = str(data_dir)
+    os.environ["MENTOR_RATE_LIMIT"] = repr(rate_limit)
     typer.echo(f"mentor: {workers} worker processes", err=True)
     uvicorn.run(
         "mentor.service.app:app_from_env",

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import contextlib
 import gc
+import math
 import os
 from collections.abc import AsyncIterator, Callable
 from pathlib import Path
@@ -17,7 +18,7 @@ from mentor.service.api import router as api_router
 from mentor.service.api.deps import Limits, Service
 from mentor.service.db import Database, sqlite_url
 from mentor.service.engines import SNAPSHOT_EVERY, EngineStore
-from mentor.service.limits import BodyLimit
+from mentor.service.limits import BodyLimit, RateLimit
 from mentor.service.migrate import upgrade
 from mentor.service.security import OperatorToken
 
@@ -95,6 +96,15 @@ def create_app(
         return limits.max_body_bytes
 
     app.add_middleware(BodyLimit, limit_for=limit_for)
+    if limits.requests_per_second > 0:
+        app.add_middleware(
+            RateLimit,
+            rate=limits.requests_per_second,
+            burst=max(1, math.ceil(2 * limits.requests_per_second)),
+            clock=service.now,
+            cookie=web.COOKIE,
+            exempt=("/healthz", "/static/"),
+        )
     app.include_router(api_router, prefix=API_PREFIX)
     # The web app (HTML pages, mentor.service.web): a router of its own, outside /v1,
     # using the same app.state.service.
@@ -111,9 +121,12 @@ def create_app(
 
 
 def app_from_env() -> FastAPI:
-    """:func:`create_app` configured by ``MENTOR_DB_URL`` and ``MENTOR_DATA_DIR``
+    """:func:`create_app` configured by ``MENTOR_DB_URL``, ``MENTOR_DATA_DIR`` and
+    ``MENTOR_RATE_LIMIT`` (requests per second per token)
     (for ``uvicorn --factory mentor.service.app:app_from_env``)."""
+    rate = float(os.environ.get("MENTOR_RATE_LIMIT") or 0)
     return create_app(
         os.environ.get("MENTOR_DB_URL") or None,
         os.environ.get("MENTOR_DATA_DIR") or DEFAULT_DATA_DIR,
+        limits=Limits(requests_per_second=rate),
     )

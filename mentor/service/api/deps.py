@@ -53,6 +53,11 @@ class Limits:
         Most items one ``next`` request may ask for. Default 100.
     max_page
         Most events in one page of the JSON export. Default 10000.
+    requests_per_second
+        Requests per second allowed to one token (or, without one, one client
+        address), in bursts of up to twice as many; beyond it 429 with
+        Retry-After (:class:`mentor.service.limits.RateLimit`). Each server
+        process counts its own requests. Default 0: no limit.
     """
 
     max_body_bytes: int = 1 << 20
@@ -60,6 +65,7 @@ class Limits:
     max_batch_events: int = 1000
     max_next_items: int = 100
     max_page: int = 10_000
+    requests_per_second: float = 0.0
 
 
 @dataclass

@@ -21,9 +21,10 @@ from fastapi import APIRouter
 
 from mentor.service.web import admin, learner, session
 from mentor.service.web.admin import IMPORT_PATH
+from mentor.service.web.common import COOKIE
 
 router = APIRouter(include_in_schema=False)
 for module in (session, learner, admin):
     router.include_router(module.router)
 
-__all__ = ["IMPORT_PATH", "router"]
+__all__ = ["COOKIE", "IMPORT_PATH", "router"]
