@@ -7,7 +7,9 @@ Usage:
     python benchmarks/pykt_side_by_side.py ../shared/data --score-on validation
 
 Models: ``mentor-dkt`` and ``mentor-simplekt`` (mentor.students.deep, trained in
-this process) and ``pykt-dkt`` and ``pykt-simplekt`` (pyKT, Liu et al., NeurIPS
+this process), ``mentor-psikt`` (mentor.students.prereq, the prerequisite-aware
+Bayesian model: one maximum a posteriori fit, no epochs), and ``pykt-dkt`` and
+``pykt-simplekt`` (pyKT, Liu et al., NeurIPS
 2022 Datasets and Benchmarks), each with its own library's default
 hyper-parameters. pyKT runs in its own virtual environment outside the
 repository (``--pykt-python``, default ``../refs/pykt-venv/bin/python``, made with
@@ -82,7 +84,7 @@ SPLITS = {
     "assist2015": ("assist2015_train.csv", "assist2015_test.csv"),
     "synthetic": ("naive_c5_q50_s4000_v0_train.csv", "naive_c5_q50_s4000_v0_test.csv"),
 }
-MODELS = ("mentor-dkt", "mentor-simplekt", "pykt-dkt", "pykt-simplekt")
+MODELS = ("mentor-dkt", "mentor-simplekt", "mentor-psikt", "pykt-dkt", "pykt-simplekt")
 
 #: pyKT's defaults: the argument defaults of examples/wandb_<model>_train.py and
 #: the batch size examples/wandb_train.py uses (configs/kt_config.json: 256,
@@ -310,9 +312,28 @@ def run_mentor(
     """Fit mentor's model on ``train``, predict every answer of ``test``."""
     import torch
 
+    from mentor.students import create_model
     from mentor.students.deep import DEEP_MODELS
 
     torch.set_num_threads(threads)
+    if name not in DEEP_MODELS:  # a model without epochs (psikt: one L-BFGS fit)
+        model = create_model(name, **params)
+        start = time.perf_counter()
+        model.fit(train)
+        fit_seconds = time.perf_counter() - start
+        start = time.perf_counter()
+        predictions = model.predict_log(test)
+        return {
+            "params": model.get_params(),
+            "history": [],
+            "best_epoch": None,
+            "best_val_auc": None,
+            "fit_seconds": fit_seconds,
+            "score_seconds": time.perf_counter() - start,
+            "parameters": None,
+            "torch": torch.__version__,
+            "predictions": predictions,
+        }
     model = DEEP_MODELS[name](device="cpu", **params)
 
     def on_epoch(record: dict[str, Any]) -> None:
@@ -420,9 +441,9 @@ def summary(run: dict[str, Any]) -> dict[str, Any]:
     return {
         "fit_seconds": run["fit_seconds"],
         "score_seconds": run["score_seconds"],
-        "interactions_per_second": trained / seconds,
-        "train_interactions_per_epoch": history[0]["train_interactions"],
-        "epochs": len(history),
+        "interactions_per_second": trained / seconds if history else None,
+        "train_interactions_per_epoch": history[0]["train_interactions"] if history else None,
+        "epochs": len(history) if history else None,
         "best_epoch": run["best_epoch"],
         "best_val_auc": run["best_val_auc"],
         "parameters": run["parameters"],
@@ -454,10 +475,10 @@ def results_table(rows: list[dict[str, Any]], title: str) -> Table:
             f"{row['log_loss']:.4f}",
             f"{row['auc_with_first_answers']:.4f}" if "auc_with_first_answers" in row else "",
             f"{row['fit_seconds']:.0f}",
-            f"{row['interactions_per_second']:,.0f}",
-            f"{row['epochs']} ({row['best_epoch']})",
+            f"{row['interactions_per_second']:,.0f}" if row["interactions_per_second"] else "",
+            f"{row['epochs']} ({row['best_epoch']})" if row["epochs"] else "",
             "capped" if row["capped"] else "",
-            f"{row['parameters']:,}",
+            f"{row['parameters']:,}" if row["parameters"] else "",
         )
     return table
 
@@ -529,12 +550,12 @@ def main() -> None:
         )
         for name in args.models:
             console.print(f"[bold]{dataset} / {name}[/] ...")
-            started = time.perf_counter()
+            started, load_before = time.perf_counter(), os.getloadavg()[0]
             library, model = name.split("-", 1)
             if library == "mentor":
                 run = run_mentor(model, settings[name], train, test, args.threads)
                 metrics = score(run["predictions"], test, scored)
-                cap = run["params"]["epochs"]
+                cap = run["params"].get("epochs")
             else:
                 run = run_pykt(
                     model,
@@ -549,7 +570,7 @@ def main() -> None:
                 metrics = score(run["predictions"], test, scored)
                 cap = run["params"]["num_epochs"]
             figures = summary(run)
-            capped = figures["epochs"] >= cap
+            capped = cap is not None and figures["epochs"] >= cap
             runs[(dataset, name)] = {
                 "dataset": dataset,
                 "model": name,
@@ -558,6 +579,7 @@ def main() -> None:
                 "epoch_cap": cap,
                 "capped": capped,
                 "wall_seconds": time.perf_counter() - started,
+                "load_average_before_after": [round(load_before, 2), round(os.getloadavg()[0], 2)],
                 "command": command,
                 "machine": platform.processor() or platform.machine(),
                 "threads": args.threads,
