@@ -844,7 +844,7 @@ def test_a_reader_older_than_the_cache_gets_the_newer_engine(db_url, tmp_path):
         assert engines._cache[course_id].version == before + 1
         assert engines._cache[course_id].engine is engine
     with engines.writing(course_id):
-        with pytest.raises(EngineBusy, match=f"course {course_id} is being written"):
+        with pytest.raises(EngineBusy, match=f"the engine of course {course_id} is in use"):
             with engines.reading(course_id, wait=False):
                 pass
     with engines.reading(course_id, wait=False) as (session, engine):

@@ -300,7 +300,7 @@ class EngineStore:
             head = self.head(session, course_id)
             lock = self._lock(course_id)
             if not lock.acquire(blocking=wait):
-                raise EngineBusy(f"course {course_id} is being written")
+                raise EngineBusy(f"the engine of course {course_id} is in use")
             try:
                 engine, _ = self._current(session, course_id, head=head)
                 yield session, engine
