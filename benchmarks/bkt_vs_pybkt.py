@@ -82,6 +82,7 @@ import time
 from pathlib import Path
 
 import numpy as np
+from kt_splits import SPLITS
 from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
@@ -98,11 +99,6 @@ DEFAULT_PURE = ROOT.parent / "refs" / "pybkt-py"  # sources, run by the venv bel
 DEFAULT_PURE_VENV = ROOT.parent / "refs" / "pybkt-py-venv"  # NumPy < 2, which they need
 INIT = {"prior": 0.4, "learn": 0.1, "forget": 0.05, "guess": 0.2, "slip": 0.1}
 
-SPLITS = {
-    "assist2009_updated": ("assist2009_updated_train.csv", "assist2009_updated_test.csv"),
-    "assist2015": ("assist2015_train.csv", "assist2015_test.csv"),
-    "synthetic": ("naive_c5_q50_s4000_v0_train.csv", "naive_c5_q50_s4000_v0_test.csv"),
-}
 # dataset name -> (split folder, skills are the true concepts, variants)
 DATASETS = {
     "assist2009_updated": ("assist2009_updated", False, ("standard", "forgets")),

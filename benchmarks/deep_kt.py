@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+from kt_splits import SPLITS, parse_value
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
@@ -31,21 +32,6 @@ from mentor._io import write_json
 from mentor.events import EventLog, read_kt
 from mentor.metrics import auc, log_loss
 from mentor.students import Elo
-
-SPLITS = {
-    "assist2009_updated": ("assist2009_updated_train.csv", "assist2009_updated_test.csv"),
-    "assist2015": ("assist2015_train.csv", "assist2015_test.csv"),
-    "synthetic": ("naive_c5_q50_s4000_v0_train.csv", "naive_c5_q50_s4000_v0_test.csv"),
-}
-
-
-def parse_value(text: str) -> Any:
-    for kind in (int, float):
-        try:
-            return kind(text)
-        except ValueError:
-            pass
-    return {"none": None, "true": True, "false": False}.get(text.lower(), text)
 
 
 def first_answers(log: EventLog) -> np.ndarray:

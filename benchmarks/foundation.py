@@ -19,6 +19,7 @@ import time
 from pathlib import Path
 
 import numpy as np
+from kt_splits import SPLITS
 from rich.console import Console
 from rich.progress import track
 from rich.table import Table
@@ -28,12 +29,6 @@ from mentor.events import read_kt
 from mentor.metrics import auc, log_loss
 from mentor.sim import StudentPopulation, make_course
 from mentor.students import create_model
-
-SPLITS = {
-    "assist2009_updated": ("assist2009_updated_train.csv", "assist2009_updated_test.csv"),
-    "assist2015": ("assist2015_train.csv", "assist2015_test.csv"),
-    "synthetic": ("naive_c5_q50_s4000_v0_train.csv", "naive_c5_q50_s4000_v0_test.csv"),
-}
 
 
 def student_models(data: Path) -> list[dict]:

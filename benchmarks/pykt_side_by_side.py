@@ -72,6 +72,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+from kt_splits import SPLITS, parse_value
 from rich.console import Console
 from rich.table import Table
 
@@ -79,11 +80,6 @@ from mentor._io import atomic_open, write_json
 from mentor.events import EventLog, read_kt
 from mentor.metrics import auc, log_loss
 
-SPLITS = {
-    "assist2009_updated": ("assist2009_updated_train.csv", "assist2009_updated_test.csv"),
-    "assist2015": ("assist2015_train.csv", "assist2015_test.csv"),
-    "synthetic": ("naive_c5_q50_s4000_v0_train.csv", "naive_c5_q50_s4000_v0_test.csv"),
-}
 MODELS = ("mentor-dkt", "mentor-simplekt", "mentor-psikt", "pykt-dkt", "pykt-simplekt")
 
 #: pyKT's defaults: the argument defaults of examples/wandb_<model>_train.py and
@@ -224,16 +220,6 @@ json.dump({
     "predictions": np.concatenate(predictions).tolist(),
 }, open(os.path.join(work, "out.json"), "w"))
 '''
-
-
-def parse_value(text: str) -> Any:
-    """An int, a float, true/false/none, or the text itself."""
-    for kind in (int, float):
-        try:
-            return kind(text)
-        except ValueError:
-            pass
-    return {"none": None, "true": True, "false": False}.get(text.lower(), text)
 
 
 def model_settings(pairs: list[str], parser: argparse.ArgumentParser) -> dict[str, dict[str, Any]]:
