@@ -17,6 +17,8 @@ from mentor.errors import DataError, StateError, UnknownIdError
 from mentor.events import EventLog
 from mentor.students import BKT, Elo, create_model, model_from_state
 
+#: BKT's EM engines: NumPy (device None) and PyTorch on the CPU (mentor.students.bkt_torch)
+ENGINES = [pytest.param(None, id="numpy"), pytest.param("cpu", id="torch-cpu")]
 HAND = {"prior": 0.3, "learn": 0.2, "forget": 0.1, "guess": 0.25, "slip": 0.1}
 
 
@@ -107,7 +109,8 @@ def _brute_force_em_step(sequences, p):
     }
 
 
-def test_one_em_iteration_equals_brute_force_expectation():
+@pytest.mark.parametrize("device", ENGINES)
+def test_one_em_iteration_equals_brute_force_expectation(device):
     sequences = [[1, 0, 1, 1], [0, 0, 1], [1, 1], [0, 1, 0, 1]]
     learners, items, times, outcomes = [], [], [], []
     for n, seq in enumerate(sequences):
@@ -117,7 +120,7 @@ def test_one_em_iteration_equals_brute_force_expectation():
             times.append(float(t))
             outcomes.append(float(o))
     log = EventLog(learners, items, times, outcomes)
-    model = BKT(init=HAND, max_iter=1).fit(log)
+    model = BKT(init=HAND, max_iter=1, device=device).fit(log)
     expected = _brute_force_em_step(sequences, HAND)
     assert model.params("k") == pytest.approx(expected, abs=1e-9)
 
@@ -301,7 +304,8 @@ VARIANT_SEQUENCES = [
     ],
     ids=["multigs", "multilearn", "multiprior", "all", "all-no-forgets"],
 )
-def test_one_em_iteration_of_each_variant_equals_enumeration(options):
+@pytest.mark.parametrize("device", ENGINES)
+def test_one_em_iteration_of_each_variant_equals_enumeration(options, device):
     learners, items, times, outcomes = [], [], [], []
     for n, seq in enumerate(VARIANT_SEQUENCES):
         for t, (item, o) in enumerate(seq):
@@ -319,7 +323,7 @@ def test_one_em_iteration_of_each_variant_equals_enumeration(options):
         forgets,
     ]
     # two iterations, so that the second starts from parameters that differ by item
-    model = BKT(ITEMS, init=init, max_iter=2, **options).fit(log)
+    model = BKT(ITEMS, init=init, max_iter=2, device=device, **options).fit(log)
     p = {item: dict(init) for item in "abc"}
     p["prior"] = {None: init["prior"], 0: init["prior"], 1: init["prior"]}
     first = _enumerate_em_step(VARIANT_SEQUENCES, p, *flags)

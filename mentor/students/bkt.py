@@ -48,7 +48,9 @@ backward pass carries the smoothed P(known) of each node,
 ``g_t = f_t F / (1 - p_{t+1}) + g_{t+1} f_t (1 - F - p_{t+1}) / (p_{t+1} (1 - p_{t+1}))``
 with ``f_t`` the filtered posterior, summed over a node's children; the
 expected transition counts follow from the same sums. :meth:`BKT.update` is
-O(1) per (event, skill).
+O(1) per (event, skill). With ``device="cuda"`` the same E-step runs in PyTorch
+on the GPU, in a logarithmic number of whole-tree steps
+(:mod:`mentor.students.bkt_torch`).
 
 An item with several skills updates each of them and is predicted as the
 product of its skills' success probabilities (all skills are needed); fitting
@@ -81,6 +83,7 @@ from typing import Any, Self
 
 import numpy as np
 
+from mentor.devices import check_device, resolve_device
 from mentor.domain import Domain
 from mentor.errors import DataError, ParameterError
 from mentor.events import EventLog
@@ -345,6 +348,10 @@ class _TreeEM:
             ),
         )
 
+    def next_knowledge(self, nodes: np.ndarray) -> np.ndarray:
+        """P(known) after each given node's observation, from the last :meth:`forward`."""
+        return self.buf["pn"][nodes]
+
 
 def _chain_start(tree: PrefixTree, width: int, depth: int) -> int:
     """The first depth from which every depth has at most ``width`` nodes, each
@@ -392,6 +399,12 @@ class BKT(StudentModel):
         0.5``), as in pyBKT; a string: the value of that extra column of the
         log at their first event on the skill. Before that first event, and for
         classes not seen in fitting, the skill's pooled prior is used.
+    device
+        Where the EM fit runs. ``None`` (default): NumPy on the CPU. ``"cuda"``,
+        ``"cuda:N"`` or ``"cpu"``: PyTorch on that device (``mentor[torch]``;
+        see :mod:`mentor.students.bkt_torch`), with the same results to
+        rounding. ``"auto"``: PyTorch on CUDA when there is a GPU, else NumPy.
+        Prediction and :meth:`update` always run on the CPU.
 
     Attributes
     ----------
@@ -424,6 +437,7 @@ class BKT(StudentModel):
         multigs: bool = False,
         multilearn: bool = False,
         multiprior: bool | str = False,
+        device: str | None = None,
     ) -> None:
         super().__init__(domain)
         self.forgets = bool(forgets)
@@ -438,6 +452,11 @@ class BKT(StudentModel):
                 f"BKT multiprior must be True, False or an extra column name, got {multiprior!r}"
             )
         self.multiprior = multiprior
+        if device is not None:
+            check_device(device)
+            if device == "mps":
+                raise ParameterError("BKT device 'mps' is not supported: its fit needs float64")
+        self.device = device
         defaults = {"prior": 0.4, "learn": 0.1, "forget": 0.05, "guess": 0.2, "slip": 0.1}
         unknown = set(init or {}) - set(PARAMS)
         if unknown:
@@ -478,6 +497,7 @@ class BKT(StudentModel):
             "multigs": self.multigs,
             "multilearn": self.multilearn,
             "multiprior": self.multiprior,
+            "device": self.device,
         }
 
     @property
@@ -654,7 +674,7 @@ class BKT(StudentModel):
         tr = code_class if self.multilearn else code_skill
 
         tree = prefix_tree(packed, slot_code, root)
-        engine = _TreeEM(tree, codes.size, n_roots, self.forgets)
+        engine = self._engine(tree, codes.size, n_roots)
         previous = -math.inf
         self.n_iter_ = 0
         for _ in range(self.max_iter):
@@ -667,11 +687,28 @@ class BKT(StudentModel):
                 break
             previous = likelihood
         self.log_likelihood_ = engine.forward(*self._code_tables(gs, tr, code_outcome))
-        final = engine.buf["pn"][tree.last]
+        final = engine.next_knowledge(tree.last)
         for key, p in zip(packed.rank_key.tolist(), final.tolist(), strict=True):
             learner, skill = divmod(key, n_skills)
             self.knowledge_.setdefault(layout.learners[learner], {})[skill] = p
         return self
+
+    def _engine(self, tree: PrefixTree, n_codes: int, n_roots: int):
+        """The E-step engine for ``device``: NumPy, or PyTorch on a device."""
+        if self.device is None:
+            return _TreeEM(tree, n_codes, n_roots, self.forgets)
+        try:
+            import torch
+
+            from mentor.students.bkt_torch import TorchTreeEM
+        except ImportError as error:
+            raise ParameterError(
+                f"BKT device {self.device!r} needs PyTorch: pip install 'mentor[torch]' ({error})"
+            ) from error
+        if self.device == "auto" and not torch.cuda.is_available():
+            return _TreeEM(tree, n_codes, n_roots, self.forgets)
+        device = resolve_device(self.device)
+        return TorchTreeEM(tree, n_codes, n_roots, self.forgets, device)
 
     def _code_tables(self, gs: np.ndarray, tr: np.ndarray, outcome: np.ndarray) -> tuple:
         """Per observation code: emission probabilities when known and unknown,

@@ -22,6 +22,7 @@ from typing import Any, Self
 import numpy as np
 import torch
 
+from mentor.devices import check_device, resolve_device
 from mentor.domain import Domain
 from mentor.errors import DataError
 from mentor.events import EventLog
@@ -29,14 +30,12 @@ from mentor.students.base import StudentModel
 from mentor.students.deep._training import (
     Sequences,
     WindowData,
-    check_device,
     decode_tensors,
     encode_tensors,
     group_by_learner,
     number,
     plan_windows,
     positive_int,
-    resolve_device,
     seeded,
     train_network,
 )

@@ -81,31 +81,6 @@ def choice(name: str, value: Any, options: tuple[str, ...]) -> str:
     return str(value)
 
 
-def check_device(value: Any) -> str:
-    """Accept ``auto``, ``cpu``, ``cuda``, ``cuda:N`` or ``mps`` (availability is
-    checked when the model first needs the device)."""
-    if not isinstance(value, str):
-        raise DataError(
-            "must be 'auto', 'cpu', 'cuda', 'cuda:N' or 'mps'", field="device", value=value
-        )
-    if value in ("auto", "cpu", "cuda", "mps"):
-        return value
-    if value.startswith("cuda:") and value[5:].isdigit():
-        return value
-    raise DataError("must be 'auto', 'cpu', 'cuda', 'cuda:N' or 'mps'", field="device", value=value)
-
-
-def resolve_device(device: str) -> torch.device:
-    """The torch device for a ``device`` parameter: ``auto`` is CUDA when available."""
-    if device == "auto":
-        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    if device.startswith("cuda") and not torch.cuda.is_available():
-        raise DataError("CUDA is not available on this machine", field="device", value=device)
-    if device == "mps" and not torch.backends.mps.is_available():
-        raise DataError("MPS is not available on this machine", field="device", value=device)
-    return torch.device(device)
-
-
 @contextlib.contextmanager
 def seeded(seed: int, device: torch.device) -> Iterator[None]:
     """Seed torch inside the block without touching the caller's random state."""

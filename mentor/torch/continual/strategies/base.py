@@ -24,8 +24,8 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from mentor.devices import check_device, resolve_device
 from mentor.errors import ParameterError
-from mentor.students.deep._training import check_device, resolve_device
 
 
 def positive_int(name: str, value: Any) -> int:
