@@ -155,6 +155,7 @@ class _Chains:
         depth = np.repeat(np.arange(tree.depth - start), np.diff(off[start:]))
         order = np.lexsort((depth, chains))
         self.node = off[start] + order
+        self.code = tree.code[self.node]
         pos, chains = depth[order], chains[order]
         length = np.bincount(chains)[chains]
         first = np.flatnonzero(pos == 0)
@@ -171,16 +172,21 @@ class _Chains:
             (i, i + k) for k in steps for i in [np.flatnonzero(pos + k < length)]
         ]
 
-    def forward(self, p: np.ndarray, A, B, C, D) -> None:
-        """P(known) of every chain node from its chain root's, in place in ``p``.
+    def forward(self, p: np.ndarray, ek, eu, learn, forget) -> None:
+        """P(known) of every chain node from its chain root's, in place in ``p``
+        (the arguments after ``p`` are per observation code).
 
-        Each step applies p -> (A + p B) / (C + p D), the linear-fractional map
-        of the 2 x 2 matrix [[B, A], [D, C]]; prefix products of these matrices
-        (Hillis-Steele scan) give every node's p from its root's. Each product is
-        scaled by its larger denominator at p = 0 or 1, which stays positive.
+        Each step takes (P(known), P(unknown)) to the next pair, up to a common
+        factor, by the nonnegative matrix [[(1 - F) ek, L eu], [F ek, (1 - L) eu]]
+        (emission, then transition); prefix products of these matrices
+        (Hillis-Steele scan) give every node's pair from its root's. Each product
+        is scaled by the sum of its entries. Entries are sums of positive terms,
+        so nothing cancels and P(known) stays accurate to a few ulps near 0 or 1.
         """
-        node = self.node
-        m00, m01, m10, m11 = B[node], A[node], D[node], C[node]
+        node, code = self.node, self.code
+        ek, eu, learn, forget = ek[code], eu[code], learn[code], forget[code]
+        m00, m01 = (1.0 - forget) * ek, learn * eu
+        m10, m11 = forget * ek, (1.0 - learn) * eu
         for i, j in self.forward_steps:  # m[i] = m[i] @ m[j], from the old values
             a00, a01, a10, a11 = m00[i], m01[i], m10[i], m11[i]
             b00, b01, b10, b11 = m00[j], m01[j], m10[j], m11[j]
@@ -188,11 +194,13 @@ class _Chains:
             n11 += a11 * b11
             n10 = a10 * b00
             n10 += a11 * b10
-            scale = np.maximum(n11, n10 + n11)
             n00 = a00 * b00
             n00 += a01 * b10
             n01 = a00 * b01
             n01 += a01 * b11
+            scale = n00 + n01
+            scale += n10
+            scale += n11
             m00[i] = n00 / scale
             m01[i] = n01 / scale
             m10[i] = n10 / scale
@@ -200,7 +208,9 @@ class _Chains:
         later = self.later
         before = later - 1  # the maps from the root up to the previous node
         root = p[self.root[later]]
-        p[node[later]] = (m00[before] * root + m01[before]) / (m10[before] * root + m11[before])
+        known = m00[before] * root + m01[before] * (1.0 - root)
+        unknown = m10[before] * root + m11[before] * (1.0 - root)
+        p[node[later]] = known / (known + unknown)
 
     def backward(self, G: np.ndarray, K1: np.ndarray, S: np.ndarray) -> None:
         """G = G + K1 S along every chain (S = the child's G), in place; sets S."""
@@ -289,7 +299,7 @@ class _TreeEM:
             if t + 1 < depth:
                 p[t + 1][:] = pn[t][children[t + 1]]
         if self.chains is not None:
-            self.chains.forward(b["p"], b["A"], b["B"], b["C"], b["D"])
+            self.chains.forward(b["p"], ek, eu, learn, forget)
             tail = slice(int(self.tree.offsets[self.head]), None)
             np.multiply(b["p"][tail], b["D"][tail], out=b["den"][tail])
             b["den"][tail] += b["C"][tail]

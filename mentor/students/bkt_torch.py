@@ -20,8 +20,7 @@ forward
     each root's prior to every node's pair. Products are normalised by the sum
     of their entries. As every entry is a sum of positive terms, nothing
     cancels, and P(known) and P(unknown) are both accurate to a few ulps, also
-    near 0 or 1 (the NumPy engine's linear-fractional form, which subtracts,
-    loses up to 1e-9 there on long sequences).
+    near 0 or 1. (The NumPy engine scans its long chains the same way.)
 backward
     The smoother's sums ``G_v = base_v + K1_v * sum of the children's G``
     solve ``G = (I - A)^-1 base`` with ``A[v, c] = K1_v`` for each child ``c``.
@@ -33,7 +32,7 @@ backward
 Nodes are stored depth-major, so the nodes with an ancestor ``2^k`` levels
 up are a suffix of the node array, and every step works on slices.
 Arithmetic is float64 throughout; fitted parameters agree with the NumPy
-engine's to 1e-6 or better (tests/test_bkt_torch.py).
+engine's to 1e-12 (tests/test_bkt_torch.py).
 """
 
 from __future__ import annotations
