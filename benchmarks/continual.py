@@ -275,6 +275,10 @@ def main(argv: list[str] | None = None) -> int:
         scenario = limit_scenario(scenario, args.limit)
     epochs = args.epochs or setup.epochs
     methods = [m for m in setup.methods if not args.methods or m.label in args.methods]
+    if not methods:
+        labels = sorted({m.label for m in setup.methods})
+        console.print(f"[red]error:[/red] --methods {args.methods} matches none of {labels}")
+        return 2
     fill = (-tensors.mean / tensors.std).tolist()
 
     rows, runs = [], []

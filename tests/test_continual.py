@@ -187,6 +187,10 @@ def test_overlapping_empty_and_stray_tasks_are_errors(digits):
         Scenario((good, stray), num_classes=8)
     with pytest.raises(DataError, match="class 9 outside 0..7"):
         Scenario((good, Task(x, torch.tensor([9] * 4), x, torch.tensor([9] * 4), (9,))), 8)
+    # the domain setting checks labels against the declared classes too
+    wide = Task(x, torch.tensor([0, 1, 9, 1]), x, torch.tensor([0, 1, 0, 1]), (0, 1))
+    with pytest.raises(DataError, match="task 1 has train label 9"):
+        Scenario((good, wide), num_classes=10, setting="domain")
 
 
 def test_task_incremental_masks_the_loss_to_the_task(digits):
@@ -250,6 +254,16 @@ def test_blurry_moves_a_fraction_to_neighbours(split_digits):
         assert foreign and foreign <= neighbours
     # the first task only receives from task 1, so its foreign labels are 2 and 3
     assert set(blurred.tasks[0].y_train.tolist()) - {0, 1} == {2, 3}
+
+
+def test_blurry_refuses_the_task_setting(digits):
+    """A moved example's label is outside its new task's logit mask, so its loss
+    would be infinite: blurry is for the class setting only."""
+    scenario = task_incremental(digits.x_train, digits.y_train, digits.x_test, digits.y_test, 5)
+    with pytest.raises(ParameterError, match="class-incremental"):
+        blurry(scenario, fraction=0.2)
+    with pytest.raises(ParameterError, match="blurry task boundaries need the class setting"):
+        Scenario(scenario.tasks, 10, setting="task", blur=0.2)
 
 
 def test_online_protocol_is_one_pass(split_digits):

@@ -9,7 +9,6 @@ Every expected value is worked out by hand from the rule the code documents.
 from __future__ import annotations
 
 import copy
-import importlib.util
 import json
 import math
 
@@ -476,15 +475,121 @@ def test_callback_with_a_duck_typed_trainer():
         callback.on_train_batch_end(object(), object(), torch.tensor(0.3), None, 1)
 
 
-@pytest.mark.skipif(
-    importlib.util.find_spec("lightning") is not None
-    or importlib.util.find_spec("pytorch_lightning") is not None,
-    reason="Lightning is installed",
-)
-def test_lightning_callback_without_lightning_says_what_to_install():
+def test_lightning_callback_without_lightning_says_what_to_install(monkeypatch):
+    import mentor.torch.hooks as hooks
+
+    def missing(name):
+        raise ImportError(f"No module named {name!r}")
+
+    monkeypatch.setattr(hooks.importlib, "import_module", missing)
     sampler = CurriculumSampler(RandomTeacher(), 10, 2, seed=0)
     with pytest.raises(MentorError, match="pip install lightning"):
         lightning_callback(sampler)
+
+
+def test_callback_discards_a_batch_that_training_step_skipped():
+    teacher = Recorder(difficulty="model", pacing=Linear(1.0, 1.0), clock="time", seed=0)
+    sampler = CurriculumSampler(teacher, 20, 2, scorer=MovingLoss(20), seed=0)
+    callback = CurriculumCallback(sampler)
+    sampler.next_batch()
+    second = sampler.next_batch()
+    callback.on_train_batch_end(object(), object(), None, None, 0)  # step 0 returned None
+    callback.on_train_batch_end(object(), object(), {"losses": torch.tensor([0.1, 0.2])}, None, 1)
+    assert len(teacher.logs) == 1 and teacher.logs[0].item.tolist() == second.tolist()
+    assert sampler.pending() is None
+
+
+def indexed_digits(n: int = 96):
+    """The first ``n`` digits, each item ``(index, x, y)``."""
+    from mentor.torch.data import WithIndices, load_digits, to_tensors
+
+    data = to_tensors(load_digits(seed=0))
+    x, y = data.x_train.flatten(1)[:n], data.y_train[:n]
+    return WithIndices(TensorDataset(x, y)), x
+
+
+def test_a_failed_step_discards_its_batch_and_later_steps_stay_matched():
+    dataset, _ = indexed_digits()
+    teacher = Recorder(difficulty="model", pacing=Linear(1.0, 1.0), clock="time", seed=0)
+    scorer = StaticScores(shuffled_scores(len(dataset)))
+    sampler = CurriculumSampler(teacher, len(dataset), 8, scorer=scorer, seed=0)
+    hook = CurriculumHook(sampler)
+    seen = []
+    for step, (index, x, _) in enumerate(DataLoader(dataset, batch_sampler=sampler)):
+        try:
+            with hook.step() as fb:  # no indices given: the hook matches batches itself
+                if step == 3:
+                    raise ValueError("a bad batch")
+                fb.report(x.sum(dim=1).abs())
+                seen.append(index.tolist())
+        except ValueError:
+            pass
+    assert len(teacher.logs) == len(seen) == 11
+    assert [log.item.tolist() for log in teacher.logs] == seen
+    assert sampler.pending() is None
+
+
+def test_a_pass_that_ended_early_does_not_shift_the_next_one():
+    """Two workers fetch batches ahead; after a ``break`` they never reach the loop."""
+    dataset, _ = indexed_digits()
+    teacher = Recorder(difficulty="model", pacing=Linear(1.0, 1.0), clock="time", seed=0)
+    scorer = StaticScores(shuffled_scores(len(dataset)))
+    sampler = CurriculumSampler(teacher, len(dataset), 8, scorer=scorer, seed=0)
+    hook = CurriculumHook(sampler)
+    loader = DataLoader(dataset, batch_sampler=sampler, num_workers=2)
+    seen = []
+    for epoch in range(2):
+        for step, (index, x, _) in enumerate(loader):
+            with hook.step() as fb:
+                fb.report(x.sum(dim=1).abs())
+                seen.append(index.tolist())
+            if epoch == 0 and step == 1:
+                break
+    assert len(seen) == 2 + 12
+    assert [log.item.tolist() for log in teacher.logs] == seen
+    assert sampler.pending() is None
+
+
+def test_lightning_trainer_feeds_every_batch_back(tmp_path):
+    """A real Lightning Trainer with the callback: two epochs on digits, a skipped
+    batch (training_step returns None) included."""
+    lightning = pytest.importorskip("lightning.pytorch")
+    dataset, _ = indexed_digits()
+    teacher = Recorder(difficulty="model", pacing=Linear(1.0, 1.0), clock="time", seed=0)
+    scorer = StaticScores(shuffled_scores(len(dataset)))
+    sampler = CurriculumSampler(teacher, len(dataset), 8, scorer=scorer, seed=0)
+    trained = []
+
+    class Module(lightning.LightningModule):
+        def __init__(self):
+            super().__init__()
+            self.net = torch.nn.Linear(64, 10)
+
+        def training_step(self, batch, batch_idx):
+            index, x, y = batch
+            if self.current_epoch == 1 and batch_idx == 5:
+                return None
+            trained.append(index.tolist())
+            losses = F.cross_entropy(self.net(x), y, reduction="none")
+            return {"loss": losses.mean(), "losses": losses}
+
+        def configure_optimizers(self):
+            return torch.optim.SGD(self.parameters(), lr=0.1)
+
+    trainer = lightning.Trainer(
+        max_epochs=2,
+        callbacks=[lightning_callback(sampler)],
+        accelerator="cpu",
+        logger=False,
+        enable_checkpointing=False,
+        enable_progress_bar=False,
+        enable_model_summary=False,
+        default_root_dir=tmp_path,
+    )
+    trainer.fit(Module(), DataLoader(dataset, batch_sampler=sampler))
+    assert len(trained) == 2 * 12 - 1
+    assert [log.item.tolist() for log in teacher.logs] == trained
+    assert sampler.pending() is None
 
 
 def test_example_sampler_yields_the_batches_one_by_one():

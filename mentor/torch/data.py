@@ -13,6 +13,8 @@ which reads the 8x8 digits that scikit-learn ships.
 
 :func:`to_tensors` turns an :class:`ImageData` into float tensors ``[N, C, H, W]``
 normalised with the per-channel mean and standard deviation of the train split.
+:class:`WithIndices` makes any dataset's items carry their index (for
+curriculum feedback).
 """
 
 from __future__ import annotations
@@ -346,3 +348,23 @@ def to_tensors(
         torch.as_tensor(std, dtype=dtype, device=device),
         data.classes,
     )
+
+
+class WithIndices(torch.utils.data.Dataset):
+    """A map-style dataset whose items carry their index: ``(i, *dataset[i])``
+    (``(i, dataset[i])`` when an item is not a tuple).
+
+    With a curriculum sampler, a training loop then knows each batch's indices
+    and passes them to the feedback (``hook.step(indices)``), so feedback can
+    never be matched with the wrong batch.
+    """
+
+    def __init__(self, dataset: torch.utils.data.Dataset) -> None:
+        self.dataset = dataset
+
+    def __len__(self) -> int:
+        return len(self.dataset)  # type: ignore[arg-type]
+
+    def __getitem__(self, index: int) -> tuple:
+        item = self.dataset[index]
+        return (index, *item) if isinstance(item, tuple) else (index, item)

@@ -113,12 +113,26 @@ class DistributedCurriculum:
         return self.steps_per_epoch
 
     def __iter__(self) -> Iterator[list[int]]:
+        self._pending.clear()  # shards fetched ahead in a pass that ended early
+        if self.sampler is not None:
+            self.sampler.drop_unfed()
         for _ in range(self.steps_per_epoch):
             yield self.next_batch().tolist()
 
     def pending(self) -> np.ndarray | None:
         """This rank's oldest shard not yet fed back."""
         return self._pending[0] if self._pending else None
+
+    def discard(self, indices: Any) -> None:
+        """Forget this rank's pending shard holding ``indices`` (a step that failed;
+        on rank 0, also its global batch in the sampler). Not collective."""
+        idx = as_numpy("indices", indices)
+        for position, shard in enumerate(self._pending):
+            if idx.size and np.isin(idx, shard).all():
+                del self._pending[position]
+                break
+        if self.sampler is not None:
+            self.sampler.discard(idx)
 
     # ------------------------------------------------------------------ feedback
     def feedback(self, indices: Any, losses: Any = None, correct: Any = None) -> EventLog | None:

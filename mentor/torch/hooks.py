@@ -17,8 +17,11 @@ loss to minimise (their mean, or the self-paced weighted mean when the hook
 has :class:`~mentor.torch.weighting.SelfPacedWeights`); when the block ends
 without an error, the step's feedback goes to the sampler in one call. The
 batch is the oldest one the sampler drew and has not had feedback for (the
-DataLoader hands batches over in the order it drew them); pass the indices to
-``hook.step(indices)`` when the loop knows them.
+DataLoader hands batches over in the order it drew them); a step whose block
+raises discards its batch, and each new pass over the sampler forgets batches
+fetched ahead in a pass that ended early. Where the loop knows the indices
+(wrap the dataset in :class:`~mentor.torch.data.WithIndices`), pass them to
+``hook.step(indices)``: that holds whatever the loop does.
 
 Feeding back copies the per-example losses to the host, so on a GPU the end
 of each step waits for its kernels (as reading ``loss.item()`` would).
@@ -48,6 +51,8 @@ class FeedbackTarget(Protocol):
     :class:`~mentor.torch.distributed.DistributedCurriculum`."""
 
     def pending(self) -> np.ndarray | None: ...
+
+    def discard(self, indices: Any) -> None: ...
 
     def feedback(self, indices: Any, losses: Any = None, correct: Any = None) -> Any: ...
 
@@ -125,7 +130,9 @@ class CurriculumHook:
 
     @contextlib.contextmanager
     def step(self, indices: Any = None) -> Iterator[Feedback]:
-        """Collect one step's results; on a clean exit, feed them back.
+        """Collect one step's results; on a clean exit, feed them back. If the block
+        raises, the batch is discarded (no feedback), so that the next step is
+        matched with the next batch.
 
         Parameters
         ----------
@@ -142,7 +149,11 @@ class CurriculumHook:
             if indices is None:
                 raise MentorError("curriculum step: no batch awaits feedback; draw one first")
         fb = Feedback(indices, self.step_, self.weights)
-        yield fb
+        try:
+            yield fb
+        except BaseException:
+            self.target.discard(indices)
+            raise
         if fb.losses is None:
             raise MentorError("curriculum step ended without fb.report(per_example_losses, ...)")
         self.target.feedback(fb.indices, losses=fb.losses, correct=fb.correct)
@@ -155,7 +166,9 @@ class CurriculumCallback:
     ``training_step`` returns a mapping with ``"loss"`` (what Lightning
     minimises) and the per-example results: ``"losses"`` (required, a 1-D
     tensor), ``"correct"`` or ``"logits"`` and ``"targets"`` (optional), and
-    ``"indices"`` (optional: default the oldest batch awaiting feedback). The
+    ``"indices"`` (optional: default the oldest batch awaiting feedback). A
+    ``training_step`` that returns None (Lightning's way to skip a batch) gives
+    no feedback, and its batch is discarded. The
     sampler's state is saved in Lightning checkpoints through
     :meth:`state_dict`. Use :func:`lightning_callback` to get an instance that
     is also a Lightning ``Callback``.
@@ -173,6 +186,12 @@ class CurriculumCallback:
         self, trainer: Any, pl_module: Any, outputs: Any, batch: Any, batch_idx: int
     ) -> None:
         """Feed the batch's per-example results back to the target."""
+        if outputs is None or (isinstance(outputs, Mapping) and not outputs):
+            # Lightning passes {} (older versions None) for a skipped step
+            skipped = self.target.pending()
+            if skipped is not None:
+                self.target.discard(skipped)
+            return
         if not isinstance(outputs, Mapping) or "losses" not in outputs:
             raise MentorError(
                 "curriculum callback: training_step must return a mapping with "

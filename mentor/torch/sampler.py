@@ -202,8 +202,17 @@ class CurriculumSampler(Sampler[list[int]]):
         return self.steps_per_epoch
 
     def __iter__(self) -> Iterator[list[int]]:
+        self.drop_unfed()
         for _ in range(self.steps_per_epoch):
             yield self.next_batch().tolist()
+
+    def drop_unfed(self) -> None:
+        """Forget the batches drawn and not fed back, except those a restored state
+        draws again. Each pass of ``iter(sampler)`` starts with this: batches a
+        DataLoader fetched ahead in a pass that ended early (a ``break``) never
+        reach the loop, and would otherwise be taken for the next pass's batches."""
+        replaying = {id(batch) for batch in self._replay}
+        self._pending = deque(entry for entry in self._pending if id(entry[1]) in replaying)
 
     def examples(self) -> ExampleSampler:
         """The same draws as a sampler of single indices, for
@@ -359,6 +368,15 @@ class CurriculumSampler(Sampler[list[int]]):
         if self.scorer is not None:
             self.scorer.update(idx, loss, corr)
         return events
+
+    def discard(self, indices: Any) -> None:
+        """Forget the pending batch holding ``indices`` without feedback (a step that
+        failed); nothing happens if no pending batch holds them."""
+        idx = as_numpy("indices", indices)
+        for position, (_, batch) in enumerate(self._pending):
+            if idx.size and np.isin(idx, batch).all():
+                del self._pending[position]
+                return
 
     def _locate(self, indices: Any) -> tuple[np.ndarray, int]:
         """``indices`` as int64 and the position of the pending batch holding them."""

@@ -20,8 +20,8 @@ learning", 2019), plus two ways of presenting the stream:
 
 A :class:`Scenario` is validated when built: tasks must have data, class sets
 must not overlap (in the class and task settings) and labels must belong to
-the declared classes; a violation raises :class:`~mentor.errors.DataError`
-naming the task and the label.
+the task's declared classes (in every setting); a violation raises
+:class:`~mentor.errors.DataError` naming the task and the label.
 """
 
 from __future__ import annotations
@@ -106,15 +106,18 @@ class Scenario:
                         value=c,
                     )
                 owner[c] = t
-        if self.setting != "domain":
-            for t, task in enumerate(self.tasks):
-                _check_labels(t, "test", task.y_test, set(task.classes))
-                allowed = set(task.classes)
-                if self.blur > 0:
-                    for n in (t - 1, t + 1):
-                        if 0 <= n < len(self.tasks):
-                            allowed |= set(self.tasks[n].classes)
-                _check_labels(t, "train", task.y_train, allowed)
+        if self.blur > 0 and self.setting != "class":
+            raise ParameterError(
+                "blurry task boundaries need the class setting", field="setting", value=self.setting
+            )
+        for t, task in enumerate(self.tasks):
+            _check_labels(t, "test", task.y_test, set(task.classes))
+            allowed = set(task.classes)
+            if self.blur > 0:
+                for n in (t - 1, t + 1):
+                    if 0 <= n < len(self.tasks):
+                        allowed |= set(self.tasks[n].classes)
+            _check_labels(t, "train", task.y_train, allowed)
 
     @property
     def num_tasks(self) -> int:
@@ -414,7 +417,9 @@ def blurry(scenario: Scenario, fraction: float = 0.1, seed: int = 0) -> Scenario
     Parameters
     ----------
     scenario
-        A class- or task-incremental scenario with at least two tasks.
+        A class-incremental scenario with at least two tasks. Not the task
+        setting: there every example's logits are masked to its task's
+        classes, and a moved example's label is not among them.
     fraction
         Fraction in [0, 1) of each task's training examples that move. Default
         0.1 ("blurry10").
@@ -426,9 +431,9 @@ def blurry(scenario: Scenario, fraction: float = 0.1, seed: int = 0) -> Scenario
     """
     if not 0.0 <= fraction < 1.0:
         raise ParameterError("must lie in [0, 1)", field="fraction", value=fraction)
-    if scenario.setting == "domain" or scenario.num_tasks < 2:
+    if scenario.setting != "class" or scenario.num_tasks < 2:
         raise ParameterError(
-            "blurry needs a class- or task-incremental scenario with 2 or more tasks",
+            "blurry needs a class-incremental scenario with 2 or more tasks",
             field="scenario",
             value=f"{scenario.setting}, {scenario.num_tasks} tasks",
         )
