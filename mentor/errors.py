@@ -75,3 +75,11 @@ class UnknownIdError(MentorError, KeyError):
 
 class StateError(MentorError, ValueError):
     """A saved state that cannot be restored (wrong kind, version or shape)."""
+
+
+def check_flag(name: str, value: object) -> bool:
+    """``value`` if it is a boolean (Python's or NumPy's), else a :class:`ParameterError`
+    (``bool("False")`` is True, so a flag read as text must not be coerced)."""
+    if isinstance(value, bool) or type(value).__name__ == "bool_":
+        return bool(value)
+    raise ParameterError("must be true or false", field=name, value=value)

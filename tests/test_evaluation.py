@@ -253,6 +253,10 @@ def test_cli_evaluate_list():
         (["elo", "--data", "LOG", "--folds", "1"], "k-fold needs at least 2 folds"),
         (["elo", "--data", "LOG", "--set", "elo.gamma=2"], "elo has no parameter 'gamma'"),
         (["elo", "--data", "LOG", "--set", "elo.alpha=-1"], "alpha"),
+        (
+            ["elo", "--data", "LOG", "--set", "elo.skill_ability=maybe"],
+            "field 'skill_ability', value 'maybe': must be true or false",
+        ),
     ],
 )
 def test_cli_evaluate_bad_input_gives_one_line(small_log, tmp_path, args, message):
@@ -264,6 +268,22 @@ def test_cli_evaluate_bad_input_gives_one_line(small_log, tmp_path, args, messag
     assert lines[0].startswith("mentor: error: ")
     assert message in lines[0]
     assert not (tmp_path / "out" / "evaluation.csv").exists()
+
+
+def test_set_values_read_flags_in_any_case_and_models_refuse_text_flags():
+    from mentor.cli.evaluate import _settings
+    from mentor.errors import ParameterError
+    from mentor.students import create_model
+
+    settings = _settings(
+        ["bkt.forgets=False", "bkt.multigs=TRUE", "bkt.max_iter=5", "bkt.multiprior=group"], ["bkt"]
+    )
+    assert settings == {
+        "bkt": {"forgets": False, "multigs": True, "max_iter": 5, "multiprior": "group"}
+    }
+    assert create_model("bkt", **settings["bkt"]).forgets is False
+    with pytest.raises(ParameterError, match="field 'forgets', value 'False'"):
+        create_model("bkt", forgets="False")  # bool("False") would be True
 
 
 def test_cli_evaluate_warns_about_duplicates_and_drops_them_on_request(tmp_path):

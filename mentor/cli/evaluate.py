@@ -48,7 +48,8 @@ HEADERS = {
 
 
 def _settings(values: list[str], models: list[str]) -> dict[str, dict[str, Any]]:
-    """``MODEL.PARAM=VALUE`` strings as constructor arguments per model (values as JSON)."""
+    """``MODEL.PARAM=VALUE`` strings as constructor arguments per model (values as
+    JSON, true/false/none in any case, else text)."""
     out: dict[str, dict[str, Any]] = {}
     for text in values:
         key, sep, raw = text.partition("=")
@@ -57,10 +58,14 @@ def _settings(values: list[str], models: list[str]) -> dict[str, dict[str, Any]]
             raise DataError("expected MODEL.PARAM=VALUE", field="--set", value=text)
         if model not in models:
             raise DataError(f"model {model!r} is not being evaluated", field="--set", value=text)
-        try:
-            value = json.loads(raw)
-        except json.JSONDecodeError:
-            value = raw
+        words = {"true": True, "false": False, "none": None, "null": None}
+        if raw.strip().lower() in words:  # True, FALSE, None as well as JSON's spelling
+            value = words[raw.strip().lower()]
+        else:
+            try:
+                value = json.loads(raw)
+            except json.JSONDecodeError:
+                value = raw
         out.setdefault(model, {})[param] = value
     return out
 

@@ -85,7 +85,7 @@ import numpy as np
 
 from mentor.devices import check_device, resolve_device
 from mentor.domain import Domain
-from mentor.errors import DataError, ParameterError
+from mentor.errors import DataError, ParameterError, check_flag
 from mentor.events import EventLog
 from mentor.students._sequences import (
     PackedSequences,
@@ -450,13 +450,13 @@ class BKT(StudentModel):
         device: str | None = None,
     ) -> None:
         super().__init__(domain)
-        self.forgets = bool(forgets)
+        self.forgets = check_flag("forgets", forgets)
         self.max_iter = int(max_iter)
         self.tol = float(tol)
         if self.max_iter < 0:
             raise ParameterError(f"BKT max_iter must be >= 0, got {max_iter}")
-        self.multigs = bool(multigs)
-        self.multilearn = bool(multilearn)
+        self.multigs = check_flag("multigs", multigs)
+        self.multilearn = check_flag("multilearn", multilearn)
         if not isinstance(multiprior, (bool, str)) or multiprior == "":
             raise ParameterError(
                 f"BKT multiprior must be True, False or an extra column name, got {multiprior!r}"

@@ -26,7 +26,7 @@ import numpy as np
 from scipy.special import expit
 
 from mentor.domain import Domain
-from mentor.errors import ParameterError
+from mentor.errors import ParameterError, check_flag
 from mentor.events import EventLog
 from mentor.students.base import StudentModel
 
@@ -59,7 +59,7 @@ class Elo(StudentModel):
             raise ParameterError(f"Elo needs alpha > 0 and beta >= 0, got {alpha} and {beta}")
         self.alpha = float(alpha)
         self.beta = float(beta)
-        self.skill_ability = bool(skill_ability)
+        self.skill_ability = check_flag("skill_ability", skill_ability)
         self._reset()
 
     def _reset(self) -> None:

@@ -34,7 +34,7 @@ from typing import Any, ClassVar, Self
 import numpy as np
 
 from mentor.domain import Domain
-from mentor.errors import MentorError, ParameterError, StateError
+from mentor.errors import MentorError, ParameterError, StateError, check_flag
 from mentor.events import EventLog
 from mentor.students.base import StudentModel, check_state
 from mentor.teachers.base import Teacher
@@ -167,7 +167,7 @@ class Among(Constraint):
         if isinstance(items, (str, bytes)) or not isinstance(items, Sequence | set | frozenset):
             raise ParameterError(f"among needs a list of items, got {items!r}")
         self.items = [plain(i) for i in items]
-        self.exclude = bool(exclude)
+        self.exclude = check_flag("exclude", exclude)
         self._set = set(self.items)
 
     def get_params(self) -> dict[str, Any]:

@@ -36,7 +36,7 @@ from typing import Any, ClassVar
 
 import numpy as np
 
-from mentor.errors import ParameterError
+from mentor.errors import ParameterError, check_flag
 from mentor.events import EventLog
 from mentor.students.base import StudentModel
 from mentor.teachers.base import Teacher
@@ -108,7 +108,7 @@ class TSCL(Teacher):
         self.policy = policy
         self.epsilon = float(epsilon)
         self.temperature = float(temperature)
-        self.absolute = bool(absolute)
+        self.absolute = check_flag("absolute", absolute)
         # check both parameters, whichever variant uses them
         WindowedLP(self.window)
         OnlineLP(self.alpha)

@@ -28,7 +28,7 @@ from typing import Any
 
 import numpy as np
 
-from mentor.errors import DataError
+from mentor.errors import DataError, check_flag
 from mentor.events import EventLog
 
 DAY = 86_400.0
@@ -119,7 +119,7 @@ class Reviews:
     """
 
     def __init__(self, keep_history: bool = False) -> None:
-        self.keep_history = bool(keep_history)
+        self.keep_history = check_flag("keep_history", keep_history)
         self.clear()
 
     def clear(self) -> None:

@@ -38,7 +38,7 @@ from fsrs import Card, Rating, ReviewLog, Scheduler
 from fsrs.scheduler import DEFAULT_PARAMETERS
 
 from mentor.domain import Domain
-from mentor.errors import ParameterError
+from mentor.errors import ParameterError, check_flag
 from mentor.events import EventLog
 from mentor.students.memory._base import MemoryModel
 from mentor.students.memory._history import ratings_of
@@ -89,7 +89,7 @@ class FSRS(MemoryModel):
         if not 0.0 < desired_retention < 1.0:
             raise ParameterError(f"FSRS needs 0 < desired_retention < 1, got {desired_retention}")
         self.parameters = None if parameters is None else [float(w) for w in parameters]
-        self.optimize = bool(optimize)
+        self.optimize = check_flag("optimize", optimize)
         self.desired_retention = float(desired_retention)
         self.optimized_ = False
         self._set_parameters(self._start())

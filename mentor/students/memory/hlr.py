@@ -36,7 +36,7 @@ import numpy as np
 from scipy.optimize import minimize
 
 from mentor.domain import Domain
-from mentor.errors import ParameterError
+from mentor.errors import ParameterError, check_flag
 from mentor.events import EventLog
 from mentor.students.memory._base import MemoryModel
 from mentor.students.memory._history import DAY, Reviews
@@ -120,7 +120,7 @@ class HLR(MemoryModel):
             raise ParameterError(f"HLR needs max_iter a whole number >= 0, got {max_iter}")
         self.alpha = float(alpha)
         self.l2 = float(l2)
-        self.card_bias = bool(card_bias)
+        self.card_bias = check_flag("card_bias", card_bias)
         self.min_half_life = float(min_half_life)
         self.max_half_life = float(max_half_life)
         self.max_iter = int(max_iter)
