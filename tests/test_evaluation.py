@@ -318,3 +318,30 @@ def test_cli_evaluate_fixed_split_on_assist2009(tmp_path):
     # benchmarks/RESULTS.md: Elo on this split, test AUC 0.7286 (deterministic online fit).
     assert row["auc"] == pytest.approx(0.7286, abs=0.0005)
     assert row["folds"] == 1
+
+
+def test_cli_evaluate_reports_a_failing_model_and_keeps_the_others(small_log, tmp_path):
+    """psikt cannot use an item with two skills; elo can: elo's figures are written,
+    psikt's failure is one line, and the exit status is 1."""
+    domain = tmp_path / "items.csv"
+    domain.write_text('item,skills\nq0,a\nq1,b\nq2,"a;b"\nq3,b\n')
+    out, js = tmp_path / "out", tmp_path / "figures.json"
+    run = _mentor(
+        "evaluate", "psikt", "elo", "--data", str(small_log), "--folds", "2",
+        "--domain", str(domain), "--out", str(out), "--json", str(js),
+    )  # fmt: skip
+    assert run.returncode == 1
+    assert run.stderr.strip().splitlines() == [
+        "mentor: error: psikt failed on fold 1: psikt needs exactly one skill per item; "
+        "item 'q2' has 2"
+    ]
+    assert [row["model"] for row in json.loads(js.read_text())] == ["elo"]
+    assert {row.split(",")[0] for row in (out / "evaluation.csv").read_text().splitlines()[1:]} == {
+        "elo"
+    }
+    alone = _mentor(
+        "evaluate", "psikt", "--data", str(small_log), "--folds", "2",
+        "--domain", str(domain), "--out", str(tmp_path / "alone"),
+    )  # fmt: skip
+    assert alone.returncode == 1 and "item 'q2' has 2" in alone.stderr
+    assert not (tmp_path / "alone" / "evaluation.csv").exists()

@@ -458,3 +458,33 @@ def test_bad_input_raises_clear_errors(small):
     saved["state"]["learners"][0][4].append(["no such skill", 0.0, 1.0, 0.0, 0.0])
     with pytest.raises(StateError, match="no such skill"):
         PSIKT.from_state_dict(saved)
+
+
+def test_an_item_first_seen_after_fitting_without_a_domain_is_a_new_skill(small):
+    """A test fold holds an item the training folds never had: without a domain it
+    becomes its own skill at the fitted skills' mean parameters, difficulty 0."""
+    _, log, _ = small
+    model = PSIKT(max_iter=10).fit(log)
+    fitted = copy.deepcopy(model.params_)
+    learner = log.learner[0].item()
+    last = float(log.time[log.learner == learner].max())
+    p = model.predict(learner, ["A0", "Z9"], last)
+    row = model._row[learner]
+    s = model._state.trait[row, 0] + fitted.base.mean()  # theta + z, z at the new base
+    S = model._state.cov[row, 0] + math.exp(fitted.log_var)
+    assert p[1] == pytest.approx(moderated(s, S), rel=1e-12)
+    assert "Z9" in model.skills_ and model.params_.difficulty[-1] == 0.0
+    for name in ("base", "log_rate", "gain", "difficulty"):  # the fitted skills are unchanged
+        old = getattr(fitted, name)
+        np.testing.assert_array_equal(getattr(model.params_, name)[: old.size], old)
+    assert p[0] == model.predict(learner, ["A0"], last)[0]
+    test = EventLog(
+        [learner, learner, "new"], ["Y1", "Z9", "Y2"], [last + 1, last + 2, 0.0], [1, 0, 1]
+    )
+    batch = model.predict_log(test)
+    assert np.all((batch > 0) & (batch < 1))
+    model.update(test)
+    restored = PSIKT.from_state_dict(json.loads(json.dumps(model.state_dict())))
+    assert restored.predict(learner, ["Y1", "Z9"]) == pytest.approx(
+        model.predict(learner, ["Y1", "Z9"]), abs=1e-15
+    )

@@ -193,6 +193,8 @@ def evaluate(
         result = run_evaluation(models, splits, the_domain, params, on_fit)
         progress.advance(task)
 
+    if not result.rows:  # every model failed: nothing to show or write
+        raise next(iter(result.failures.values()))[1]
     summary = result.summary()
     table = Table(title=f"Student models on {described}")
     table.add_column("model")
@@ -216,3 +218,7 @@ def evaluate(
     console.print(f"figures per fold: {out / 'evaluation.csv'}; plot: {out / 'evaluation.png'}")
     if json_path:
         write_json(json_path, [{k: _clean(v) for k, v in row.items()} for row in summary])
+    for name, (fold, error) in result.failures.items():
+        print(f"mentor: error: {name} failed on fold {fold + 1}: {error}", file=sys.stderr)
+    if result.failures:
+        raise typer.Exit(1)

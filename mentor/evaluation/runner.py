@@ -5,12 +5,19 @@ log, and asked for :meth:`~mentor.students.StudentModel.predict_log` on the
 test log: each test event is predicted from what the model learned in training
 plus the learner's earlier test events, never from its own outcome.
 
-Items with several skills are predicted once, at item level: the model
-combines the item's skills itself (BKT multiplies the skills' success
-probabilities, Elo averages the skills' abilities, PFA adds the skills'
-terms on the logit scale). The log is never expanded into one row per skill,
-which would let a model see an answer on one copy before predicting the next
-copy of the same answer.
+Items with several skills are predicted once, at item level. The log is
+never expanded into one row per skill, which would let a model see an answer
+on one copy before predicting the next copy of the same answer. How each model
+uses an item's skills: BKT multiplies the skills' success probabilities, Elo
+averages the skills' abilities, PFA adds the skills' terms on the logit scale;
+IRT and the memory models (FSRS, HLR, DASH, SM-2) model the item itself and
+ignore its skills; DKT and simpleKT learn from item ids and use the domain
+only to report mastery per skill; psikt needs exactly one skill per item and
+says so.
+
+A model that fails with a :class:`~mentor.errors.MentorError` on some fold
+(say, a domain it cannot use) is left out of the results and reported in
+:attr:`Evaluation.failures`; the other models go on.
 """
 
 from __future__ import annotations
@@ -23,6 +30,7 @@ from typing import Any
 import numpy as np
 
 from mentor.domain import Domain
+from mentor.errors import MentorError
 from mentor.evaluation.splits import Fold
 from mentor.metrics import accuracy, auc, calibration_error, log_loss, rmse
 from mentor.students import create_model
@@ -37,6 +45,14 @@ class Evaluation:
     rows: list[dict[str, Any]] = field(default_factory=list)
     outcomes: dict[str, list[np.ndarray]] = field(default_factory=dict)
     predictions: dict[str, list[np.ndarray]] = field(default_factory=dict)
+    #: Model name -> (fold index, error) for models that failed and were left out.
+    failures: dict[str, tuple[int, MentorError]] = field(default_factory=dict)
+
+    def drop(self, name: str) -> None:
+        """Remove every figure and prediction of one model."""
+        self.rows = [row for row in self.rows if row["model"] != name]
+        self.outcomes.pop(name, None)
+        self.predictions.pop(name, None)
 
     def models(self) -> list[str]:
         """Model names in the order they were evaluated."""
@@ -85,6 +101,9 @@ def evaluate(
         Constructor arguments per model name, e.g. ``{"dkt": {"epochs": 5}}``.
     on_fit
         Called with (model name, fold index) before each fit, for progress.
+
+    A model that raises a :class:`MentorError` is dropped from the results, and
+    from later folds, and recorded in ``failures``.
     """
     params = params or {}
     result = Evaluation()
@@ -92,13 +111,20 @@ def evaluate(
         for name in models:
             if on_fit is not None:
                 on_fit(name, fold.index)
-            model = create_model(name, domain=domain, **params.get(name, {}))
-            start = time.perf_counter()
-            model.fit(fold.train)
-            fit_seconds = time.perf_counter() - start
-            start = time.perf_counter()
-            predictions = np.asarray(model.predict_log(fold.test), dtype=float)
-            predict_seconds = time.perf_counter() - start
+            if name in result.failures:
+                continue
+            try:
+                model = create_model(name, domain=domain, **params.get(name, {}))
+                start = time.perf_counter()
+                model.fit(fold.train)
+                fit_seconds = time.perf_counter() - start
+                start = time.perf_counter()
+                predictions = np.asarray(model.predict_log(fold.test), dtype=float)
+                predict_seconds = time.perf_counter() - start
+            except MentorError as error:
+                result.failures[name] = (fold.index, error)
+                result.drop(name)
+                continue
             outcomes = fold.test.outcome
             result.rows.append(
                 {

@@ -268,16 +268,41 @@ class PSIKT(StudentModel):
         return Graph(edges[:, 0], edges[:, 1], len(self.skills_))
 
     def _items(self, items: Iterable[Any]) -> np.ndarray:
-        """Item indices; an item the model does not know raises :class:`UnknownIdError`."""
+        """Item indices. Without a domain, an item first seen after fitting becomes
+        its own skill (:meth:`_add_items`); with one, an item outside it, or any
+        item before fitting, raises :class:`UnknownIdError`."""
+        items = list(items)
         index = self._item_index
-        out = []
-        for item in items:
-            j = index.get(item)
-            if j is None:
+        new = list(dict.fromkeys(item for item in items if item not in index))
+        if new:
+            if self.domain is not None or not self.skills_:
                 where = "the domain" if self.domain is not None else "the fitted log"
-                raise UnknownIdError(f"psikt: unknown item {item!r} (not in {where})")
-            out.append(j)
-        return np.array(out, dtype=np.int64)
+                raise UnknownIdError(f"psikt: unknown item {new[0]!r} (not in {where})")
+            self._add_items(new)
+            index = self._item_index
+        return np.array([index[item] for item in items], dtype=np.int64)
+
+    def _add_items(self, new: list) -> None:
+        """Items first seen after fitting a model without a domain: each becomes a
+        skill of its own, with no prerequisites, at the fitted skills' mean base,
+        forgetting rate and gain (the centres the L2 prior shrinks towards), and
+        difficulty 0 (the prior's mean). Learners meet it at that base."""
+        p, k, m = self.params_, len(self.skills_), len(new)
+        self._set_index(
+            self.skills_ + new,
+            self.items_ + new,
+            [self.skills_[j] for j in self.item_skill_.tolist()] + new,
+        )
+        p.base = np.r_[p.base, np.full(m, p.base.mean())]
+        p.log_rate = np.r_[p.log_rate, np.full(m, p.log_rate.mean())]
+        p.gain = np.r_[p.gain, np.full(m, p.gain.mean())]
+        p.difficulty = np.r_[p.difficulty, np.zeros(m)]
+        self.graph_ = Graph(self.graph_.src, self.graph_.dst, k + m)
+        st, n = self._state, self._state.n_rows
+        st.mean = np.c_[st.mean, np.tile(p.base[k:], (n, 1))]
+        st.var = np.c_[st.var, np.full((n, m), math.exp(p.log_var))]
+        st.practice = np.c_[st.practice, np.zeros((n, m))]
+        st.last = np.c_[st.last, np.full((n, m), -np.inf)]
 
     def _rows(self, learners: np.ndarray) -> np.ndarray:
         """Row of each learner in the store, adding rows for new learners (the
