@@ -12,15 +12,17 @@ the test part online (each review predicted from everything before it, train
 and earlier test reviews, never from itself).
 
 Models: ``fsrs`` (py-fsrs, weights fitted by ``fsrs.Optimizer`` on each
-training part), ``fsrs-default`` (py-fsrs default weights), ``hlr`` (paper's
+training part, recall at the exact elapsed time), ``fsrs-default`` (py-fsrs
+default weights), ``fsrs-whole-days`` (as ``fsrs``, with py-fsrs's own
+``get_card_retrievability``, which counts whole days), ``hlr`` (paper's
 loss and defaults), ``dash``, ``sm2``, and mentor's ``elo`` (no notion of time)
 for reference.
 
 Which reviews are scored: a card's first review has no history, so, as
 srs-benchmark does, only reviews with a previous review of the same card are
 scored (scope "with history"). srs-benchmark by default also leaves out
-same-day reviews; py-fsrs counts elapsed time in whole days (its recall is 1
-for 24 hours after a review), and its optimizer fits only reviews a day or more
+same-day reviews; py-fsrs's ``get_card_retrievability`` counts elapsed time in
+whole days (its recall is 1 for 24 hours after a review), and its optimizer fits only reviews a day or more
 after the previous one, so the figures are also given for that subset (scope
 "cross-day": 1 day or more since the previous review of the card). Histories
 always include every earlier review.
@@ -58,6 +60,7 @@ from mentor.students.memory._history import Reviews, ratings_of
 MODELS: dict[str, Callable[[], StudentModel]] = {
     "fsrs": FSRS,
     "fsrs-default": lambda: FSRS(optimize=False),
+    "fsrs-whole-days": lambda: FSRS(elapsed="days"),
     "hlr": HLR,
     "dash": DASH,
     "sm2": SM2,

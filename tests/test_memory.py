@@ -146,31 +146,44 @@ def test_sm2_without_ratings_reads_outcomes_as_again_or_good():
 # --------------------------------------------------------------------- FSRS = py-fsrs
 
 
+def fsrs_recall(scheduler: Scheduler, card: Card, when: datetime, elapsed: str) -> float:
+    """py-fsrs's retrievability (whole days), or the FSRS-6 curve
+    R = (1 + F t / S) ** -w20, F = 0.9 ** (-1 / w20) - 1, at the exact time t in days."""
+    if elapsed == "days":
+        return scheduler.get_card_retrievability(card, when)
+    w20 = scheduler.parameters[20]
+    t = (when - card.last_review).total_seconds() / 86400
+    return (1 + (0.9 ** (-1 / w20) - 1) * t / card.stability) ** -w20
+
+
+@pytest.mark.parametrize("elapsed", ["exact", "days"])
 @pytest.mark.parametrize("parameters", [None, "perturbed"])
-def test_fsrs_agrees_with_fsrs_scheduler(parameters):
+def test_fsrs_agrees_with_fsrs_scheduler(parameters, elapsed):
     if parameters == "perturbed":
         parameters = list(DEFAULT_PARAMETERS)
         parameters[8] *= 0.9
         parameters[20] = 0.3
     days = [0.0, 0.003, 0.01, 1.2, 4.5, 4.51, 15.0, 40.7]
     ratings = [1, 3, 3, 3, 1, 3, 4, 2]
-    model = FSRS(parameters=parameters, optimize=False)
+    model = FSRS(parameters=parameters, optimize=False, elapsed=elapsed)
     scheduler = Scheduler(parameters=parameters or DEFAULT_PARAMETERS, enable_fuzzing=False)
     card = Card(card_id=1)
     online = []
     for d, r in zip(days, ratings, strict=True):
         when = datetime.fromtimestamp(T0, UTC) + timedelta(days=d)
         if card.last_review is not None:
-            online.append(scheduler.get_card_retrievability(card, when))
+            online.append(fsrs_recall(scheduler, card, when, elapsed))
         card, _ = scheduler.review_card(card, Rating(r), review_datetime=when)
     log = reviews(days, ratings)
     assert model.predict_log(log)[1:] == pytest.approx(online, rel=1e-12)
+    # whole days: 1.0 within a day of a review; exact: below 1 from the first minute
+    assert (online[0] == 1.0) == (elapsed == "days") and online[0] > 0.99
     model.update(log)
     assert model.state("ann")["stability"]["c1"] == pytest.approx(card.stability, rel=1e-12)
     assert model.state("ann")["difficulty"]["c1"] == pytest.approx(card.difficulty, rel=1e-12)
     for later in (0.2, 1.3, 3.7, 30.2, 400.5):
         when = datetime.fromtimestamp(T0, UTC) + timedelta(days=days[-1] + later)
-        expected = scheduler.get_card_retrievability(card, when)
+        expected = fsrs_recall(scheduler, card, when, elapsed)
         assert model.predict("ann", ["c1"], when.timestamp())[0] == pytest.approx(expected)
 
 

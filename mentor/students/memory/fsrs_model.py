@@ -9,8 +9,12 @@ stability S, difficulty D and learning state), the recall at time t is
 
     R(t) = (1 + F · Δ / S) ** -w20,   F = 0.9 ** (-1 / w20) - 1
 
-with Δ the *whole* days since the last review (py-fsrs's day resolution: R is
-1 for the first 24 hours after a review and steps once a day after), and
+with Δ the days since the last review. By default (``elapsed="exact"``) Δ is
+the exact elapsed time in days, so recall falls from the moment of a review,
+as the FSRS forgetting curve does; ``elapsed="days"`` calls
+``get_card_retrievability`` itself, which counts *whole* days (R is 1 for the
+first 24 hours after a review and steps once a day after). Either way the
+curve's parameters and the card's stability are py-fsrs's. And
 :meth:`FSRS.fit` fits the 21 weights with ``fsrs.Optimizer``
 (``compute_optimal_parameters``: Adam on the log loss of the reviews that come
 a day or more after the previous one, first 64 reviews of each card, five
@@ -66,6 +70,9 @@ class FSRS(MemoryModel):
     desired_retention
         Retention the scheduler aims at; sets the ``due`` times reported by
         :meth:`state`, not the predictions. Default 0.9 (py-fsrs).
+    elapsed
+        ``"exact"`` (default): recall at the exact time elapsed since the last
+        review; ``"days"``: in whole days, as py-fsrs's ``get_card_retrievability``.
 
     Attributes
     ----------
@@ -85,9 +92,13 @@ class FSRS(MemoryModel):
         parameters: Sequence[float] | None = None,
         optimize: bool = True,
         desired_retention: float = 0.9,
+        elapsed: str = "exact",
     ) -> None:
         if not 0.0 < desired_retention < 1.0:
             raise ParameterError(f"FSRS needs 0 < desired_retention < 1, got {desired_retention}")
+        if elapsed not in ("exact", "days"):
+            raise ParameterError("must be 'exact' or 'days'", field="elapsed", value=elapsed)
+        self.elapsed = elapsed
         self.parameters = None if parameters is None else [float(w) for w in parameters]
         self.optimize = check_flag("optimize", optimize)
         self.desired_retention = float(desired_retention)
@@ -114,6 +125,7 @@ class FSRS(MemoryModel):
             "parameters": self.parameters,
             "optimize": self.optimize,
             "desired_retention": self.desired_retention,
+            "elapsed": self.elapsed,
         }
 
     def _clear_memory(self) -> None:
@@ -167,9 +179,20 @@ class FSRS(MemoryModel):
         )
 
     def _recall(self, rows: np.ndarray, time: float) -> np.ndarray:
-        when = to_datetime(time)
-        retrievability = self.scheduler_.get_card_retrievability
-        return np.array([retrievability(self.cards_[r], when) for r in rows.tolist()], dtype=float)
+        cards = [self.cards_[r] for r in rows.tolist()]
+        if self.elapsed == "days":
+            when = to_datetime(time)
+            retrievability = self.scheduler_.get_card_retrievability
+            return np.array([retrievability(card, when) for card in cards], dtype=float)
+        # the same curve as get_card_retrievability, at the exact elapsed time
+        decay = -self.parameters_[20]
+        factor = 0.9 ** (1 / decay) - 1
+        out = np.zeros(len(cards))
+        for k, card in enumerate(cards):
+            if card.last_review is not None and card.stability is not None:
+                days = max(0.0, (time - card.last_review.timestamp()) / 86400.0)
+                out[k] = (1 + factor * days / card.stability) ** decay
+        return out
 
     def predict_log(self, log: EventLog) -> np.ndarray:
         """Each event from the state before it (FSRS is a recursion: one pass in time order)."""
