@@ -320,28 +320,51 @@ def test_cli_evaluate_fixed_split_on_assist2009(tmp_path):
     assert row["folds"] == 1
 
 
+def torch_cuda() -> bool:
+    try:
+        import torch
+    except ImportError:
+        return False
+    return torch.cuda.is_available()
+
+
+@pytest.mark.skipif(torch_cuda(), reason="this machine has CUDA")
 def test_cli_evaluate_reports_a_failing_model_and_keeps_the_others(small_log, tmp_path):
-    """psikt cannot use an item with two skills; elo can: elo's figures are written,
-    psikt's failure is one line, and the exit status is 1."""
-    domain = tmp_path / "items.csv"
-    domain.write_text('item,skills\nq0,a\nq1,b\nq2,"a;b"\nq3,b\n')
+    """bkt asked to fit on a GPU this machine lacks fails in its first fit; elo's
+    figures are still written, bkt's failure is one line, and the exit status is 1."""
     out, js = tmp_path / "out", tmp_path / "figures.json"
     run = _mentor(
-        "evaluate", "psikt", "elo", "--data", str(small_log), "--folds", "2",
-        "--domain", str(domain), "--out", str(out), "--json", str(js),
+        "evaluate", "bkt", "elo", "--data", str(small_log), "--folds", "2",
+        "--set", "bkt.device=cuda", "--out", str(out), "--json", str(js),
+    )  # fmt: skip
+    assert run.returncode == 1
+    lines = run.stderr.strip().splitlines()
+    assert [line for line in lines if not line.startswith("mentor: fitting ")] == [
+        "mentor: error: bkt failed on fold 1: field 'device', value 'cuda': "
+        "CUDA is not available on this machine"
+    ]
+    # not a terminal: a plain progress line per model and fold (bkt is dropped after fold 1)
+    assert [line for line in lines if line.startswith("mentor: fitting ")] == [
+        "mentor: fitting bkt, fold 1/2",
+        "mentor: fitting elo, fold 1/2",
+        "mentor: fitting elo, fold 2/2",
+    ]
+    assert [row["model"] for row in json.loads(js.read_text())] == ["elo"]
+    rows = (out / "evaluation.csv").read_text().splitlines()[1:]
+    assert {row.split(",")[0] for row in rows} == {"elo"}
+
+
+def test_cli_evaluate_refuses_a_model_that_cannot_use_the_domain_before_fitting(
+    small_log, tmp_path
+):
+    domain = tmp_path / "items.csv"
+    domain.write_text('item,skills\nq0,a\nq1,b\nq2,"a;b"\nq3,b\n')
+    run = _mentor(
+        "evaluate", "elo", "psikt", "--data", str(small_log), "--folds", "2",
+        "--domain", str(domain), "--out", str(tmp_path / "out"),
     )  # fmt: skip
     assert run.returncode == 1
     assert run.stderr.strip().splitlines() == [
-        "mentor: error: psikt failed on fold 1: psikt needs exactly one skill per item; "
-        "item 'q2' has 2"
+        "mentor: error: psikt needs exactly one skill per item; item 'q2' has 2"
     ]
-    assert [row["model"] for row in json.loads(js.read_text())] == ["elo"]
-    assert {row.split(",")[0] for row in (out / "evaluation.csv").read_text().splitlines()[1:]} == {
-        "elo"
-    }
-    alone = _mentor(
-        "evaluate", "psikt", "--data", str(small_log), "--folds", "2",
-        "--domain", str(domain), "--out", str(tmp_path / "alone"),
-    )  # fmt: skip
-    assert alone.returncode == 1 and "item 'q2' has 2" in alone.stderr
-    assert not (tmp_path / "alone" / "evaluation.csv").exists()
+    assert not (tmp_path / "out" / "evaluation.csv").exists()

@@ -184,13 +184,25 @@ def evaluate(
         task = progress.add_task("evaluating", total=n_folds * len(models))
         started = [False]
 
+        plain = not console.is_terminal  # a log file gets a line per fold and epoch
+
         def on_fit(name: str, fold: int) -> None:
             if started[0]:
                 progress.advance(task)
             started[0] = True
             progress.update(task, description=f"fitting {name}, fold {fold + 1}/{n_folds}")
+            if plain:
+                print(f"mentor: fitting {name}, fold {fold + 1}/{n_folds}", file=sys.stderr)
 
-        result = run_evaluation(models, splits, the_domain, params, on_fit)
+        def on_epoch(name: str, fold: int, record: dict[str, Any]) -> None:
+            text = f"fitting {name}, fold {fold + 1}/{n_folds}, epoch {record['epoch']}"
+            if record.get("val_auc") is not None:
+                text += f" (validation AUC {record['val_auc']:.4f})"
+            progress.update(task, description=text)
+            if plain:
+                print(f"mentor: {text}", file=sys.stderr)
+
+        result = run_evaluation(models, splits, the_domain, params, on_fit, on_epoch)
         progress.advance(task)
 
     if not result.rows:  # every model failed: nothing to show or write

@@ -16,12 +16,13 @@ only to report mastery per skill; psikt needs exactly one skill per item and
 says so.
 
 A model that fails with a :class:`~mentor.errors.MentorError` on some fold
-(say, a domain it cannot use) is left out of the results and reported in
+(say, a GPU the machine lacks) is left out of the results and reported in
 :attr:`Evaluation.failures`; the other models go on.
 """
 
 from __future__ import annotations
 
+import inspect
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -86,6 +87,7 @@ def evaluate(
     domain: Domain | None = None,
     params: Mapping[str, Mapping[str, Any]] | None = None,
     on_fit: Callable[[str, int], None] | None = None,
+    on_epoch: Callable[[str, int, dict[str, Any]], None] | None = None,
 ) -> Evaluation:
     """Evaluate each named model on each fold.
 
@@ -101,22 +103,33 @@ def evaluate(
         Constructor arguments per model name, e.g. ``{"dkt": {"epochs": 5}}``.
     on_fit
         Called with (model name, fold index) before each fit, for progress.
+    on_epoch
+        Called with (model name, fold index, epoch record) after each training
+        epoch of the models that train in epochs (DKT, simpleKT).
 
     A model that raises a :class:`MentorError` is dropped from the results, and
     from later folds, and recorded in ``failures``.
     """
     params = params or {}
+    for name in models:  # a bad parameter stops the run before any fit
+        create_model(name, domain=domain, **params.get(name, {}))
     result = Evaluation()
     for fold in folds:
         for name in models:
-            if on_fit is not None:
-                on_fit(name, fold.index)
             if name in result.failures:
                 continue
+            if on_fit is not None:
+                on_fit(name, fold.index)
             try:
                 model = create_model(name, domain=domain, **params.get(name, {}))
                 start = time.perf_counter()
-                model.fit(fold.train)
+                if on_epoch is not None and "on_epoch" in inspect.signature(model.fit).parameters:
+                    model.fit(
+                        fold.train,
+                        on_epoch=lambda record, name=name, k=fold.index: on_epoch(name, k, record),
+                    )
+                else:
+                    model.fit(fold.train)
                 fit_seconds = time.perf_counter() - start
                 start = time.perf_counter()
                 predictions = np.asarray(model.predict_log(fold.test), dtype=float)
