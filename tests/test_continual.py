@@ -526,6 +526,36 @@ def test_icarl_keeps_balanced_exemplars_and_predicts_nearest_mean(split_digits):
         ICaRL(nn.Linear(4, 2), device="cpu")
 
 
+def test_icarl_loss_is_bce_with_the_old_network_as_target_for_old_classes(split_digits):
+    """Rebuffi et al. 2017: sigmoid BCE over the classes seen so far, the targets of
+    the old classes (0, 1) being the old network's sigmoid outputs, of the new
+    classes (2, 3) the one-hot labels."""
+    strategy = ICaRL(mlp(), buffer_size=20, device="cpu")
+    t0, t1 = split_digits.tasks[0], split_digits.tasks[1]
+    strategy.begin_task(0, t0.x_train, t0.y_train)
+    strategy.end_task(0, t0.x_train, t0.y_train)
+    with torch.no_grad():
+        for p in strategy.net.parameters():
+            p.mul_(0.9)  # the old network and the current one now differ
+    strategy.begin_task(1, t1.x_train, t1.y_train)
+    x, y = t1.x_train[:8], t1.y_train[:8]
+    with torch.no_grad():
+        logits = strategy.net(x)[:, :4]
+        target = F.one_hot(y, 10).float()[:, :4]
+        target[:, :2] = torch.sigmoid(strategy.old_net_(x)[:, :2])
+        probability = torch.sigmoid(logits)
+        expected = -(target * probability.log() + (1 - target) * (1 - probability).log()).mean()
+    assert float(strategy.observe(x, y, 1)) == pytest.approx(float(expected), rel=1e-5)
+
+
+def test_joint_loss_is_cross_entropy_on_the_batch():
+    strategy = Joint(mlp(), device="cpu")
+    x, y = fixed_batch()
+    with torch.no_grad():
+        expected = F.cross_entropy(strategy.net(x), y)
+    assert float(strategy.observe(x, y, 0)) == pytest.approx(float(expected), rel=1e-5)
+
+
 def test_gdumb_only_stores_then_retrains_from_scratch(split_digits):
     strategy = GDumb(mlp(), buffer_size=10, epochs=2, device="cpu")
     initial = copy.deepcopy(strategy.net.state_dict())
@@ -658,3 +688,26 @@ def test_joint_trains_on_the_union_of_tasks_so_far(split_digits):
         assert ids.tolist() == sorted(ids.tolist()) and set(ids.tolist()) == set(range(t + 1))
     lengths = [len(task.y_train) for task in split_digits.tasks[:3]]
     assert sizes == [sum(lengths[: t + 1]) for t in range(3)]
+
+
+def test_class_il_and_task_il_accuracy_by_hand():
+    """An identity network, so an example's scores are its inputs. Class-IL takes
+    the arg-max over all 4 classes, task-IL over the task's 2 classes."""
+    from mentor.torch.continual.trainer import evaluate
+
+    net = nn.Linear(4, 4)
+    with torch.no_grad():
+        net.weight.copy_(torch.eye(4))
+        net.bias.zero_()
+    x0 = torch.tensor([[1.0, 0, 0, 0], [0, 1, 5, 0], [3, 0, 0, 0]])
+    y0 = torch.tensor(
+        [0, 1, 1]
+    )  # class-IL: right, wrong (2), wrong (0); task-IL: right, right, wrong
+    x1 = torch.tensor([[0.0, 0, 0, 2], [9, 0, 1, 0]])
+    y1 = torch.tensor([3, 2])  # class-IL: right, wrong (0); task-IL: right, right
+    tasks = (Task(x0, y0, x0, y0, (0, 1)), Task(x1, y1, x1, y1, (2, 3)))
+    class_il, task_il = evaluate(FineTune(net, device="cpu"), Scenario(tasks, 4), batch_size=2)
+    np.testing.assert_allclose(class_il, [1 / 3, 1 / 2])
+    np.testing.assert_allclose(task_il, [2 / 3, 1.0])
+    _, none = evaluate(FineTune(net, device="cpu"), Scenario(tasks, 4, setting="domain"))
+    assert none is None
