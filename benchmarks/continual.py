@@ -17,7 +17,8 @@ Fisher, herding or GDumb's retraining included, over its epochs).
 epoch per task, batch 32, replay minibatch 32, one CPU thread (``--threads``).
 Learning rates and method weights are those of the DER paper's Seq-MNIST table
 (Buzzega et al. 2020, appendix; Mammoth's ``best_args``), not tuned here.
-Fine-tuning lr 0.03; joint 0.03; ER lr 0.01 (buffer 200) / 0.1 (500);
+Fine-tuning lr 0.03; joint 0.03; ER lr 0.01 (buffer 200) / 0.1 (500), and the
+same for scheduled ER (ours: ER whose replayed task a PowerLawReplay teacher picks);
 DER++ lr 0.03 with alpha 0.2, beta 1.0 (200) / alpha 1.0, beta 0.5 (500);
 A-GEM lr 0.1; online EWC lr 0.03, gamma 1, lambda 60: the paper's 90 (180 in our
 penalty with 1/2) diverged with our empirical Fisher, whose largest entry here is about
@@ -70,6 +71,7 @@ from mentor.torch.continual.strategies import (
     Joint,
     LwF,
     OnlineEWC,
+    ScheduledER,
     Strategy,
 )
 from mentor.torch.data import ImageData, load_cifar10, load_fashion_mnist, to_tensors
@@ -120,6 +122,13 @@ def fashion_mnist_methods(gdumb_epochs: int) -> tuple[Method, ...]:
         a, b = derpp[size]
         methods += [
             Method("ER", size, lambda net, s=size, **kw: ER(net, s, mb, lr=er_lr[s], **kw)),
+            Method(
+                "scheduled ER",
+                size,
+                lambda net, s=size, **kw: ScheduledER(
+                    net, buffer_size=s, minibatch_size=mb, lr=er_lr[s], **kw
+                ),
+            ),
             Method(
                 "DER++",
                 size,
