@@ -494,3 +494,47 @@ def test_lookback_matches_recording_one_review_at_a_time():
             assert look.last_time[i] == state.last_time[row]
         assert look.new_card_recall[i] == pytest.approx(state.new_card_recall())
         state.record(row, event.time, event.outcome)
+
+
+def test_dash_recovers_simulated_weights():
+    """Reviews drawn from DASH itself (one 1-day window plus all time, log
+    transform): the fitted weights lie within 4 standard errors of the true ones,
+    the errors from the Fisher information of the logistic regression at the fit."""
+    rng = np.random.default_rng(5)
+    true_coef, true_intercept = np.array([0.8, -0.3, 0.6, -0.4]), 0.4
+    n_cards, n_reviews = 3000, 8
+    gaps = np.where(
+        rng.random((n_cards, n_reviews)) < 0.4,
+        rng.uniform(0.05, 0.9, (n_cards, n_reviews)),
+        rng.uniform(1.5, 9.0, (n_cards, n_reviews)),
+    )
+    times = np.cumsum(gaps, axis=1) * DAY  # seconds, per card
+    outcomes = np.zeros((n_cards, n_reviews))
+    for k in range(n_reviews):
+        recent = times[:, :k] >= times[:, k : k + 1] - DAY
+        x = np.log1p(
+            np.stack(
+                [
+                    (outcomes[:, :k] * recent).sum(1),
+                    recent.sum(1),
+                    outcomes[:, :k].sum(1),
+                    np.full(n_cards, k),
+                ],
+                axis=1,
+            )
+        )
+        p = 1 / (1 + np.exp(-(x @ true_coef + true_intercept)))
+        outcomes[:, k] = rng.random(n_cards) < p
+    cards = np.repeat([f"c{i}" for i in range(n_cards)], n_reviews)
+    order = np.argsort(times.ravel(), kind="stable")  # one learner's reviews, in time order
+    log = EventLog(
+        ["ann"] * cards.size, cards[order], T0 + times.ravel()[order], outcomes.ravel()[order]
+    )
+    model = DASH(windows=[DAY], C=1e6).fit(log)
+    x, look = model._log_features(log.sorted())
+    x = np.c_[x[look.seen], np.ones(int(look.seen.sum()))]
+    p = 1 / (1 + np.exp(-(x @ np.r_[model.coef_, model.intercept_])))
+    se = np.sqrt(np.diag(np.linalg.inv(x.T @ (x * (p * (1 - p))[:, None]))))
+    error = np.r_[model.coef_, model.intercept_] - np.r_[true_coef, true_intercept]
+    assert np.all(np.abs(error) < 4 * se), (error, se)
+    assert se.max() < 0.15  # the test has power: a wrong weight of 0.6 would fail it
