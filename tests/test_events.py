@@ -196,6 +196,19 @@ def test_time_going_backwards_for_one_learner():
         EventLog([7, 7], [1, 1], [2.0, 1.0], [1, 1])
 
 
+def test_a_block_of_rows_appended_twice_is_named_as_a_likely_duplicate():
+    rows = (["ann", "ann", "ann"], ["a", "b", "c"], [1.0, 2.0, 3.0], [1, 0, 1])
+    twice = [column * 2 for column in rows]
+    with raises_data_error(
+        "log.csv:5", "time goes backwards for learner 'ann' (previous event at 3)",
+        "it repeats line 2 exactly: a duplicated block of rows?",
+    ):  # fmt: skip
+        EventLog(*twice, source="log.csv", lines=np.arange(2, 8))
+    with pytest.raises(DataError) as plain:  # a row that goes back without repeating one
+        EventLog(["ann", "ann"], ["a", "b"], [2.0, 1.0], [1, 1])
+    assert "repeats" not in str(plain.value)
+
+
 def test_equal_times_and_interleaved_learners_are_valid():
     log = EventLog(["a", "b", "a", "b"], [1, 1, 1, 1], [3.0, 0.0, 3.0, 1.0], [1, 1, 1, 1])
     log.validate()

@@ -187,11 +187,26 @@ class EventLog:
                 previous = order[back[0]]
                 raise DataError(
                     f"time goes backwards for learner {self.learner[i].item()!r} "
-                    f"(previous event at {self.time[previous]:g})",
+                    f"(previous event at {self.time[previous]:g}){self._repeat_note(i, lines)}",
                     **where(i),
                     field="time",
                     value=float(self.time[i]),
                 )
+
+    def _repeat_note(self, i: int, lines: np.ndarray | None) -> str:
+        """A note when event ``i`` repeats an earlier event exactly (a block of rows
+        appended twice shows up as time going backwards)."""
+        same = (
+            (self.learner[:i] == self.learner[i])
+            & (self.item[:i] == self.item[i])
+            & (self.time[:i] == self.time[i])
+            & (self.outcome[:i] == self.outcome[i])
+        )
+        earlier = np.flatnonzero(same)
+        if not earlier.size:
+            return ""
+        where = f"line {int(lines[earlier[0]])}" if lines is not None else f"event {earlier[0]}"
+        return f"; it repeats {where} exactly: a duplicated block of rows?"
 
     # ------------------------------------------------------------------ access
     def __len__(self) -> int:
