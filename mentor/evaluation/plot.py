@@ -16,7 +16,8 @@ def plot_evaluation(
 ) -> None:
     """Left: mean test AUC per model with its standard deviation over folds.
     Right: reliability diagram (mean outcome against mean prediction per bin,
-    every fold's test predictions pooled); the diagonal is perfect calibration."""
+    every fold's test predictions pooled, marker area in proportion to the bin's
+    events); the diagonal is perfect calibration."""
     import matplotlib
 
     matplotlib.use("Agg")
@@ -39,12 +40,14 @@ def plot_evaluation(
     right.plot([0, 1], [0, 1], color="grey", linestyle="--", linewidth=1)
     for name, color in zip(names, colors, strict=True):
         r = reliability(*evaluation.pooled(name), bins=bins)
-        right.plot(r.mean_prediction, r.mean_outcome, marker="o", color=color, label=name)
+        right.plot(r.mean_prediction, r.mean_outcome, color=color, label=name, linewidth=1)
+        share = r.count / r.count.sum()  # a near-empty bin gets a dot, not a full marker
+        right.scatter(r.mean_prediction, r.mean_outcome, s=4 + 400 * share, color=color)
     right.set_xlim(0, 1)
     right.set_ylim(0, 1)
     right.set_xlabel("mean predicted success")
     right.set_ylabel("observed success rate")
-    right.set_title("reliability")
+    right.set_title("reliability (marker area: share of events in the bin)")
     right.grid(alpha=0.3)
     right.legend(loc="upper left")
     fig.suptitle(title or "Student models on held-out events")
