@@ -60,8 +60,10 @@ def simulate(n_answers: int, seed: int = 0, n_skills: int = 200) -> EventLog:
     s = skill[seq]
     known = np.zeros(seq.size, dtype=bool)
     state = rng.random(n_seq) < truth["prior"][skill]
+    by_step = np.argsort(step, kind="stable")  # the answers of step t, in log order
+    bounds = np.r_[0, np.cumsum(np.bincount(step))]
     for t in range(int(length.max())):
-        at = np.flatnonzero(step == t)
+        at = by_step[bounds[t] : bounds[t + 1]]
         known[at] = state[seq[at]]
         u = rng.random(at.size)
         k = s[at]

@@ -22,10 +22,10 @@ Which reviews are scored: a card's first review has no history, so, as
 srs-benchmark does, only reviews with a previous review of the same card are
 scored (scope "with history"). srs-benchmark by default also leaves out
 same-day reviews; py-fsrs's ``get_card_retrievability`` counts elapsed time in
-whole days (its recall is 1 for 24 hours after a review), and its optimizer fits only reviews a day or more
-after the previous one, so the figures are also given for that subset (scope
-"cross-day": 1 day or more since the previous review of the card). Histories
-always include every earlier review.
+whole days (its recall is 1 for 24 hours after a review), and its optimizer
+fits only reviews a day or more after the previous one, so the figures are
+also given for that subset (scope "cross-day": 1 day or more since the previous
+review of the card). Histories always include every earlier review.
 
 Prints a table per scope (means over folds), the optimal retention that
 ``fsrs.Optimizer.compute_optimal_retention`` finds on the whole log (data/README

@@ -8,6 +8,8 @@ users can catch the base class.
 
 from __future__ import annotations
 
+import numpy as np
+
 
 class MentorError(Exception):
     """Base class of every error that a user of mentor can cause."""
@@ -80,6 +82,6 @@ class StateError(MentorError, ValueError):
 def check_flag(name: str, value: object) -> bool:
     """``value`` if it is a boolean (Python's or NumPy's), else a :class:`ParameterError`
     (``bool("False")`` is True, so a flag read as text must not be coerced)."""
-    if isinstance(value, bool) or type(value).__name__ == "bool_":
+    if isinstance(value, (bool, np.bool_)):
         return bool(value)
     raise ParameterError("must be true or false", field=name, value=value)

@@ -499,20 +499,20 @@ def test_callback_discards_a_batch_that_training_step_skipped():
     assert sampler.pending() is None
 
 
-def indexed_digits(n: int = 96):
-    """The first ``n`` digits, each item ``(index, x, y)``."""
+def indexed_curriculum(n: int = 96, batch_size: int = 8):
+    """The first ``n`` digits as a dataset whose items are ``(index, x, y)``, a
+    recording curriculum with every example open, and its sampler."""
     from mentor.torch.data import WithIndices, load_digits, to_tensors
 
     data = to_tensors(load_digits(seed=0))
-    x, y = data.x_train.flatten(1)[:n], data.y_train[:n]
-    return WithIndices(TensorDataset(x, y)), x
+    dataset = WithIndices(TensorDataset(data.x_train.flatten(1)[:n], data.y_train[:n]))
+    teacher = Recorder(difficulty="model", pacing=Linear(1.0, 1.0), clock="time", seed=0)
+    scorer = StaticScores(shuffled_scores(n))
+    return dataset, teacher, CurriculumSampler(teacher, n, batch_size, scorer=scorer, seed=0)
 
 
 def test_a_failed_step_discards_its_batch_and_later_steps_stay_matched():
-    dataset, _ = indexed_digits()
-    teacher = Recorder(difficulty="model", pacing=Linear(1.0, 1.0), clock="time", seed=0)
-    scorer = StaticScores(shuffled_scores(len(dataset)))
-    sampler = CurriculumSampler(teacher, len(dataset), 8, scorer=scorer, seed=0)
+    dataset, teacher, sampler = indexed_curriculum()
     hook = CurriculumHook(sampler)
     seen = []
     for step, (index, x, _) in enumerate(DataLoader(dataset, batch_sampler=sampler)):
@@ -531,10 +531,7 @@ def test_a_failed_step_discards_its_batch_and_later_steps_stay_matched():
 
 def test_a_pass_that_ended_early_does_not_shift_the_next_one():
     """Two workers fetch batches ahead; after a ``break`` they never reach the loop."""
-    dataset, _ = indexed_digits()
-    teacher = Recorder(difficulty="model", pacing=Linear(1.0, 1.0), clock="time", seed=0)
-    scorer = StaticScores(shuffled_scores(len(dataset)))
-    sampler = CurriculumSampler(teacher, len(dataset), 8, scorer=scorer, seed=0)
+    dataset, teacher, sampler = indexed_curriculum()
     hook = CurriculumHook(sampler)
     loader = DataLoader(dataset, batch_sampler=sampler, num_workers=2)
     seen = []
@@ -554,10 +551,7 @@ def test_lightning_trainer_feeds_every_batch_back(tmp_path):
     """A real Lightning Trainer with the callback: two epochs on digits, a skipped
     batch (training_step returns None) included."""
     lightning = pytest.importorskip("lightning.pytorch")
-    dataset, _ = indexed_digits()
-    teacher = Recorder(difficulty="model", pacing=Linear(1.0, 1.0), clock="time", seed=0)
-    scorer = StaticScores(shuffled_scores(len(dataset)))
-    sampler = CurriculumSampler(teacher, len(dataset), 8, scorer=scorer, seed=0)
+    dataset, teacher, sampler = indexed_curriculum()
     trained = []
 
     class Module(lightning.LightningModule):
