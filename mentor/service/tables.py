@@ -72,10 +72,15 @@ class Workspace(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     name: Mapped[str] = mapped_column(String(200))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    #: The workspace's own quotas (names of :class:`~mentor.service.quotas.Quotas`);
+    #: null: the service's.
+    quotas: Mapped[dict[str, Any] | None] = mapped_column(JSON, default=None)
 
 
 class ApiKey(Base):
-    """A workspace admin key; only the SHA-256 of the token is kept."""
+    """A workspace key; only the SHA-256 of the token is kept. ``role`` is
+    ``admin`` (manages the workspace) or ``grader`` (posts outcomes that an app
+    graded on its side)."""
 
     __tablename__ = "api_keys"
 
@@ -88,6 +93,7 @@ class ApiKey(Base):
     token_hash: Mapped[str] = mapped_column(String(64), unique=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     revoked_at: Mapped[datetime | None] = mapped_column(default=None)
+    role: Mapped[str] = mapped_column(String(16), default="admin", server_default="admin")
 
 
 class Learner(Base):
@@ -115,6 +121,8 @@ class Course(Base):
     slug: Mapped[str] = mapped_column(String(64))
     name: Mapped[str] = mapped_column(String(200), default="")
     clock: Mapped[str] = mapped_column(String(16), default="wall")
+    #: The unit of the numeric times posted to the course: ``s`` or ``ms``.
+    time_unit: Mapped[str] = mapped_column(String(8), default="s", server_default="s")
     seed: Mapped[int] = mapped_column(BigInteger)
     model: Mapped[dict[str, Any]] = mapped_column(JSON)
     teacher: Mapped[dict[str, Any]] = mapped_column(JSON)
@@ -225,7 +233,9 @@ class Batch(Base):
 
 class EventRow(Base):
     """One attempt; ``extra`` holds the optional numeric fields (response time,
-    hint used, rating, advantage, ...)."""
+    hint used, rating, advantage, ...). A voided event (``voided_at`` set by
+    the correction ``correction_id``) is kept but left out of the model, the
+    teacher and the learner's counts."""
 
     __tablename__ = "events"
     __table_args__ = (
@@ -243,3 +253,54 @@ class EventRow(Base):
     time: Mapped[float] = mapped_column(Double)
     outcome: Mapped[float] = mapped_column(Double)
     extra: Mapped[dict[str, float] | None] = mapped_column(JSON, default=None)
+    voided_at: Mapped[datetime | None] = mapped_column(default=None)
+    correction_id: Mapped[int | None] = mapped_column(Integer, default=None)
+
+
+class Attempt(Base):
+    """A question the server issued: ``item`` for ``learner_id`` at their
+    ``step`` (number of events then), valid from ``issued_at`` to
+    ``expires_at`` (server seconds since the epoch). Answered once:
+    ``answered_at``, ``outcome`` and the ``event_id`` it recorded."""
+
+    __tablename__ = "attempts"
+    __table_args__ = (Index("ix_attempts_course_learner", "course_id", "learner_id", "step"),)
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    course_id: Mapped[int] = mapped_column(ForeignKey("courses.id", ondelete="CASCADE"))
+    learner_id: Mapped[int] = mapped_column(ForeignKey("learners.id", ondelete="CASCADE"))
+    item: Mapped[str] = mapped_column(String(200))
+    step: Mapped[int] = mapped_column(BigInteger)
+    issued_at: Mapped[float] = mapped_column(Double)
+    expires_at: Mapped[float] = mapped_column(Double)
+    answered_at: Mapped[float | None] = mapped_column(Double, default=None)
+    outcome: Mapped[float | None] = mapped_column(Double, default=None)
+    event_id: Mapped[int | None] = mapped_column(BigInteger, default=None)
+
+
+class Correction(Base):
+    """The audit trail: one admin correction of a learner's events in a course
+    (who, when, why; ``detail`` lists the events voided and added)."""
+
+    __tablename__ = "corrections"
+    __table_args__ = (Index("ix_corrections_course_learner", "course_id", "learner_id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    course_id: Mapped[int] = mapped_column(ForeignKey("courses.id", ondelete="CASCADE"))
+    learner_id: Mapped[int] = mapped_column(ForeignKey("learners.id", ondelete="CASCADE"))
+    actor: Mapped[str] = mapped_column(String(64))
+    reason: Mapped[str] = mapped_column(Text)
+    detail: Mapped[dict[str, Any]] = mapped_column(JSON)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class Usage(Base):
+    """Events a workspace's courses accepted on one UTC day (``YYYY-MM-DD``)."""
+
+    __tablename__ = "usage"
+
+    workspace_id: Mapped[int] = mapped_column(
+        ForeignKey("workspaces.id", ondelete="CASCADE"), primary_key=True
+    )
+    day: Mapped[str] = mapped_column(String(10), primary_key=True)
+    events: Mapped[int] = mapped_column(BigInteger, default=0)
