@@ -16,23 +16,7 @@ from rich.table import Table
 
 from mentor._io import atomic_open, write_json
 from mentor.cli.fit import _columns
-from mentor.domain import load_domain
 from mentor.errors import DataError, UnknownIdError
-from mentor.evaluation import (
-    METRICS,
-    check_domain,
-    check_split,
-    drop_duplicates,
-    duplicate_warning,
-    fixed_split,
-    learner_kfold,
-    time_folds,
-)
-from mentor.evaluation import (
-    evaluate as run_evaluation,
-)
-from mentor.evaluation.plot import plot_evaluation
-from mentor.events import read_events
 from mentor.events.detect import FORMATS
 from mentor.students import MODELS
 
@@ -73,8 +57,7 @@ def _settings(values: list[str], models: list[str]) -> dict[str, dict[str, Any]]
 def _list_models() -> None:
     """Each model's name and the first paragraph of its docstring, one line each."""
     for name in sorted(MODELS):
-        paragraph = (MODELS[name].__doc__ or "").strip().split("\n\n")[0]
-        print(f"{name:<10} {' '.join(paragraph.split())}")
+        print(f"{name:<10} {MODELS.summary(name)}")
 
 
 def _clean(value: Any) -> Any:
@@ -131,6 +114,22 @@ def evaluate(
     if list_models:
         _list_models()
         return
+    # Imported here, not at start-up: --help and --list need none of them.
+    from mentor.domain import load_domain
+    from mentor.evaluation import (
+        METRICS,
+        check_domain,
+        check_split,
+        drop_duplicates,
+        duplicate_warning,
+        fixed_split,
+        learner_kfold,
+        time_folds,
+    )
+    from mentor.evaluation import evaluate as run_evaluation
+    from mentor.evaluation.plot import plot_evaluation
+    from mentor.events import read_events
+
     models = list(dict.fromkeys(models or []))
     if not models:
         raise DataError("name at least one model (mentor evaluate --list shows them)")

@@ -12,11 +12,8 @@ from rich.console import Console
 from rich.table import Table
 
 from mentor._io import write_json
-from mentor.domain import load_domain
 from mentor.errors import DataError
-from mentor.events import EventLog, read_events
 from mentor.events.detect import FORMATS
-from mentor.metrics import auc, log_likelihood, log_loss
 from mentor.students import MODELS, create_model
 
 
@@ -35,6 +32,8 @@ def _columns(text: str | None) -> dict[str, str] | None:
 
 
 def _score(outcomes, predictions) -> dict[str, float]:
+    from mentor.metrics import auc, log_likelihood, log_loss
+
     return {
         "log_likelihood": log_likelihood(outcomes, predictions),
         "auc": auc(outcomes, predictions),
@@ -71,12 +70,17 @@ def fit(
     the learner's earlier events; without it, those of the training log scored
     the same way.
     """
+    # Imported here, not at start-up: ``mentor --help`` needs none of them.
+    from mentor.domain import load_domain
+    from mentor.events import read_events
+    from mentor.metrics import log_likelihood
+
     console = Console()
     mapping = _columns(columns)
     the_domain = load_domain(domain) if domain else None
     student_model = create_model(model, domain=the_domain)
     train_log = read_events(train, format, mapping)
-    test_log: EventLog | None = read_events(test, format, mapping) if test else None
+    test_log = read_events(test, format, mapping) if test else None
     if len(train_log) == 0:
         raise DataError("training log has no events", file=str(train))
     with console.status(f"fitting {model} on {len(train_log):,} events"):

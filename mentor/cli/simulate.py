@@ -12,9 +12,11 @@ from rich.table import Table
 
 from mentor._io import write_json
 from mentor.errors import MentorError
-from mentor.sim import DEFAULT_TEACHERS, make_course, run_experiment
-from mentor.sim.plot import plot_learning_curves
 from mentor.students import MODELS
+
+#: The names of mentor.sim.DEFAULT_TEACHERS, for the help text: importing
+#: mentor.sim at start-up would load SciPy and scikit-learn (a test checks they agree).
+TEACHER_NAMES = ("random", "fixed", "target", "zpdes")
 
 METRICS = {
     "post_mastery": "post-test mastery",
@@ -31,8 +33,8 @@ def simulate(
     steps: Annotated[int | None, typer.Option(help="Practice steps per student [150].")] = None,
     seeds: Annotated[int | None, typer.Option(help="Independent cohorts per teacher [10].")] = None,
     teachers: Annotated[
-        str, typer.Option(help=f"Comma-separated teachers from: {', '.join(DEFAULT_TEACHERS)}.")
-    ] = ",".join(DEFAULT_TEACHERS),
+        str, typer.Option(help=f"Comma-separated teachers from: {', '.join(TEACHER_NAMES)}.")
+    ] = ",".join(TEACHER_NAMES),
     model: Annotated[
         str, typer.Option(help=f"Student model the teachers consult: {', '.join(sorted(MODELS))}.")
     ] = "elo",
@@ -50,6 +52,9 @@ def simulate(
     Prints mean and 95% confidence interval over seeds of post-test mastery,
     learning gain per practice step and area under the learning curve.
     """
+    from mentor.sim import DEFAULT_TEACHERS, make_course, run_experiment
+    from mentor.sim.plot import plot_learning_curves
+
     n_students = students or (100 if quick else 200)
     n_steps = steps or (100 if quick else 150)
     n_seeds = seeds or (5 if quick else 10)

@@ -1,60 +1,95 @@
 """Student models: what a learner knows and is about to forget.
 
 Every model follows :class:`StudentModel`. :data:`MODELS` maps each model's
-short, stable name (used by the command line) to its class.
+short, stable name (used by the command line) to its class. Every model, and
+every name exported here, is imported on first use, so that the command line
+can list models without loading SciPy, scikit-learn or PyTorch.
 """
 
+from __future__ import annotations
+
+import ast
 import importlib
 import inspect
 from collections.abc import Iterator, Mapping
-from typing import Any
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
-from mentor.domain import Domain
 from mentor.errors import MentorError, ParameterError, StateError, UnknownIdError
-from mentor.students.base import StudentModel
-from mentor.students.bkt import BKT
-from mentor.students.elo import Elo
-from mentor.students.logistic import IRT, PFA
-from mentor.students.memory import DASH, FSRS, HLR, SM2
-from mentor.students.prereq import PSIKT
+
+if TYPE_CHECKING:  # pragma: no cover - for type checkers only
+    from mentor.domain import Domain
+    from mentor.students.base import StudentModel
+
+#: Short name -> (module, class) of every student model.
+_MODEL_CLASSES: dict[str, tuple[str, str]] = {
+    "bkt": ("mentor.students.bkt", "BKT"),
+    "elo": ("mentor.students.elo", "Elo"),
+    "irt": ("mentor.students.logistic", "IRT"),
+    "pfa": ("mentor.students.logistic", "PFA"),
+    "fsrs": ("mentor.students.memory.fsrs_model", "FSRS"),
+    "hlr": ("mentor.students.memory.hlr", "HLR"),
+    "dash": ("mentor.students.memory.dash", "DASH"),
+    "sm2": ("mentor.students.memory.sm2", "SM2"),
+    "psikt": ("mentor.students.prereq.model", "PSIKT"),
+    "dkt": ("mentor.students.deep.dkt", "DKT"),
+    "simplekt": ("mentor.students.deep.simplekt", "SimpleKT"),
+}
+
+#: Models that need the optional extra ``mentor[torch]``.
+_NEEDS_TORCH = {"dkt", "simplekt"}
+
+#: Names this package exports -> the module that defines them.
+_EXPORTS = {
+    "StudentModel": "mentor.students.base",
+    **{cls: module for name, (module, cls) in _MODEL_CLASSES.items() if name not in _NEEDS_TORCH},
+}
 
 
-class _Registry(Mapping[str, type[StudentModel]]):
-    """Model classes by short name; deep models are imported only when asked for,
-    so that the core never imports PyTorch."""
+class _Registry(Mapping[str, "type[StudentModel]"]):
+    """Model classes by short name, each imported when first asked for."""
 
-    def __init__(self, classes: list[type[StudentModel]], lazy: dict[str, str]) -> None:
-        self._classes = {cls.name: cls for cls in classes}
-        self._lazy = dict(lazy)
+    def __init__(self, classes: Mapping[str, tuple[str, str]]) -> None:
+        self._where = dict(classes)
 
     def __getitem__(self, name: str) -> type[StudentModel]:
-        if name in self._classes:
-            return self._classes[name]
-        if name not in self._lazy:
-            raise KeyError(name)
-        try:
-            module = importlib.import_module(self._lazy[name])
-        except ImportError:
-            raise MentorError(
-                f"student model {name!r} needs PyTorch: pip install 'mentor[torch]'"
-            ) from None
-        return module.DEEP_MODELS[name]
+        module_name, class_name = self._where[name]  # KeyError for an unknown name
+        if name in _NEEDS_TORCH:
+            try:
+                importlib.import_module("mentor.students.deep")
+            except ImportError:
+                raise MentorError(
+                    f"student model {name!r} needs PyTorch: pip install 'mentor[torch]'"
+                ) from None
+        return getattr(importlib.import_module(module_name), class_name)
 
     def __iter__(self) -> Iterator[str]:
-        return iter([*self._classes, *self._lazy])
+        return iter(self._where)
 
     def __len__(self) -> int:
-        return len(self._classes) + len(self._lazy)
+        return len(self._where)
 
     def __contains__(self, name: object) -> bool:
-        return name in self._classes or name in self._lazy
+        return name in self._where
+
+    def summary(self, name: str) -> str:
+        """The first paragraph of the model class's docstring, on one line, read
+        from the source without importing the model (or its dependencies)."""
+        module_name, class_name = self._where[name]
+        # The file is found from this package's folder: importlib's find_spec
+        # would import the parent packages (mentor.students.deep imports torch).
+        parts = module_name.split(".")[2:]
+        source = Path(__file__).parent.joinpath(*parts).with_suffix(".py")
+        tree = ast.parse(source.read_text(encoding="utf-8"))
+        for node in tree.body:
+            if isinstance(node, ast.ClassDef) and node.name == class_name:
+                paragraph = (ast.get_docstring(node) or "").split("\n\n")[0]
+                return " ".join(paragraph.split())
+        return ""
 
 
 #: Every student model by its short, stable name.
-MODELS: Mapping[str, type[StudentModel]] = _Registry(
-    [BKT, Elo, IRT, PFA, FSRS, HLR, DASH, SM2, PSIKT],
-    {"dkt": "mentor.students.deep", "simplekt": "mentor.students.deep"},
-)
+MODELS: _Registry = _Registry(_MODEL_CLASSES)
 
 
 def create_model(name: str, domain: Domain | None = None, **params: Any) -> StudentModel:
@@ -93,12 +128,24 @@ def model_from_state(state: Mapping[str, Any], domain: Domain | None = None) -> 
     return MODELS[kind].from_state_dict(state, domain=domain)
 
 
+def __getattr__(name: str) -> Any:
+    if name not in _EXPORTS:
+        raise AttributeError(f"module 'mentor.students' has no attribute {name!r}")
+    value = getattr(importlib.import_module(_EXPORTS[name]), name)
+    globals()[name] = value
+    return value
+
+
 __all__ = [
     "BKT",
+    "DASH",
+    "FSRS",
+    "HLR",
     "IRT",
     "MODELS",
     "PFA",
     "PSIKT",
+    "SM2",
     "Elo",
     "StudentModel",
     "create_model",
