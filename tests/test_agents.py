@@ -3,6 +3,7 @@ agent loop and the simulated agent."""
 
 from __future__ import annotations
 
+import csv
 import os
 import uuid
 from pathlib import Path
@@ -38,7 +39,7 @@ from mentor.agents import (  # noqa: E402
 )
 from mentor.agents.sim import SimulatedAgent, SimulatedExtractor, World, sim_check  # noqa: E402
 from mentor.errors import ParameterError  # noqa: E402
-from mentor.llm import BudgetExceeded, Completion, LLMError  # noqa: E402
+from mentor.llm import BudgetExceeded, Completion, LLMError, read_audit  # noqa: E402
 from mentor.teachers import TSCL, ZPDES  # noqa: E402
 
 FIXTURES = Path(__file__).parent / "fixtures" / "agents"
@@ -408,3 +409,61 @@ def test_hashing_embedder_is_stable_across_instances():
     np.testing.assert_array_equal(a[0], b[0])
     assert a[0] @ a[1] == pytest.approx(1.0) and abs(a[0] @ a[2]) < 0.5
     assert np.all(HashingEmbedder().embed([""]) == 0)
+
+
+# ---------------------------------------------------------------------------- CLI
+def test_task_files_are_checked(tmp_path):
+    from mentor.agents.tasks import read_tasks
+    from mentor.errors import DataError
+
+    path = tmp_path / "tasks.jsonl"
+    path.write_text('{"id": "a", "text": "1 + 1?", "answer": "2"}\n{"id": "b", "text": 5}\n')
+    with pytest.raises(DataError, match="tasks.jsonl:2, field 'text', value 5"):
+        read_tasks(path)
+    path.write_text('{"id": "a", "text": "x"}\n{"id": "a", "text": "y"}\n')
+    with pytest.raises(DataError, match="tasks.jsonl:2, field 'id', value 'a': repeated"):
+        read_tasks(path)
+
+
+def test_cli_runs_tasks_against_a_chat_server(tmp_path):
+    from test_llm import Server, completion
+    from typer.testing import CliRunner
+
+    from mentor.cli import app
+
+    tasks = tmp_path / "tasks.jsonl"
+    runner = CliRunner()
+    made = runner.invoke(app, ["agent", "tasks", str(tasks), "--per-family", "1"])
+    assert made.exit_code == 0, made.output
+    assert "51 tasks in 51 families" in made.output  # 17 templates x 3 levels
+    tasks.write_text('{"id": "a", "family": "f", "text": "17 + 1 = ?", "answer": "18"}\n'
+                     '{"id": "b", "family": "g", "text": "9 + 1 = ?", "answer": "10"}\n')
+    # every answer: one memory item, and a final answer of 18
+    reply = completion(fixture("next_line_sections.md") + "\nAnswer: 18", prompt=50, done=20)
+    curve, calls = tmp_path / "curve.csv", tmp_path / "calls.jsonl"
+    with Server([(200, reply, {}, 0.0)]) as server:
+        result = runner.invoke(app, [
+            "agent", "run", str(tasks), "--llm", server.url, "--model", "tiny",
+            "--steps", "4", "--embedder", "hashing", "--teacher", "uniform",
+            "--db", f"sqlite:///{tmp_path / 'memory.db'}", "--out", str(curve),
+            "--audit", str(calls), "--max-tokens", "490"])
+    assert result.exit_code == 0, result.output
+    rows = list(csv.DictReader(curve.open()))
+    # 70 tokens a call, 2 calls a task (attempt, extraction): the 7th call (490 tokens) is
+    # refused, so 3 tasks finish and the 4th stops at its extraction
+    assert "stopped after 3 tasks: token budget spent: 490 of 490" in result.output
+    assert [r["success"] == "1" for r in rows] == [r["task"] == "a" for r in rows]
+    assert len(rows) == 3 and rows[0]["added"] == "1"
+    assert len(list(read_audit(calls))) == 7
+
+
+def test_cli_errors_are_one_line(tmp_path):
+    from typer.testing import CliRunner
+
+    from mentor.cli import app
+
+    tasks = tmp_path / "tasks.jsonl"
+    tasks.write_text('{"id": "a", "text": "x"}\n')
+    result = CliRunner().invoke(app, ["agent", "run", str(tasks), "--llm", "http://h"])
+    assert isinstance(result.exception, ParameterError)
+    assert "field 'answer', value 'a'" in str(result.exception)

@@ -9,7 +9,7 @@ agents.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -73,8 +73,10 @@ def run(
     scaling: str = "none",
     attempts: int = 1,
     learner: str = "agent",
+    callback: Callable[[Step], None] | None = None,
 ) -> list[Step]:
-    """Run ``steps`` tasks and return the learning curve, one :class:`Step` per task."""
+    """Run ``steps`` tasks and return the learning curve, one :class:`Step` per task;
+    ``callback`` sees each step as it finishes (to save a curve as it grows)."""
     curve = []
     for step in range(steps):
         family = teacher.select(learner, pool.families, k=1, t=float(step))[0]
@@ -94,6 +96,8 @@ def run(
                 skipped=len(result.recorded.skipped),
             )
         )
+        if callback is not None:
+            callback(curve[-1])
     return curve
 
 

@@ -6,6 +6,7 @@ import sys
 
 import typer
 
+from mentor.cli.agent import agent_app
 from mentor.cli.evaluate import evaluate
 from mentor.cli.fit import fit
 from mentor.cli.serve import serve
@@ -22,6 +23,7 @@ app.command()(fit)
 app.command()(evaluate)
 app.command()(simulate)
 app.command()(serve)
+app.add_typer(agent_app, name="agent")
 
 
 def main() -> None:
