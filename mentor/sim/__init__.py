@@ -1,5 +1,6 @@
 """Simulated learners, to test teachers without people."""
 
+from mentor.sim.activation import ActivationParams, ActivationPopulation
 from mentor.sim.course import make_course, make_junyi_course, prerequisite_closure
 from mentor.sim.experiment import DEFAULT_TEACHERS, ExperimentResult, run_cohort, run_experiment
 from mentor.sim.hypercube import Hypercube
@@ -7,6 +8,8 @@ from mentor.sim.passrate import PassRateCurve, PassRateSim, run_passrate
 from mentor.sim.population import StudentParams, StudentPopulation
 
 __all__ = [
+    "ActivationParams",
+    "ActivationPopulation",
     "DEFAULT_TEACHERS",
     "ExperimentResult",
     "Hypercube",

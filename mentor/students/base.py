@@ -11,15 +11,47 @@ from __future__ import annotations
 
 import abc
 from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
 from typing import Any, ClassVar, Self
 
 import numpy as np
 
 from mentor.domain import Domain
-from mentor.errors import StateError
+from mentor.errors import MentorError, StateError
 from mentor.events import EventLog
 
 STATE_VERSION = 1
+
+
+@dataclass(frozen=True)
+class LookAhead:
+    """What one more attempt at each of some items would do, by a model's own dynamics.
+
+    All arrays have one value per item, in the order asked for.
+
+    Attributes
+    ----------
+    p_success
+        Predicted probability of answering the item right now.
+    mastery
+        The learner's mastery of the item now (for BKT, the probability that
+        every skill the item needs is known).
+    if_correct, if_wrong
+        The same mastery after one more attempt at the item, answered right or wrong.
+    """
+
+    p_success: np.ndarray
+    mastery: np.ndarray
+    if_correct: np.ndarray
+    if_wrong: np.ndarray
+
+    @property
+    def expected_gain(self) -> np.ndarray:
+        """Expected change of mastery from one attempt: ``p if_correct + (1 - p) if_wrong
+        - mastery`` (for BKT without forgetting, ``(1 - P(L)) learn``: the posterior is a
+        martingale, so only the learning transition moves the expectation)."""
+        p = self.p_success
+        return p * self.if_correct + (1.0 - p) * self.if_wrong - self.mastery
 
 
 class StudentModel(abc.ABC):
@@ -32,6 +64,8 @@ class StudentModel(abc.ABC):
     """
 
     name: ClassVar[str]
+    #: Whether :meth:`lookahead` is implemented (model-based teachers need it).
+    supports_lookahead: ClassVar[bool] = False
 
     def __init__(self, domain: Domain | None = None) -> None:
         self.domain = domain
@@ -66,6 +100,18 @@ class StudentModel(abc.ABC):
     @abc.abstractmethod
     def _set_state(self, state: Mapping[str, Any]) -> None:
         """Restore what :meth:`_get_state` returned."""
+
+    def lookahead(self, learner: Any, items: Iterable[Any], t: float | None = None) -> LookAhead:
+        """Simulate one attempt at each item without changing the model (see :class:`LookAhead`).
+
+        This is the hook that model-based teachers plan with
+        (:class:`mentor.teachers.ExpectedGain`). Models that can simulate a practice
+        step set :attr:`supports_lookahead` and override this method.
+        """
+        raise MentorError(
+            f"student model {self.name!r} cannot simulate a practice step (no look-ahead); "
+            "use a model that can, such as 'bkt'"
+        )
 
     # ------------------------------------------------------------- shared
     def get_params(self) -> dict[str, Any]:

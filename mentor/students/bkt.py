@@ -56,6 +56,16 @@ An item with several skills updates each of them and is predicted as the
 product of its skills' success probabilities (all skills are needed); fitting
 uses every (item, skill) pair as one observation of that skill.
 
+``grain="item"`` traces every item as its own knowledge component, as
+knowledge tracing does when items are levels of a skill that are mastered one
+after the other (a skill's level-1 questions before its level-3 ones); the
+mastery :meth:`BKT.state` reports for a skill of the domain is then the mean
+P(known) of its items, and ``state(learner)["items"]`` gives each item's.
+
+:meth:`BKT.lookahead` simulates one more attempt at any item (the update
+above, without changing the model): the hook that model-based teachers plan
+with (:class:`mentor.teachers.ExpectedGain`).
+
 Differences from pyBKT, on purpose: parameters are clipped to
 [1e-6, 1 - 1e-6]; a parameter with no evidence in the data (a learn rate of an
 item never followed by another attempt) keeps its value, where pyBKT sets
@@ -94,9 +104,10 @@ from mentor.students._sequences import (
     pack,
     prefix_tree,
 )
-from mentor.students.base import StudentModel
+from mentor.students.base import LookAhead, StudentModel
 
 PARAMS = ("prior", "learn", "forget", "guess", "slip")
+GRAINS = ("skill", "item")
 ITEM_PARAMS = ("guess", "slip", "learn", "forget")
 EPS = 1e-6
 #: A prefix tree's deep tail is scanned as chains where it has at most this many
@@ -415,6 +426,10 @@ class BKT(StudentModel):
         see :mod:`mentor.students.bkt_torch`), with the same results to
         rounding. ``"auto"``: PyTorch on CUDA when there is a GPU, else NumPy.
         Prediction and :meth:`update` always run on the CPU.
+    grain
+        ``"skill"`` (default): one hidden Markov model per skill of the domain.
+        ``"item"``: one per item, each item its own knowledge component (see the
+        module docstring); skills are then used only to report mastery.
 
     Attributes
     ----------
@@ -436,6 +451,7 @@ class BKT(StudentModel):
     """
 
     name = "bkt"
+    supports_lookahead = True
 
     def __init__(
         self,
@@ -448,8 +464,12 @@ class BKT(StudentModel):
         multilearn: bool = False,
         multiprior: bool | str = False,
         device: str | None = None,
+        grain: str = "skill",
     ) -> None:
         super().__init__(domain)
+        if grain not in GRAINS:
+            raise ParameterError(f"BKT grain must be one of {GRAINS}, got {grain!r}")
+        self.grain = grain
         self.forgets = check_flag("forgets", forgets)
         self.max_iter = int(max_iter)
         self.tol = float(tol)
@@ -508,7 +528,13 @@ class BKT(StudentModel):
             "multilearn": self.multilearn,
             "multiprior": self.multiprior,
             "device": self.device,
+            "grain": self.grain,
         }
+
+    def skills_of(self, item: Any) -> tuple[Any, ...]:
+        """The knowledge components an item exercises: its skills, or itself
+        with ``grain="item"``."""
+        return (item,) if self.grain == "item" else super().skills_of(item)
 
     @property
     def _per_item(self) -> bool:
@@ -889,12 +915,52 @@ class BKT(StudentModel):
         np.multiply.at(prediction, layout.event, slot_prediction)
         return prediction
 
+    def lookahead(self, learner: Any, items: Iterable[Any], t: float | None = None) -> LookAhead:
+        """One more attempt at each item, simulated by the update rule above.
+
+        An item's mastery is the product over its knowledge components of
+        P(known); ``if_correct`` and ``if_wrong`` apply the posterior and the
+        learning transition (with the item's own guess, slip, learn and forget
+        where the model has them) to each component. The model is not changed.
+        """
+        items = list(items)
+        out = np.ones((4, len(items)))
+        for n, item in enumerate(items):
+            for skill in self.skills_of(item):
+                p = self.knowledge(learner, skill)
+                s = self._index(skill, create=False)
+                if s is None:
+                    init = self.init
+                    guess, slip, learn, forget = (init[k] for k in ITEM_PARAMS)
+                else:
+                    guess, slip, learn, forget = self._item_params(s, item)
+                right = p * (1.0 - slip) + (1.0 - p) * guess
+                known_right = p * (1.0 - slip) / right
+                known_wrong = p * slip / (1.0 - right)
+                out[0, n] *= right
+                out[1, n] *= p
+                out[2, n] *= known_right * (1.0 - forget) + (1.0 - known_right) * learn
+                out[3, n] *= known_wrong * (1.0 - forget) + (1.0 - known_wrong) * learn
+        return LookAhead(out[0], out[1], out[2], out[3])
+
     def state(self, learner: Any) -> dict[str, Any]:
-        """Mastery per skill: P(known) before the learner's next attempt."""
+        """Mastery per skill: P(known) before the learner's next attempt.
+
+        With ``grain="item"`` and a domain, a skill's mastery is the mean P(known)
+        of its items, and ``"items"`` holds each item's P(known).
+        """
+        known = self.knowledge_.get(learner, {})
+        if self.grain == "item" and self.domain is not None:
+            items = {i: self.knowledge(learner, i) for i in self.domain.item_ids}
+            mastery = {
+                skill: float(np.mean([items[i] for i in self.domain.items_of(skill)]))
+                for skill in self.domain.skills
+                if self.domain.items_of(skill)
+            }
+            return {"mastery": mastery, "items": items, "practised_items": len(known)}
         skills = list(self.skills_)
         if self.domain is not None:
             skills += [s for s in self.domain.skills if s not in self._skill_index]
-        known = self.knowledge_.get(learner, {})
         return {
             "mastery": {s: self.knowledge(learner, s) for s in skills},
             "practised_skills": len(known),

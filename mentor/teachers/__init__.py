@@ -19,6 +19,7 @@ from mentor.teachers.curriculum import (
     RandomCurriculum,
 )
 from mentor.teachers.dump import DUMP
+from mentor.teachers.expected_gain import ExpectedGain
 from mentor.teachers.filtering import OnlineDifficultyFilter
 from mentor.teachers.mastering_rate import MasteringRate
 from mentor.teachers.mastery import MasteryGate
@@ -37,6 +38,7 @@ TEACHERS: dict[str, type[Teacher]] = {
         FixedSequence,
         TargetSuccess,
         ZPDES,
+        ExpectedGain,
         TSCL,
         SEC,
         DUMP,
@@ -83,6 +85,7 @@ __all__ = [
     "Curriculum",
     "CyclicalCurriculum",
     "DueReview",
+    "ExpectedGain",
     "Filter",
     "MasteryGate",
     "Mixture",

@@ -1,0 +1,210 @@
+"""Model-based teaching against ZPDES, random and the fixed expert order, on students
+built like the teacher's model and on students who are not.
+
+Usage:
+    python benchmarks/model_teaching.py ../shared/data [--seeds 20] [--quick] [--only SIM]
+
+Simulators (SIM), each with 20 seeds and common random numbers (every teacher of a
+seed meets the same students):
+
+* ``course15``: :class:`mentor.sim.StudentPopulation` on :func:`mentor.sim.make_course`
+  (15 skills, 45 items, 15 students x 300 steps), as in ``benchmarks/teachers.py``.
+* ``junyi``: the same students on the Junyi sub-map of ``benchmarks/teachers.py``
+  (topic multiplication-division and its prerequisites: 61 skills, 183 items,
+  10 students x 300 steps).
+* ``course15_actr`` and ``junyi_actr``: the same courses taught to
+  :class:`mentor.sim.ActivationPopulation`, students whose memory follows ACT-R's
+  activation law (power-law forgetting, spacing effect, learning from successful
+  retrieval): a learning and forgetting law that neither BKT nor the first simulator
+  assumes.
+
+Teachers: ``random``; ``fixed``, the expert order (skills in topological order, items
+easy to hard, max(1, steps // items) attempts each); ``zpdes`` (Clement et al. 2015,
+defaults); ``expected_gain`` (:class:`mentor.teachers.ExpectedGain`, defaults) with
+``BKT(domain, grain="item", forgets=False)`` at BKT's default parameters, not fitted:
+fitted on a random pilot cohort, BKT's learn rates of the deep items are ~0.001,
+because random practice rarely meets their prerequisites, and the teacher never
+sees them mastered.
+
+Outcomes: post-test mastery after the run (%), the first step at which the cohort's
+mean post-test reaches 80 %, retention after 500 time units, and for the model-based
+teacher the time of one ``select`` call (mean and 99th percentile over all calls).
+Writes ``benchmarks/results/model_teaching.json`` and ``model_teaching.png``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from rich.console import Console
+from rich.progress import Progress
+from rich.table import Table
+
+from mentor._io import atomic_path, write_json
+from mentor.domain import Domain
+from mentor.metrics.teaching import mean_ci
+from mentor.sim import (
+    ActivationPopulation,
+    StudentPopulation,
+    make_course,
+    make_junyi_course,
+    prerequisite_closure,
+    run_cohort,
+)
+from mentor.sim.experiment import _fixed
+from mentor.students import BKT
+from mentor.teachers import ZPDES, ExpectedGain, RandomTeacher, Teacher
+
+RESULTS = Path(__file__).parent / "results"
+SIMS = ("course15", "junyi", "course15_actr", "junyi_actr")
+TEACHERS = ("random", "fixed", "zpdes", "expected_gain")
+
+
+class Timed(Teacher):
+    """Times every ``select`` call of the teacher it wraps."""
+
+    name = "timed"
+
+    def __init__(self, teacher: Teacher) -> None:
+        super().__init__(0)
+        self.teacher, self.seconds = teacher, []
+
+    def select(self, learner, candidates, k=1, t=None, model=None):
+        start = time.perf_counter()
+        chosen = self.teacher.select(learner, candidates, k, t, model)
+        self.seconds.append(time.perf_counter() - start)
+        return chosen
+
+    def observe(self, events) -> None:
+        self.teacher.observe(events)
+
+
+def build(name: str, domain: Domain, steps: int, seed: int) -> tuple[Teacher, Any]:
+    """The teacher and its student model (None when it needs none)."""
+    if name == "random":
+        return RandomTeacher(seed), None
+    if name == "fixed":
+        return _fixed(domain, steps, seed), None
+    if name == "zpdes":
+        return ZPDES(domain, seed=seed), None
+    return ExpectedGain(domain, seed=seed), BKT(domain, grain="item", forgets=False)
+
+
+def courses(data: Path) -> dict[str, Domain]:
+    whole = make_junyi_course(data / "graphs" / "junyi_exercise_table.csv")
+    topic = [
+        s for s, a in whole.skill_attributes.items() if a.get("topic") == "multiplication-division"
+    ]
+    return {"course15": make_course(), "junyi": prerequisite_closure(whole, topic)}
+
+
+def run_sim(
+    sim: str, domain: Domain, seeds: int, students: int, steps: int, tick: Callable[[], None]
+) -> dict[str, Any]:
+    population = ActivationPopulation if sim.endswith("_actr") else StudentPopulation
+    out: dict[str, Any] = {"items": len(domain.item_ids), "skills": len(domain.skills)}
+    curves: dict[str, list] = {}
+    for name in TEACHERS:
+        finals, reach, retention, seconds = [], [], [], []
+        for seed in range(seeds):
+            cohort = population(domain, students, seed=seed)
+            teacher, model = build(name, domain, steps, seed)
+            timed = Timed(teacher)
+            curve, _ = run_cohort(cohort, timed, model, steps)
+            curves.setdefault(name, []).append(curve.tolist())
+            finals.append(curve[-1])
+            hit = np.flatnonzero(curve >= 0.8)
+            reach.append(int(hit[0]) if hit.size else None)
+            retention.append(float(cohort.post_test(500.0).mean()))
+            seconds += timed.seconds
+            tick()
+        reached = [r for r in reach if r is not None]
+        out[name] = {
+            "post_mastery": mean_ci(np.array(finals)),
+            "reach80": mean_ci(np.array(reached, dtype=float)) if len(reached) > 1 else None,
+            "reached": len(reached),
+            "retention": mean_ci(np.array(retention)),
+            "select_ms_mean": 1000 * float(np.mean(seconds)),
+            "select_ms_p99": 1000 * float(np.quantile(seconds, 0.99)),
+            "curve": np.mean(curves[name], axis=0).tolist(),
+        }
+    return out
+
+
+def table(console: Console, sim: str, result: dict[str, Any], seeds: int) -> None:
+    t = Table(title=f"{sim}: {result['skills']} skills, {result['items']} items, {seeds} seeds")
+    for col in ("teacher", "post-test %", "steps to 80 %", "retention % (500)", "select ms (p99)"):
+        t.add_column(col)
+    for name in TEACHERS:
+        r = result[name]
+        m, lo, hi = r["post_mastery"]
+        reach = "not reached" if r["reach80"] is None else f"{r['reach80'][0]:.0f}"
+        rm, rlo, rhi = r["retention"]
+        t.add_row(
+            name,
+            f"{100 * m:.1f} [{100 * lo:.1f}, {100 * hi:.1f}]",
+            f"{reach} ({r['reached']}/{seeds})",
+            f"{100 * rm:.1f} [{100 * rlo:.1f}, {100 * rhi:.1f}]",
+            f"{r['select_ms_mean']:.2f} ({r['select_ms_p99']:.2f})",
+        )
+    console.print(t)
+
+
+def plot(results: dict[str, Any], path: Path) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, axes = plt.subplots(1, len(results), figsize=(4.5 * len(results), 3.6), squeeze=False)
+    for ax, (sim, result) in zip(axes[0], results.items(), strict=True):
+        for name in TEACHERS:
+            ax.plot(result[name]["curve"], label=name)
+        ax.set_title(sim)
+        ax.set_xlabel("step")
+        ax.set_ylabel("mean post-test")
+    axes[0][0].legend()
+    fig.tight_layout()
+    with atomic_path(path) as tmp:
+        fig.savefig(tmp, format="png", dpi=110)
+    plt.close(fig)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("data", type=Path, help="the shared data folder (../shared/data)")
+    parser.add_argument("--seeds", type=int, default=20)
+    parser.add_argument("--quick", action="store_true", help="3 seeds, 60 steps")
+    parser.add_argument("--only", action="append", choices=SIMS)
+    args = parser.parse_args()
+    seeds, steps = (3, 60) if args.quick else (args.seeds, 300)
+    sims = args.only or list(SIMS)
+    domains = courses(args.data)
+    console = Console()
+    results: dict[str, Any] = {}
+    with Progress(console=console) as progress:
+        task = progress.add_task("teaching", total=len(sims) * len(TEACHERS) * seeds)
+        for sim in sims:
+            base = sim.removesuffix("_actr")
+            students = 15 if base == "course15" else 10
+            results[sim] = run_sim(
+                sim, domains[base], seeds, students, steps, lambda: progress.advance(task)
+            )
+    for sim, result in results.items():
+        table(console, sim, result, seeds)
+    suffix = "_quick" if args.quick else ""
+    RESULTS.mkdir(exist_ok=True)
+    write_json(
+        RESULTS / f"model_teaching{suffix}.json",
+        {"seeds": seeds, "steps": steps, "results": results},
+    )
+    plot(results, RESULTS / f"model_teaching{suffix}.png")
+
+
+if __name__ == "__main__":
+    main()

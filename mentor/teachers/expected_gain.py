@@ -1,0 +1,236 @@
+"""Model-based teaching: practise what the student model predicts will teach the most.
+
+The teacher asks the student model to simulate one more attempt at every
+item (:meth:`mentor.students.StudentModel.lookahead`) and picks the open item
+with the largest expected gain in mastery, ``p m_right + (1 - p) m_wrong - m``.
+This is the one-step (greedy) form of planning teaching with a model of the
+learner: Rafferty, Brunskill, Griffiths and Shafto, "Faster Teaching via POMDP
+Planning", Cognitive Science 40(6), 2016, choose the action that maximises the
+expected learning under the learner model; under BKT the expected gain of an
+item is ``(1 - P(L)) learn - P(L) forget`` (the posterior is a martingale, so
+only the learning transition moves the expectation).
+
+Which items are open is decided as in mastery learning (Bloom 1968; Corbett and
+Anderson 1995, whose cognitive tutors count a component as mastered once
+P(known) reaches 0.95): items are ordered by :func:`mentor.teachers.activity_graph`
+(levels within a skill, easy to hard; the hardest level of a prerequisite before
+the easiest level of the skill that needs it), and an item opens once every
+item before it is mastered. Mastered items leave the pool; they come back only
+as reviews: when the model's mastery of one falls below the threshold again
+(a model with forgetting), or when nothing open is left to learn.
+
+A learner who fails the same item ``step_back`` times in a row is wheel-spinning
+(Beck and Gong, "Wheel-Spinning: Students Who Fail to Master a Skill", AIED
+2013): the teacher steps back to the least-mastered item before it for one
+attempt, instead of asking the same question again.
+
+Each choice is recorded in :attr:`ExpectedGain.last_choices_` with the numbers it
+was made from, so an explanation can say why without recomputing anything.
+
+The model should trace each level of a skill on its own, as the activity graph
+does: ``BKT(domain, grain="item")``. With one knowledge component per skill
+every level of a skill has the same mastery, so a skill is opened, practised and
+closed as one unit.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import asdict, dataclass
+from typing import Any
+
+import networkx as nx
+import numpy as np
+
+from mentor.domain import Domain
+from mentor.errors import MentorError, ParameterError
+from mentor.events import EventLog
+from mentor.students.base import StudentModel
+from mentor.teachers.base import Teacher
+from mentor.teachers.curriculum import number
+from mentor.teachers.zpdes import activity_graph
+
+#: Kinds of choice, as recorded in :attr:`Choice.kind`.
+KINDS = ("learn", "step_back", "review")
+
+
+@dataclass(frozen=True)
+class Choice:
+    """One item the teacher chose, and the numbers it chose it by.
+
+    Attributes
+    ----------
+    item
+        The item.
+    kind
+        ``"learn"``: the open, unmastered item with the largest expected gain;
+        ``"step_back"``: an earlier item, after ``failures`` failed attempts in a
+        row at ``after``; ``"review"``: a mastered item, because its mastery fell
+        below the threshold or nothing open is left.
+    mastery, p_success, gain
+        The model's mastery of the item, its predicted success and the expected
+        gain of one attempt, at the time of the choice.
+    after, failures
+        For a step back: the item the learner kept failing, and how often.
+    """
+
+    item: Any
+    kind: str
+    mastery: float
+    p_success: float
+    gain: float
+    after: Any = None
+    failures: int = 0
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+class ExpectedGain(Teacher):
+    """The open item whose practice the model expects to raise mastery the most.
+
+    Parameters
+    ----------
+    domain
+        The course: its skills' items, levels (difficulty) and prerequisites.
+    threshold
+        Mastery at or above which an item counts as mastered (0.95, Corbett and
+        Anderson's criterion for BKT's P(known)).
+    step_back
+        Failed attempts in a row at one item after which the teacher steps back
+        to an easier item (3; 0 turns it off).
+    seed
+        Breaks exact ties at random.
+    """
+
+    name = "expected_gain"
+    needs_model = True
+
+    def __init__(
+        self,
+        domain: Domain,
+        threshold: float = 0.95,
+        step_back: int = 3,
+        seed: int | np.random.Generator | None = None,
+    ) -> None:
+        super().__init__(seed)
+        if domain is None:
+            raise ParameterError("expected_gain needs the course's domain")
+        threshold = number(self.name, "threshold", threshold)
+        if not 0.0 < threshold < 1.0:
+            raise ParameterError(f"{self.name} threshold must lie in (0, 1), got {threshold}")
+        if isinstance(step_back, bool) or not isinstance(step_back, int | np.integer):
+            raise ParameterError(f"{self.name} step_back must be an integer, got {step_back!r}")
+        if step_back < 0:
+            raise ParameterError(f"{self.name} step_back must be >= 0, got {step_back}")
+        self.domain = domain
+        self.threshold = threshold
+        self.step_back = int(step_back)
+        graph = activity_graph(domain)
+        self._before = {item: list(graph.predecessors(item)) for item in graph.nodes}
+        self._ancestors = {item: nx.ancestors(graph, item) for item in graph.nodes}
+        #: Per learner: [item, failed attempts in a row at it] of their latest item.
+        self.failures_: dict[Any, list[Any]] = {}
+        #: The choices of the latest :meth:`select`, in order (not saved: a decision record).
+        self.last_choices_: list[Choice] = []
+
+    def get_params(self) -> dict[str, Any]:
+        return {"threshold": self.threshold, "step_back": self.step_back}
+
+    def select(
+        self,
+        learner: Any,
+        candidates: Sequence[Any],
+        k: int = 1,
+        t: float | None = None,
+        model: StudentModel | None = None,
+    ) -> list[Any]:
+        self._check(candidates, k, model)
+        if not model.supports_lookahead:
+            raise MentorError(
+                f"teacher 'expected_gain' needs a student model that can look ahead; "
+                f"{model.name!r} cannot (use 'bkt')"
+            )
+        candidates = list(candidates)
+        if not candidates:
+            self.last_choices_ = []
+            return []
+        needed = list(
+            dict.fromkeys(candidates + [p for c in candidates for p in self._before.get(c, ())])
+        )
+        ahead = model.lookahead(learner, needed, t)
+        at = {item: n for n, item in enumerate(needed)}
+        mastery = dict(zip(needed, ahead.mastery.tolist(), strict=True))
+        gain = ahead.expected_gain
+        mastered = {item for item, m in mastery.items() if m >= self.threshold}
+
+        def choice(item: Any, kind: str, **extra: Any) -> Choice:
+            n = at[item]
+            return Choice(
+                item,
+                kind,
+                float(ahead.mastery[n]),
+                float(ahead.p_success[n]),
+                float(gain[n]),
+                **extra,
+            )
+
+        chosen: list[Choice] = []
+        stuck = self._stuck(learner, candidates, mastery)
+        if stuck is not None:
+            chosen.append(stuck(choice))
+        taken = {c.item for c in chosen}
+        open_items = [
+            c
+            for c in candidates
+            if c not in mastered
+            and c not in taken
+            and all(p in mastered for p in self._before.get(c, ()))
+        ]
+        noise = self.rng.random(len(needed))
+        for item in sorted(open_items, key=lambda c: (-gain[at[c]], noise[at[c]]))[
+            : k - len(chosen)
+        ]:
+            chosen.append(choice(item, "learn"))
+        if len(chosen) < k:
+            # reviews: mastered items, the least mastered first (those fallen below
+            # the threshold are not in ``mastered`` and were open above)
+            rest = [c for c in candidates if c not in {x.item for x in chosen}]
+            rest.sort(key=lambda c: (c not in mastered, mastery[c], noise[at[c]]))
+            for item in rest[: k - len(chosen)]:
+                chosen.append(choice(item, "review" if item in mastered else "learn"))
+        self.last_choices_ = chosen
+        return [c.item for c in chosen]
+
+    def _stuck(self, learner: Any, candidates: Sequence[Any], mastery: Mapping[Any, float]):
+        """A step back when the learner failed their latest item ``step_back`` times in a row."""
+        if not self.step_back:
+            return None
+        item, failures = self.failures_.get(learner, (None, 0))
+        if failures < self.step_back or item not in self._ancestors:
+            return None
+        earlier = [c for c in candidates if c in self._ancestors[item]]
+        if not earlier:
+            return None
+        back = min(earlier, key=lambda c: (mastery.get(c, 0.0), c not in self._before[item]))
+        return lambda choice: choice(back, "step_back", after=item, failures=failures)
+
+    def observe(self, events: EventLog) -> None:
+        """Count each learner's failed attempts in a row at their latest item."""
+        for learner, item, outcome in zip(
+            events.learner.tolist(), events.item.tolist(), events.outcome.tolist(), strict=True
+        ):
+            last = self.failures_.get(learner)
+            if outcome >= 0.5:
+                self.failures_[learner] = [item, 0]
+            elif last is not None and last[0] == item:
+                last[1] += 1
+            elif last is None or not last[1] >= self.step_back > 0:
+                self.failures_[learner] = [item, 1]
+            # else: a failed step back; the learner is still stuck at last[0]
+
+    def _get_state(self) -> dict[str, Any]:
+        return {"failures": [[learner, item, n] for learner, (item, n) in self.failures_.items()]}
+
+    def _set_state(self, state: Mapping[str, Any]) -> None:
+        self.failures_ = {learner: [item, int(n)] for learner, item, n in state["failures"]}
