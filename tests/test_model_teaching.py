@@ -1,0 +1,155 @@
+"""Model-based teaching: BKT's look-ahead, the ExpectedGain teacher, the ACT-R simulator."""
+
+import math
+
+import numpy as np
+import pytest
+
+from mentor import Domain, Engine, Event, Item
+from mentor.errors import MentorError, ParameterError
+from mentor.sim import ActivationParams, ActivationPopulation
+from mentor.students import BKT, Elo
+from mentor.teachers import ExpectedGain, teacher_from_state
+
+
+def course() -> Domain:
+    """Skills a -> b, two levels each."""
+    items = [Item(f"{s}{lvl}", (s,), difficulty=0.3 * lvl) for s in "ab" for lvl in (1, 2)]
+    return Domain(items, prerequisites=[("a", "b")])
+
+
+def test_bkt_lookahead_matches_hand_computation():
+    # defaults: prior .4, learn .1, guess .2, slip .1, no forgetting
+    model = BKT(course(), forgets=False)
+    ahead = model.lookahead("ada", ["a1"])
+    assert ahead.p_success[0] == pytest.approx(0.4 * 0.9 + 0.6 * 0.2)  # .48
+    assert ahead.mastery[0] == pytest.approx(0.4)
+    assert ahead.if_correct[0] == pytest.approx(0.36 / 0.48 + (1 - 0.36 / 0.48) * 0.1)  # .775
+    assert ahead.if_wrong[0] == pytest.approx(0.04 / 0.52 + (1 - 0.04 / 0.52) * 0.1)
+    # the posterior is a martingale: the expected gain is (1 - P(L)) learn
+    assert ahead.expected_gain[0] == pytest.approx(0.6 * 0.1)
+    # and the simulated step is the one update() takes
+    model.update(_log("ada", "a1", 1))
+    assert model.knowledge("ada", "a") == pytest.approx(ahead.if_correct[0])
+
+
+def _log(learner, item, outcome, time=0.0):
+    from mentor.events import EventLog
+
+    return EventLog([learner], [item], [time], [float(outcome)])
+
+
+def test_bkt_item_grain_traces_items_and_reports_skill_means():
+    model = BKT(course(), grain="item", forgets=False)
+    model.update(_log("ada", "a1", 1))
+    assert model.knowledge("ada", "a1") == pytest.approx(0.775)
+    assert model.knowledge("ada", "a2") == pytest.approx(0.4)  # untouched: its own component
+    state = model.state("ada")
+    assert state["items"]["a1"] == pytest.approx(0.775)
+    assert state["mastery"]["a"] == pytest.approx((0.775 + 0.4) / 2)
+    assert state["mastery"]["b"] == pytest.approx(0.4)
+    restored = BKT.from_state_dict(model.state_dict())
+    assert restored.grain == "item"
+    assert restored.knowledge("ada", "a1") == pytest.approx(0.775)
+    with pytest.raises(ParameterError):
+        BKT(grain="level")
+
+
+def play(engine, learner, answers, start=0):
+    """The learner answers the engine's next item with each outcome in turn."""
+    chosen = []
+    for n, outcome in enumerate(answers):
+        item = engine.next(learner, t=start + n)[0]
+        chosen.append((item, engine.teacher.last_choices_[0].kind))
+        engine.record([Event(learner, item, time=start + n, outcome=float(outcome))])
+    return chosen
+
+
+def test_expected_gain_opens_levels_in_order_and_moves_on_once_mastered():
+    domain = course()
+    engine = Engine(domain, BKT(domain, grain="item", forgets=False), ExpectedGain(domain, seed=0))
+    # P(known a1): .4 -> .775 -> .945 -> .989: three right answers master it (>= .95)
+    chosen = play(engine, "ada", [1, 1, 1, 1, 1, 1])
+    assert [item for item, _ in chosen] == ["a1", "a1", "a1", "a2", "a2", "a2"]
+    assert all(kind == "learn" for _, kind in chosen)
+    # b opens only once a's hardest level is mastered
+    assert engine.next("ada", t=6) == ["b1"]
+    first = engine.teacher.last_choices_[0]
+    assert first.gain == pytest.approx(0.06) and first.mastery == pytest.approx(0.4)
+
+
+def test_expected_gain_steps_back_after_three_failures_then_returns():
+    domain = course()
+    engine = Engine(domain, BKT(domain, grain="item", forgets=False), ExpectedGain(domain, seed=0))
+    play(engine, "ada", [1, 1, 1])  # a1 mastered
+    chosen = play(engine, "ada", [0, 0, 0, 1, 1], start=3)
+    assert chosen[:3] == [("a2", "learn")] * 3
+    assert chosen[3] == ("a1", "step_back")  # not a2 a fourth time
+    step = engine.teacher.last_choices_[0]
+    assert chosen[4] == ("a2", "learn")
+    assert step.kind == "learn"
+    # the step back is saved with the teacher: a restored engine makes the same choice
+    play(engine, "ada", [0, 0, 0], start=8)
+    state = engine.teacher.state_dict()
+    again = teacher_from_state(state, domain=domain)
+    assert again.failures_ == engine.teacher.failures_
+    assert engine.next("ada", t=11) == again.select("ada", domain.item_ids, 1, 11, engine.model)
+    assert engine.teacher.last_choices_[0].kind == "step_back"
+
+
+def test_expected_gain_reviews_only_when_nothing_is_left_to_learn():
+    domain = course()
+    engine = Engine(domain, BKT(domain, grain="item", forgets=False), ExpectedGain(domain, seed=0))
+    play(engine, "ada", [1] * 12)  # every item mastered after three right answers each
+    mastery = engine.model.state("ada")["items"]
+    assert min(mastery.values()) >= 0.95
+    engine.next("ada", t=12)
+    review = engine.teacher.last_choices_[0]
+    assert review.kind == "review"
+    assert review.mastery == pytest.approx(min(mastery.values()))
+
+
+def test_expected_gain_refuses_models_without_lookahead_and_bad_parameters():
+    domain = course()
+    with pytest.raises(MentorError, match="look ahead"):
+        ExpectedGain(domain).select("ada", domain.item_ids, 1, 0.0, Elo(domain))
+    with pytest.raises(ParameterError):
+        ExpectedGain(domain, threshold=1.0)
+    with pytest.raises(ParameterError):
+        ExpectedGain(domain, step_back=-1)
+    with pytest.raises(ParameterError):
+        ExpectedGain(domain, step_back=True)
+
+
+def test_activation_population_follows_the_activation_law():
+    domain = Domain([Item("x", ("s",), difficulty=0.5)])
+    params = ActivationParams(ability_spread=0.0)
+    pop = ActivationPopulation(domain, 1, seed=0, params=params)
+    assert np.isneginf(pop.activation()[0, 0])
+    first = pop.attempt(np.array([0]))[0]
+    w1 = 1.0 if first == 1.0 else params.failure_weight
+    pop.advance(3.0)
+    # one trace laid down with no memory: decay a = .177; age 3 -> (3 + 1) ** -a
+    m = math.log(w1 * 4.0**-0.177)
+    assert pop.activation()[0, 0] == pytest.approx(m)
+    # the second trace's decay is c exp(m) + a, m the activation when it is laid down
+    second = pop.attempt(np.array([0]))[0]
+    w2 = 1.0 if second == 1.0 else params.failure_weight
+    d2 = 0.217 * math.exp(m) + 0.177
+    pop.advance(2.0)
+    expected = math.log(w1 * 6.0**-0.177 + w2 * 3.0**-d2)
+    assert pop.activation()[0, 0] == pytest.approx(expected)
+    # the post-test is the logistic of (m - tau) / s, tau(.5) = 0 with the defaults
+    assert pop.post_test()[0] == pytest.approx(1 / (1 + math.exp(-expected / 0.255)))
+    # and a delay only lets traces age
+    later = math.log(w1 * 106.0**-0.177 + w2 * 103.0**-d2)
+    assert pop.post_test(100.0)[0] == pytest.approx(1 / (1 + math.exp(-later / 0.255)))
+
+
+def test_activation_population_gates_learning_by_prerequisites():
+    items = [Item("p", ("p",), difficulty=0.5), Item("c", ("c",), difficulty=0.5)]
+    domain = Domain(items, prerequisites=[("p", "c")])
+    pop = ActivationPopulation(domain, 200, seed=1, params=ActivationParams(ability_spread=0.0))
+    pop.attempt(np.full(200, 1))  # everyone practises the child with no memory of the parent
+    # the gate is sigmoid((-inf - tau_gate) / s) = 0: no trace strength at all
+    assert np.all(np.isneginf(pop.activation()[:, 1]))
