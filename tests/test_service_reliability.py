@@ -73,11 +73,23 @@ def _all_events(client: httpx.Client, admin: dict[str, str]) -> list[dict]:
             return events
 
 
+def _grader(client: httpx.Client, admin: dict[str, str]) -> dict[str, str]:
+    """A grader key's headers: an app that grades its learners' answers posts them."""
+    response = client.post("/v1/keys", headers=admin, json={"name": "app", "role": "grader"})
+    assert response.status_code == 201, response.text
+    return bearer(response.json()["key"])
+
+
 def _batch(name: str, index: int) -> list[dict]:
     """Batch ``index`` of a learner: three events with times unique to it."""
     items = ["a1", "a2", "b1", "b2"]
     return [
-        {"item": items[(index + j) % 4], "time": 3 * index + j, "outcome": float((index + j) % 2)}
+        {
+            "learner": name,
+            "item": items[(index + j) % 4],
+            "time": 3 * index + j,
+            "outcome": float((index + j) % 2),
+        }
         for j in range(3)
     ]
 
@@ -90,6 +102,7 @@ def test_sigkill_mid_stream_loses_and_duplicates_nothing(tmp_path: Path):
             admin = bearer(setup_workspace(client))
             _course(client, admin)
             tokens = _learners(client, admin, 8)
+            grader = _grader(client, admin)
         acked: dict[str, list[int]] = {name: [] for name in tokens}
         in_flight: dict[str, int | None] = dict.fromkeys(tokens)
         failures: list[str] = []
@@ -104,7 +117,7 @@ def test_sigkill_mid_stream_loses_and_duplicates_nothing(tmp_path: Path):
                     try:
                         response = own.post(
                             "/v1/courses/algebra/events",
-                            headers={**tokens[name], "Idempotency-Key": f"{name}-{index}"},
+                            headers={**grader, "Idempotency-Key": f"{name}-{index}"},
                             json={"events": _batch(name, index)},
                         )
                     except httpx.HTTPError:
@@ -145,7 +158,7 @@ def test_sigkill_mid_stream_loses_and_duplicates_nothing(tmp_path: Path):
                     continue
                 response = client.post(
                     "/v1/courses/algebra/events",
-                    headers={**tokens[name], "Idempotency-Key": f"{name}-{index}"},
+                    headers={**grader, "Idempotency-Key": f"{name}-{index}"},
                     json={"events": _batch(name, index)},
                 )
                 assert response.status_code == 201, response.text
@@ -208,6 +221,7 @@ def test_fifty_learners_at_once(tmp_path: Path, backend: str):
             admin = bearer(setup_workspace(client))
             _course(client, admin)
             tokens = _learners(client, admin, learners)
+            grader = _grader(client, admin)
         problems: list[str] = []
         start = threading.Barrier(learners)
 
@@ -222,7 +236,7 @@ def test_fifty_learners_at_once(tmp_path: Path, backend: str):
                         return
                     events = _batch(name, index)
                     events[0]["item"] = response.json()["items"][0]
-                    headers = {**tokens[name], "Idempotency-Key": f"{name}-{index}"}
+                    headers = {**grader, "Idempotency-Key": f"{name}-{index}"}
                     body = {"events": events}
                     first = own.post("/v1/courses/algebra/events", headers=headers, json=body)
                     if first.status_code != 201:

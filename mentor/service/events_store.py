@@ -116,11 +116,15 @@ def load_events(
     learner_id: int | None = None,
     after: int | None = None,
     limit: int | None = None,
+    voided: bool = False,
 ) -> tuple[EventLog, np.ndarray, list[int | None]]:
     """The course's events (one learner's, when given) in the order they were stored,
     as a log whose extra columns are the union of the events' extra fields (NaN
-    where an event lacks one); also their ids and batch ids."""
+    where an event lacks one); also their ids and batch ids. Voided events are
+    left out unless ``voided``."""
     query = select().where(EventRow.course_id == course_id)
+    if not voided:
+        query = query.where(EventRow.voided_at.is_(None))
     if learner_id is not None:
         query = query.where(EventRow.learner_id == learner_id)
     if after is not None:

@@ -31,6 +31,7 @@ import numpy as np
 from mentor.domain import Domain, Item, load_domain, load_domain_csv, load_junyi
 from mentor.errors import DataError, DomainError, MentorError
 from mentor.events import EventLog, read_events
+from mentor.service.api.schemas import addressable
 
 FORMATS = ("auto", "json", "csv", "junyi")
 #: Longest item, skill or learner id (the columns are this wide).
@@ -225,6 +226,15 @@ def _history(log: EventLog, domain: Domain, path: Path) -> EventLog:
             )
     for index, learner in enumerate(learners.tolist()):
         _check_id(learner, "learner", f"{path} (event {index + 1})")
+        try:
+            addressable(learner)
+        except ValueError as error:
+            raise DataError(
+                f"{error} (event {index + 1} of the file)",
+                file=str(path),
+                field="learner",
+                value=learner,
+            ) from None
     extra = {}
     for name, column in log.extra.items():
         values = np.asarray(column)

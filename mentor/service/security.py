@@ -5,10 +5,13 @@ Three kinds of bearer token, told apart by their prefix:
 - ``mo_...`` the operator token: creates workspaces, nothing else. It is not
   in the database: it comes from ``MENTOR_OPERATOR_TOKEN`` or from the file
   ``operator-token`` in the data directory (made on first start, mode 0600).
-- ``mk_...`` a workspace admin key: manages the workspace's courses (import,
-  student model, teacher), learners, keys, events and exports.
-- ``ml_...`` a learner token: reads and writes that learner's own practice
-  (post events, next items, state, export of their events), nothing else.
+- ``mk_...`` a workspace key. Its role is ``admin`` (manages the workspace's
+  courses, learners, keys, events and exports) or ``grader`` (for an app that
+  grades answers on its side: posts outcomes and reads learners' practice,
+  nothing else).
+- ``ml_...`` a learner token: that learner's own practice (the attempts it is
+  issued and answers, next items, state, export of their events), nothing
+  else. It cannot post outcomes: the server grades its answers.
 
 Tokens are 32 random bytes (256 bits, :func:`secrets.token_urlsafe`); the
 database keeps only their SHA-256. A slow password hash (bcrypt, argon2) is
@@ -49,9 +52,10 @@ def token_hash(token: str) -> str:
 
 @dataclass(frozen=True)
 class Principal:
-    """Who is calling: the operator, a workspace admin, or one learner."""
+    """Who is calling: the operator, a workspace admin, a workspace grader, or one
+    learner."""
 
-    kind: Literal["operator", "admin", "learner"]
+    kind: Literal["operator", "admin", "grader", "learner"]
     workspace_id: int | None = None
     key_id: int | None = None
     learner_id: int | None = None
@@ -60,8 +64,10 @@ class Principal:
     @property
     def scope(self) -> str:
         """What an Idempotency-Key is scoped to: the workspace's admins share one scope,
-        each learner has their own."""
-        return "admin" if self.kind == "admin" else f"learner:{self.learner_id}"
+        its graders another, each learner has their own."""
+        if self.kind in ("admin", "grader"):
+            return self.kind
+        return f"learner:{self.learner_id}"
 
 
 class OperatorToken:

@@ -9,15 +9,22 @@ from typing import Any
 
 from fastapi import APIRouter
 
-from mentor.service.api import courses, learners, practice, workspaces
+from mentor.service.api import (
+    attempts,
+    corrections,
+    courses,
+    learners,
+    practice,
+    workspaces,
+)
 from mentor.service.api.schemas import ErrorOut
 
 #: Every route may answer with these errors, each with an :class:`ErrorOut` body.
 ERRORS: dict[int | str, dict[str, Any]] = {
-    code: {"model": ErrorOut} for code in (400, 401, 403, 404, 409, 413, 422)
+    code: {"model": ErrorOut} for code in (400, 401, 403, 404, 409, 410, 413, 422, 429, 503)
 }
 router = APIRouter()
-for module in (practice, courses, learners, workspaces):
+for module in (practice, attempts, courses, learners, corrections, workspaces):
     router.include_router(module.router, responses=ERRORS)
 
 __all__ = ["router"]

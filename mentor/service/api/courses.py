@@ -7,6 +7,7 @@ import json
 import secrets
 from typing import Annotated, Any
 
+import numpy as np
 from fastapi import APIRouter, File, Form, HTTPException, Path, Query, UploadFile
 from sqlalchemy import delete, func, insert, select
 from sqlalchemy.exc import IntegrityError
@@ -14,7 +15,8 @@ from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 
 from mentor.engine import Engine
-from mentor.errors import ParameterError
+from mentor.errors import DataError, ParameterError
+from mentor.events import EventLog
 from mentor.service.api.deps import Admin, Member, Service, Svc, find_course
 from mentor.service.api.learners import ensure_learners
 from mentor.service.api.schemas import (
@@ -31,7 +33,9 @@ from mentor.service.importing import Upload, parse_course
 from mentor.service.policy import DEFAULT_MODEL, DEFAULT_TEACHER, build_model, build_teacher
 from mentor.service.security import Principal
 from mentor.service.tables import (
+    Attempt,
     Batch,
+    Correction,
     Course,
     CourseItem,
     CourseState,
@@ -41,6 +45,7 @@ from mentor.service.tables import (
     Skill,
     utcnow,
 )
+from mentor.service.timerules import MAX_STEP, TimeRefused, event_time, exact
 
 router = APIRouter(tags=["courses"])
 CoursePath = Annotated[str, Path(pattern=COURSE_ID)]
@@ -56,12 +61,13 @@ def course_out(session: Session, course: Course) -> dict:
         "id": course.slug,
         "name": course.name,
         "clock": course.clock,
+        "time_unit": course.time_unit,
         "model": course.model,
         "teacher": course.teacher,
         "items": count(CourseItem, CourseItem.course_id == course.id),
         "skills": count(Skill, Skill.course_id == course.id),
         "prerequisites": count(Prerequisite, Prerequisite.course_id == course.id),
-        "events": count(EventRow, EventRow.course_id == course.id),
+        "events": count(EventRow, EventRow.course_id == course.id, EventRow.voided_at.is_(None)),
         "learners": count(Enrolment, Enrolment.course_id == course.id),
         "created_at": course.created_at,
     }
@@ -109,6 +115,13 @@ async def post_course(
     clock: Annotated[str, Form(description="wall (seconds since the epoch) or steps.")] = "wall",
     model: Annotated[str | None, Form(description='e.g. {"name": "bkt", "params": {}}')] = None,
     teacher: Annotated[str | None, Form(description='e.g. {"name": "zpdes"}')] = None,
+    time_unit: Annotated[
+        str,
+        Form(
+            description="s or ms: the unit of numeric times posted to the course's events "
+            "(a wall-clock course; stored in seconds)."
+        ),
+    ] = "s",
 ) -> dict:
     """Import a course from its files, in one transaction: a malformed file, an
     unknown item, a prerequisite cycle or a bad model or teacher leaves nothing
@@ -116,7 +129,7 @@ async def post_course(
     uploads = [await _upload(items), await _upload(prerequisites), await _upload(events)]
     # Reading the files and building the engine takes CPU: off the event loop.
     return await run_in_threadpool(
-        _create_course, svc, who, id, name, format, clock, model, teacher, *uploads
+        _create_course, svc, who, id, name, format, clock, model, teacher, *uploads, time_unit
     )
 
 
@@ -132,11 +145,16 @@ def _create_course(
     items: Upload,
     prerequisites: Upload | None,
     events: Upload | None,
+    time_unit: str = "s",
 ) -> dict:
     if clock not in ("wall", "steps"):
         raise ParameterError("clock must be 'wall' or 'steps'", field="clock", value=clock)
+    if time_unit not in ("s", "ms"):
+        raise ParameterError("time_unit must be 's' or 'ms'", field="time_unit", value=time_unit)
     parsed = parse_course(items, prerequisites, events, format)
     domain = parsed.domain
+    if parsed.events is not None and events is not None:
+        _check_history_times(svc, parsed.events, clock, events.filename)
     seed = secrets.randbits(62)
     model_spec = _spec(model_text, DEFAULT_MODEL, "model")
     teacher_spec = _spec(teacher_text, DEFAULT_TEACHER, "teacher")
@@ -161,6 +179,7 @@ def _create_course(
                 slug=slug,
                 name=name,
                 clock=clock,
+                time_unit=time_unit,
                 seed=seed,
                 model=model_spec,
                 teacher=teacher_spec,
@@ -195,6 +214,30 @@ def _create_course(
         "dropped_prerequisites": parsed.dropped_prerequisites,
         "imported_events": 0 if log is None else len(log),
     }
+
+
+def _check_history_times(svc: Service, log: EventLog, clock: str, filename: str) -> None:
+    """Refuse an imported history with a time the course would refuse from the API
+    (:func:`mentor.service.timerules.event_time`), naming the first such event."""
+    now = svc.now()
+    tolerance = svc.limits.future_tolerance_s
+    times = log.time
+    if clock == "wall":
+        bad = np.flatnonzero((times < 0) | (times > now + tolerance))
+    else:
+        bad = np.flatnonzero(np.abs(times) > MAX_STEP)
+    if len(bad):
+        index = int(bad[0])
+        value = float(times[index])
+        try:
+            event_time(value, clock=clock, unit="s", now=now, tolerance=tolerance)
+        except TimeRefused as error:
+            raise DataError(
+                f"event {index + 1} of the file: {error}",
+                file=filename,
+                field="time",
+                value=exact(value),
+            ) from None
 
 
 def _insert_domain(session: Session, course_id: int, domain) -> None:
@@ -243,7 +286,17 @@ def delete_course(course: CoursePath, who: Admin, svc: Svc) -> None:
     try:
         with svc.engines.writing(row.id) as work:
             session = work.session
-            tables = (EventRow, Batch, Enrolment, CourseState, CourseItem, Skill, Prerequisite)
+            tables = (
+                Attempt,
+                Correction,
+                EventRow,
+                Batch,
+                Enrolment,
+                CourseState,
+                CourseItem,
+                Skill,
+                Prerequisite,
+            )
             for table in tables:
                 session.execute(delete(table).where(table.course_id == row.id))
             session.execute(delete(Course).where(Course.id == row.id))
@@ -321,6 +374,8 @@ def put_policy(course: CoursePath, body: PolicyIn, who: Admin, svc: Svc) -> dict
                 current.teacher = body.teacher.model_dump()
             if body.clock is not None:
                 current.clock = body.clock
+            if body.time_unit is not None:
+                current.time_unit = body.time_unit
             if log is not None:
                 work.replacement = Engine(domain, model, teacher)
             session.flush()

@@ -3,8 +3,9 @@
 Denials, by design:
 
 - 401: no token, a malformed one, an unknown or revoked one.
-- 403: a valid token that may not do this (a learner token on an admin
-  route, or on another learner's practice; the operator token anywhere but
+- 403: a valid token that may not do this (a learner or grader token on an
+  admin route, a learner token on another learner's practice or posting
+  outcomes; the operator token anywhere but
   workspace creation; an admin key on workspace creation).
 - 404: a course or learner that is not in the caller's workspace, whether or
   not it exists in another one: one workspace cannot learn that another's
@@ -35,6 +36,7 @@ from mentor.service.security import (
     token_hash,
 )
 from mentor.service.tables import ApiKey, Course, Learner
+from mentor.service.timerules import FUTURE_TOLERANCE_S
 
 
 @dataclass(frozen=True)
@@ -58,6 +60,12 @@ class Limits:
         address), in bursts of up to twice as many; beyond it 429 with
         Retry-After (:class:`mentor.service.limits.RateLimit`). Each server
         process counts its own requests. Default 0: no limit.
+    future_tolerance_s
+        How far after the server's clock an event's time may be, in a course
+        whose clock is ``wall`` (422 beyond it;
+        :mod:`mentor.service.timerules`). Default 300 s.
+    attempt_seconds
+        How long an issued attempt may be answered (410 after). Default 1 hour.
     """
 
     max_body_bytes: int = 1 << 20
@@ -66,6 +74,8 @@ class Limits:
     max_next_items: int = 100
     max_page: int = 10_000
     requests_per_second: float = 0.0
+    future_tolerance_s: float = FUTURE_TOLERANCE_S
+    attempt_seconds: float = 3600.0
 
 
 @dataclass
@@ -126,12 +136,13 @@ def principal_of(svc: Service, credentials: HTTPAuthorizationCredentials | None)
     elif token.startswith(ADMIN_PREFIX):
         with svc.db.read() as session:
             key = session.execute(
-                select(ApiKey.id, ApiKey.workspace_id, ApiKey.revoked_at).where(
+                select(ApiKey.id, ApiKey.workspace_id, ApiKey.revoked_at, ApiKey.role).where(
                     ApiKey.token_hash == token_hash(token)
                 )
             ).one_or_none()
         if key is not None and key.revoked_at is None:
-            return Principal("admin", workspace_id=key.workspace_id, key_id=key.id)
+            role = "grader" if key.role == "grader" else "admin"
+            return Principal(role, workspace_id=key.workspace_id, key_id=key.id)
         if key is not None:
             raise unauthorized("this key was revoked")
     elif token.startswith(LEARNER_PREFIX):
@@ -162,7 +173,8 @@ async def admin(who: Caller) -> Principal:
 
 
 async def member(who: Caller) -> Principal:
-    """An admin key or a learner token of a workspace (403 for the operator token)."""
+    """An admin key, a grader key or a learner token of a workspace (403 for the
+    operator token)."""
     if who.kind == "operator":
         raise HTTPException(403, "the operator token only creates workspaces")
     return who

@@ -9,6 +9,7 @@ import math
 import os
 import re
 import tempfile
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Annotated, Any, Literal
 
@@ -21,7 +22,6 @@ from starlette.background import BackgroundTask
 from starlette.concurrency import run_in_threadpool
 
 from mentor.events import EventLog, write_csv, write_parquet
-from mentor.events.readers import parse_time
 from mentor.service.api.courses import CoursePath
 from mentor.service.api.deps import Member, Svc, find_course, find_learner, own_practice
 from mentor.service.api.learners import LearnerPath, ensure_learners
@@ -30,14 +30,16 @@ from mentor.service.api.schemas import (
     LEARNER_ID,
     BatchOut,
     EventBatchIn,
+    EventIn,
     EventPageOut,
     NextOut,
     StateOut,
 )
-from mentor.service.engines import CourseGone, EngineBusy, memory_model, select_items
+from mentor.service.engines import CourseGone, EngineBusy, Writing, memory_model, select_items
 from mentor.service.events_store import insert_events, load_events
 from mentor.service.security import Principal
-from mentor.service.tables import Batch, Course, Enrolment, Learner, utcnow
+from mentor.service.tables import Batch, Course, Enrolment, EventRow, Learner, utcnow
+from mentor.service.timerules import TimeRefused, event_time, exact
 
 router = APIRouter(tags=["practice"])
 IDEMPOTENCY_KEY = re.compile(r"^[\x21-\x7e]{1,255}$")
@@ -65,6 +67,21 @@ def _unprocessable(message: str) -> HTTPException:
     return HTTPException(422, message)
 
 
+def checked_time(svc: Any, course: Course, index: int, raw: float | str, now: float) -> float:
+    """Event ``index``'s time ``raw`` as the course stores it (422 if refused:
+    :func:`mentor.service.timerules.event_time`)."""
+    try:
+        return event_time(
+            raw,
+            clock=course.clock,
+            unit=course.time_unit,
+            now=now,
+            tolerance=svc.limits.future_tolerance_s,
+        )
+    except TimeRefused as error:
+        raise _unprocessable(f"events[{index}].time: {error}") from None
+
+
 @router.post(
     "/courses/{course}/events",
     status_code=201,
@@ -84,8 +101,19 @@ def post_events(
         ),
     ],
 ) -> Any:
-    """Store a batch of events and teach the course's student model and teacher with
-    them, in one transaction: all of the batch or none of it."""
+    """Store a batch of outcomes graded elsewhere and teach the course's student model
+    and teacher with them, in one transaction: all of the batch or none of it.
+
+    Needs an admin key or a *grader* key (``POST /v1/keys`` with ``role: grader``):
+    a learner token cannot post outcomes, it answers the attempts it was issued
+    (``POST .../learners/{learner}/attempts``), which the server grades."""
+    if who.kind == "learner":
+        raise HTTPException(
+            403,
+            "a learner token cannot post outcomes: it answers the attempts it is issued "
+            f"(POST /v1/courses/{course}/learners/{who.learner}/attempts); outcomes graded "
+            "by an app are posted with a grader key",
+        )
     if not IDEMPOTENCY_KEY.match(idempotency_key):
         raise _unprocessable(
             "Idempotency-Key must be 1 to 255 printable ASCII characters without spaces"
@@ -103,32 +131,53 @@ def post_events(
     ).hexdigest()
     with svc.db.read() as session:
         row = find_course(session, who, course)
+    return store_batch(svc, who, row, events, idempotency_key, request_hash)
+
+
+def store_batch(
+    svc: Any,
+    who: Principal,
+    row: Course,
+    events: list[EventIn],
+    idempotency_key: str,
+    request_hash: str,
+    check: Callable[[Writing], None] | None = None,
+    stored: Callable[[Session, int], None] | None = None,
+    stamp_steps: bool = False,
+) -> JSONResponse:
+    """Store ``events`` in course ``row`` as one batch under ``idempotency_key``
+    (a retry with the same ``request_hash`` gets the first response again) and
+    teach the course's engine with them, in one transaction.
+
+    An event without a time gets the server's clock in a wall-clock course; in a
+    step-clock course, with ``stamp_steps`` (the answers to attempts that the
+    server records: :mod:`.attempts`), the learner's previous time plus one. ``check`` runs
+    under the course's write lock, before anything is written (an answered
+    attempt raises there); ``stored`` in the same transaction once the events are
+    inserted, with the batch's id."""
+    course = row.slug
     learners: list[str] = []
     for index, event in enumerate(events):
         if event.learner is None:
             if who.kind != "learner":
-                raise _unprocessable(f"events[{index}].learner: required with an admin key")
+                raise _unprocessable(
+                    f"events[{index}].learner: required with an admin or grader key"
+                )
             learners.append(who.learner)
         else:
             own_practice(who, event.learner)
             learners.append(event.learner)
-    times: list[float | None] = []  # None: stamped with the server's clock, under the lock
+    times: list[float | None] = []  # None: stamped under the lock
+    now = svc.now()
     for index, event in enumerate(events):
         if event.time is None:
-            if row.clock != "wall":
+            if row.clock != "wall" and not stamp_steps:
                 raise _unprocessable(
                     f"events[{index}].time: required in a course whose clock is 'steps'"
                 )
             times.append(None)
-        elif isinstance(event.time, str):
-            try:
-                times.append(parse_time(event.time))
-            except ValueError:
-                raise _unprocessable(
-                    f"events[{index}].time: {event.time!r} is neither a number nor an ISO 8601 time"
-                ) from None
         else:
-            times.append(float(event.time))
+            times.append(checked_time(svc, row, index, event.time, now))
     names = sorted({name for event in events for name in (event.extra or {})})
     for name in names:
         if not _EXTRA.match(name) or name in CORE:
@@ -153,6 +202,8 @@ def post_events(
                     Batch.idempotency_key == idempotency_key,
                 )
             )
+            if check is not None:
+                check(work)
             if done is not None:
                 if done.request_hash != request_hash:
                     raise _unprocessable(
@@ -182,14 +233,18 @@ def post_events(
             now = svc.now()
             for index, (learner, time) in enumerate(zip(learners, times, strict=True)):
                 previous = last.get(learner)
-                if time is None:
+                if time is None and row.clock != "wall":
+                    time = times[index] = 0.0 if previous is None else previous + 1.0
+                elif time is None:
                     # Never before the learner's previous event, even if this server's
                     # clock is behind the one that stamped it.
                     time = times[index] = now if previous is None else max(now, previous)
                 if previous is not None and time < previous:
                     raise _unprocessable(
-                        f"events[{index}].time: {time:g} is before learner {learner!r}'s "
-                        f"previous event at {previous:g} (times must not go backwards)"
+                        f"events[{index}].time: {exact(time)} is before learner {learner!r}'s "
+                        f"previous event at {exact(previous)} (times must not go backwards; "
+                        "an admin can void a wrong event: POST "
+                        f"/v1/courses/{course}/learners/{learner}/corrections)"
                     )
                 last[learner] = time
             log = EventLog(learners, items, times, [e.outcome for e in events], extra)
@@ -208,6 +263,8 @@ def post_events(
             session.add(batch)
             session.flush()
             counts = insert_events(session, row.id, batch.id, log, ids)
+            if stored is not None:
+                stored(session, batch.id)
             response = {
                 "batch_id": batch.id,
                 "course": course,
@@ -395,6 +452,10 @@ def get_events(
         int | None, Query(ge=0, le=2**62, description="JSON: events after this id.")
     ] = None,
     limit: Annotated[int, Query(ge=1, description="JSON: events per page.")] = 1000,
+    voided: Annotated[
+        bool,
+        Query(description="JSON: include voided events (marked voided: true) for an audit."),
+    ] = False,
 ) -> Any:
     """Export the course's events (a learner token: only the learner's own), in the
     order they were stored: JSON pages, or a whole CSV or Parquet file with columns
@@ -409,7 +470,16 @@ def get_events(
         if format == "json":
             if limit > svc.limits.max_page:
                 raise _unprocessable(f"limit is {limit}; at most {svc.limits.max_page} per page")
-            log, ids, batches = load_events(session, row.id, learner_id, after, limit)
+            log, ids, batches = load_events(session, row.id, learner_id, after, limit, voided)
+            gone = set()
+            if voided and len(ids):
+                gone = set(
+                    session.scalars(
+                        select(EventRow.id).where(
+                            EventRow.id.in_(ids.tolist()), EventRow.voided_at.is_not(None)
+                        )
+                    ).all()
+                )
         else:
             log, ids, batches = load_events(session, row.id, learner_id)
     if format == "json":
@@ -436,6 +506,7 @@ def get_events(
                     "time": time,
                     "outcome": outcome,
                     "extra": extra or None,
+                    "voided": eid in gone,
                 }
             )
         full = len(events) == limit

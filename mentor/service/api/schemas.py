@@ -5,9 +5,10 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field
 
-#: A learner id: 1 to 200 characters, no control characters.
+#: A learner id: 1 to 200 characters, no control characters (a new learner's id
+#: must also be a URL path segment: :func:`addressable`).
 LEARNER_ID = r"^[^\x00-\x1f\x7f]{1,200}$"
 #: A name: no control characters.
 NAME = r"^[^\x00-\x1f\x7f]*$"
@@ -19,6 +20,34 @@ EXTRA_NAME = r"^[A-Za-z_][A-Za-z0-9_]{0,63}$"
 
 #: A finite number (JSON parsers accept NaN and Infinity; mentor does not).
 Finite = Annotated[float, Field(allow_inf_nan=False)]
+
+
+def addressable(learner: str) -> str:
+    """``learner`` if it can be a segment of the learner's URLs, else ValueError: no
+    ``/`` (it would split the path), and not ``.`` or ``..`` (which clients resolve
+    away)."""
+    if "/" in learner:
+        raise ValueError(f"learner id {learner!r} contains '/', which no URL can address")
+    if learner in (".", ".."):
+        raise ValueError(f"learner id {learner!r} cannot be a segment of a URL")
+    return learner
+
+
+def not_bool(value: Any) -> Any:
+    """``value`` unless it is ``true`` or ``false`` (which number fields would
+    otherwise take as 1 and 0), else ValueError."""
+    if isinstance(value, bool):
+        raise ValueError(
+            f"{str(value).lower()} is a boolean, not a number (an outcome is 1 or 0, or a "
+            "number between)"
+        )
+    return value
+
+
+#: A learner id that the routes can address.
+LearnerId = Annotated[str, Field(pattern=LEARNER_ID), AfterValidator(addressable)]
+#: An outcome: a number from 0 to 1 (not ``true`` or ``false``).
+Outcome = Annotated[float, BeforeValidator(not_bool), Field(ge=0.0, le=1.0, allow_inf_nan=False)]
 
 
 class Strict(BaseModel):
@@ -42,6 +71,7 @@ class WorkspaceIn(Strict):
 class KeyOut(BaseModel):
     id: int
     name: str
+    role: Literal["admin", "grader"]
     prefix: str = Field(description="The first characters of the key, to tell keys apart.")
     created_at: datetime
     revoked: bool
@@ -53,6 +83,11 @@ class NewKeyOut(KeyOut):
 
 class KeyIn(Strict):
     name: str = Field("", max_length=200, pattern=NAME)
+    role: Literal["admin", "grader"] = Field(
+        "admin",
+        description="admin: manages the workspace. grader: only posts outcomes that an app "
+        "graded (and reads learners' practice).",
+    )
 
 
 class WorkspaceOut(BaseModel):
@@ -66,7 +101,7 @@ class NewWorkspaceOut(WorkspaceOut):
 
 
 class LearnerIn(Strict):
-    id: str = Field(pattern=LEARNER_ID)
+    id: LearnerId
 
 
 class LearnerOut(BaseModel):
@@ -80,7 +115,7 @@ class NewLearnerOut(LearnerOut):
 
 
 class MeOut(BaseModel):
-    kind: Literal["operator", "admin", "learner"]
+    kind: Literal["operator", "admin", "grader", "learner"]
     workspace: WorkspaceOut | None = None
     learner: str | None = None
 
@@ -96,6 +131,9 @@ class PolicyIn(Strict):
     model: Spec | None = None
     teacher: Spec | None = None
     clock: Literal["wall", "steps"] | None = None
+    time_unit: Literal["s", "ms"] | None = Field(
+        None, description="The unit of numeric times posted to a wall-clock course."
+    )
     fit: bool = Field(
         False,
         description="Fit the new model on the course's events (batch) instead of only "
@@ -107,6 +145,7 @@ class CourseOut(BaseModel):
     id: str
     name: str
     clock: Literal["wall", "steps"]
+    time_unit: Literal["s", "ms"]
     model: dict[str, Any]
     teacher: dict[str, Any]
     items: int
@@ -141,12 +180,15 @@ class EventIn(Strict):
     clock is ``wall``. ``extra``: optional numeric fields (``rating`` 1-4 for
     memory models, ``response_time``, ``hint``, ``advantage``, ...)."""
 
-    learner: str | None = Field(None, pattern=LEARNER_ID)
-    item: str | int
-    time: Finite | str | None = Field(
-        None, description="Seconds (any clock) or an ISO 8601 timestamp."
+    learner: LearnerId | None = None
+    item: Annotated[str | int, BeforeValidator(not_bool)]
+    time: Annotated[Finite | str, BeforeValidator(not_bool)] | None = Field(
+        None,
+        description="Seconds since the epoch (milliseconds in a course whose time_unit is "
+        "'ms') or an ISO 8601 timestamp; in a course whose clock is 'steps', a step count. "
+        "At most 300 s after the server's clock (Limits.future_tolerance_s).",
     )
-    outcome: float = Field(ge=0.0, le=1.0, allow_inf_nan=False)
+    outcome: Outcome
     extra: dict[str, Finite | bool] | None = Field(None, max_length=32)
 
 
@@ -171,6 +213,7 @@ class EventOut(BaseModel):
     time: float
     outcome: float
     extra: dict[str, float] | None
+    voided: bool = Field(False, description="Voided by an admin's correction (kept for audit).")
 
 
 class EventPageOut(BaseModel):

@@ -25,6 +25,7 @@ def _key_out(key: ApiKey, token: str | None = None) -> dict:
     out = {
         "id": key.id,
         "name": key.name,
+        "role": key.role,
         "prefix": key.prefix,
         "created_at": key.created_at,
         "revoked": key.revoked_at is not None,
@@ -34,12 +35,16 @@ def _key_out(key: ApiKey, token: str | None = None) -> dict:
     return out
 
 
-def add_key(session: Session, workspace_id: int, name: str = "") -> tuple[ApiKey, str]:
-    """A new admin key of a workspace: the row and the token (shown once)."""
+def add_key(
+    session: Session, workspace_id: int, name: str = "", role: str = "admin"
+) -> tuple[ApiKey, str]:
+    """A new key of a workspace (``admin`` or ``grader``): the row and the token
+    (shown once)."""
     token = new_token(ADMIN_PREFIX)
     key = ApiKey(
         workspace_id=workspace_id,
         name=name,
+        role=role,
         prefix=token[:SHOWN],
         token_hash=token_hash(token),
         created_at=utcnow(),
@@ -93,9 +98,10 @@ def get_keys(who: Admin, svc: Svc) -> list[dict]:
 
 @router.post("/keys", status_code=201, response_model=NewKeyOut)
 def post_key(body: KeyIn, who: Admin, svc: Svc) -> dict:
-    """A new admin key for the workspace; the key is in the response only."""
+    """A new key for the workspace (role ``admin``, or ``grader`` for an app that
+    grades answers on its side); the key is in the response only."""
     with svc.db.write() as session:
-        key, token = add_key(session, who.workspace_id, body.name)
+        key, token = add_key(session, who.workspace_id, body.name, body.role)
         return _key_out(key, token)
 
 

@@ -7,15 +7,15 @@ Practice follows the API exactly. The question shown is the item that
 of events, the *step*), and its text and answer come from the item's
 question generator seeded by the item, the learner and the step
 (:func:`mentor.demo.questions.question_for`), so a reload shows the same
-question. The answer is checked on the server and recorded with
-:func:`mentor.service.api.practice.post_events` (one event, outcome 1 or 0,
-Idempotency-Key ``web-<step>``): the form carries the step, and a form sent
-again after its step has passed (a second tab, a resubmitted page) records
-nothing.
+question. The question is issued as an attempt
+(:mod:`mentor.service.api.attempts`, the same open attempt on a reload) and
+the form carries only the attempt's id: the item it answers is the one the
+server issued, the answer is checked on the server, and an attempt is
+answered once (a second tab or a resubmitted page records nothing).
 
 Items without a generator show their ``question`` attribute and check the
 ``answer`` attribute as text; items with neither ask the learner to practise
-the item and say whether they succeeded.
+the item and say whether they succeeded (:mod:`mentor.service.questions`).
 """
 
 from __future__ import annotations
@@ -28,15 +28,15 @@ from fastapi.responses import RedirectResponse, Response
 from sqlalchemy import func, select
 from starlette.exceptions import HTTPException
 
-from mentor.demo.questions import Question, question_for
-from mentor.domain import Domain
+from mentor.demo.questions import Question
+from mentor.service.api.attempts import answer_attempt, open_attempt
 from mentor.service.api.courses import CoursePath
 from mentor.service.api.deps import find_course
-from mentor.service.api.practice import plain, post_events
-from mentor.service.api.schemas import EventBatchIn, EventIn
+from mentor.service.api.practice import plain
 from mentor.service.engines import CourseGone, select_items
 from mentor.service.events_store import load_events
-from mentor.service.tables import Course, Enrolment, EventRow, Learner
+from mentor.service.questions import question_of
+from mentor.service.tables import Attempt, Course, Enrolment, EventRow, Learner
 from mentor.service.web.common import LearnerWho, Svc, WebRoute, check_csrf, render, skill_name
 from mentor.service.web.explain import Reason, explain, item_label
 from mentor.service.web.knowledge_map import legend, render_map, skill_rows
@@ -57,24 +57,7 @@ class Turn:
     question: Question | None
     prompt: str
     reason: Reason
-
-
-def question_of(domain: Domain, item: str, learner: str, step: int) -> tuple[Question | None, str]:
-    """The item's question for this learner and step, and the prompt to show
-    (the question's text, or what to practise when there is no question to check)."""
-    found = domain.item(item)
-    attributes = found.attributes
-    generated = question_for(item, attributes, learner, step)
-    if generated is not None:
-        return generated, generated.text
-    text = attributes.get("question")
-    answer = attributes.get("answer")
-    if isinstance(text, str) and text.strip() and answer is not None and str(answer).strip():
-        hint = str(attributes.get("hint") or "Type your answer.")
-        return Question(text, str(answer), kind="text", hint=hint), text
-    if isinstance(text, str) and text.strip():
-        return None, text
-    return None, f"Practise {item}, then say whether you got it right."
+    attempt: str | None = None
 
 
 def _course_and_learner(svc, who, course: str) -> tuple[Course, Learner]:
@@ -127,6 +110,7 @@ def _right_so_far(svc, row: Course, person: Learner) -> int:
             .where(
                 EventRow.course_id == row.id,
                 EventRow.learner_id == person.id,
+                EventRow.voided_at.is_(None),
                 EventRow.outcome >= 0.5,
             )
         )
@@ -167,6 +151,7 @@ def _practice_page(
     mastery = state["mastery"]
     focus = []
     if turn is not None:
+        turn.attempt = open_attempt(svc, row.id, person.id, turn.item, turn.step).id
         focus = [
             {
                 "name": skill_name(domain, s),
@@ -199,56 +184,57 @@ def answer(
     course: CoursePath,
     who: LearnerWho,
     svc: Svc,
-    item: Annotated[str, Form(max_length=200)],
-    step: Annotated[int, Form(ge=0)],
+    attempt: Annotated[str, Form(max_length=32)],
     csrf: Annotated[str, Form()] = "",
     answer: Annotated[str, Form(max_length=MAX_ANSWER)] = "",
     outcome: Annotated[str, Form(max_length=8)] = "",
 ) -> Response:
-    """Check the answer, record it, and show the feedback with the next question."""
+    """Check the answer to the attempt, record it, and show the feedback with the
+    next question."""
     check_csrf(request, csrf)
     row, person = _course_and_learner(svc, who, course)
     learner = person.external_id
+    with svc.db.read() as session:
+        found = session.get(Attempt, attempt)
+    if found is None or found.learner_id != person.id or found.course_id != row.id:
+        raise HTTPException(404, f"attempt {attempt!r} not found in course {course!r}")
+    item = found.item
     try:
-        with svc.engines.reading(row.id) as (session, engine):
-            enrolment = session.get(Enrolment, (row.id, person.id))
-            now_step = 0 if enrolment is None else int(enrolment.events)
-            last_time = None if enrolment is None else enrolment.last_time
+        with svc.engines.reading(row.id) as (_, engine):
             domain = engine.domain
             before = plain(engine.state(learner)).get("mastery") or {}
     except CourseGone:
         raise _gone(course) from None
-    stale = "That question was already answered (in another tab, or the page was sent again). "
-    if step != now_step:
-        return _practice_page(request, svc, row, person, notice=stale + "Here is your next one.")
-    if item not in domain.items:
-        raise HTTPException(422, f"the course has no item {item!r}")
-    question, prompt = question_of(domain, item, learner, step)
-    if question is not None:
-        if not answer.strip():
-            return _practice_page(
-                request,
-                svc,
-                row,
-                person,
-                notice="Type an answer before checking it.",
-                status_code=422,
-            )
-        correct = question.check(answer)
-    else:
-        if outcome not in ("1", "0"):
-            raise HTTPException(422, "say whether you got it right (outcome 1) or not (outcome 0)")
-        correct = outcome == "1"
-    time = None if row.clock == "wall" else (0.0 if last_time is None else last_time) + 1.0
-    event = EventIn(item=item, outcome=1.0 if correct else 0.0, time=time)
+    question, prompt = question_of(domain, item, learner, found.step)
+    if question is not None and not answer.strip():
+        return _practice_page(
+            request, svc, row, person, notice="Type an answer before checking it.", status_code=422
+        )
+    if question is None and outcome not in ("1", "0"):
+        raise HTTPException(422, "say whether you got it right (outcome 1) or not (outcome 0)")
     try:
-        post_events(row.slug, EventBatchIn(events=[event]), who, svc, f"web-{step}")
+        done = answer_attempt(
+            svc,
+            who,
+            row,
+            attempt,
+            answer if question is not None else None,
+            None if question is not None else float(outcome),
+        )
+    except CourseGone:
+        raise _gone(course) from None
     except HTTPException as error:
-        if error.status_code == 422:  # the key was used by another answer at this step
+        if error.status_code in (409, 410):  # answered (another tab, a resent form) or expired
+            notice = (
+                "That question was already answered (in another tab, or the page was sent again). "
+                if error.status_code == 409
+                else "That question expired. "
+            )
             return _practice_page(
-                request, svc, row, person, notice=stale + "Here is your next one."
+                request, svc, row, person, notice=notice + "Here is your next one."
             )
         raise
+    correct = done["correct"]
     state = current(svc, row, person)
     after = state["mastery"]
     skills = [str(s) for s in domain.item(item).skills]

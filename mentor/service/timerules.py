@@ -1,0 +1,121 @@
+"""The times the service accepts for events, and exact text for numbers in errors.
+
+A course's ``clock`` says what an event's time is:
+
+``wall``
+    Seconds since the epoch (UTC), or an ISO 8601 timestamp. A course whose
+    ``time_unit`` is ``ms`` takes numeric times in milliseconds (stored as
+    seconds). A time may be at most ``tolerance`` seconds (default
+    :data:`FUTURE_TOLERANCE_S`, 5 minutes: clock drift between a device and
+    the server) after the server's clock, and not before the epoch. A time
+    beyond it is refused with a 422 that names the value, the server's time
+    and, when dividing by 1000, 10\\ :sup:`6` or 10\\ :sup:`9` would make it a
+    plausible time, the unit it was probably sent in (an app that sends
+    ``Date.now()``, milliseconds, instead of seconds).
+
+``steps``
+    A step count of the app's own (any number): the server's clock does not
+    apply, but a time must be an integer-exact double, at most
+    :data:`MAX_STEP` in size.
+
+A time already refused never reaches the database, so one bad time can no
+longer push a learner's "previous event" into the far future.
+"""
+
+from __future__ import annotations
+
+import math
+from datetime import UTC, datetime
+
+from mentor.events.readers import parse_time
+
+#: How far (seconds) an event's time may be after the server's clock.
+FUTURE_TOLERANCE_S = 300.0
+#: The largest step count in a course whose clock is ``steps``: every integer up
+#: to it is exact in a double.
+MAX_STEP = float(2**53)
+#: Units a sender may have used by mistake instead of seconds, by divisor.
+UNITS = ((1e3, "milliseconds"), (1e6, "microseconds"), (1e9, "nanoseconds"))
+
+
+class TimeRefused(ValueError):
+    """A time the course does not accept; the message says why, in one line."""
+
+
+def exact(value: float) -> str:
+    """A number written out exactly: an integer without a decimal point, any other
+    number as the shortest text that reads back as the same double (never ``%g``
+    rounding, which prints 1796600000 and 1796600001 both as ``1.7966e+09``)."""
+    if math.isfinite(value) and value == int(value) and abs(value) < 2**63:
+        return str(int(value))
+    return repr(float(value))
+
+
+def utc_text(seconds: float) -> str:
+    """Seconds since the epoch as an ISO 8601 UTC time (or the number itself when it
+    is out of the calendar's range)."""
+    try:
+        return datetime.fromtimestamp(seconds, UTC).isoformat().replace("+00:00", "Z")
+    except (OverflowError, OSError, ValueError):
+        return exact(seconds)
+
+
+def event_time(
+    raw: float | str,
+    *,
+    clock: str,
+    unit: str,
+    now: float,
+    tolerance: float = FUTURE_TOLERANCE_S,
+) -> float:
+    """The time to store for an event sent with time ``raw`` (a number or an ISO
+    8601 text), in a course with this ``clock`` and ``unit`` when the server's
+    clock says ``now``.
+
+    Raises
+    ------
+    TimeRefused
+        When the time is not accepted (see the module's docstring).
+    """
+    shown = repr(raw) if isinstance(raw, str) else exact(raw)
+    if isinstance(raw, str):
+        try:
+            value = parse_time(raw)
+        except (ValueError, OverflowError):
+            raise TimeRefused(f"{shown} is neither a number nor an ISO 8601 time") from None
+    else:
+        value = float(raw)
+        if clock == "wall" and unit == "ms":
+            value /= 1000.0
+    if clock != "wall":
+        if abs(value) > MAX_STEP:
+            raise TimeRefused(
+                f"{shown} is not a step count the course can hold exactly (at most "
+                f"{exact(MAX_STEP)} in size)"
+            )
+        return value
+    if value < 0:
+        raise TimeRefused(
+            f"{shown} is before 1970-01-01T00:00:00Z; a wall-clock course takes seconds "
+            "since the epoch"
+        )
+    if value > now + tolerance:
+        ahead = value - now
+        message = (
+            f"{shown} is {exact(ahead)} s after the server's time {exact(now)} "
+            f"({utc_text(now)}); at most {exact(tolerance)} s ahead is accepted"
+        )
+        if not isinstance(raw, str):
+            for divisor, name in UNITS:
+                scaled = value / divisor
+                # Plausible: within a year before now (or within the tolerance after it).
+                if now - 366 * 86400 <= scaled <= now + tolerance:
+                    message += (
+                        f"; it looks like {name}: in seconds it would be {exact(scaled)} "
+                        f"({utc_text(scaled)})"
+                    )
+                    if divisor == 1e3 and unit == "s":
+                        message += " (or set the course's time_unit to 'ms')"
+                    break
+        raise TimeRefused(message)
+    return value
