@@ -85,6 +85,9 @@ def evaluate(
     columns: Annotated[
         str | None, typer.Option(help="For generic CSV: FIELD=COLUMN pairs.")
     ] = None,
+    encoding: Annotated[
+        str, typer.Option(help="Text encoding of the logs, e.g. latin-1 or cp1252.")
+    ] = "utf-8",
     domain: Annotated[
         Path | None, typer.Option(help="Domain file giving each item's skills.")
     ] = None,
@@ -115,20 +118,11 @@ def evaluate(
         _list_models()
         return
     # Imported here, not at start-up: --help and --list need none of them.
+    from mentor.cli._load import load_log
     from mentor.domain import load_domain
-    from mentor.evaluation import (
-        METRICS,
-        check_domain,
-        check_split,
-        drop_duplicates,
-        duplicate_warning,
-        fixed_split,
-        learner_kfold,
-        time_folds,
-    )
+    from mentor.evaluation import METRICS, check_split, fixed_split, learner_kfold, time_folds
     from mentor.evaluation import evaluate as run_evaluation
     from mentor.evaluation.plot import plot_evaluation
-    from mentor.events import read_events
 
     models = list(dict.fromkeys(models or []))
     if not models:
@@ -147,18 +141,7 @@ def evaluate(
     the_domain = load_domain(domain) if domain else None
 
     def load(path: Path) -> Any:
-        log = read_events(path, format, mapping)
-        if len(log) == 0:
-            raise DataError("log has no events", file=str(path))
-        if the_domain is not None:
-            check_domain(log, the_domain, str(path))
-        warning = duplicate_warning(log, str(path))
-        if warning:
-            action = "dropped" if dedupe else "kept (use --drop-duplicates to drop them)"
-            print(f"mentor: warning: {warning}; {action}", file=sys.stderr)
-            if dedupe:
-                log = drop_duplicates(log)
-        return log
+        return load_log(path, format, mapping, encoding, dedupe=dedupe, domain=the_domain)
 
     if data is not None:
         log = load(data)

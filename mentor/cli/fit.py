@@ -63,6 +63,13 @@ def fit(
     domain: Annotated[
         Path | None, typer.Option(help="Domain file (JSON or items CSV) giving each item's skills.")
     ] = None,
+    encoding: Annotated[
+        str, typer.Option(help="Text encoding of the logs, e.g. latin-1 or cp1252.")
+    ] = "utf-8",
+    dedupe: Annotated[
+        bool,
+        typer.Option("--drop-duplicates", help="Drop repeated (learner, item, time) rows."),
+    ] = False,
 ) -> None:
     """Fit a student model on a log; report log-likelihood, AUC and log loss.
 
@@ -71,25 +78,21 @@ def fit(
     the same way.
     """
     # Imported here, not at start-up: ``mentor --help`` needs none of them.
+    from mentor.cli._load import load_log
     from mentor.domain import load_domain
-    from mentor.events import read_events
     from mentor.metrics import log_likelihood
 
     console = Console()
     mapping = _columns(columns)
     the_domain = load_domain(domain) if domain else None
     student_model = create_model(model, domain=the_domain)
-    train_log = read_events(train, format, mapping)
-    test_log = read_events(test, format, mapping) if test else None
-    if len(train_log) == 0:
-        raise DataError("training log has no events", file=str(train))
+    train_log = load_log(train, format, mapping, encoding, dedupe=dedupe)
+    test_log = load_log(test, format, mapping, encoding, dedupe=dedupe) if test else None
     with console.status(f"fitting {model} on {len(train_log):,} events"):
         start = time.perf_counter()
         student_model.fit(train_log)
         seconds = time.perf_counter() - start
     scored = test_log if test_log is not None else train_log
-    if len(scored) == 0:
-        raise DataError("test log has no events", file=str(test))
     figures = _score(scored.outcome, student_model.predict_log(scored))
     train_ll = getattr(student_model, "log_likelihood_", None)
     if train_ll is None or (isinstance(train_ll, float) and math.isnan(train_ll)):

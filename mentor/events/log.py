@@ -20,6 +20,18 @@ from mentor.errors import DataError
 CORE_COLUMNS = ("learner", "item", "time", "outcome")
 
 
+def exact(value: Any) -> str:
+    """A number for a message, exactly: a whole number without a decimal point
+    or exponent (an order id 33022688, not 3.3023e+07), any other float as its
+    shortest round-trip repr."""
+    if isinstance(value, (float, np.floating)):
+        number = float(value)
+        if number.is_integer() and abs(number) < 2**63:
+            return str(int(number))
+        return repr(number)
+    return str(value)
+
+
 @dataclass(frozen=True)
 class Event:
     """One attempt of one learner at one item."""
@@ -62,7 +74,8 @@ class EventLog:
         Where the events came from (a file name), used in error messages.
     lines
         For events read from a file, the file line of each event, so that a
-        validation error can point at it.
+        validation error or a warning can point at it; kept as :attr:`lines`
+        on the log as read (a slice or a concatenation has ``lines=None``).
     validate
         Check the log on construction (default). Readers validate once with
         line numbers and then skip the second check.
@@ -74,7 +87,7 @@ class EventLog:
         is not finite, or a learner's times go backwards.
     """
 
-    __slots__ = ("learner", "item", "time", "outcome", "extra")
+    __slots__ = ("learner", "item", "time", "outcome", "extra", "lines")
 
     def __init__(
         self,
@@ -93,6 +106,7 @@ class EventLog:
         self.time = np.asarray(time, dtype=np.float64)
         self.outcome = np.asarray(outcome, dtype=np.float64)
         self.extra = {name: np.asarray(col) for name, col in (extra or {}).items()}
+        self.lines = None if lines is None else np.asarray(lines, dtype=np.int64)
         if validate:
             self.validate(source=source, lines=lines)
 
@@ -185,9 +199,10 @@ class EventLog:
             if back.size:
                 i = order[back[0] + 1]
                 previous = order[back[0]]
+                note = self._repeat_note(i, lines)
                 raise DataError(
                     f"time goes backwards for learner {self.learner[i].item()!r} "
-                    f"(previous event at {self.time[previous]:g}){self._repeat_note(i, lines)}",
+                    f"(previous event at {exact(self.time[previous])}){note}",
                     **where(i),
                     field="time",
                     value=float(self.time[i]),

@@ -7,6 +7,7 @@ naming the file, line, field and value of the first problem.
 
 from __future__ import annotations
 
+import codecs
 import csv
 import math
 import os
@@ -39,11 +40,48 @@ def parse_time(text: str) -> float:
     return value
 
 
-def _open_text(path: str | os.PathLike[str]):
+#: Text files are read as UTF-8, a byte-order mark allowed, unless told otherwise.
+DEFAULT_ENCODING = "utf-8-sig"
+
+
+def check_encoding(encoding: str) -> str:
+    """``encoding`` if Python knows it (UTF-8 read as ``utf-8-sig``, so a byte-order
+    mark is dropped), else a :class:`DataError`."""
+    try:
+        name = codecs.lookup(encoding).name
+    except (LookupError, TypeError):
+        raise DataError("unknown text encoding", field="--encoding", value=encoding) from None
+    return DEFAULT_ENCODING if name == "utf-8" else encoding
+
+
+def decode_error(
+    path: str | os.PathLike[str], encoding: str, error: UnicodeDecodeError
+) -> DataError:
+    """A :class:`DataError` naming the line and byte where ``path`` stops being
+    text in ``encoding`` (found again from the raw bytes: the decoder's own
+    offset is relative to the chunk it was reading)."""
+    data = Path(path).read_bytes()
+    try:
+        data.decode(encoding)
+    except UnicodeDecodeError as first:
+        error = first
+    offset = error.start
+    line = data.count(b"\n", 0, offset) + 1
+    column = offset - (data.rfind(b"\n", 0, offset) + 1) + 1
+    shown = "UTF-8" if codecs.lookup(encoding).name.startswith("utf-8") else encoding
+    return DataError(
+        f"byte 0x{data[offset]:02x} at offset {offset} (column {column}) is not {shown} text; "
+        "give the file's encoding, e.g. --encoding latin-1 or --encoding cp1252",
+        file=str(path),
+        line=line,
+    )
+
+
+def _open_text(path: str | os.PathLike[str], encoding: str = DEFAULT_ENCODING):
     file = Path(path)
     if not file.is_file():
         raise DataError("file not found", file=str(path))
-    return open(file, newline="", encoding="utf-8-sig")
+    return open(file, newline="", encoding=encoding)
 
 
 def _number_or_text(values: list[str]) -> np.ndarray:
@@ -58,6 +96,7 @@ def read_csv(
     columns: Mapping[str, str] | None = None,
     extra: Sequence[str] = (),
     delimiter: str = ",",
+    encoding: str = DEFAULT_ENCODING,
 ) -> EventLog:
     """Read events from a CSV file with a header row.
 
@@ -74,6 +113,8 @@ def read_csv(
         Further columns to keep, as numbers when every value parses as one.
     delimiter
         Field separator.
+    encoding
+        Text encoding (default UTF-8, with or without a byte-order mark).
 
     Examples
     --------
@@ -89,7 +130,7 @@ def read_csv(
             value=sorted(unknown)[0],
         )
     mapping.update(columns or {})
-    with _open_text(path) as handle:
+    with _open_text(path, encoding) as handle:
         reader = csv.reader(handle, delimiter=delimiter)
         header = next(reader, None)
         if header is None:
@@ -189,7 +230,11 @@ def read_csv(
         raise
 
 
-def read_kt(path: str | os.PathLike[str], learner_prefix: str | None = None) -> EventLog:
+def read_kt(
+    path: str | os.PathLike[str],
+    learner_prefix: str | None = None,
+    encoding: str = DEFAULT_ENCODING,
+) -> EventLog:
     """Read the three-line knowledge-tracing format (DKT and DKVMN benchmark files).
 
     Each learner takes three lines: the number of answers, the comma-separated
@@ -200,7 +245,7 @@ def read_kt(path: str | os.PathLike[str], learner_prefix: str | None = None) -> 
     learner's sequence. Items are integer ids.
     """
     source = str(path)
-    with _open_text(path) as handle:
+    with _open_text(path, encoding) as handle:
         text_lines = [line.strip() for line in handle]
     while text_lines and not text_lines[-1]:
         text_lines.pop()
@@ -300,7 +345,11 @@ def _is_float(text: str) -> bool:
 REVIEW_RATINGS = {1: "again", 2: "hard", 3: "good", 4: "easy"}
 
 
-def read_review_log(path: str | os.PathLike[str], learner: Any | None = None) -> EventLog:
+def read_review_log(
+    path: str | os.PathLike[str],
+    learner: Any | None = None,
+    encoding: str = DEFAULT_ENCODING,
+) -> EventLog:
     """Read a spaced-repetition review log (Anki / FSRS export).
 
     Columns ``card_id, review_rating, review_time`` and optionally
@@ -313,7 +362,7 @@ def read_review_log(path: str | os.PathLike[str], learner: Any | None = None) ->
     """
     source = str(path)
     name = Path(path).stem if learner is None else learner
-    with _open_text(path) as handle:
+    with _open_text(path, encoding) as handle:
         reader = csv.reader(handle)
         header = next(reader, None)
         if header is None:
