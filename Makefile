@@ -1,6 +1,9 @@
 # Two commands for a newcomer: `make run` (set up, then serve the demo course) and
 # `make test` (set up, then run the test suite). Both create .venv on first use.
+# `make run PORT=8001 HOST=0.0.0.0` serves elsewhere (default 127.0.0.1:8000).
 PYTHON ?= python3
+PORT ?= 8000
+HOST ?= 127.0.0.1
 VENV := .venv
 BIN := $(VENV)/bin
 
@@ -15,7 +18,8 @@ $(VENV)/.installed: pyproject.toml | $(BIN)/python
 	touch $@
 
 run: $(VENV)/.installed
-	$(BIN)/mentor serve --demo
+	@$(BIN)/python mentor/service/ports.py '$(HOST)' '$(PORT)'
+	$(BIN)/mentor serve --demo --host '$(HOST)' --port '$(PORT)'
 
 simulate: $(VENV)/.installed
 	$(BIN)/mentor simulate

@@ -119,7 +119,7 @@ def setup(server: ServerProcess, n_learners: int, tokens: bool, progress: Progre
                     "learner": name,
                     "item": rng.choice(items),
                     "time": 0,
-                    "outcome": rng.random() < 0.6,
+                    "outcome": float(rng.random() < 0.6),
                 }
                 for name in chunk
             ]
@@ -151,10 +151,17 @@ def setup(server: ServerProcess, n_learners: int, tokens: bool, progress: Progre
                 headers[name] = bearer(token)
                 progress.advance(task)
         info["token_seconds"] = time.perf_counter() - start
-        info["auth"] = "learner tokens"
+        info["auth"] = "learner tokens (next), a grader key (events)"
+        with httpx.Client(base_url=server.url, timeout=120) as client:
+            response = client.post(
+                "/v1/keys", headers=admin, json={"name": "bench app", "role": "grader"}
+            )
+            response.raise_for_status()
+            info["poster"] = bearer(response.json()["key"])
     else:
         headers = dict.fromkeys(learners, admin)
         info["auth"] = "admin key"
+        info["poster"] = admin
     info["learners"] = n_learners
     info["admin"] = admin
     info["headers"] = headers
@@ -184,7 +191,7 @@ def _requests(
                     "learner": learner,
                     "item": rng.choice(items),
                     "time": 1 + offset + j,
-                    "outcome": rng.random() < 0.6,
+                    "outcome": float(rng.random() < 0.6),
                 }
                 for j in range(BATCH_EVENTS)
             ]
@@ -226,8 +233,11 @@ async def _drive(url: str, streams: list[dict], results: dict, cap: int, timeout
             results[name] = []
             for k, (method, path, body, learner) in enumerate(stream["requests"]):
                 headers = dict(stream["headers"][learner])
-                if method == "POST":
-                    headers["Idempotency-Key"] = f"{name}-{stream['offset']}-{k}"
+                if method == "POST":  # learner tokens cannot post outcomes: the app's key
+                    headers = {
+                        **stream["poster"],
+                        "Idempotency-Key": f"{name}-{stream['offset']}-{k}",
+                    }
                 tasks.append(
                     asyncio.ensure_future(
                         one(name, k, start + k / rate, method, path, body, headers)
@@ -330,6 +340,7 @@ def bench_backend(backend: str, args, console: Console) -> list[dict]:
                             "rate": rate,
                             "requests": requests,
                             "headers": headers,
+                            "poster": info["poster"],
                             "offset": offset,
                         }
                     )

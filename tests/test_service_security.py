@@ -473,3 +473,43 @@ def test_the_web_form_answers_only_the_attempt_it_was_issued(service):
     # An attempt id that is not the learner's is 404.
     response = client.post("/practice/q", data={**fields, "attempt": "f" * 32, "answer": "5"})
     assert response.status_code == 404
+
+
+# ---------------------------------------------------------------- offline docs
+def test_the_docs_pages_use_no_cdn(service):
+    client, _, _ = service
+    for page in ("/docs", "/redoc"):
+        html = client.get(page).text
+        assert "cdn." not in html and "//unpkg" not in html, page
+    html = client.get("/docs").text
+    assert '<script src="/docs-static/swagger-ui-bundle.js">' in html
+    script = client.get("/docs-static/swagger-ui-bundle.js")
+    assert script.status_code == 200 and "SwaggerUIBundle" in script.text[:2000]
+    assert client.get("/docs-static/swagger-ui.css").status_code == 200
+
+
+# ---------------------------------------------------------------- make run
+def test_a_busy_port_is_one_line_at_once():
+    import socket
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    from mentor.errors import MentorError
+    from mentor.service.ports import check_port
+
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        port = busy.getsockname()[1]
+        with pytest.raises(MentorError, match=f"port {port} on 127.0.0.1 is already in use"):
+            check_port("127.0.0.1", port)
+        script = Path(__file__).resolve().parents[1] / "mentor" / "service" / "ports.py"
+        done = subprocess.run(
+            [sys.executable, str(script), "127.0.0.1", str(port)], capture_output=True, text=True
+        )
+        assert done.returncode == 1 and done.stdout == ""
+        assert done.stderr.count("\n") == 1 and f"make run PORT={port + 1}" in done.stderr
+    check_port("127.0.0.1", port)  # free again
+    with pytest.raises(MentorError, match="PORT=0: a port is a number from 1 to 65535"):
+        check_port("127.0.0.1", 0)

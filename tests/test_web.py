@@ -688,6 +688,34 @@ def test_browser_admin_imports_a_course_and_sees_it_listed(browser, server, tmp_
     context.close()
 
 
+def test_browser_the_api_docs_work_offline(browser, server):
+    """/docs loads Swagger UI from the server itself: with every other host
+    unreachable, the page renders the API's operations."""
+    from playwright.sync_api import expect
+
+    process, _ = server
+    context = browser.new_context()
+    outside: list[str] = []
+
+    def only_local(route) -> None:
+        if route.request.url.startswith(process.url):
+            route.continue_()
+        else:
+            outside.append(route.request.url)
+            route.abort()
+
+    context.route("**/*", only_local)
+    page = context.new_page()
+    errors: list[str] = []
+    page.on("pageerror", lambda error: errors.append(str(error)))
+    page.goto(f"{process.url}/docs")
+    expect(page.locator(".swagger-ui .info .title")).to_contain_text("mentor")
+    expect(page.get_by_text("/v1/courses/{course}/attempts/{attempt}/answer")).to_be_visible()
+    assert outside == [] and not errors, (outside, errors)
+    screenshot(page, "docs")
+    context.close()
+
+
 def test_chromium_is_where_the_browser_tests_look():
     """Say so, visibly, when the browser tests cannot run here."""
     if not CHROMIUM.exists():

@@ -11,6 +11,7 @@ from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 
 from fastapi import FastAPI
+from fastapi_offline import FastAPIOffline
 
 from mentor import __version__
 from mentor.service import errors, web
@@ -25,6 +26,8 @@ from mentor.service.security import OperatorToken
 #: Where ``mentor serve`` keeps its data unless told otherwise.
 DEFAULT_DATA_DIR = "mentor-data"
 API_PREFIX = "/v1"
+#: Where the API docs' script and style are served from.
+DOCS_STATIC = "/docs-static"
 
 
 def create_app(
@@ -80,7 +83,10 @@ def create_app(
         yield
         db.dispose()
 
-    app = FastAPI(
+    # Swagger UI and Redoc from fastapi-offline's own copies, not a CDN: /docs and
+    # /redoc work on a network without internet.
+    app = FastAPIOffline(
+        static_url=DOCS_STATIC,
         title="mentor",
         version=__version__,
         description="Decides what a learner should practise next: courses, learners, "
@@ -103,7 +109,7 @@ def create_app(
             burst=max(1, math.ceil(2 * limits.requests_per_second)),
             clock=service.now,
             cookie=web.COOKIE,
-            exempt=("/healthz", "/static/"),
+            exempt=("/healthz", "/static/", DOCS_STATIC + "/"),
         )
     app.include_router(api_router, prefix=API_PREFIX)
     # The web app (HTML pages, mentor.service.web): a router of its own, outside /v1,
