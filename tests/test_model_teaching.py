@@ -46,8 +46,8 @@ def test_bkt_item_grain_traces_items_and_reports_skill_means():
     assert model.knowledge("ada", "a2") == pytest.approx(0.4)  # untouched: its own component
     state = model.state("ada")
     assert state["items"]["a1"] == pytest.approx(0.775)
-    assert state["mastery"]["a"] == pytest.approx((0.775 + 0.4) / 2)
-    assert state["mastery"]["b"] == pytest.approx(0.4)
+    assert state["mastery"]["a"] == pytest.approx(0.775 * 0.4)  # P(both levels known)
+    assert state["mastery"]["b"] == pytest.approx(0.4 * 0.4)
     restored = BKT.from_state_dict(model.state_dict())
     assert restored.grain == "item"
     assert restored.knowledge("ada", "a1") == pytest.approx(0.775)

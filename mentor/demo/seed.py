@@ -31,20 +31,12 @@ from mentor.demo.course import COURSE_ID, COURSE_NAME, course, course_dict
 from mentor.engine import Engine
 from mentor.events import Event
 
-#: The demo course's student model: BKT without forgetting between attempts (its
-#: mastery can then reach the 95 % criterion; reviews are scheduled by the web app).
-DEMO_MODEL: dict[str, Any] = {"name": "bkt", "params": {"forgets": False}}
-#: The demo course's teacher: ZPDES for new material (Clement et al. 2015) and, one
-#: slot in five, a review of a question whose predicted success fell below 60 %.
-DEMO_TEACHER: dict[str, Any] = {
-    "name": "mixture",
-    "params": {
-        "parts": [
-            [{"name": "zpdes", "params": {}}, 0.8],
-            [{"name": "due_review", "params": {"retention": 0.6}}, 0.2],
-        ]
-    },
-}
+#: The demo course's student model and teacher: the service's defaults
+#: (:data:`mentor.service.policy.DEFAULT_MODEL`, :data:`~mentor.service.policy.DEFAULT_TEACHER`):
+#: BKT per item without forgetting, and the expected-gain teacher, which moves on
+#: once an item is mastered and brings mastered items back only as reviews.
+DEMO_MODEL: dict[str, Any] = {"name": "bkt", "params": {"grain": "item", "forgets": False}}
+DEMO_TEACHER: dict[str, Any] = {"name": "expected_gain", "params": {}}
 DEMO_FILE = "demo.json"
 WORKSPACE_NAME = "Demo school"
 LEARNER = "ada"

@@ -59,8 +59,9 @@ uses every (item, skill) pair as one observation of that skill.
 ``grain="item"`` traces every item as its own knowledge component, as
 knowledge tracing does when items are levels of a skill that are mastered one
 after the other (a skill's level-1 questions before its level-3 ones); the
-mastery :meth:`BKT.state` reports for a skill of the domain is then the mean
-P(known) of its items, and ``state(learner)["items"]`` gives each item's.
+mastery :meth:`BKT.state` reports for a skill of the domain is then the
+probability that all its items are known (the product of their P(known)), and
+``state(learner)["items"]`` gives each item's.
 
 :meth:`BKT.lookahead` simulates one more attempt at any item (the update
 above, without changing the model): the hook that model-based teachers plan
@@ -946,14 +947,17 @@ class BKT(StudentModel):
     def state(self, learner: Any) -> dict[str, Any]:
         """Mastery per skill: P(known) before the learner's next attempt.
 
-        With ``grain="item"`` and a domain, a skill's mastery is the mean P(known)
-        of its items, and ``"items"`` holds each item's P(known).
+        With ``grain="item"`` and a domain, a skill's mastery is the probability
+        that all its items are known, the product of their P(known) (the same
+        product that predicts an item needing several skills), so a skill counts
+        as mastered only once every level of it is; ``"items"`` holds each item's
+        P(known).
         """
         known = self.knowledge_.get(learner, {})
         if self.grain == "item" and self.domain is not None:
             items = {i: self.knowledge(learner, i) for i in self.domain.item_ids}
             mastery = {
-                skill: float(np.mean([items[i] for i in self.domain.items_of(skill)]))
+                skill: float(np.prod([items[i] for i in self.domain.items_of(skill)]))
                 for skill in self.domain.skills
                 if self.domain.items_of(skill)
             }

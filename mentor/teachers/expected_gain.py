@@ -19,10 +19,11 @@ item before it is mastered. Mastered items leave the pool; they come back only
 as reviews: when the model's mastery of one falls below the threshold again
 (a model with forgetting), or when nothing open is left to learn.
 
-A learner who fails the same item ``step_back`` times in a row is wheel-spinning
+A learner who fails an item ``step_back`` times in a row is wheel-spinning
 (Beck and Gong, "Wheel-Spinning: Students Who Fail to Master a Skill", AIED
-2013): the teacher steps back to the least-mastered item before it for one
-attempt, instead of asking the same question again.
+2013): the teacher steps back to the least-mastered item before it, instead of
+asking the same question again, and further back if the learner is stuck
+there too. Only an item with nothing before it is asked again and again.
 
 Each choice is recorded in :attr:`ExpectedGain.last_choices_` with the numbers it
 was made from, so an explanation can say why without recomputing anything.
@@ -129,13 +130,18 @@ class ExpectedGain(Teacher):
         graph = activity_graph(domain)
         self._before = {item: list(graph.predecessors(item)) for item in graph.nodes}
         self._ancestors = {item: nx.ancestors(graph, item) for item in graph.nodes}
-        #: Per learner: [item, failed attempts in a row at it] of their latest item.
-        self.failures_: dict[Any, list[Any]] = {}
+        #: Per learner and item: failed attempts in a row at it.
+        self.failures_: dict[Any, dict[Any, int]] = {}
         #: The choices of the latest :meth:`select`, in order (not saved: a decision record).
         self.last_choices_: list[Choice] = []
 
     def get_params(self) -> dict[str, Any]:
         return {"threshold": self.threshold, "step_back": self.step_back}
+
+    def before(self, item: Any) -> list[Any]:
+        """The items that must be mastered before ``item`` opens (its activity-graph
+        predecessors: the level below, or the prerequisites' hardest level)."""
+        return list(self._before.get(item, ()))
 
     def select(
         self,
@@ -203,34 +209,55 @@ class ExpectedGain(Teacher):
         return [c.item for c in chosen]
 
     def _stuck(self, learner: Any, candidates: Sequence[Any], mastery: Mapping[Any, float]):
-        """A step back when the learner failed their latest item ``step_back`` times in a row."""
+        """A step back when the learner has failed items ``step_back`` times in a row: to
+        the least-mastered item before one of them that the learner is not stuck at too
+        (the nearest first among equals)."""
         if not self.step_back:
             return None
-        item, failures = self.failures_.get(learner, (None, 0))
-        if failures < self.step_back or item not in self._ancestors:
+        failures = self.failures_.get(learner, {})
+        stuck = {item: n for item, n in failures.items() if n >= self.step_back}
+        if not stuck:
             return None
-        earlier = [c for c in candidates if c in self._ancestors[item]]
+        earlier = [
+            c
+            for c in candidates
+            if c not in stuck and any(c in self._ancestors.get(s, ()) for s in stuck)
+        ]
         if not earlier:
             return None
-        back = min(earlier, key=lambda c: (mastery.get(c, 0.0), c not in self._before[item]))
-        return lambda choice: choice(back, "step_back", after=item, failures=failures)
+        back = min(
+            earlier,
+            key=lambda c: (mastery.get(c, 0.0), not any(c in self._before[s] for s in stuck)),
+        )
+        after = max(
+            (s for s in stuck if back in self._ancestors.get(s, ())), key=lambda s: stuck[s]
+        )
+        return lambda choice: choice(back, "step_back", after=after, failures=stuck[after])
 
     def observe(self, events: EventLog) -> None:
-        """Count each learner's failed attempts in a row at their latest item."""
+        """Count each learner's failed attempts in a row at each item. A right answer
+        clears the item's count, and the counts of the items it comes before, so that
+        after a step back the learner tries the item they were stuck at again."""
         for learner, item, outcome in zip(
             events.learner.tolist(), events.item.tolist(), events.outcome.tolist(), strict=True
         ):
-            last = self.failures_.get(learner)
+            failures = self.failures_.setdefault(learner, {})
             if outcome >= 0.5:
-                self.failures_[learner] = [item, 0]
-            elif last is not None and last[0] == item:
-                last[1] += 1
-            elif last is None or not last[1] >= self.step_back > 0:
-                self.failures_[learner] = [item, 1]
-            # else: a failed step back; the learner is still stuck at last[0]
+                failures.pop(item, None)
+                for later in [f for f in failures if item in self._ancestors.get(f, ())]:
+                    del failures[later]
+            else:
+                failures[item] = failures.get(item, 0) + 1
 
     def _get_state(self) -> dict[str, Any]:
-        return {"failures": [[learner, item, n] for learner, (item, n) in self.failures_.items()]}
+        return {
+            "failures": [
+                [learner, [[item, n] for item, n in items.items()]]
+                for learner, items in self.failures_.items()
+            ]
+        }
 
     def _set_state(self, state: Mapping[str, Any]) -> None:
-        self.failures_ = {learner: [item, int(n)] for learner, item, n in state["failures"]}
+        self.failures_ = {
+            learner: {item: int(n) for item, n in items} for learner, items in state["failures"]
+        }
