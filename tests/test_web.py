@@ -366,7 +366,8 @@ def test_practice_checks_the_answer_records_it_and_says_why(demo_app, demo):
     before = api.get(f"/v1/courses/arithmetic/learners/{name}/state", headers=headers).json()
     response = client.post("/practice/arithmetic", data={**fields, "answer": question.answer})
     assert response.status_code == 200 and "Right!" in response.text
-    assert "mastery 40% →" in response.text
+    # the skill's mastery is P(all three levels known): .4 ** 3 before, .775 * .4 ** 2 after
+    assert "mastery 6% → 12%" in response.text
     after = api.get(f"/v1/courses/arithmetic/learners/{name}/state", headers=headers).json()
     assert after["events"] == 1
     skill = course().item(fields["item"]).skills[0]
@@ -401,10 +402,10 @@ def test_the_knowledge_map_and_the_reviews_follow_practice(demo_app, demo):
         page = client.get("/practice/arithmetic/map").text
         return float(re.search(r'data-skill="count" data-mastery="([\d.]+)"', page).group(1))
 
-    assert count_mastery() == pytest.approx(0.4)
+    assert count_mastery() == pytest.approx(0.4**3)  # P(all three levels known)
     assert "Nothing to review yet" in client.get("/practice/arithmetic/reviews").text
     html = client.get("/practice/arithmetic").text
-    for _ in range(4):
+    for _ in range(9):  # three right answers master each level: .4 -> .775 -> .945 -> .989
         fields = form_fields(html)
         html = client.post(
             "/practice/arithmetic", data={**fields, "answer": answer_for(fields, name).answer}

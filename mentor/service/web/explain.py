@@ -7,7 +7,10 @@ state, never invented: ZPDES says the item is in the learner's zone of
 proximal development (Clement et al. 2015) or where the course starts; a due
 review gives the predicted recall against the target retention; the mastery
 gate names the open skill with the lowest mastery; the target-success teacher
-gives the predicted success against its target. Other teachers are named.
+gives the predicted success against its target; the expected-gain teacher
+gives the numbers it chose by (the item's mastery, the predicted success and
+the expected gain of one attempt, from :attr:`ExpectedGain.last_choices_`).
+Other teachers are named.
 """
 
 from __future__ import annotations
@@ -22,6 +25,7 @@ from mentor.service.web.common import skill_name
 from mentor.teachers import (
     ZPDES,
     DueReview,
+    ExpectedGain,
     Filter,
     MasteryGate,
     Mixture,
@@ -34,6 +38,7 @@ from mentor.teachers.mastery import open_skills
 TEACHER_NAMES = {
     "zpdes": "ZPDES (learning progress in your zone of proximal development)",
     "due_review": "spaced review",
+    "expected_gain": "expected gain (practice where the model expects you to learn most)",
     "mastery": "mastery learning",
     "target": "target success",
     "random": "random choice",
@@ -48,7 +53,8 @@ class Reason:
     Attributes
     ----------
     kind
-        ``start``, ``zpd``, ``review``, ``frontier``, ``target`` or ``other``.
+        ``start``, ``zpd``, ``review``, ``frontier``, ``target``, ``gain``,
+        ``step_back`` or ``other``.
     teacher
         The registry name of the teacher that chose it.
     text
@@ -122,6 +128,8 @@ def explain(engine: Engine, learner: Any, item: Any, t: float | None, position: 
             return Reason("zpd", picker.name, text, predicted)
         text = f"{label} keeps your practice going while the teacher (ZPDES) has nothing newer."
         return Reason("other", picker.name, text, predicted)
+    if isinstance(picker, ExpectedGain):
+        return _expected_gain(engine, picker, learner, item, label, predicted)
     if isinstance(picker, DueReview):
         recall = "an unknown" if predicted is None else f"a {predicted:.0%}"
         text = (
@@ -164,3 +172,52 @@ def explain(engine: Engine, learner: Any, item: Any, t: float | None, position: 
     return Reason(
         "other", picker.name, f"{label} was chosen by the course's teacher ({name}).", predicted
     )
+
+
+def _expected_gain(
+    engine: Engine,
+    picker: ExpectedGain,
+    learner: Any,
+    item: Any,
+    label: str,
+    predicted: float | None,
+) -> Reason:
+    """The reason the expected-gain teacher recorded for its choice, in words."""
+    choices = [c for c in picker.last_choices_ if c.item == item]
+    if not choices:
+        text = f"{label} was chosen by the course's teacher (expected gain)."
+        return Reason("other", picker.name, text, predicted)
+    c = choices[0]
+    skills = engine.model.state(learner).get("mastery", {})
+    found = engine.domain.items.get(item)
+    shown = [
+        f"{skill_name(engine.domain, s)} shows {skills[s]:.0%} on your map"
+        for s in (found.skills if found is not None else ())
+        if s in skills
+    ]
+    map_note = f" ({'; '.join(shown)})" if shown else ""
+    if c.kind == "step_back":
+        text = (
+            f"You missed {item_label(engine, c.after)} {c.failures} times in a row, so the "
+            f"teacher steps back to {label} (your mastery here: {c.mastery:.0%}) before "
+            "trying it again."
+        )
+        return Reason("step_back", picker.name, text, predicted)
+    if c.kind == "review":
+        text = (
+            f"Review: you have mastered {label} ({c.mastery:.0%}){map_note}, and there is "
+            "nothing new open for you right now, so the teacher brings back what you know least."
+        )
+        return Reason("review", picker.name, text, predicted)
+    start = (
+        f"{label} is where the course starts: it builds on nothing else. "
+        if not picker.before(item)
+        else ""
+    )
+    text = start + (
+        f"{label} is open to you and not mastered yet: your mastery of it is {c.mastery:.0%}, "
+        f"below the {picker.threshold:.0%} the teacher asks for{map_note}. Of the open "
+        f"questions, one more attempt here is expected to raise your mastery the most "
+        f"(+{c.gain:.0%}, with a {c.p_success:.0%} chance of getting it right)."
+    )
+    return Reason("start" if start else "gain", picker.name, text, predicted)
