@@ -99,9 +99,9 @@ USER = [{"role": "user", "content": "2 + 2 = ?"}]
 @pytest.mark.parametrize("transport", TRANSPORTS)
 def test_answer_tokens_request_and_audit(tmp_path, transport):
     with Server([OK]) as server:
-        chat = OpenAIChat(server.url, "tiny", api_key="sk-secret", transport=transport,
-                          audit=tmp_path / "calls.jsonl", options={"temperature": 0.0})
-        answer = chat.complete(USER, max_tokens=5)
+        with OpenAIChat(server.url, "tiny", api_key="sk-secret", transport=transport,
+                        audit=tmp_path / "calls.jsonl", options={"temperature": 0.0}) as chat:
+            answer = chat.complete(USER, max_tokens=5)
     assert (answer.text, answer.prompt_tokens, answer.completion_tokens) == ("four", 7, 3)
     assert not answer.estimated
     (request,) = server.requests

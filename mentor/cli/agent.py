@@ -18,8 +18,19 @@ agent_app = typer.Typer(
 
 MEMORIES = ("none", "raw", "success_only", "reasoningbank", "reasoningbank+consolidation")
 TEACHERS = ("uniform", "tscl", "zpdes")
-CURVE_COLUMNS = ("step", "family", "task", "success", "attempts", "retrieved", "added",
-                 "merged", "retired", "skipped", "success_rate")
+CURVE_COLUMNS = (
+    "step",
+    "family",
+    "task",
+    "success",
+    "attempts",
+    "retrieved",
+    "added",
+    "merged",
+    "retired",
+    "skipped",
+    "success_rate",
+)
 
 
 def _choice(name: str, value: str, options: tuple[str, ...]) -> str:
@@ -112,11 +123,18 @@ def run_agent(
     task_list = read_tasks(tasks_path)
     if judge == "checker" and any(t.answer is None for t in task_list):
         missing = next(t for t in task_list if t.answer is None)
-        raise ParameterError("has no answer for --judge checker; use --judge llm",
-                             field="answer", value=missing.id)
+        raise ParameterError(
+            "has no answer for --judge checker; use --judge llm", field="answer", value=missing.id
+        )
     budget = Budget(max_tokens, max_cost, prompt_price, completion_price)
-    chat = OpenAIChat(llm, model, api_key=os.environ.get("MENTOR_LLM_API_KEY"),
-                      timeout=timeout, budget=budget, audit=audit)
+    chat = OpenAIChat(
+        llm,
+        model,
+        api_key=os.environ.get("MENTOR_LLM_API_KEY"),
+        timeout=timeout,
+        budget=budget,
+        audit=audit,
+    )
     if memory == "none":
         bank = NoMemory()
     else:
@@ -125,8 +143,12 @@ def run_agent(
         store = MemoryStore(db).create()
         extractor = RawTrajectories() if memory == "raw" else LLMExtractor(chat)
         bank = ExperienceMemory(
-            store, MiniLMEmbedder() if embedder == "minilm" else HashingEmbedder(), extractor,
-            workspace=workspace, agent=agent, k=k,
+            store,
+            MiniLMEmbedder() if embedder == "minilm" else HashingEmbedder(),
+            extractor,
+            workspace=workspace,
+            agent=agent,
+            k=k,
             failures=memory not in ("success_only", "raw"),
             consolidation=Consolidation() if memory.endswith("consolidation") else None,
         )
@@ -149,18 +171,36 @@ def run_agent(
             done = 0
             for i, s in enumerate(curve, start=1):
                 done += s.success
-                writer.writerow([s.step, s.family, s.task, int(s.success), s.attempts,
-                                 " ".join(map(str, s.retrieved)), s.added, s.merged,
-                                 s.retired, s.skipped, f"{done / i:.4f}"])
-        print(f"task {step.step + 1}/{steps} {step.family}: "
-              f"{'success' if step.success else 'failure'} (rate {with_rate:.3f})", flush=True)
+                writer.writerow(
+                    [
+                        s.step,
+                        s.family,
+                        s.task,
+                        int(s.success),
+                        s.attempts,
+                        " ".join(map(str, s.retrieved)),
+                        s.added,
+                        s.merged,
+                        s.retired,
+                        s.skipped,
+                        f"{done / i:.4f}",
+                    ]
+                )
+        print(
+            f"task {step.step + 1}/{steps} {step.family}: "
+            f"{'success' if step.success else 'failure'} (rate {with_rate:.3f})",
+            flush=True,
+        )
 
     judge_ = CheckerJudge() if judge == "checker" else LLMJudge(chat)
     try:
-        run(pool, LLMAgent(chat), bank, judge_, chooser, steps, scaling, attempts,
-            callback=save)
+        run(pool, LLMAgent(chat), bank, judge_, chooser, steps, scaling, attempts, callback=save)
     except BudgetExceeded as error:
         print(f"stopped after {len(curve)} tasks: {error}")
+    finally:
+        chat.close()
     rate = sum(s.success for s in curve) / len(curve) if curve else float("nan")
-    print(f"{len(curve)} tasks, success {rate:.3f}; {budget.tokens} tokens, "
-          f"cost {budget.cost:.4g} in {budget.calls} calls; curve: {out}; calls: {audit}")
+    print(
+        f"{len(curve)} tasks, success {rate:.3f}; {budget.tokens} tokens, "
+        f"cost {budget.cost:.4g} in {budget.calls} calls; curve: {out}; calls: {audit}"
+    )

@@ -48,19 +48,15 @@ def _post_urllib(url: str, body: bytes, headers: dict, timeout: float) -> tuple[
         raise _Unreachable(str(getattr(error, "reason", error))) from None
 
 
-def _httpx_poster(timeout: float) -> Callable[[str, bytes, dict, float], tuple[int, dict, bytes]]:
+def _post_httpx(client, url: str, body: bytes, headers: dict, timeout: float
+                ) -> tuple[int, dict, bytes]:
     import httpx
 
-    client = httpx.Client(timeout=timeout)
-
-    def post(url: str, body: bytes, headers: dict, timeout: float) -> tuple[int, dict, bytes]:
-        try:
-            response = client.post(url, content=body, headers=headers, timeout=timeout)
-        except httpx.TransportError as error:
-            raise _Unreachable(f"{type(error).__name__}: {error}") from None
-        return response.status_code, dict(response.headers), response.content
-
-    return post
+    try:
+        response = client.post(url, content=body, headers=headers, timeout=timeout)
+    except httpx.TransportError as error:
+        raise _Unreachable(f"{type(error).__name__}: {error}") from None
+    return response.status_code, dict(response.headers), response.content
 
 
 def _retry_after(headers: Mapping[str, str]) -> float | None:
@@ -158,7 +154,11 @@ class OpenAIChat:
             else:
                 transport = "httpx"
         self.transport = transport
-        self._post = _httpx_poster(self.timeout) if transport == "httpx" else _post_urllib
+        self._client = None
+        if transport == "httpx":
+            import httpx
+
+            self._client = httpx.Client(timeout=self.timeout)
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None, **kwargs: Any) -> OpenAIChat:
@@ -241,6 +241,17 @@ class OpenAIChat:
         self._log(record)
         return completion
 
+    def close(self) -> None:
+        """Close the HTTP connections (httpx keeps them open between calls)."""
+        if self._client is not None:
+            self._client.close()
+
+    def __enter__(self) -> OpenAIChat:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
     def _log(self, record: dict[str, Any]) -> None:
         if self.audit is not None:
             self.audit.write(record)
@@ -254,9 +265,11 @@ class OpenAIChat:
                 self.sleep(wait)
             wait = min(self.backoff * 2**attempt, self.max_backoff)
             try:
-                status, answer_headers, content = self._post(
-                    self.url, body, headers, self.timeout
-                )
+                if self._client is not None:
+                    answer = _post_httpx(self._client, self.url, body, headers, self.timeout)
+                else:
+                    answer = _post_urllib(self.url, body, headers, self.timeout)
+                status, answer_headers, content = answer
             except _Unreachable as error:
                 last = f"no answer ({error})"
                 continue
