@@ -88,6 +88,13 @@ def evaluate(
     encoding: Annotated[
         str, typer.Option(help="Text encoding of the logs, e.g. latin-1 or cp1252.")
     ] = "utf-8",
+    scoring: Annotated[
+        str,
+        typer.Option(
+            help="all: every test event; window: pyKT's protocol (full history, "
+            "each learner's first answer excluded)."
+        ),
+    ] = "all",
     domain: Annotated[
         Path | None, typer.Option(help="Domain file giving each item's skills.")
     ] = None,
@@ -120,9 +127,18 @@ def evaluate(
     # Imported here, not at start-up: --help and --list need none of them.
     from mentor.cli._load import load_log
     from mentor.domain import load_domain
-    from mentor.evaluation import METRICS, check_split, fixed_split, learner_kfold, time_folds
+    from mentor.evaluation import (
+        METRICS,
+        SCORINGS,
+        check_domain,
+        check_split,
+        fixed_split,
+        learner_kfold,
+        time_folds,
+    )
     from mentor.evaluation import evaluate as run_evaluation
     from mentor.evaluation.plot import plot_evaluation
+    from mentor.events import pykt_domain
 
     models = list(dict.fromkeys(models or []))
     if not models:
@@ -134,26 +150,37 @@ def evaluate(
             )
     if protocol not in PROTOCOLS:
         raise DataError(f"choose one of {', '.join(PROTOCOLS)}", field="--protocol", value=protocol)
+    if scoring not in SCORINGS:
+        raise DataError(f"choose one of {', '.join(SCORINGS)}", field="--scoring", value=scoring)
     if (data is None) == (train is None or test is None) or (train is None) != (test is None):
         raise DataError("give either --data LOG, or both --train TRAIN and --test TEST")
     params = _settings(set_ or [], models)
     mapping = _columns(columns)
     the_domain = load_domain(domain) if domain else None
 
-    def load(path: Path) -> Any:
-        return load_log(path, format, mapping, encoding, dedupe=dedupe, domain=the_domain)
+    logs = [
+        load_log(path, format, mapping, encoding, dedupe=dedupe)
+        for path in ([data] if data is not None else [train, test])
+    ]
+    if the_domain is None:  # pyKT's files name each question's concepts
+        the_domain = pykt_domain(*logs)
+    if the_domain is not None:
+        for path, log in zip([data] if data is not None else [train, test], logs, strict=True):
+            check_domain(log, the_domain, str(path))
 
     if data is not None:
-        log = load(data)
+        log = logs[0]
         splits = learner_kfold(log, folds, seed) if protocol == "kfold" else time_folds(log, folds)
         n_folds, described = folds, f"{data.name}, {protocol} protocol, {folds} folds"
     else:
-        train_log, test_log = load(train), load(test)
+        train_log, test_log = logs
         note = check_split(train_log, test_log)
         if note:
             print(f"mentor: note: {note}", file=sys.stderr)
         splits = fixed_split(train_log, test_log)
         n_folds, described = 1, f"{train.name} -> {test.name}"
+    if scoring != "all":
+        described += f"; scoring {scoring} ({SCORINGS[scoring]})"
 
     with Progress(
         TextColumn("{task.description}"),
@@ -184,7 +211,7 @@ def evaluate(
             if plain:
                 print(f"mentor: {text}", file=sys.stderr)
 
-        result = run_evaluation(models, splits, the_domain, params, on_fit, on_epoch)
+        result = run_evaluation(models, splits, the_domain, params, on_fit, on_epoch, scoring)
         progress.advance(task)
 
     if not result.rows:  # every model failed: nothing to show or write
@@ -211,7 +238,10 @@ def evaluate(
     plot_evaluation(result, out / "evaluation.png", title=f"Student models on {described}")
     console.print(f"figures per fold: {out / 'evaluation.csv'}; plot: {out / 'evaluation.png'}")
     if json_path:
-        write_json(json_path, [{k: _clean(v) for k, v in row.items()} for row in summary])
+        write_json(
+            json_path,
+            [{**{k: _clean(v) for k, v in row.items()}, "scoring": scoring} for row in summary],
+        )
     for name, (fold, error) in result.failures.items():
         print(f"mentor: error: {name} failed on fold {fold + 1}: {error}", file=sys.stderr)
     if result.failures:

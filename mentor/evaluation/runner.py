@@ -31,12 +31,40 @@ from typing import Any
 import numpy as np
 
 from mentor.domain import Domain
-from mentor.errors import MentorError
+from mentor.errors import DataError, MentorError
 from mentor.evaluation.splits import Fold
+from mentor.events import EventLog
 from mentor.metrics import accuracy, auc, calibration_error, log_loss, rmse
 from mentor.students import create_model
 
 METRICS = ("auc", "log_loss", "rmse", "accuracy", "calibration_error")
+
+#: How test events are scored. ``all``: every test event, each from the
+#: learner's earlier events (attention models keep their default context).
+#: ``window``: pyKT's published protocol (its "window" evaluation): every answer
+#: predicted from its full history (models with a ``stride`` get 1, a sliding
+#: context of their ``max_len - 1`` previous answers, as pyKT's window files),
+#: and each learner's first answer left out of the figures.
+SCORINGS = {
+    "all": "every test event",
+    "window": "pyKT window: full history, each learner's first answer excluded",
+}
+
+
+def first_answers(train: EventLog, test: EventLog) -> np.ndarray:
+    """Mask of the test events that are their learner's first answer: the
+    earliest test event (ties in log order) of a learner with no training event."""
+    mask = np.zeros(len(test), dtype=bool)
+    if len(test) == 0:
+        return mask
+    order = np.lexsort(
+        (np.arange(len(test)), test.time, np.unique(test.learner, return_inverse=True)[1])
+    )
+    learners = test.learner[order]
+    first = order[np.r_[True, learners[1:] != learners[:-1]]]
+    mask[first] = True
+    mask &= ~np.isin(test.learner, train.learner)
+    return mask
 
 
 @dataclass
@@ -88,6 +116,7 @@ def evaluate(
     params: Mapping[str, Mapping[str, Any]] | None = None,
     on_fit: Callable[[str, int], None] | None = None,
     on_epoch: Callable[[str, int, dict[str, Any]], None] | None = None,
+    scoring: str = "all",
 ) -> Evaluation:
     """Evaluate each named model on each fold.
 
@@ -105,14 +134,21 @@ def evaluate(
         Called with (model name, fold index) before each fit, for progress.
     on_epoch
         Called with (model name, fold index, epoch record) after each training
-        epoch of the models that train in epochs (DKT, simpleKT).
+        epoch of the models that train in epochs (DKT, simpleKT, AKT).
+    scoring
+        ``all`` (default) or ``window`` (see :data:`SCORINGS`); written in
+        every row.
 
     A model that raises a :class:`MentorError` is dropped from the results, and
     from later folds, and recorded in ``failures``.
     """
-    params = params or {}
+    if scoring not in SCORINGS:
+        raise DataError(f"choose one of {', '.join(SCORINGS)}", field="scoring", value=scoring)
+    params = {name: dict((params or {}).get(name, {})) for name in models}
     for name in models:  # a bad parameter stops the run before any fit
-        create_model(name, domain=domain, **params.get(name, {}))
+        model = create_model(name, domain=domain, **params[name])
+        if scoring == "window" and "stride" in model.get_params() and "stride" not in params[name]:
+            params[name]["stride"] = 1
     result = Evaluation()
     for fold in folds:
         for name in models:
@@ -121,7 +157,7 @@ def evaluate(
             if on_fit is not None:
                 on_fit(name, fold.index)
             try:
-                model = create_model(name, domain=domain, **params.get(name, {}))
+                model = create_model(name, domain=domain, **params[name])
                 start = time.perf_counter()
                 if on_epoch is not None and "on_epoch" in inspect.signature(model.fit).parameters:
                     model.fit(
@@ -139,12 +175,17 @@ def evaluate(
                 result.drop(name)
                 continue
             outcomes = fold.test.outcome
+            if scoring == "window":
+                scored = ~first_answers(fold.train, fold.test)
+                outcomes, predictions = outcomes[scored], predictions[scored]
             result.rows.append(
                 {
                     "model": name,
                     "fold": fold.index,
+                    "scoring": scoring,
                     "train_events": len(fold.train),
                     "test_events": len(fold.test),
+                    "scored_events": len(outcomes),
                     "auc": auc(outcomes, predictions),
                     "log_loss": log_loss(outcomes, predictions),
                     "rmse": rmse(outcomes, predictions),

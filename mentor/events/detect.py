@@ -8,6 +8,7 @@ from pathlib import Path
 
 from mentor.errors import DataError
 from mentor.events.log import EventLog
+from mentor.events.pykt import is_pykt_header, read_pykt
 from mentor.events.readers import (
     DEFAULT_ENCODING,
     check_encoding,
@@ -18,13 +19,14 @@ from mentor.events.readers import (
     read_review_log,
 )
 
-FORMATS = ("auto", "kt", "csv", "review", "parquet")
+FORMATS = ("auto", "kt", "csv", "review", "parquet", "pykt")
 
 
 def detect_format(path: str | os.PathLike[str], encoding: str = DEFAULT_ENCODING) -> str:
     """``parquet`` by extension; for text files, ``kt`` when the first line is a
     bare count, ``review`` when the header has ``card_id`` and ``review_rating``,
-    else ``csv``."""
+    ``pykt`` when it has ``uid``, ``responses`` and ``questions`` or ``concepts``
+    (pyKT's processed files), else ``csv``."""
     file = Path(path)
     if not file.is_file():
         raise DataError("file not found", file=str(path))
@@ -37,6 +39,8 @@ def detect_format(path: str | os.PathLike[str], encoding: str = DEFAULT_ENCODING
     header = {name.strip() for name in first.split(",")}
     if {"card_id", "review_rating"} <= header:
         return "review"
+    if is_pykt_header(list(header)):
+        return "pykt"
     return "csv"
 
 
@@ -72,6 +76,8 @@ def read_events(
             return read_review_log(path, encoding=encoding)
         if kind == "parquet":
             return read_parquet(path)
+        if kind == "pykt":
+            return read_pykt(path, encoding=encoding)
         return read_csv(path, columns, encoding=encoding)
     except UnicodeDecodeError as error:
         raise decode_error(path, encoding, error) from None
