@@ -26,13 +26,13 @@ httpx = pytest.importorskip("httpx")
 
 from mentor import Domain, Engine, Item  # noqa: E402
 from mentor.events import EventLog  # noqa: E402
+from mentor.service.policy import build_model  # noqa: E402
 from mentor.service.testing import (  # noqa: E402
     ServerProcess,
     bearer,
     postgres_database,
     setup_workspace,
 )
-from mentor.students import BKT  # noqa: E402
 from mentor.teachers import RandomTeacher  # noqa: E402
 
 ITEMS_CSV = b"item,skills,difficulty\na1,A,0.2\na2,A,0.6\nb1,B,0.4\nb2,B,0.8\n"
@@ -170,13 +170,15 @@ def test_sigkill_mid_stream_loses_and_duplicates_nothing(tmp_path: Path):
             assert set(keys.values()) == {3}
             assert len({(e["learner"], e["time"]) for e in events}) == len(events)
             # The saved model state is that of exactly these events (same transaction):
-            # BKT fed the stored events from scratch gives the service's mastery.
+            # the course's model (whatever the service's default is) fed the stored
+            # events from scratch gives the service's mastery.
             domain = Domain(
                 [Item("a1", ("A",), 0.2), Item("a2", ("A",), 0.6)]
                 + [Item("b1", ("B",), 0.4), Item("b2", ("B",), 0.8)],
                 prerequisites=[("A", "B")],
             )
-            replay = Engine(domain, BKT(domain), RandomTeacher(seed=0))
+            spec = client.get("/v1/courses/algebra", headers=admin).json()["model"]
+            replay = Engine(domain, build_model(spec, domain), RandomTeacher(seed=0))
             replay.record(
                 EventLog(
                     [e["learner"] for e in events],

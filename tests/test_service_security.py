@@ -53,20 +53,36 @@ def postgres_url():
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
-def service(request, tmp_path):
-    """A client over a fresh app with a clock the test moves, and a workspace:
-    ``(client, clock, admin headers)``."""
+def make_service(request, tmp_path):
+    """Makes apps over one fresh database, with a clock the test moves: each call
+    ``make(**limits)`` gives ``(client, clock, admin headers of a new workspace)``."""
     if request.param == "sqlite":
         url = f"sqlite:///{tmp_path / 'data' / 'mentor.db'}"
     else:
         url = request.getfixturevalue("postgres_url")
-    clock = Clock(NOW)
-    app = create_app(url, tmp_path / "data", operator_token=OPERATOR, limits=Limits(), clock=clock)
-    with TestClient(app) as client:
+    clients = []
+
+    def make(**limits):
+        clock = Clock(NOW)
+        app = create_app(
+            url, tmp_path / "data", operator_token=OPERATOR, limits=Limits(**limits), clock=clock
+        )
+        client = TestClient(app)
+        client.__enter__()
+        clients.append(client)
         name = f"school-{os.urandom(4).hex()}"
         response = client.post("/v1/workspaces", json={"name": name}, headers=bearer(OPERATOR))
         assert response.status_code == 201, response.text
-        yield client, clock, bearer(response.json()["admin_key"]["key"])
+        return client, clock, bearer(response.json()["admin_key"]["key"])
+
+    yield make
+    for client in clients:
+        client.__exit__(None, None, None)
+
+
+@pytest.fixture
+def service(make_service):
+    return make_service()
 
 
 def course(client, admin, slug, items=ITEMS_CSV, filename="items.csv", **form):
@@ -513,3 +529,85 @@ def test_a_busy_port_is_one_line_at_once():
     check_port("127.0.0.1", port)  # free again
     with pytest.raises(MentorError, match="PORT=0: a port is a number from 1 to 65535"):
         check_port("127.0.0.1", 0)
+
+
+# ---------------------------------------------------------------- tenants
+def test_quotas_answer_413_and_429_naming_the_limit(service):
+    client, _, admin = service
+    workspace_id = client.get("/v1/me", headers=admin).json()["workspace"]["id"]
+    url = f"/v1/workspaces/{workspace_id}/quotas"
+    # Only the operator sets quotas.
+    assert client.put(url, headers=admin, json={"courses": 1}).status_code == 403
+    quotas = {"courses": 1, "items_per_course": 3, "import_bytes": 58, "events_per_day": 2}
+    response = client.put(url, headers=bearer(OPERATOR), json=quotas)
+    assert response.status_code == 200, response.text
+    assert response.json() == {**quotas, "today": {"day": "2026-12-07", "events": 0}}
+    # Import size and items per course: 413.
+    response = client.post(
+        "/v1/courses", headers=admin, data={"id": "c"}, files={"items": ("i.csv", ITEMS_CSV)}
+    )
+    assert response.status_code == 413
+    assert response.json()["detail"] == (
+        "quota: the import is 59 bytes; this workspace's quota is 58 bytes"
+    )
+    client.put(url, headers=bearer(OPERATOR), json={"import_bytes": None})
+    response = client.post(
+        "/v1/courses", headers=admin, data={"id": "c"}, files={"items": ("i.csv", ITEMS_CSV)}
+    )
+    assert response.status_code == 413
+    assert response.json()["detail"] == (
+        "quota: the course is 4 items; this workspace's quota is 3 items"
+    )
+    small = b"item,skills\na1,A\na2,A\n"
+    course(client, admin, "c", items=small)
+    # Courses: 429.
+    response = client.post(
+        "/v1/courses", headers=admin, data={"id": "d"}, files={"items": ("i.csv", small)}
+    )
+    assert response.status_code == 429
+    assert response.json()["detail"] == (
+        "quota: this workspace may have 1 courses and has 1; delete one first"
+    )
+    # Events per day: 429 with the seconds to the next UTC midnight, nothing stored.
+    two = [{"learner": "ada", "item": "a1", "time": NOW - 10 + k, "outcome": 1} for k in range(2)]
+    assert post(client, admin, two, "1").status_code == 201
+    response = post(client, admin, [two[0] | {"time": NOW}], "2")
+    assert response.status_code == 429
+    assert response.headers["retry-after"] == "86400"
+    assert response.json()["detail"] == (
+        "quota: this workspace may send 2 events per day (UTC); 2 were accepted today and "
+        "this request has 1; the count resets in 86400 s"
+    )
+    assert len(events_of(client, admin)) == 2
+    assert client.get("/v1/quotas", headers=admin).json()["today"]["events"] == 2
+    # Another workspace has the service's quotas.
+    other = bearer(
+        client.post("/v1/workspaces", json={"name": "b"}, headers=bearer(OPERATOR)).json()[
+            "admin_key"
+        ]["key"]
+    )
+    assert client.get("/v1/quotas", headers=other).json()["events_per_day"] == 1_000_000
+
+
+def test_a_large_course_loads_in_the_background_with_503(make_service):
+    client, _, admin = make_service(load_inline_items=3)
+    course(client, admin, "big")  # 4 items: large here
+    course(client, admin, "small", items=b"item,skills\na1,A\n")
+    learner(client, admin, "ada")
+    # The process that imported the course kept its engine: no loading.
+    assert client.get("/v1/courses/big/learners/ada/next", headers=admin).status_code == 200
+    # A fresh process (a restart) loads it in the background, answering 503 meanwhile.
+    fresh, _, _ = make_service(load_inline_items=3)
+    response = fresh.get("/v1/courses/big/learners/ada/next", headers=admin)
+    assert response.status_code == 503
+    assert response.headers["retry-after"] == "2"
+    assert "the course is loading" in response.json()["detail"]
+    # Other courses answer at once.
+    assert fresh.get("/v1/courses/small/learners/ada/next", headers=admin).status_code == 200
+    for _ in range(200):
+        response = fresh.get("/v1/courses/big/learners/ada/next", headers=admin)
+        if response.status_code == 200:
+            break
+        threading.Event().wait(0.05)
+    assert response.status_code == 200
+    assert response.json() == client.get("/v1/courses/big/learners/ada/next", headers=admin).json()

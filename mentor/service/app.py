@@ -68,7 +68,8 @@ def create_app(
     upgrade(db)
     operator, token_file = OperatorToken.load(folder, operator_token)
     limits = limits or Limits()
-    service = Service(db, EngineStore(db, snapshot_every), operator, limits, folder, token_file)
+    engines = EngineStore(db, snapshot_every, inline_items=limits.load_inline_items)
+    service = Service(db, engines, operator, limits, folder, token_file)
     if clock is not None:
         service.clock = clock
 

@@ -29,6 +29,17 @@ transaction (:meth:`EngineStore.writing`); if anything fails after the engine
 was changed in memory, the cached engine is dropped and the next request
 loads the committed state again.
 
+Loading a large course (more than ``inline_items`` items) takes seconds: it
+happens in a background thread, one per course, while that course's requests
+get :class:`CourseLoading` (503 with Retry-After) at once, so they neither
+wait nor hold a database transaction or a worker meanwhile, and other courses
+are served as before. A course's engine built at import is kept as it is
+(:meth:`EngineStore.adopt`), so the process that imported a course never
+loads it again. Once a large engine is in memory its objects are moved out
+of the cyclic garbage collector's sight (:func:`gc.freeze`): scanning
+millions of long-lived objects at every full collection would otherwise
+pause every request of every tenant.
+
 Choosing the next items changes nothing that is stored (a GET is safe and can
 be repeated). Teachers draw at random; to make that draw a function of the
 stored state alone, :func:`select_items` runs the teacher with random generators
@@ -42,6 +53,7 @@ of their events.
 from __future__ import annotations
 
 import contextlib
+import gc
 import hashlib
 import json
 import threading
@@ -51,8 +63,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
+from sqlalchemy import func, update
 from sqlalchemy import select as sql_select
-from sqlalchemy import update
 from sqlalchemy.orm import Session
 
 from mentor.domain import Box, Domain, Item
@@ -76,6 +88,10 @@ from mentor.teachers import Teacher, teacher_from_state
 SNAPSHOT_EVERY = 200
 #: Courses whose engines a process keeps in memory (the least recently used go).
 MAX_CACHED_COURSES = 64
+#: Courses with more items than this are loaded in the background.
+INLINE_ITEMS = 20_000
+#: Seconds a client is asked to wait before asking again for a loading course.
+LOADING_RETRY_AFTER = 2
 
 
 class CourseGone(MentorError):
@@ -84,6 +100,19 @@ class CourseGone(MentorError):
 
 class EngineBusy(MentorError):
     """A course's engine is held by another request (see :meth:`EngineStore.reading`)."""
+
+
+class CourseLoading(MentorError):
+    """A large course's engine is being loaded in the background; ask again in
+    ``retry_after`` seconds."""
+
+    def __init__(self, course_id: int, retry_after: int = LOADING_RETRY_AFTER) -> None:
+        super().__init__(
+            f"the course is loading (a large course, loaded in the background); try again "
+            f"in {retry_after} s"
+        )
+        self.course_id = course_id
+        self.retry_after = retry_after
 
 
 def dump_state(engine: Engine) -> tuple[str, str]:
@@ -153,7 +182,7 @@ class Writing:
     """
 
     session: Session
-    engine: Engine
+    engine: Engine | None
     version: int
     changed: bool = False
     #: Replaces the engine (a new model or teacher); a snapshot is saved.
@@ -191,6 +220,9 @@ class EngineStore:
         :data:`SNAPSHOT_EVERY`).
     max_cached
         Courses whose engines stay in memory (default :data:`MAX_CACHED_COURSES`).
+    inline_items
+        Courses with more items are loaded in the background (default
+        :data:`INLINE_ITEMS`).
     """
 
     def __init__(
@@ -198,16 +230,22 @@ class EngineStore:
         db: Database,
         snapshot_every: int = SNAPSHOT_EVERY,
         max_cached: int = MAX_CACHED_COURSES,
+        inline_items: int = INLINE_ITEMS,
     ) -> None:
         if snapshot_every < 1 or max_cached < 1:
             raise MentorError("snapshot_every and max_cached must be at least 1")
         self.db = db
         self.snapshot_every = snapshot_every
         self.max_cached = max_cached
+        self.inline_items = inline_items
         self._cache: OrderedDict[int, _Cached] = OrderedDict()
         self._domains: dict[int, Domain] = {}
         self._locks: dict[int, threading.Lock] = {}
         self._guard = threading.Lock()
+        self._sizes: dict[int, int] = {}
+        self._loading: dict[int, threading.Thread] = {}
+        #: The error of the last background load of a course, raised once to a request.
+        self._failed: dict[int, BaseException] = {}
 
     def _lock(self, course_id: int) -> threading.Lock:
         with self._guard:
@@ -218,6 +256,76 @@ class EngineStore:
         with self._guard:
             self._cache.pop(course_id, None)
             self._domains.pop(course_id, None)
+            self._sizes.pop(course_id, None)
+
+    def adopt(self, course_id: int, version: int, engine: Engine) -> None:
+        """Keep ``engine``, the course's engine at ``version`` built by this process
+        (at import), instead of loading it from the database later."""
+        with self._guard:
+            self._domains[course_id] = engine.domain
+            self._sizes[course_id] = len(engine.domain.items)
+        self._keep(course_id, version, engine)
+        if len(engine.domain.items) > self.inline_items:
+            gc.freeze()
+
+    def _large(self, course_id: int, session: Session | None = None) -> bool:
+        """Whether the course has more than ``inline_items`` items."""
+        size = self._sizes.get(course_id)
+        if size is None:
+            with contextlib.ExitStack() as stack:
+                if session is None:
+                    session = stack.enter_context(self.db.read())
+                size = session.scalar(
+                    sql_select(func.count())
+                    .select_from(CourseItem)
+                    .where(CourseItem.course_id == course_id)
+                )
+            size = self._sizes[course_id] = int(size or 0)
+        return size > self.inline_items
+
+    def _needs_restore(self, course_id: int, head: Head | None) -> bool:
+        """Whether bringing the cached engine to ``head`` means loading the snapshot
+        (no cached engine, or one older than the last change of model or teacher);
+        with ``head`` None, whether no engine is cached."""
+        cached = self._cache.get(course_id)
+        if cached is None:
+            return True
+        return head is not None and cached.version < head.base_version
+
+    def _load_in_background(self, course_id: int, session: Session | None, head: Head | None):
+        """Raise :class:`CourseLoading` (starting the load if it is not running) when
+        the course is large and its engine must be loaded; return otherwise."""
+        if course_id in self._loading:
+            raise CourseLoading(course_id)
+        failed = self._failed.pop(course_id, None)
+        if failed is not None:
+            raise failed
+        if not self._needs_restore(course_id, head) or not self._large(course_id, session):
+            return
+        with self._guard:
+            if course_id not in self._loading:
+                thread = threading.Thread(
+                    target=self._background_load,
+                    args=(course_id,),
+                    name=f"mentor-load-course-{course_id}",
+                    daemon=True,
+                )
+                self._loading[course_id] = thread
+                thread.start()
+        raise CourseLoading(course_id)
+
+    def _background_load(self, course_id: int) -> None:
+        try:
+            with self.reading(course_id, background=False):
+                pass
+            gc.freeze()
+        except CourseGone:
+            self.forget(course_id)
+        except BaseException as error:  # handed to the next request of the course
+            self._failed[course_id] = error
+        finally:
+            with self._guard:
+                self._loading.pop(course_id, None)
 
     def _keep(self, course_id: int, version: int, engine: Engine) -> None:
         with self._guard:
@@ -232,7 +340,14 @@ class EngineStore:
             self._cache.pop(course_id, None)
 
     def domain(self, session: Session, course_id: int) -> Domain:
-        """The course's domain (cached: a course's domain never changes)."""
+        """The course's domain (cached: a course's domain never changes). A large
+        course's is loaded in the background with its engine: until then
+        :class:`CourseLoading`."""
+        if course_id not in self._domains:
+            self._load_in_background(course_id, session, None)
+        return self._domain(session, course_id)
+
+    def _domain(self, session: Session, course_id: int) -> Domain:
         domain = self._domains.get(course_id)
         if domain is None:
             domain = self._domains[course_id] = load_domain_rows(session, course_id)
@@ -273,7 +388,7 @@ class EngineStore:
                     CourseState.course_id == course_id
                 )
             ).one()
-            engine = restore(self.domain(session, course_id), row.model_state, row.teacher_state)
+            engine = restore(self._domain(session, course_id), row.model_state, row.teacher_state)
             after = head.snapshot_version
         self._drop(course_id)  # until it is brought up to date
         apply_batches(session, course_id, engine, after, head.version)
@@ -282,7 +397,12 @@ class EngineStore:
 
     @contextlib.contextmanager
     def reading(
-        self, course_id: int, session: Session | None = None, *, wait: bool = True
+        self,
+        course_id: int,
+        session: Session | None = None,
+        *,
+        wait: bool = True,
+        background: bool = True,
     ) -> Iterator[tuple[Session, Engine]]:
         """A read-only session (``session`` if given, else a new one) and the
         course's current engine. The engine is the process's shared copy: the
@@ -291,6 +411,8 @@ class EngineStore:
         With ``wait=False`` it raises :class:`EngineBusy` at once instead of
         waiting while a writer (or another reader) holds the course's engine,
         so that a caller on the event loop never blocks on a writer's commit.
+        A large course that must be loaded raises :class:`CourseLoading` at once
+        and is loaded in the background (unless ``background`` is False).
         """
         with contextlib.ExitStack() as stack:
             if session is None:
@@ -298,6 +420,8 @@ class EngineStore:
             # The version is read before taking the lock, so that readers do not
             # queue behind each other's round trips to the database.
             head = self.head(session, course_id)
+            if background:
+                self._load_in_background(course_id, session, head)
             lock = self._lock(course_id)
             if not lock.acquire(blocking=wait):
                 raise EngineBusy(f"the engine of course {course_id} is in use")
@@ -308,7 +432,7 @@ class EngineStore:
                 lock.release()
 
     @contextlib.contextmanager
-    def writing(self, course_id: int) -> Iterator[Writing]:
+    def writing(self, course_id: int, *, engine: bool = True) -> Iterator[Writing]:
         """A writing transaction on one course, its engine locked against every
         other writer (in this process and, through the database, in others).
 
@@ -316,14 +440,22 @@ class EngineStore:
         course to the next version (with a snapshot every ``snapshot_every``
         batches); a replacement saves a snapshot. If anything fails, nothing
         is committed and a cached engine that the block may have changed is
-        dropped.
+        dropped. A large course whose engine is not in memory raises
+        :class:`CourseLoading` at once, before any transaction begins, and is
+        loaded in the background. With ``engine=False`` (deleting the course) the
+        block gets no engine and none is loaded.
         """
+        if engine:
+            self._load_in_background(course_id, None, None)
         work: Writing | None = None
         with self._lock(course_id):
             try:
                 with self.db.write() as session:
-                    engine, head = self._current(session, course_id, for_update=True)
-                    work = Writing(session, engine, head.version)
+                    if engine:
+                        current, head = self._current(session, course_id, for_update=True)
+                    else:
+                        current, head = None, self.head(session, course_id, for_update=True)
+                    work = Writing(session, current, head.version)
                     yield work
                     if work.replacement is not None:
                         work.engine = work.replacement

@@ -5,7 +5,9 @@
   field and value) and ``kind``, the error's class name;
 - a malformed request (wrong type, missing field or header): 422, the
   problems joined into one line, and listed in ``errors``;
-- a body over the size limit: 413 (see :mod:`mentor.service.limits`).
+- a body over the size limit: 413 (see :mod:`mentor.service.limits`);
+- a large course still loading: 503 with Retry-After
+  (:class:`~mentor.service.engines.CourseLoading`).
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException
 
 from mentor.errors import MentorError
+from mentor.service.engines import CourseLoading
 from mentor.service.importing import UploadError
 
 
@@ -41,6 +44,14 @@ def _plain(value: Any) -> Any:
 
 def install(app: FastAPI) -> None:
     """Register the service's exception handlers on ``app``."""
+
+    @app.exception_handler(CourseLoading)
+    async def course_loading(request: Request, error: CourseLoading) -> JSONResponse:
+        return JSONResponse(
+            {"detail": str(error), "kind": "CourseLoading"},
+            status_code=503,
+            headers={"Retry-After": str(error.retry_after)},
+        )
 
     @app.exception_handler(MentorError)
     async def mentor_error(request: Request, error: MentorError) -> JSONResponse:

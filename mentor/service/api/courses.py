@@ -31,6 +31,7 @@ from mentor.service.engines import CourseGone, dump_state
 from mentor.service.events_store import insert_events, load_events
 from mentor.service.importing import Upload, parse_course
 from mentor.service.policy import DEFAULT_MODEL, DEFAULT_TEACHER, build_model, build_teacher
+from mentor.service.quotas import quotas_of, refuse_size
 from mentor.service.security import Principal
 from mentor.service.tables import (
     Attempt,
@@ -151,8 +152,16 @@ def _create_course(
         raise ParameterError("clock must be 'wall' or 'steps'", field="clock", value=clock)
     if time_unit not in ("s", "ms"):
         raise ParameterError("time_unit must be 's' or 'ms'", field="time_unit", value=time_unit)
+    with svc.db.read() as session:
+        quotas = quotas_of(session, who.workspace_id, svc.limits.quotas)
+        _check_course_count(session, who.workspace_id, quotas.courses)
+    size = sum(len(u.data) for u in (items, prerequisites, events) if u is not None)
+    if size > quotas.import_bytes:
+        raise refuse_size("the import", size, quotas.import_bytes, "bytes")
     parsed = parse_course(items, prerequisites, events, format)
     domain = parsed.domain
+    if len(domain.items) > quotas.items_per_course:
+        raise refuse_size("the course", len(domain.items), quotas.items_per_course, "items")
     if parsed.events is not None and events is not None:
         _check_history_times(svc, parsed.events, clock, events.filename)
     seed = secrets.randbits(62)
@@ -174,6 +183,7 @@ def _create_course(
             )
             if taken is not None:
                 raise HTTPException(409, f"course {slug!r} already exists")
+            _check_course_count(session, who.workspace_id, quotas.courses)
             course = Course(
                 workspace_id=who.workspace_id,
                 slug=slug,
@@ -208,12 +218,26 @@ def _create_course(
             out = course_out(session, course)
     except IntegrityError:
         raise HTTPException(409, f"course {slug!r} already exists") from None
+    # This process need not load the course it has just built.
+    svc.engines.adopt(course.id, 0, engine)
     return {
         **out,
         "format": parsed.format,
         "dropped_prerequisites": parsed.dropped_prerequisites,
         "imported_events": 0 if log is None else len(log),
     }
+
+
+def _check_course_count(session: Session, workspace_id: int, quota: int) -> None:
+    """429 if the workspace already has ``quota`` courses."""
+    count = session.scalar(
+        select(func.count()).select_from(Course).where(Course.workspace_id == workspace_id)
+    )
+    if count >= quota:
+        raise HTTPException(
+            429,
+            f"quota: this workspace may have {quota} courses and has {count}; delete one first",
+        )
 
 
 def _check_history_times(svc: Service, log: EventLog, clock: str, filename: str) -> None:
@@ -284,7 +308,7 @@ def delete_course(course: CoursePath, who: Admin, svc: Svc) -> None:
     with svc.db.read() as session:
         row = find_course(session, who, course)
     try:
-        with svc.engines.writing(row.id) as work:
+        with svc.engines.writing(row.id, engine=False) as work:
             session = work.session
             tables = (
                 Attempt,

@@ -27,6 +27,7 @@ from starlette.concurrency import run_in_threadpool
 
 from mentor.service.db import Database
 from mentor.service.engines import EngineStore
+from mentor.service.quotas import Quotas
 from mentor.service.security import (
     ADMIN_PREFIX,
     LEARNER_PREFIX,
@@ -66,6 +67,14 @@ class Limits:
         :mod:`mentor.service.timerules`). Default 300 s.
     attempt_seconds
         How long an issued attempt may be answered (410 after). Default 1 hour.
+    quotas
+        Each workspace's quotas, unless it has its own
+        (:class:`mentor.service.quotas.Quotas`).
+    load_inline_items
+        Courses with more items than this are loaded into memory in the
+        background: meanwhile their requests get 503 with Retry-After, and other
+        courses' requests are not held up (:mod:`mentor.service.engines`).
+        Default 20,000.
     """
 
     max_body_bytes: int = 1 << 20
@@ -76,6 +85,8 @@ class Limits:
     requests_per_second: float = 0.0
     future_tolerance_s: float = FUTURE_TOLERANCE_S
     attempt_seconds: float = 3600.0
+    quotas: Quotas = Quotas()
+    load_inline_items: int = 20_000
 
 
 @dataclass

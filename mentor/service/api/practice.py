@@ -37,6 +37,7 @@ from mentor.service.api.schemas import (
 )
 from mentor.service.engines import CourseGone, EngineBusy, Writing, memory_model, select_items
 from mentor.service.events_store import insert_events, load_events
+from mentor.service.quotas import charge_events, quotas_of
 from mentor.service.security import Principal
 from mentor.service.tables import Batch, Course, Enrolment, EventRow, Learner, utcnow
 from mentor.service.timerules import TimeRefused, event_time, exact
@@ -215,6 +216,8 @@ def store_batch(
                     status_code=done.status_code,
                     headers={"Idempotent-Replayed": "true"},
                 )
+            quota = quotas_of(session, who.workspace_id, svc.limits.quotas).events_per_day
+            charge_events(session, who.workspace_id, len(events), now, quota)
             engine = work.engine
             known = engine.domain.items
             for index, item in enumerate(items):

@@ -90,6 +90,28 @@ class KeyIn(Strict):
     )
 
 
+class QuotasIn(Strict):
+    """A workspace's own quotas (see :class:`mentor.service.quotas.Quotas`)."""
+
+    courses: int | None = Field(None, ge=1, le=2**31 - 1)
+    items_per_course: int | None = Field(None, ge=1, le=2**31 - 1)
+    import_bytes: int | None = Field(None, ge=1, le=2**40)
+    events_per_day: int | None = Field(None, ge=1, le=2**62)
+
+
+class UsageOut(BaseModel):
+    day: str
+    events: int
+
+
+class QuotasOut(BaseModel):
+    courses: int
+    items_per_course: int
+    import_bytes: int
+    events_per_day: int
+    today: UsageOut
+
+
 class WorkspaceOut(BaseModel):
     id: int
     name: str

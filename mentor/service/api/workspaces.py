@@ -6,15 +6,18 @@ from fastapi import APIRouter, HTTPException
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from mentor.service.api.deps import Admin, Caller, Operator, RowId, Svc
+from mentor.service.api.deps import Admin, Caller, Operator, RowId, Service, Svc
 from mentor.service.api.schemas import (
     KeyIn,
     KeyOut,
     MeOut,
     NewKeyOut,
     NewWorkspaceOut,
+    QuotasIn,
+    QuotasOut,
     WorkspaceIn,
 )
+from mentor.service.quotas import quotas_of, usage_today
 from mentor.service.security import ADMIN_PREFIX, SHOWN, new_token, token_hash
 from mentor.service.tables import ApiKey, Workspace, utcnow
 
@@ -115,3 +118,34 @@ def delete_key(key_id: RowId, who: Admin, svc: Svc) -> dict:
         if key.revoked_at is None:
             key.revoked_at = utcnow()
         return _key_out(key)
+
+
+@router.put("/workspaces/{workspace_id}/quotas", response_model=QuotasOut)
+def put_quotas(workspace_id: RowId, body: QuotasIn, who: Operator, svc: Svc) -> dict:
+    """Set a workspace's own quotas (operator token only); fields left out keep the
+    workspace's current value, null ones go back to the service's."""
+    with svc.db.write() as session:
+        workspace = session.get(Workspace, workspace_id)
+        if workspace is None:
+            raise HTTPException(404, f"workspace {workspace_id} not found")
+        own = dict(workspace.quotas or {})
+        for name, value in body.model_dump(exclude_unset=True).items():
+            if value is None:
+                own.pop(name, None)
+            else:
+                own[name] = value
+        workspace.quotas = own or None
+        session.flush()
+        return _quotas_out(session, svc, workspace_id)
+
+
+@router.get("/quotas", response_model=QuotasOut)
+def get_quotas(who: Admin, svc: Svc) -> dict:
+    """The workspace's quotas and its use of the daily one."""
+    with svc.db.read() as session:
+        return _quotas_out(session, svc, who.workspace_id)
+
+
+def _quotas_out(session: Session, svc: Service, workspace_id: int) -> dict:
+    quotas = quotas_of(session, workspace_id, svc.limits.quotas)
+    return {**quotas.to_dict(), "today": usage_today(session, workspace_id, svc.now())}

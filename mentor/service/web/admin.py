@@ -108,7 +108,17 @@ def add_learner(
             request, svc, who, error="A learner id is 1 to 200 characters.", status_code=422
         )
     try:
-        out = post_learner(LearnerIn(id=learner), who, svc)
+        body = LearnerIn(id=learner)
+    except ValueError:
+        return _dashboard(
+            request,
+            svc,
+            who,
+            error="A learner id is 1 to 200 characters, without '/', and not '.' or '..'.",
+            status_code=422,
+        )
+    try:
+        out = post_learner(body, who, svc)
     except HTTPException as error:
         return _dashboard(request, svc, who, error=str(error.detail), status_code=error.status_code)
     base = str(request.base_url).rstrip("/")

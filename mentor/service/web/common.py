@@ -29,6 +29,7 @@ from starlette.exceptions import HTTPException
 
 from mentor import __version__
 from mentor.service.api.deps import Service, principal_of
+from mentor.service.engines import CourseLoading
 from mentor.service.security import Principal
 
 HERE = Path(__file__).parent
@@ -64,6 +65,9 @@ class WebRoute(APIRoute):
                 response = await handler(request)
             except HTTPException as error:
                 response = error_response(request, error.status_code, str(error.detail))
+            except CourseLoading as error:
+                response = error_response(request, 503, str(error))
+                response.headers["Retry-After"] = str(error.retry_after)
             except RequestValidationError as error:
                 problems = "; ".join(
                     f"{'.'.join(str(p) for p in e.get('loc', ())[1:])}: {e.get('msg')}"
