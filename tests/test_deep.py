@@ -20,7 +20,7 @@ from mentor.domain import Domain, Item  # noqa: E402
 from mentor.errors import DataError, MentorError, StateError  # noqa: E402
 from mentor.events import EventLog  # noqa: E402
 from mentor.metrics import auc  # noqa: E402
-from mentor.students.deep import DKT, SimpleKT  # noqa: E402
+from mentor.students.deep import AKT, DKT, SimpleKT  # noqa: E402
 from mentor.students.deep._training import context_start, plan_windows  # noqa: E402
 
 
@@ -53,6 +53,8 @@ CONFIGS = {
     "simplekt": (SimpleKT, {**TINY_TF, "max_len": 6}),
     "simplekt-sliding": (SimpleKT, {**TINY_TF, "max_len": 6, "stride": 1, "n_blocks": 1}),
     "simplekt-3-blocks": (SimpleKT, {**TINY_TF, "max_len": 5, "stride": 3, "n_blocks": 3}),
+    "akt": (AKT, {**TINY_TF, "max_len": 6}),
+    "akt-2-blocks": (AKT, {**TINY_TF, "max_len": 5, "stride": 2, "n_blocks": 2}),
 }
 
 
@@ -160,7 +162,7 @@ def test_unknown_items_get_the_base_rate_and_do_not_change_the_state(cls):
 # ------------------------------------------------------------------ no leakage
 
 
-@pytest.mark.parametrize("config", ["dkt-lstm", "simplekt", "simplekt-3-blocks"])
+@pytest.mark.parametrize("config", ["dkt-lstm", "simplekt", "simplekt-3-blocks", "akt"])
 def test_an_outcome_changes_only_later_predictions(config):
     cls, params = CONFIGS[config]
     model = cls(**{**params, "epochs": 3}).fit(random_log(seed=5))
@@ -186,6 +188,11 @@ def test_an_outcome_changes_only_later_predictions(config):
         (DKT, {"hidden_size": 16, "lr": 1e-2, "batch_size": 8, "max_len": 30}),
         (
             SimpleKT,
+            {"d_model": 16, "n_heads": 2, "n_blocks": 1, "d_ff": 16, "head_size": 16,
+             "lr": 3e-3, "batch_size": 8, "max_len": 30},
+        ),
+        (
+            AKT,
             {"d_model": 16, "n_heads": 2, "n_blocks": 1, "d_ff": 16, "head_size": 16,
              "lr": 3e-3, "batch_size": 8, "max_len": 30},
         ),
@@ -219,7 +226,7 @@ def test_learns_a_simulated_pattern(cls, params):
 # ------------------------------------------------------------------ state
 
 
-@pytest.mark.parametrize("config", ["dkt-lstm", "dkt-gru-2-layers", "simplekt"])
+@pytest.mark.parametrize("config", ["dkt-lstm", "dkt-gru-2-layers", "simplekt", "akt"])
 def test_json_round_trip_gives_identical_predictions(config):
     cls, params = CONFIGS[config]
     model = cls(**params).fit(random_log(seed=6))

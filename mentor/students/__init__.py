@@ -34,10 +34,11 @@ _MODEL_CLASSES: dict[str, tuple[str, str]] = {
     "psikt": ("mentor.students.prereq.model", "PSIKT"),
     "dkt": ("mentor.students.deep.dkt", "DKT"),
     "simplekt": ("mentor.students.deep.simplekt", "SimpleKT"),
+    "akt": ("mentor.students.deep.akt", "AKT"),
 }
 
 #: Models that need the optional extra ``mentor[torch]``.
-_NEEDS_TORCH = {"dkt", "simplekt"}
+_NEEDS_TORCH = {"dkt", "simplekt", "akt"}
 
 #: Names this package exports -> the module that defines them.
 _EXPORTS = {
