@@ -1,8 +1,14 @@
-"""Deep knowledge tracing (DKT, simpleKT) on a fixed DKVMN split, on CPU or GPU.
+"""Deep knowledge tracing (DKT, simpleKT, AKT) on a fixed DKVMN split, on CPU or GPU.
 
 Usage:
     python benchmarks/deep_kt.py ../shared/data --model dkt --device cuda
     python benchmarks/deep_kt.py ../shared/data --model simplekt --epochs 30 --device cpu
+    python benchmarks/deep_kt.py ../shared/data --model akt --seeds 3 --device cuda
+
+With ``--seeds N`` the model is trained N times (seeds 0..N-1) and the result
+file holds every run and the mean and sample standard deviation of each
+figure; it is rewritten after every run, so a run cut short keeps the seeds
+that finished (``seeds_done``).
 
 Trains on DATA/kt/<dataset>/<dataset>_train.csv (early stopping on one fifth of
 the train learners), scores the test file with full-history prediction (each
@@ -47,7 +53,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("data", type=Path, help="the shared data folder (holds kt/)")
     parser.add_argument("--dataset", default="assist2009_updated", choices=sorted(SPLITS))
-    parser.add_argument("--model", default="dkt", choices=["dkt", "simplekt"])
+    parser.add_argument("--model", default="dkt", choices=["dkt", "simplekt", "akt"])
     parser.add_argument("--device", default="auto", help="auto, cpu, cuda, cuda:N")
     parser.add_argument("--epochs", type=int, default=100, help="most epochs (early stopping)")
     parser.add_argument("--threads", type=int, default=None, help="CPU threads for torch")
@@ -59,13 +65,13 @@ def main() -> None:
     parser.add_argument(
         "--sliding",
         action="store_true",
-        help="simplekt: also score with a sliding context of max_len - 1 (stride 1, pyKT's window)",
+        help="simplekt, akt: also score with a sliding context of max_len - 1 (stride 1, "
+        "pyKT's window)",
     )
+    parser.add_argument("--seeds", type=int, default=1, help="train with seeds 0..N-1")
     args = parser.parse_args()
 
     import torch
-
-    from mentor.students.deep import DEEP_MODELS
 
     if args.threads:
         torch.set_num_threads(args.threads)
@@ -76,13 +82,92 @@ def main() -> None:
     test = read_kt(args.data / "kt" / args.dataset / test_file)
     params = dict(kv.split("=", 1) for kv in args.set)
     params = {k: parse_value(v) for k, v in params.items()}
-    model = DEEP_MODELS[args.model](epochs=args.epochs, device=args.device, **params)
+    elo = Elo().fit(train)
+    elo_predictions = elo.predict_log(test)
+    runs: list[dict[str, Any]] = []
+    for seed in range(args.seeds):
+        runs.append(run_once(args, train, test, {**params, "seed": seed}, console))
+        result = {
+            key: runs[0][key]
+            for key in ("dataset", "model", "device", "device_name", "machine", "torch")
+        }
+        result.update(
+            {
+                "train_events": len(train),
+                "test_events": len(test),
+                "seeds_done": len(runs),
+                "seeds_asked": args.seeds,
+                "epochs_cap": args.epochs,
+                "reference_elo": {
+                    "auc": auc(test.outcome, elo_predictions),
+                    "log_loss": log_loss(test.outcome, elo_predictions),
+                },
+                "runs": runs,
+            }
+        )
+        for key in FIGURES:
+            values = [run[key] for run in runs]
+            result[key] = float(np.mean(values))
+            result[f"{key}_std"] = float(np.std(values, ddof=1)) if len(values) > 1 else 0.0
+        if args.seeds == 1:  # the single-run layout of earlier result files
+            result.update(runs[0])
+        out = args.out or (
+            Path(__file__).parent
+            / "results"
+            / f"deep_{args.model}_{args.dataset}_{runs[0]['device'].split(':')[0]}"
+            f"{f'_{args.seeds}seeds' if args.seeds > 1 else ''}.json"
+        )
+        write_json(out, result)
+        console.print(f"written to {out} ({len(runs)} of {args.seeds} seeds)")
+    table = Table(title=f"{args.model} on {args.dataset} ({runs[0]['device_name']})")
+    for column in ("seed", "test AUC", "AUC w/o 1st", "log loss", "fit s", "epochs", "inter/s"):
+        table.add_column(column, justify="right")
+    for run in runs:
+        table.add_row(
+            str(run["params"]["seed"]),
+            f"{run['auc']:.4f}",
+            f"{run['auc_without_first_answers']:.4f}",
+            f"{run['log_loss']:.4f}",
+            f"{run['fit_seconds']:.1f}",
+            f"{run['epochs']} (best {run['best_epoch']})",
+            f"{run['interactions_per_second']:,.0f}",
+        )
+    if len(runs) > 1:
+        table.add_row(
+            "mean ± sd",
+            *(f"{result[k]:.4f} ± {result[k + '_std']:.4f}" for k in FIGURES[:3]),
+            "",
+            "",
+            "",
+        )
+    table.add_row("elo (same data)", f"{result['reference_elo']['auc']:.4f}", "",
+                  f"{result['reference_elo']['log_loss']:.4f}", "", "", "")  # fmt: skip
+    console.print(table)
+
+
+#: Figures averaged over seeds.
+FIGURES = ("auc", "auc_without_first_answers", "log_loss", "fit_seconds", "interactions_per_second")
+
+
+def run_once(
+    args: argparse.Namespace,
+    train: EventLog,
+    test: EventLog,
+    params: dict[str, Any],
+    console: Console,
+) -> dict[str, Any]:
+    """Fit one model and score the test file; the figures of one run."""
+    import torch
+
+    from mentor.students import MODELS
+
+    model = MODELS[args.model](epochs=args.epochs, device=args.device, **params)
     device = model.torch_device
     device_name = torch.cuda.get_device_name(device) if device.type == "cuda" else "cpu"
     console.print(
-        f"{args.model} on {args.dataset}: {len(train):,} train / {len(test):,} test answers, "
-        f"device {device} ({device_name}), torch {torch.__version__}, "
-        f"{torch.get_num_threads()} CPU threads"
+        f"{args.model} on {args.dataset}, seed {model.seed}: {len(train):,} train / "
+        f"{len(test):,} test answers, device {device} ({device_name}), torch "
+        f"{torch.__version__}, {torch.get_num_threads()} CPU threads"
     )
 
     with Progress(
@@ -112,7 +197,7 @@ def main() -> None:
     score_seconds = time.perf_counter() - start
     later = ~first_answers(test)
     sliding = None
-    if args.sliding and args.model == "simplekt":
+    if args.sliding and "stride" in model.get_params():
         state = model.state_dict()
         state["params"] = {**state["params"], "stride": 1}
         start = time.perf_counter()
@@ -128,10 +213,7 @@ def main() -> None:
     trained = sum(r["train_interactions"] for r in model.history_)
     train_seconds = sum(r["seconds"] for r in model.history_)
     best = max(model.history_, key=lambda r: r.get("val_auc") or -1.0)
-
-    elo = Elo().fit(train)
-    elo_predictions = elo.predict_log(test)
-    result = {
+    return {
         "dataset": args.dataset,
         "model": args.model,
         "device": str(device),
@@ -139,8 +221,6 @@ def main() -> None:
         "machine": platform.processor() or platform.machine(),
         "torch": torch.__version__,
         "params": model.get_params(),
-        "train_events": len(train),
-        "test_events": len(test),
         "auc": auc(test.outcome, predictions),
         "log_loss": log_loss(test.outcome, predictions),
         "auc_without_first_answers": auc(test.outcome[later], predictions[later]),
@@ -152,44 +232,7 @@ def main() -> None:
         "best_val_auc": best.get("val_auc"),
         "history": model.history_,
         "sliding_context": sliding,
-        "reference_elo": {
-            "auc": auc(test.outcome, elo_predictions),
-            "log_loss": log_loss(test.outcome, elo_predictions),
-        },
     }
-    table = Table(title=f"{args.model} on {args.dataset} ({device_name})")
-    for column in ("model", "test AUC", "AUC w/o 1st", "log loss", "fit s", "epochs", "inter/s"):
-        table.add_column(column, justify="right" if column != "model" else "left")
-    table.add_row(
-        args.model,
-        f"{result['auc']:.4f}",
-        f"{result['auc_without_first_answers']:.4f}",
-        f"{result['log_loss']:.4f}",
-        f"{fit_seconds:.1f}",
-        f"{result['epochs']} (best {result['best_epoch']})",
-        f"{result['interactions_per_second']:,.0f}",
-    )
-    table.add_row(
-        "elo (same run)",
-        f"{result['reference_elo']['auc']:.4f}",
-        "",
-        f"{result['reference_elo']['log_loss']:.4f}",
-        "",
-        "",
-        "",
-    )
-    console.print(table)
-    if sliding is not None:
-        console.print(
-            f"sliding context (stride 1): AUC {sliding['auc']:.4f}, "
-            f"w/o 1st {sliding['auc_without_first_answers']:.4f}, "
-            f"log loss {sliding['log_loss']:.4f}, scored in {sliding['score_seconds']:.0f} s"
-        )
-    out = args.out or (
-        Path(__file__).parent / "results" / f"deep_{args.model}_{args.dataset}_{device.type}.json"
-    )
-    write_json(out, result)
-    console.print(f"written to {out}")
 
 
 if __name__ == "__main__":
