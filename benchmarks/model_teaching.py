@@ -20,7 +20,9 @@ seed meets the same students):
 
 Teachers: ``random``; ``fixed``, the expert order (skills in topological order, items
 easy to hard, max(1, steps // items) attempts each); ``zpdes`` (Clement et al. 2015,
-defaults); ``expected_gain`` (:class:`mentor.teachers.ExpectedGain`, defaults) with
+defaults); ``expected_gain`` (:class:`mentor.teachers.ExpectedGain`, without reviews)
+and ``expected_gain_reviews`` (its defaults: FSRS reviews, at most one question in
+five, with a day of 10 steps, the demo's simulated classmates' session), both with
 ``BKT(domain, grain="item", forgets=False)`` at BKT's default parameters, not fitted:
 fitted on a random pilot cohort, BKT's learn rates of the deep items are ~0.001,
 because random practice rarely meets their prerequisites, and the teacher never
@@ -62,7 +64,10 @@ from mentor.teachers import ZPDES, ExpectedGain, RandomTeacher, Teacher
 
 RESULTS = Path(__file__).parent / "results"
 SIMS = ("course15", "junyi", "course15_actr", "junyi_actr")
-TEACHERS = ("random", "fixed", "zpdes", "expected_gain")
+TEACHERS = ("random", "fixed", "zpdes", "expected_gain", "expected_gain_reviews")
+#: Steps in a simulated day, for FSRS's review schedule: ten questions a day, as the
+#: demo's simulated classmates practise.
+SIM_DAY = 10.0
 
 
 class Timed(Teacher):
@@ -92,7 +97,10 @@ def build(name: str, domain: Domain, steps: int, seed: int) -> tuple[Teacher, An
         return _fixed(domain, steps, seed), None
     if name == "zpdes":
         return ZPDES(domain, seed=seed), None
-    return ExpectedGain(domain, seed=seed), BKT(domain, grain="item", forgets=False)
+    model = BKT(domain, grain="item", forgets=False)
+    if name == "expected_gain":
+        return ExpectedGain(domain, reviews=False, seed=seed), model
+    return ExpectedGain(domain, day=SIM_DAY, seed=seed), model
 
 
 def courses(data: Path) -> dict[str, Domain]:

@@ -1,9 +1,11 @@
 """Model-based teaching: BKT's look-ahead, the ExpectedGain teacher, the ACT-R simulator."""
 
 import math
+from datetime import UTC, datetime
 
 import numpy as np
 import pytest
+from fsrs import Card, Rating, Scheduler
 
 from mentor import Domain, Engine, Event, Item
 from mentor.errors import MentorError, ParameterError
@@ -97,16 +99,33 @@ def test_expected_gain_steps_back_after_three_failures_then_returns():
     assert engine.teacher.last_choices_[0].kind == "step_back"
 
 
-def test_expected_gain_reviews_only_when_nothing_is_left_to_learn():
+def test_expected_gain_brings_mastered_items_back_only_when_fsrs_says_they_are_due():
     domain = course()
     engine = Engine(domain, BKT(domain, grain="item", forgets=False), ExpectedGain(domain, seed=0))
     play(engine, "ada", [1] * 12)  # every item mastered after three right answers each
     mastery = engine.model.state("ada")["items"]
     assert min(mastery.values()) >= 0.95
+    # seconds later nothing is due: the least-mastered item is revisited
     engine.next("ada", t=12)
+    assert engine.teacher.last_choices_[0].kind == "revisit"
+    # the due dates are FSRS's own for the same reviews (times in seconds, day = 86400)
+    scheduler = Scheduler(desired_retention=0.9, enable_fuzzing=False)
+    card = Card(card_id=1, due=datetime.fromtimestamp(0, UTC))
+    for t in (0, 1, 2):
+        card, _ = scheduler.review_card(card, Rating.Good, datetime.fromtimestamp(t, UTC))
+    assert engine.teacher.due("ada", "a1") == pytest.approx(card.due.timestamp())
+    assert card.due.timestamp() > 86400  # a day or more away
+    later = card.due.timestamp() + 1.0
+    engine.next("ada", t=later)
     review = engine.teacher.last_choices_[0]
-    assert review.kind == "review"
-    assert review.mastery == pytest.approx(min(mastery.values()))
+    assert review.kind == "review" and review.item == "a1"  # the first one mastered is due first
+    assert review.due == pytest.approx(card.due.timestamp())
+    # without reviews the teacher never brings it back while something is open
+    quiet = Engine(
+        domain, BKT(domain, grain="item", forgets=False), ExpectedGain(domain, reviews=False)
+    )
+    play(quiet, "bo", [1] * 3)
+    assert quiet.next("bo", t=later) == ["a2"]
 
 
 def test_expected_gain_refuses_models_without_lookahead_and_bad_parameters():

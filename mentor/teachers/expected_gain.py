@@ -15,9 +15,15 @@ Anderson 1995, whose cognitive tutors count a component as mastered once
 P(known) reaches 0.95): items are ordered by :func:`mentor.teachers.activity_graph`
 (levels within a skill, easy to hard; the hardest level of a prerequisite before
 the easiest level of the skill that needs it), and an item opens once every
-item before it is mastered. Mastered items leave the pool; they come back only
-as reviews: when the model's mastery of one falls below the threshold again
-(a model with forgetting), or when nothing open is left to learn.
+item before it is mastered. Mastered items leave the pool. They come back only
+as reviews, when a memory model says they are due: the teacher keeps an FSRS
+card per learner and item (the ``fsrs`` package's scheduler, desired retention
+0.9; Ye, Su and Cao, "A Stochastic Shortest Path Algorithm for Optimizing Spaced
+Repetition Scheduling", KDD 2022), every attempt a review rated Good or Again,
+and a mastered item whose card is due is reviewed before new material (as
+spaced-repetition systems show due cards before new ones), up to a share of the
+learner's questions (one in five by default). When nothing open
+is left and nothing is due, the least-mastered item is practised again.
 
 A learner who fails an item ``step_back`` times in a row is wheel-spinning
 (Beck and Gong, "Wheel-Spinning: Students Who Fail to Master a Skill", AIED
@@ -38,13 +44,15 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass
+from datetime import UTC, datetime
 from typing import Any
 
 import networkx as nx
 import numpy as np
+from fsrs import Card, Rating, Scheduler
 
 from mentor.domain import Domain
-from mentor.errors import MentorError, ParameterError
+from mentor.errors import MentorError, ParameterError, check_flag
 from mentor.events import EventLog
 from mentor.students.base import StudentModel
 from mentor.teachers.base import Teacher
@@ -52,7 +60,9 @@ from mentor.teachers.curriculum import number
 from mentor.teachers.zpdes import activity_graph
 
 #: Kinds of choice, as recorded in :attr:`Choice.kind`.
-KINDS = ("learn", "step_back", "review")
+KINDS = ("learn", "step_back", "review", "revisit")
+#: Seconds in a day: FSRS schedules in days.
+DAY = 86400.0
 
 
 @dataclass(frozen=True)
@@ -66,13 +76,16 @@ class Choice:
     kind
         ``"learn"``: the open, unmastered item with the largest expected gain;
         ``"step_back"``: an earlier item, after ``failures`` failed attempts in a
-        row at ``after``; ``"review"``: a mastered item, because its mastery fell
-        below the threshold or nothing open is left.
+        row at ``after``; ``"review"``: a mastered item the memory model says is
+        due; ``"revisit"``: the least-mastered item, when nothing open is left
+        to learn and nothing is due.
     mastery, p_success, gain
         The model's mastery of the item, its predicted success and the expected
         gain of one attempt, at the time of the choice.
     after, failures
         For a step back: the item the learner kept failing, and how often.
+    due
+        For a review: when the memory model scheduled it (in the log's time units).
     """
 
     item: Any
@@ -82,6 +95,7 @@ class Choice:
     gain: float
     after: Any = None
     failures: int = 0
+    due: float | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -100,6 +114,17 @@ class ExpectedGain(Teacher):
     step_back
         Failed attempts in a row at one item after which the teacher steps back
         to an easier item (3; 0 turns it off).
+    reviews
+        Bring mastered items back when FSRS says they are due (True).
+    retention
+        FSRS's desired retention: a card is due when its predicted recall falls
+        to this (0.9, FSRS's default).
+    day
+        One day in the log's time units (86400: times in seconds, as the service
+        keeps them). A simulation that counts steps sets the steps in a day.
+    review_share
+        At most this share of a learner's questions are reviews (0.2), so that
+        due reviews never crowd out new material.
     seed
         Breaks exact ties at random.
     """
@@ -112,6 +137,10 @@ class ExpectedGain(Teacher):
         domain: Domain,
         threshold: float = 0.95,
         step_back: int = 3,
+        reviews: bool = True,
+        retention: float = 0.9,
+        day: float = DAY,
+        review_share: float = 0.2,
         seed: int | np.random.Generator | None = None,
     ) -> None:
         super().__init__(seed)
@@ -124,9 +153,27 @@ class ExpectedGain(Teacher):
             raise ParameterError(f"{self.name} step_back must be an integer, got {step_back!r}")
         if step_back < 0:
             raise ParameterError(f"{self.name} step_back must be >= 0, got {step_back}")
+        retention = number(self.name, "retention", retention)
+        if not 0.0 < retention < 1.0:
+            raise ParameterError(f"{self.name} retention must lie in (0, 1), got {retention}")
+        day = number(self.name, "day", day)
+        if not day > 0.0:
+            raise ParameterError(f"{self.name} day must be positive, got {day}")
+        review_share = number(self.name, "review_share", review_share)
+        if not 0.0 <= review_share <= 1.0:
+            raise ParameterError(f"{self.name} review_share must lie in [0, 1], got {review_share}")
+        self.review_share = review_share
         self.domain = domain
         self.threshold = threshold
         self.step_back = int(step_back)
+        self.reviews = check_flag("reviews", reviews)
+        self.retention = retention
+        self.day = day
+        self._scheduler = Scheduler(desired_retention=retention, enable_fuzzing=False)
+        #: Per learner and item: its FSRS card (created at the first attempt).
+        self.cards_: dict[Any, dict[Any, Card]] = {}
+        #: Per learner: [questions chosen, of which reviews].
+        self.counts_: dict[Any, list[int]] = {}
         graph = activity_graph(domain)
         self._before = {item: list(graph.predecessors(item)) for item in graph.nodes}
         self._ancestors = {item: nx.ancestors(graph, item) for item in graph.nodes}
@@ -136,7 +183,23 @@ class ExpectedGain(Teacher):
         self.last_choices_: list[Choice] = []
 
     def get_params(self) -> dict[str, Any]:
-        return {"threshold": self.threshold, "step_back": self.step_back}
+        return {
+            "threshold": self.threshold,
+            "step_back": self.step_back,
+            "reviews": self.reviews,
+            "retention": self.retention,
+            "day": self.day,
+            "review_share": self.review_share,
+        }
+
+    def _when(self, t: float) -> datetime:
+        return datetime.fromtimestamp(t / self.day * DAY, UTC)
+
+    def due(self, learner: Any, item: Any) -> float | None:
+        """When the memory model next wants ``item`` reviewed (log time units), or
+        None if the learner never attempted it."""
+        card = self.cards_.get(learner, {}).get(item)
+        return None if card is None else card.due.timestamp() / DAY * self.day
 
     def before(self, item: Any) -> list[Any]:
         """The items that must be mastered before ``item`` opens (its activity-graph
@@ -185,6 +248,20 @@ class ExpectedGain(Teacher):
         stuck = self._stuck(learner, candidates, mastery)
         if stuck is not None:
             chosen.append(stuck(choice))
+        noise = self.rng.random(len(needed))
+        asked, reviewed = self.counts_.get(learner, (0, 0))
+        room = int(self.review_share * (asked + k)) - reviewed
+        if self.reviews and t is not None and len(chosen) < k and room > 0:
+            due = [
+                (when, item)
+                for item in candidates
+                if item in mastered
+                and (when := self.due(learner, item)) is not None
+                and when <= t
+                and item not in {c.item for c in chosen}
+            ]
+            for when, item in sorted(due, key=lambda d: (d[0], noise[at[d[1]]]))[: k - len(chosen)]:
+                chosen.append(choice(item, "review", due=when))
         taken = {c.item for c in chosen}
         open_items = [
             c
@@ -193,18 +270,20 @@ class ExpectedGain(Teacher):
             and c not in taken
             and all(p in mastered for p in self._before.get(c, ()))
         ]
-        noise = self.rng.random(len(needed))
         for item in sorted(open_items, key=lambda c: (-gain[at[c]], noise[at[c]]))[
             : k - len(chosen)
         ]:
             chosen.append(choice(item, "learn"))
         if len(chosen) < k:
-            # reviews: mastered items, the least mastered first (those fallen below
-            # the threshold are not in ``mastered`` and were open above)
-            rest = [c for c in candidates if c not in {x.item for x in chosen}]
-            rest.sort(key=lambda c: (c not in mastered, mastery[c], noise[at[c]]))
+            # nothing open and nothing due: the least-mastered items again
+            taken = {c.item for c in chosen}
+            rest = [c for c in candidates if c not in taken]
+            rest.sort(key=lambda c: (mastery[c], noise[at[c]]))
             for item in rest[: k - len(chosen)]:
-                chosen.append(choice(item, "review" if item in mastered else "learn"))
+                chosen.append(choice(item, "revisit" if item in mastered else "learn"))
+        counts = self.counts_.setdefault(learner, [0, 0])
+        counts[0] += len(chosen)
+        counts[1] += sum(c.kind == "review" for c in chosen)
         self.last_choices_ = chosen
         return [c.item for c in chosen]
 
@@ -235,12 +314,21 @@ class ExpectedGain(Teacher):
         return lambda choice: choice(back, "step_back", after=after, failures=stuck[after])
 
     def observe(self, events: EventLog) -> None:
-        """Count each learner's failed attempts in a row at each item. A right answer
-        clears the item's count, and the counts of the items it comes before, so that
-        after a step back the learner tries the item they were stuck at again."""
-        for learner, item, outcome in zip(
-            events.learner.tolist(), events.item.tolist(), events.outcome.tolist(), strict=True
+        """Review each attempted item's FSRS card (Good or Again), and count each
+        learner's failed attempts in a row at each item. A right answer clears the
+        item's count, and the counts of the items it comes before, so that after a
+        step back the learner tries the item they were stuck at again."""
+        for learner, item, time, outcome in zip(
+            events.learner.tolist(),
+            events.item.tolist(),
+            events.time.tolist(),
+            events.outcome.tolist(),
+            strict=True,
         ):
+            cards = self.cards_.setdefault(learner, {})
+            card = cards.get(item) or Card(card_id=len(cards) + 1, due=self._when(time))
+            rating = Rating.Good if outcome >= 0.5 else Rating.Again
+            cards[item], _ = self._scheduler.review_card(card, rating, self._when(time))
             failures = self.failures_.setdefault(learner, {})
             if outcome >= 0.5:
                 failures.pop(item, None)
@@ -254,10 +342,20 @@ class ExpectedGain(Teacher):
             "failures": [
                 [learner, [[item, n] for item, n in items.items()]]
                 for learner, items in self.failures_.items()
-            ]
+            ],
+            "counts": [[learner, n, r] for learner, (n, r) in self.counts_.items()],
+            "cards": [
+                [learner, [[item, card.to_dict()] for item, card in cards.items()]]
+                for learner, cards in self.cards_.items()
+            ],
         }
 
     def _set_state(self, state: Mapping[str, Any]) -> None:
         self.failures_ = {
             learner: {item: int(n) for item, n in items} for learner, items in state["failures"]
+        }
+        self.counts_ = {learner: [int(n), int(r)] for learner, n, r in state["counts"]}
+        self.cards_ = {
+            learner: {item: Card.from_dict(card) for item, card in cards}
+            for learner, cards in state["cards"]
         }

@@ -205,8 +205,15 @@ def _expected_gain(
         return Reason("step_back", picker.name, text, predicted)
     if c.kind == "review":
         text = (
-            f"Review: you have mastered {label} ({c.mastery:.0%}){map_note}, and there is "
-            "nothing new open for you right now, so the teacher brings back what you know least."
+            f"Review due: you mastered {label} ({c.mastery:.0%}){map_note}, and the memory "
+            f"model (FSRS) scheduled it for now, when your chance of recalling it has fallen "
+            f"to about {picker.retention:.0%}. Coming back to it now helps it stick."
+        )
+        return Reason("review", picker.name, text, predicted)
+    if c.kind == "revisit":
+        text = (
+            f"You have mastered everything open to you and no review is due, so the "
+            f"teacher brings back what you know least: {label} ({c.mastery:.0%})."
         )
         return Reason("review", picker.name, text, predicted)
     start = (
