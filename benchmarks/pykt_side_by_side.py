@@ -6,8 +6,8 @@ Usage:
         --models mentor-dkt pykt-dkt --epochs pykt-dkt=20
     python benchmarks/pykt_side_by_side.py ../shared/data --score-on validation
 
-Models: ``mentor-dkt`` and ``mentor-simplekt`` (mentor.students.deep, trained in
-this process), ``mentor-psikt`` (mentor.students.prereq, the prerequisite-aware
+Models: ``mentor-dkt``, ``mentor-simplekt`` and ``mentor-akt`` (mentor.students.deep,
+trained in this process), ``mentor-psikt`` (mentor.students.prereq, the prerequisite-aware
 Bayesian model: one maximum a posteriori fit, no epochs), and ``pykt-dkt`` and
 ``pykt-simplekt`` (pyKT, Liu et al., NeurIPS
 2022 Datasets and Benchmarks), each with its own library's default
@@ -80,7 +80,14 @@ from mentor._io import atomic_open, write_json
 from mentor.events import EventLog, read_kt
 from mentor.metrics import auc, log_loss
 
-MODELS = ("mentor-dkt", "mentor-simplekt", "mentor-psikt", "pykt-dkt", "pykt-simplekt")
+MODELS = (
+    "mentor-dkt",
+    "mentor-simplekt",
+    "mentor-akt",
+    "mentor-psikt",
+    "pykt-dkt",
+    "pykt-simplekt",
+)
 
 #: pyKT's defaults: the argument defaults of examples/wandb_<model>_train.py and
 #: the batch size examples/wandb_train.py uses (configs/kt_config.json: 256,
