@@ -52,6 +52,8 @@ def test_numbers_in_messages_are_exact():
     test = EventLog(["a"], ["y"], [1796600000.0], [1.0])
     with pytest.raises(DataError, match="at time 1796600001 after a test event at 1796600000"):
         check_no_future(train, test)
+    with pytest.raises(DataError, match=r"value 33022688: .*\(previous event at 33022689\)"):
+        EventLog(["a", "a"], ["x", "y"], [33022689.0, 33022688.0], [1.0, 1.0])
 
 
 # ---------------------------------------------------------------- one row per skill
@@ -131,20 +133,20 @@ def test_columns_for_a_format_that_ignores_them_is_an_error(tmp_path):
 # ---------------------------------------------------------------- the commands
 
 
-def test_cli_fit_warns_like_evaluate_and_reads_other_encodings(tmp_path):
+def test_cli_fit_warns_like_evaluate_and_names_a_bad_byte(tmp_path):
     expanded_csv(tmp_path / "a.csv")
+    lines = (tmp_path / "a.csv").read_text().splitlines()
+    lines.insert(2, lines[1])  # line 2 twice
+    (tmp_path / "a.csv").write_text("\n".join(lines) + "\n")
     columns = "learner=user_id,item=skill_id,time=order_id,outcome=correct"
-    result = mentor("fit", "elo", tmp_path / "a.csv", "--columns", columns)
+    result = mentor("fit", "elo", tmp_path / "a.csv", "--columns", columns, "--drop-duplicates")
     assert result.returncode == 0, result.stderr
-    assert "16 rows look like one attempt written once per skill" in result.stderr
-    by_problem = mentor("fit", "elo", tmp_path / "a.csv", "--drop-duplicates",
-                        "--columns", columns.replace("skill_id", "problem_id"))  # fmt: skip
-    assert by_problem.returncode == 0, by_problem.stderr
-    assert "8 duplicated rows" in by_problem.stderr and "dropped" in by_problem.stderr
+    assert "17 rows look like one attempt written once per skill" in result.stderr
+    duplicate = "1 duplicated rows (same learner, item and time), first: learner 'u0', item 's0'"
+    assert f"{duplicate}, time 33022688; dropped" in result.stderr
     latin = tmp_path / "latin.csv"
     latin.write_bytes("learner,item,outcome\nann,x,1\njos\xe9,y,0\n".encode("latin-1"))
     bad = mentor("fit", "elo", latin)
     lines = bad.stderr.strip().splitlines()
     assert bad.returncode == 1 and len(lines) == 1, bad.stderr
     assert f"{latin}:3: byte 0xe9" in lines[0] and "--encoding" in lines[0]
-    assert mentor("fit", "elo", latin, "--encoding", "latin-1").returncode == 0

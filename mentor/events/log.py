@@ -20,6 +20,13 @@ from mentor.errors import DataError
 CORE_COLUMNS = ("learner", "item", "time", "outcome")
 
 
+def _exact_value(value: Any) -> int | float:
+    """A time for an error's ``value``: an int when whole (printed 33022688, not
+    33022688.0), else the float."""
+    number = float(value)
+    return int(number) if number.is_integer() and abs(number) < 2**63 else number
+
+
 def exact(value: Any) -> str:
     """A number for a message, exactly: a whole number without a decimal point
     or exponent (an order id 33022688, not 3.3023e+07), any other float as its
@@ -205,7 +212,7 @@ class EventLog:
                     f"(previous event at {exact(self.time[previous])}){note}",
                     **where(i),
                     field="time",
-                    value=float(self.time[i]),
+                    value=_exact_value(self.time[i]),
                 )
 
     def _repeat_note(self, i: int, lines: np.ndarray | None) -> str:
