@@ -128,12 +128,12 @@ def test_cli_evaluates_pykt_files_with_window_scoring(tmp_path):
             answers = ",".join(map(str, (rng.random(length) < 0.6).astype(int)))
             rows.append(f'{k % 5 if n == 30 else -1},{name[:2]}{k},"{skills}","{answers}"')
         (tmp_path / name).write_text("\n".join(rows) + "\n")
-    result = subprocess.run(
-        [sys.executable, "-m", "mentor", "evaluate", "elo", "--train", tmp_path / "train_valid.csv",
-         "--test", tmp_path / "test.csv", "--scoring", "window", "--out", tmp_path,
-         "--json", tmp_path / "r.json"],
+    result = subprocess.run(  # the folder: its train_valid.csv and test.csv
+        [sys.executable, "-m", "mentor", "evaluate", "elo", "--data", tmp_path,
+         "--scoring", "window", "--out", tmp_path, "--json", tmp_path / "r.json"],
         capture_output=True, text=True, timeout=300,
     )  # fmt: skip
     assert result.returncode == 0, result.stderr
-    assert "scoring window" in " ".join(result.stdout.split())
+    title = " ".join(result.stdout.split())
+    assert "train_valid.csv -> test.csv; scoring window" in title
     assert json.loads((tmp_path / "r.json").read_text())[0]["scoring"] == "window"

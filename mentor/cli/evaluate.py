@@ -72,7 +72,11 @@ def evaluate(
         bool, typer.Option("--list", help="Print the model names and exit.")
     ] = False,
     data: Annotated[
-        Path | None, typer.Option(help="One log, split by --protocol into folds.")
+        Path | None,
+        typer.Option(
+            help="One log, split by --protocol into folds; or a pyKT data folder "
+            "(train_valid.csv and test.csv, its fixed split)."
+        ),
     ] = None,
     protocol: Annotated[
         str, typer.Option(help="kfold: unseen learners; time: each learner's later events.")
@@ -152,6 +156,11 @@ def evaluate(
         raise DataError(f"choose one of {', '.join(PROTOCOLS)}", field="--protocol", value=protocol)
     if scoring not in SCORINGS:
         raise DataError(f"choose one of {', '.join(SCORINGS)}", field="--scoring", value=scoring)
+    if data is not None and data.is_dir():  # pyKT's data/<name>/: its train/test split
+        train, test, data = data / "train_valid.csv", data / "test.csv", None
+        for path in (train, test):
+            if not path.is_file():
+                raise DataError("a folder given as --data must hold pyKT's files", file=str(path))
     if (data is None) == (train is None or test is None) or (train is None) != (test is None):
         raise DataError("give either --data LOG, or both --train TRAIN and --test TEST")
     params = _settings(set_ or [], models)
