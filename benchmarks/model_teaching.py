@@ -20,9 +20,13 @@ seed meets the same students):
 
 Teachers: ``random``; ``fixed``, the expert order (skills in topological order, items
 easy to hard, max(1, steps // items) attempts each); ``zpdes`` (Clement et al. 2015,
-defaults); ``expected_gain`` (:class:`mentor.teachers.ExpectedGain`, without reviews)
-and ``expected_gain_reviews`` (its defaults: FSRS reviews, at most one question in
-five, with a day of 10 steps, the demo's simulated classmates' session), both with
+defaults); ``expected_gain`` (:class:`mentor.teachers.ExpectedGain`, its defaults
+but no reviews: with the service's day of 86,400 time units no card comes due in a
+run of 300 steps), ``expected_gain_reviews`` (its defaults with FSRS reviews, at most
+one question in five, and a day of 10 steps, the demo's simulated classmates'
+session) and ``expected_gain_interleaved`` (``objective="item"``,
+``open_threshold=0.8``, no reviews: the next level opens after two right answers and
+new items come first, so practice is spread over more skills), all with
 ``BKT(domain, grain="item", forgets=False)`` at BKT's default parameters, not fitted:
 fitted on a random pilot cohort, BKT's learn rates of the deep items are ~0.001,
 because random practice rarely meets their prerequisites, and the teacher never
@@ -64,7 +68,14 @@ from mentor.teachers import ZPDES, ExpectedGain, RandomTeacher, Teacher
 
 RESULTS = Path(__file__).parent / "results"
 SIMS = ("course15", "junyi", "course15_actr", "junyi_actr")
-TEACHERS = ("random", "fixed", "zpdes", "expected_gain", "expected_gain_reviews")
+TEACHERS = (
+    "random",
+    "fixed",
+    "zpdes",
+    "expected_gain",
+    "expected_gain_reviews",
+    "expected_gain_interleaved",
+)
 #: Steps in a simulated day, for FSRS's review schedule: ten questions a day, as the
 #: demo's simulated classmates practise.
 SIM_DAY = 10.0
@@ -100,6 +111,9 @@ def build(name: str, domain: Domain, steps: int, seed: int) -> tuple[Teacher, An
     model = BKT(domain, grain="item", forgets=False)
     if name == "expected_gain":
         return ExpectedGain(domain, reviews=False, seed=seed), model
+    if name == "expected_gain_interleaved":
+        options = {"objective": "item", "open_threshold": 0.8, "reviews": False}
+        return ExpectedGain(domain, seed=seed, **options), model
     return ExpectedGain(domain, day=SIM_DAY, seed=seed), model
 
 

@@ -38,12 +38,19 @@ class LookAhead:
         every skill the item needs is known).
     if_correct, if_wrong
         The same mastery after one more attempt at the item, answered right or wrong.
+    skill_weight
+        How much the mastery the model reports for the item's skills
+        (``state(learner)["mastery"]``, summed over them) moves per unit of the
+        item's mastery (None: one, the item's mastery is its skill's). For BKT with
+        ``grain="item"``, where a skill's mastery is the product of its items',
+        the product of the other items' mastery.
     """
 
     p_success: np.ndarray
     mastery: np.ndarray
     if_correct: np.ndarray
     if_wrong: np.ndarray
+    skill_weight: np.ndarray | None = None
 
     @property
     def expected_gain(self) -> np.ndarray:
@@ -52,6 +59,13 @@ class LookAhead:
         martingale, so only the learning transition moves the expectation)."""
         p = self.p_success
         return p * self.if_correct + (1.0 - p) * self.if_wrong - self.mastery
+
+    @property
+    def expected_skill_gain(self) -> np.ndarray:
+        """Expected change of the skills' reported mastery from one attempt:
+        :attr:`expected_gain` times :attr:`skill_weight`."""
+        gain = self.expected_gain
+        return gain if self.skill_weight is None else gain * self.skill_weight
 
 
 class StudentModel(abc.ABC):

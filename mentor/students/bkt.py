@@ -922,7 +922,9 @@ class BKT(StudentModel):
         An item's mastery is the product over its knowledge components of
         P(known); ``if_correct`` and ``if_wrong`` apply the posterior and the
         learning transition (with the item's own guess, slip, learn and forget
-        where the model has them) to each component. The model is not changed.
+        where the model has them) to each component. With ``grain="item"`` and a
+        domain, ``skill_weight`` is the product of P(known) of the skill's other
+        items. The model is not changed.
         """
         items = list(items)
         out = np.ones((4, len(items)))
@@ -942,7 +944,23 @@ class BKT(StudentModel):
                 out[1, n] *= p
                 out[2, n] *= known_right * (1.0 - forget) + (1.0 - known_right) * learn
                 out[3, n] *= known_wrong * (1.0 - forget) + (1.0 - known_wrong) * learn
-        return LookAhead(out[0], out[1], out[2], out[3])
+        weight = None
+        if self.grain == "item" and self.domain is not None:
+            weight = np.array([self._others_known(learner, item) for item in items])
+        return LookAhead(out[0], out[1], out[2], out[3], weight)
+
+    def _others_known(self, learner: Any, item: Any) -> float:
+        """Summed over the item's skills, the product of P(known) of the skill's
+        other items (``grain="item"``): d(skill mastery) / d(P(known) of the item)."""
+        found = self.domain.items.get(item)
+        if found is None:
+            return 1.0
+        return float(
+            sum(
+                np.prod([self.knowledge(learner, i) for i in self.domain.items_of(s) if i != item])
+                for s in found.skills
+            )
+        )
 
     def state(self, learner: Any) -> dict[str, Any]:
         """Mastery per skill: P(known) before the learner's next attempt.

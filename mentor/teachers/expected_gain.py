@@ -2,7 +2,9 @@
 
 The teacher asks the student model to simulate one more attempt at every
 item (:meth:`mentor.students.StudentModel.lookahead`) and picks the open item
-with the largest expected gain in mastery, ``p m_right + (1 - p) m_wrong - m``.
+with the largest expected gain in mastery, ``p m_right + (1 - p) m_wrong - m``,
+counted on the mastery the model reports for the skills the item trains (for
+BKT per item, P(all the skill's levels known)).
 This is the one-step (greedy) form of planning teaching with a model of the
 learner: Rafferty, Brunskill, Griffiths and Shafto, "Faster Teaching via POMDP
 Planning", Cognitive Science 40(6), 2016, choose the action that maximises the
@@ -61,6 +63,8 @@ from mentor.teachers.zpdes import activity_graph
 
 #: Kinds of choice, as recorded in :attr:`Choice.kind`.
 KINDS = ("learn", "step_back", "review", "revisit")
+#: What the teacher maximises: the skills' reported mastery, or the item's own.
+OBJECTIVES = ("skill", "item")
 #: Seconds in a day: FSRS schedules in days.
 DAY = 86400.0
 
@@ -125,6 +129,15 @@ class ExpectedGain(Teacher):
     review_share
         At most this share of a learner's questions are reviews (0.2), so that
         due reviews never crowd out new material.
+    open_threshold
+        Mastery of the items before it at which an item opens (None: ``threshold``).
+        A lower value opens the next level while the current one is still practised.
+    objective
+        ``"skill"`` (default): the expected gain in the mastery the model reports
+        for the item's skills (:attr:`LookAhead.expected_skill_gain`; for BKT per
+        item, a skill is mastered when all its levels are, so the teacher finishes
+        a skill it has started). ``"item"``: the expected gain in the item's own
+        mastery, which favours new items and interleaves skills more.
     seed
         Breaks exact ties at random.
     """
@@ -141,6 +154,8 @@ class ExpectedGain(Teacher):
         retention: float = 0.9,
         day: float = DAY,
         review_share: float = 0.2,
+        open_threshold: float | None = None,
+        objective: str = "skill",
         seed: int | np.random.Generator | None = None,
     ) -> None:
         super().__init__(seed)
@@ -163,6 +178,16 @@ class ExpectedGain(Teacher):
         if not 0.0 <= review_share <= 1.0:
             raise ParameterError(f"{self.name} review_share must lie in [0, 1], got {review_share}")
         self.review_share = review_share
+        if objective not in OBJECTIVES:
+            raise ParameterError(
+                f"{self.name} objective must be one of {OBJECTIVES}, got {objective!r}"
+            )
+        self.objective = objective
+        self.open_threshold = (
+            threshold
+            if open_threshold is None
+            else number(self.name, "open_threshold", open_threshold)
+        )
         self.domain = domain
         self.threshold = threshold
         self.step_back = int(step_back)
@@ -190,6 +215,8 @@ class ExpectedGain(Teacher):
             "retention": self.retention,
             "day": self.day,
             "review_share": self.review_share,
+            "open_threshold": self.open_threshold,
+            "objective": self.objective,
         }
 
     def _when(self, t: float) -> datetime:
@@ -231,6 +258,7 @@ class ExpectedGain(Teacher):
         at = {item: n for n, item in enumerate(needed)}
         mastery = dict(zip(needed, ahead.mastery.tolist(), strict=True))
         gain = ahead.expected_gain
+        skill_gain = ahead.expected_skill_gain
         mastered = {item for item, m in mastery.items() if m >= self.threshold}
 
         def choice(item: Any, kind: str, **extra: Any) -> Choice:
@@ -268,9 +296,10 @@ class ExpectedGain(Teacher):
             for c in candidates
             if c not in mastered
             and c not in taken
-            and all(p in mastered for p in self._before.get(c, ()))
+            and all(mastery[p] >= self.open_threshold for p in self._before.get(c, ()))
         ]
-        for item in sorted(open_items, key=lambda c: (-gain[at[c]], noise[at[c]]))[
+        first = skill_gain if self.objective == "skill" else gain
+        for item in sorted(open_items, key=lambda c: (-first[at[c]], -gain[at[c]], noise[at[c]]))[
             : k - len(chosen)
         ]:
             chosen.append(choice(item, "learn"))
