@@ -24,6 +24,13 @@ in the server or the client counts). Scenarios, one after the other:
   (each learner at most once), with an Idempotency-Key.
 - ``mixed``: ``next`` at its rate with ``events`` at theirs, at once (the next
   latencies are reported).
+- ``noisy``: a noisy neighbour. The measured tenant's ``next`` runs three
+  times at ``--rate``: quiet; while another workspace imports a course of
+  ``--noisy-items`` items (generated, one skill per 100 items); and, after a
+  restart of the server (its engines gone), while that workspace's first
+  ``next`` makes the server load the large course (503 with Retry-After,
+  polled, until it answers). The neighbour starts ``--noisy-delay`` seconds
+  into each run; its import and load times are reported with the rows.
 
 Prints a table and writes benchmarks/results/service.json, with the load
 average (1 min) before and after each scenario.
@@ -166,6 +173,91 @@ def setup(server: ServerProcess, n_learners: int, tokens: bool, progress: Progre
     info["admin"] = admin
     info["headers"] = headers
     return info
+
+
+# ------------------------------------------------------------------ noisy neighbour
+
+
+def big_course_csv(n_items: int) -> bytes:
+    """An items CSV of ``n_items`` items, 100 per skill, difficulties in [0, 1)."""
+    rows = ["item,skills,difficulty"]
+    rows += [f"big-{k:06d},skill-{k // 100:04d},{(k % 100) / 100:g}" for k in range(n_items)]
+    return ("\n".join(rows) + "\n").encode()
+
+
+class Neighbour(threading.Thread):
+    """Another tenant's heavy work, in a thread of the benchmark's own process:
+    ``import`` (a workspace, a large course and one learner) or ``load`` (ask that
+    learner's next item until the server has loaded the course)."""
+
+    def __init__(self, url: str, action: str, delay: float, state: dict) -> None:
+        super().__init__(daemon=True)
+        self.url, self.action, self.delay, self.state = url, action, delay, state
+
+    def run(self) -> None:
+        time.sleep(self.delay)
+        with httpx.Client(base_url=self.url, timeout=600) as client:
+            start = time.perf_counter()
+            if self.action == "import":
+                admin = bearer(setup_workspace(client, "noisy neighbour"))
+                response = client.post(
+                    "/v1/courses",
+                    headers=admin,
+                    data={
+                        "id": "big",
+                        "clock": "steps",
+                        "model": json.dumps({"name": "bkt"}),
+                        "teacher": json.dumps({"name": "random"}),
+                    },
+                    files={"items": ("big.csv", self.state["csv"], "text/csv")},
+                )
+                response.raise_for_status()
+                self.state["import_s"] = time.perf_counter() - start
+                self.state["admin"] = admin
+                client.post("/v1/learners", headers=admin, json={"id": "n0"}).raise_for_status()
+                return
+            busy = 0
+            url = "/v1/courses/big/learners/n0/next"
+            while True:
+                response = client.get(url, headers=self.state["admin"])
+                if response.status_code != 503:
+                    response.raise_for_status()
+                    break
+                busy += 1
+                time.sleep(float(response.headers.get("retry-after", "1")))
+            self.state["load_s"] = time.perf_counter() - start
+            self.state["load_503s"] = busy
+
+
+def noisy_runs(server: ServerProcess, restart, info: dict, args, console: Console):
+    """The ``noisy`` scenario's three runs; yields (phase, server, results, state)."""
+    learners = sorted(info["headers"])
+    stream = {
+        "name": "next",
+        "rate": args.rate,
+        "requests": _requests("next", args.rate, args.duration, learners, 99, 0),
+        "headers": info["headers"],
+        "poster": info["poster"],
+        "offset": 0,
+    }
+    state: dict[str, Any] = {"csv": big_course_csv(args.noisy_items)}
+    for phase in ("quiet", "import", "load"):
+        if phase == "load":
+            server = restart(server)
+            with httpx.Client(base_url=server.url, timeout=120) as client:  # warm our course
+                client.get(
+                    f"/v1/courses/{COURSE}/learners/{learners[0]}/next",
+                    headers=info["headers"][learners[0]],
+                ).raise_for_status()
+        neighbour = None
+        if phase != "quiet":
+            neighbour = Neighbour(server.url, phase, args.noisy_delay, state)
+            neighbour.start()
+        console.print(f"noisy / {phase}: running {args.duration:g} s ...")
+        results = run_scenario(server.url, [stream], args.max_in_flight, args.timeout)
+        if neighbour is not None:
+            neighbour.join()
+        yield phase, server, results, state
 
 
 # --------------------------------------------------------------------- load generator
@@ -328,6 +420,45 @@ def bench_backend(backend: str, args, console: Console) -> list[dict]:
                 ("events", [("events", args.event_rate)]),
                 ("mixed", [("next", args.rate), ("events", args.mixed_event_rate)]),
             ]
+            if "noisy" in args.scenarios:
+
+                def restart(old: ServerProcess) -> ServerProcess:
+                    old.stop()
+                    return ServerProcess(Path(folder) / "data", db_url, **workers).start()
+
+                quiet = None
+                for phase, current, results, state in noisy_runs(
+                    server, restart, info, args, console
+                ):
+                    server = current  # restarted for the load run: stopped at the end
+                    row = {
+                        "backend": backend,
+                        "scenario": f"noisy: {phase}",
+                        "request": "next",
+                        **summarise(results["next"], args.rate, args.duration),
+                        "neighbour_items": args.noisy_items,
+                        "neighbour_import_s": state.get("import_s"),
+                        "neighbour_load_s": state.get("load_s") if phase == "load" else None,
+                        "neighbour_503s": state.get("load_503s") if phase == "load" else None,
+                        "loadavg_before": loadavg(),
+                        "loadavg_after": loadavg(),
+                    }
+                    quiet = quiet or row["p99_ms"]
+                    row["p99_vs_quiet"] = row["p99_ms"] / quiet
+                    rows.append(row)
+                    console.print(
+                        f"  next: {row['achieved_rate']:.1f}/s of {args.rate:g}/s, errors "
+                        f"{row['errors'] or 0}, p50 {row['p50_ms']:.1f} ms, p99 "
+                        f"{row['p99_ms']:.1f} ms ({row['p99_vs_quiet']:.2f}x quiet); neighbour: "
+                        + (
+                            f"import {state['import_s']:.1f} s"
+                            if phase == "import"
+                            else f"load {state['load_s']:.1f} s ({state['load_503s']} x 503)"
+                            if phase == "load"
+                            else "idle"
+                        )
+                    )
+                    time.sleep(args.pause)
             for scenario, parts in scenarios:
                 if scenario not in args.scenarios:
                     continue
@@ -403,7 +534,13 @@ def main() -> None:
         "--scenarios",
         nargs="+",
         default=["next", "events", "mixed"],
-        choices=["next", "events", "mixed"],
+        choices=["next", "events", "mixed", "noisy"],
+    )
+    parser.add_argument(
+        "--noisy-items", type=int, default=100_000, help="items of the noisy neighbour's course"
+    )
+    parser.add_argument(
+        "--noisy-delay", type=float, default=3.0, help="seconds into a noisy run it starts"
     )
     parser.add_argument("--learners", type=int, default=10_000)
     parser.add_argument("--workers", type=int, default=1, help="server processes")

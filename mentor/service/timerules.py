@@ -14,9 +14,8 @@ A course's ``clock`` says what an event's time is:
     ``Date.now()``, milliseconds, instead of seconds).
 
 ``steps``
-    A step count of the app's own (any number): the server's clock does not
-    apply, but a time must be an integer-exact double, at most
-    :data:`MAX_STEP` in size.
+    A step count of the app's own: the server's clock does not apply, but a
+    time must be at most :data:`MAX_STEP` in size.
 
 A time already refused never reaches the database, so one bad time can no
 longer push a learner's "previous event" into the far future.
@@ -31,9 +30,10 @@ from mentor.events.readers import parse_time
 
 #: How far (seconds) an event's time may be after the server's clock.
 FUTURE_TOLERANCE_S = 300.0
-#: The largest step count in a course whose clock is ``steps``: every integer up
-#: to it is exact in a double.
-MAX_STEP = float(2**53)
+#: The largest time in a course whose clock is ``steps``: the last second of the
+#: year 9999 (9999-12-31T23:59:59Z), the largest time a calendar date holds, which
+#: teachers that schedule reviews by date turn each time into.
+MAX_STEP = 253402300799.0
 #: Units a sender may have used by mistake instead of seconds, by divisor.
 UNITS = ((1e3, "milliseconds"), (1e6, "microseconds"), (1e9, "nanoseconds"))
 
@@ -90,7 +90,7 @@ def event_time(
     if clock != "wall":
         if abs(value) > MAX_STEP:
             raise TimeRefused(
-                f"{shown} is not a step count the course can hold exactly (at most "
+                f"{shown} is not a step count the course can hold (at most "
                 f"{exact(MAX_STEP)} in size)"
             )
         return value

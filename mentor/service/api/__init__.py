@@ -16,6 +16,7 @@ from mentor.service.api import (
     learners,
     practice,
     workspaces,
+    xapi,
 )
 from mentor.service.api.schemas import ErrorOut
 
@@ -24,7 +25,7 @@ ERRORS: dict[int | str, dict[str, Any]] = {
     code: {"model": ErrorOut} for code in (400, 401, 403, 404, 409, 410, 413, 422, 429, 503)
 }
 router = APIRouter()
-for module in (practice, attempts, courses, learners, corrections, workspaces):
+for module in (practice, attempts, courses, learners, corrections, workspaces, xapi):
     router.include_router(module.router, responses=ERRORS)
 
 __all__ = ["router"]

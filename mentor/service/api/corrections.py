@@ -116,7 +116,7 @@ def post_correction(
         row = find_course(session, who, course)
         person = find_learner(session, who, learner)
     now = svc.now()
-    times = [checked_time(svc, row, i, e.time, now) for i, e in enumerate(body.add)]
+    times = [checked_time(svc, row, i, e.time, now, "add") for i, e in enumerate(body.add)]
     try:
         with svc.engines.writing(row.id) as work:
             session = work.session
@@ -209,7 +209,14 @@ def post_correction(
             )
             log, _, _ = load_events(session, row.id)
             if len(log):
-                rebuilt.record(time_ordered(log))
+                try:
+                    rebuilt.record(time_ordered(log))
+                except (ValueError, OverflowError) as error:
+                    raise HTTPException(
+                        422,
+                        "the course's student model or teacher cannot take the corrected "
+                        f"events: {error}",
+                    ) from None
             work.replacement = rebuilt
             session.flush()
             return _out(correction, course, learner, int(count))

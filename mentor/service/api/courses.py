@@ -27,7 +27,7 @@ from mentor.service.api.schemas import (
     ItemsOut,
     PolicyIn,
 )
-from mentor.service.engines import CourseGone, dump_state
+from mentor.service.engines import CourseGone, dump_state, quiet_gc
 from mentor.service.events_store import insert_events, load_events
 from mentor.service.importing import Upload, parse_course
 from mentor.service.policy import DEFAULT_MODEL, DEFAULT_TEACHER, build_model, build_teacher
@@ -130,8 +130,13 @@ async def post_course(
     uploads = [await _upload(items), await _upload(prerequisites), await _upload(events)]
     # Reading the files and building the engine takes CPU: off the event loop.
     return await run_in_threadpool(
-        _create_course, svc, who, id, name, format, clock, model, teacher, *uploads, time_unit
+        _create_quietly, svc, who, id, name, format, clock, model, teacher, *uploads, time_unit
     )
+
+
+def _create_quietly(*args: Any) -> dict:
+    with quiet_gc():
+        return _create_course(*args)
 
 
 def _create_course(

@@ -68,8 +68,10 @@ def _unprocessable(message: str) -> HTTPException:
     return HTTPException(422, message)
 
 
-def checked_time(svc: Any, course: Course, index: int, raw: float | str, now: float) -> float:
-    """Event ``index``'s time ``raw`` as the course stores it (422 if refused:
+def checked_time(
+    svc: Any, course: Course, index: int, raw: float | str, now: float, field: str = "events"
+) -> float:
+    """The time ``raw`` of ``field[index]`` as the course stores it (422 if refused:
     :func:`mentor.service.timerules.event_time`)."""
     try:
         return event_time(
@@ -80,7 +82,7 @@ def checked_time(svc: Any, course: Course, index: int, raw: float | str, now: fl
             tolerance=svc.limits.future_tolerance_s,
         )
     except TimeRefused as error:
-        raise _unprocessable(f"events[{index}].time: {error}") from None
+        raise _unprocessable(f"{field}[{index}].time: {error}") from None
 
 
 @router.post(
@@ -145,6 +147,7 @@ def store_batch(
     check: Callable[[Writing], None] | None = None,
     stored: Callable[[Session, int], None] | None = None,
     stamp_steps: bool = False,
+    field: str = "events",
 ) -> JSONResponse:
     """Store ``events`` in course ``row`` as one batch under ``idempotency_key``
     (a retry with the same ``request_hash`` gets the first response again) and
@@ -155,7 +158,7 @@ def store_batch(
     server records: :mod:`.attempts`), the learner's previous time plus one. ``check`` runs
     under the course's write lock, before anything is written (an answered
     attempt raises there); ``stored`` in the same transaction once the events are
-    inserted, with the batch's id."""
+    inserted, with the batch's id. ``field`` names the events in errors about times."""
     course = row.slug
     learners: list[str] = []
     for index, event in enumerate(events):
@@ -178,7 +181,7 @@ def store_batch(
                 )
             times.append(None)
         else:
-            times.append(checked_time(svc, row, index, event.time, now))
+            times.append(checked_time(svc, row, index, event.time, now, field))
     names = sorted({name for event in events for name in (event.extra or {})})
     for name in names:
         if not _EXTRA.match(name) or name in CORE:
@@ -252,7 +255,16 @@ def store_batch(
                 last[learner] = time
             log = EventLog(learners, items, times, [e.outcome for e in events], extra)
             work.changed = True
-            engine.record(log)
+            try:
+                engine.record(log)
+            except (ValueError, OverflowError) as error:
+                # A model or teacher that cannot take these events (a time past
+                # its calendar, say): the batch is refused whole, the engine
+                # that may have changed is dropped and loaded again.
+                raise _unprocessable(
+                    f"the course's student model ({type(engine.model).__name__}) or teacher "
+                    f"({type(engine.teacher).__name__}) cannot take this batch: {error}"
+                ) from None
             batch = Batch(
                 course_id=row.id,
                 principal=who.scope,
