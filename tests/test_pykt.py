@@ -137,3 +137,17 @@ def test_cli_evaluates_pykt_files_with_window_scoring(tmp_path):
     title = " ".join(result.stdout.split())
     assert "train_valid.csv -> test.csv; scoring window" in title
     assert json.loads((tmp_path / "r.json").read_text())[0]["scoring"] == "window"
+
+
+def test_cli_fit_builds_the_domain_from_pykt_concepts(tmp_path):
+    (tmp_path / "train_valid.csv").write_text(TRAIN_VALID)
+    state = tmp_path / "bkt.json"
+    result = subprocess.run(
+        [sys.executable, "-m", "mentor", "fit", "bkt", tmp_path / "train_valid.csv",
+         "--out", state],
+        capture_output=True, text=True, timeout=300,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    saved = json.loads(state.read_text())["domain"]
+    skills = {item["id"]: item["skills"] for item in saved["items"]}
+    assert skills == {0: ["0"], 1: ["1", "2"], 2: ["3"]}

@@ -80,14 +80,19 @@ def fit(
     # Imported here, not at start-up: ``mentor --help`` needs none of them.
     from mentor.cli._load import load_log
     from mentor.domain import load_domain
+    from mentor.events import pykt_domain
     from mentor.metrics import log_likelihood
 
     console = Console()
     mapping = _columns(columns)
     the_domain = load_domain(domain) if domain else None
-    student_model = create_model(model, domain=the_domain)
+    student_model = create_model(model, domain=the_domain)  # a bad name stops before reading
     train_log = load_log(train, format, mapping, encoding, dedupe=dedupe)
     test_log = load_log(test, format, mapping, encoding, dedupe=dedupe) if test else None
+    if the_domain is None:  # pyKT's files name each question's concepts
+        derived = pykt_domain(*(log for log in (train_log, test_log) if log is not None))
+        if derived is not None:
+            student_model = create_model(model, domain=derived)
     with console.status(f"fitting {model} on {len(train_log):,} events"):
         start = time.perf_counter()
         student_model.fit(train_log)
