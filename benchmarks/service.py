@@ -254,6 +254,7 @@ def noisy_runs(server: ServerProcess, restart, info: dict, args, console: Consol
             neighbour = Neighbour(server.url, phase, args.noisy_delay, state)
             neighbour.start()
         console.print(f"noisy / {phase}: running {args.duration:g} s ...")
+        state["loadavg_before"] = loadavg()
         results = run_scenario(server.url, [stream], args.max_in_flight, args.timeout)
         if neighbour is not None:
             neighbour.join()
@@ -440,7 +441,7 @@ def bench_backend(backend: str, args, console: Console) -> list[dict]:
                         "neighbour_import_s": state.get("import_s"),
                         "neighbour_load_s": state.get("load_s") if phase == "load" else None,
                         "neighbour_503s": state.get("load_503s") if phase == "load" else None,
-                        "loadavg_before": loadavg(),
+                        "loadavg_before": state["loadavg_before"],
                         "loadavg_after": loadavg(),
                     }
                     quiet = quiet or row["p99_ms"]

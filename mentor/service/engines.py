@@ -454,6 +454,7 @@ class EngineStore:
         *,
         wait: bool = True,
         background: bool = True,
+        head: Head | None = None,
     ) -> Iterator[tuple[Session, Engine]]:
         """A read-only session (``session`` if given, else a new one) and the
         course's current engine. The engine is the process's shared copy: the
@@ -464,13 +465,16 @@ class EngineStore:
         so that a caller on the event loop never blocks on a writer's commit.
         A large course that must be loaded raises :class:`CourseLoading` at once
         and is loaded in the background (unless ``background`` is False).
+        ``head``: the course's versions if the caller read them in ``session``
+        already (one round trip fewer).
         """
         with contextlib.ExitStack() as stack:
             if session is None:
                 session = stack.enter_context(self.db.read())
             # The version is read before taking the lock, so that readers do not
             # queue behind each other's round trips to the database.
-            head = self.head(session, course_id)
+            if head is None:
+                head = self.head(session, course_id)
             if background:
                 self._load_in_background(course_id, session, head)
             lock = self._lock(course_id)
