@@ -696,3 +696,38 @@ def test_events_round_trip_through_xapi_statements(service):
     # A learner exports their own statements only.
     mine = client.get("/v1/courses/a/xapi/statements", headers=ada).json()["statements"]
     assert {s["actor"]["account"]["name"] for s in mine} == {"ada"} and len(mine) == 2
+
+
+# ---------------------------------------------------------------- round trips
+def test_next_is_one_connection_and_two_queries(service):
+    """A ``next`` whose engine is current reads the caller, the course, the learner
+    and the course's version in one transaction with two queries (on PostgreSQL:
+    with the pool's ping, BEGIN and ROLLBACK, 5 round trips; 9 before)."""
+    from sqlalchemy import event
+
+    client, _, admin = service
+    course(client, admin, "c")
+    ada = learner(client, admin, "ada")
+    url = "/v1/courses/c/learners/ada/next"
+    assert client.get(url, headers=ada).status_code == 200  # the engine is loaded
+    db = client.app.state.service.db
+    counts = {"statements": 0, "checkouts": 0}
+
+    def statement(*args) -> None:
+        counts["statements"] += 1
+
+    def checkout(*args) -> None:
+        counts["checkouts"] += 1
+
+    engines = {db.writer, db.reader} if db.dialect == "sqlite" else {db.writer}
+    for engine in engines:
+        event.listen(engine, "before_cursor_execute", statement)
+        event.listen(engine.pool, "checkout", checkout)
+    try:
+        for _ in range(5):
+            assert client.get(url, headers=ada).status_code == 200
+    finally:
+        for engine in engines:
+            event.remove(engine, "before_cursor_execute", statement)
+            event.remove(engine.pool, "checkout", checkout)
+    assert counts == {"statements": 10, "checkouts": 5}
