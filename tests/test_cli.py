@@ -161,7 +161,7 @@ def test_missing_file_and_unknown_model(tmp_path):
     assert_one_line_error(
         mentor("fit", "nonsense", tmp_path / "t.csv"),
         "nonsense",
-        "choose one of bkt, dash, dkt, elo",
+        "choose one of akt, bkt, dash, dkt, elo",
     )
 
 
