@@ -17,6 +17,13 @@ seed meets the same students):
   activation law (power-law forgetting, spacing effect, learning from successful
   retrieval): a learning and forgetting law that neither BKT nor the first simulator
   assumes.
+* ``assist2009_dkt``: data-driven students, :class:`mentor.sim.ModelPopulation` over a
+  DKT (LSTM, hidden 100, at most 15 epochs with early stopping on 20 % of the learners,
+  seed 0) fitted on the DKVMN ASSISTments 2009 training split: 110 skills as items,
+  15 students x 300 steps, answers drawn from the DKT's predictions, the post-test its
+  mean predicted success over the 110 items. The course has no prerequisites; an
+  item's difficulty is its failure rate in the training split (for the fixed order,
+  easy to hard, and for ZPDES).
 
 Teachers: ``random``; ``fixed``, the expert order (skills in topological order, items
 easy to hard, max(1, steps // items) attempts each); ``zpdes`` (Clement et al. 2015,
@@ -41,6 +48,7 @@ Writes ``benchmarks/results/model_teaching.json`` and ``model_teaching.png``.
 from __future__ import annotations
 
 import argparse
+import json
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -52,10 +60,12 @@ from rich.progress import Progress
 from rich.table import Table
 
 from mentor._io import atomic_path, write_json
-from mentor.domain import Domain
+from mentor.domain import Domain, Item
+from mentor.events import read_kt
 from mentor.metrics.teaching import mean_ci
 from mentor.sim import (
     ActivationPopulation,
+    ModelPopulation,
     StudentPopulation,
     make_course,
     make_junyi_course,
@@ -63,11 +73,11 @@ from mentor.sim import (
     run_cohort,
 )
 from mentor.sim.experiment import _fixed
-from mentor.students import BKT
+from mentor.students import BKT, create_model, model_from_state
 from mentor.teachers import ZPDES, ExpectedGain, RandomTeacher, Teacher
 
 RESULTS = Path(__file__).parent / "results"
-SIMS = ("course15", "junyi", "course15_actr", "junyi_actr")
+SIMS = ("course15", "junyi", "course15_actr", "junyi_actr", "assist2009_dkt")
 TEACHERS = (
     "random",
     "fixed",
@@ -117,24 +127,65 @@ def build(name: str, domain: Domain, steps: int, seed: int) -> tuple[Teacher, An
     return ExpectedGain(domain, day=SIM_DAY, seed=seed), model
 
 
-def courses(data: Path) -> dict[str, Domain]:
-    whole = make_junyi_course(data / "graphs" / "junyi_exercise_table.csv")
-    topic = [
-        s for s, a in whole.skill_attributes.items() if a.get("topic") == "multiplication-division"
-    ]
-    return {"course15": make_course(), "junyi": prerequisite_closure(whole, topic)}
+def courses(data: Path, sims: list[str]) -> dict[str, Domain]:
+    out = {"course15": make_course()}
+    if any(s.startswith("junyi") for s in sims):
+        whole = make_junyi_course(data / "graphs" / "junyi_exercise_table.csv")
+        topic = [
+            s
+            for s, a in whole.skill_attributes.items()
+            if a.get("topic") == "multiplication-division"
+        ]
+        out["junyi"] = prerequisite_closure(whole, topic)
+    return out
+
+
+def assist2009_simulator(data: Path, console: Console) -> tuple[Domain, dict[str, Any], dict]:
+    """The DKVMN ASSISTments 2009 skills as a course, and a DKT fitted on its training
+    split (its state, to copy for every cohort)."""
+    import torch
+
+    torch.set_num_threads(1)
+    log = read_kt(data / "kt" / "assist2009_updated" / "assist2009_updated_train.csv")
+    skills, inverse = np.unique(log.item, return_inverse=True)
+    failure = 1.0 - np.bincount(inverse, weights=log.outcome) / np.bincount(inverse)
+    domain = Domain(
+        [Item(int(s), (int(s),), float(f)) for s, f in zip(skills, failure, strict=True)]
+    )
+    start = time.perf_counter()
+    with console.status("fitting the DKT simulator on assist2009 (a few minutes)"):
+        dkt = create_model("dkt", None, hidden_size=100, epochs=15, seed=0).fit(log)
+    info = {
+        "events": len(log),
+        "epochs": len(dkt.history_),
+        "val_auc": max(h["val_auc"] for h in dkt.history_),
+        "fit_seconds": time.perf_counter() - start,
+    }
+    return domain, dkt.state_dict(), info
 
 
 def run_sim(
-    sim: str, domain: Domain, seeds: int, students: int, steps: int, tick: Callable[[], None]
+    sim: str,
+    domain: Domain,
+    seeds: int,
+    students: int,
+    steps: int,
+    tick: Callable[[], None],
+    simulator: dict | None = None,
 ) -> dict[str, Any]:
-    population = ActivationPopulation if sim.endswith("_actr") else StudentPopulation
+    def population(domain: Domain, n: int, seed: int) -> Any:
+        if simulator is not None:
+            return ModelPopulation(model_from_state(simulator), domain.item_ids, n, seed=seed)
+        if sim.endswith("_actr"):
+            return ActivationPopulation(domain, n, seed=seed)
+        return StudentPopulation(domain, n, seed=seed)
+
     out: dict[str, Any] = {"items": len(domain.item_ids), "skills": len(domain.skills)}
     curves: dict[str, list] = {}
     for name in TEACHERS:
         finals, reach, retention, seconds = [], [], [], []
         for seed in range(seeds):
-            cohort = population(domain, students, seed=seed)
+            cohort = population(domain, students, seed)
             teacher, model = build(name, domain, steps, seed)
             timed = Timed(teacher)
             curve, _ = run_cohort(cohort, timed, model, steps)
@@ -206,25 +257,39 @@ def main() -> None:
     args = parser.parse_args()
     seeds, steps = (3, 60) if args.quick else (args.seeds, 300)
     sims = args.only or list(SIMS)
-    domains = courses(args.data)
     console = Console()
+    domains = courses(args.data, sims)
+    simulator, simulator_info = None, None
+    if "assist2009_dkt" in sims:
+        domains["assist2009_dkt"], simulator, simulator_info = assist2009_simulator(
+            args.data, console
+        )
     results: dict[str, Any] = {}
     with Progress(console=console) as progress:
         task = progress.add_task("teaching", total=len(sims) * len(TEACHERS) * seeds)
         for sim in sims:
             base = sim.removesuffix("_actr")
-            students = 15 if base == "course15" else 10
+            students = 10 if base == "junyi" else 15
             results[sim] = run_sim(
-                sim, domains[base], seeds, students, steps, lambda: progress.advance(task)
+                sim,
+                domains[base],
+                seeds,
+                students,
+                steps,
+                lambda: progress.advance(task),
+                simulator if sim == "assist2009_dkt" else None,
             )
+            if sim == "assist2009_dkt":
+                results[sim]["simulator"] = simulator_info
     for sim, result in results.items():
         table(console, sim, result, seeds)
     suffix = "_quick" if args.quick else ""
     RESULTS.mkdir(exist_ok=True)
-    write_json(
-        RESULTS / f"model_teaching{suffix}.json",
-        {"seeds": seeds, "steps": steps, "results": results},
-    )
+    path = RESULTS / f"model_teaching{suffix}.json"
+    # a run of some simulators keeps the others' figures
+    kept = json.loads(path.read_text())["results"] if path.exists() else {}
+    results = {**kept, **results}
+    write_json(path, {"seeds": seeds, "steps": steps, "results": results})
     plot(results, RESULTS / f"model_teaching{suffix}.png")
 
 

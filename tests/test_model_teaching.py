@@ -9,7 +9,7 @@ from fsrs import Card, Rating, Scheduler
 
 from mentor import Domain, Engine, Event, Item
 from mentor.errors import MentorError, ParameterError
-from mentor.sim import ActivationParams, ActivationPopulation
+from mentor.sim import ActivationParams, ActivationPopulation, ModelPopulation
 from mentor.students import BKT, Elo
 from mentor.teachers import ExpectedGain, teacher_from_state
 
@@ -172,3 +172,45 @@ def test_activation_population_gates_learning_by_prerequisites():
     pop.attempt(np.full(200, 1))  # everyone practises the child with no memory of the parent
     # the gate is sigmoid((-inf - tau_gate) / s) = 0: no trace strength at all
     assert np.all(np.isneginf(pop.activation()[:, 1]))
+
+
+def test_model_population_draws_answers_from_the_fitted_model_and_updates_it():
+    domain = course()
+    model = BKT(domain, grain="item", forgets=False)  # default parameters: P(correct) .48
+    pop = ModelPopulation(model, domain.item_ids, 3, seed=0)
+    assert pop.post_test() == pytest.approx([0.48] * 3)
+    outcomes = pop.attempt(np.array([0, 0, 0]))  # everyone tries a1
+    for learner, outcome in zip(pop.learners, outcomes, strict=True):
+        expected = 0.775 if outcome == 1.0 else 0.04 / 0.52 + (1 - 0.04 / 0.52) * 0.1
+        assert model.knowledge(learner, "a1") == pytest.approx(expected)
+    # the post-test averages the model's predictions over every item
+    for n, learner in enumerate(pop.learners):
+        p = model.knowledge(learner, "a1")
+        assert pop.post_test()[n] == pytest.approx((p * 0.9 + (1 - p) * 0.2 + 3 * 0.48) / 4)
+    # answers are drawn with the predicted probability: 2,000 draws at .48
+    many = ModelPopulation(BKT(domain, grain="item"), domain.item_ids, 2000, seed=1)
+    assert many.attempt(np.zeros(2000, dtype=int)).mean() == pytest.approx(0.48, abs=0.035)
+
+
+def test_expected_gain_counts_gain_on_the_skill_the_map_shows():
+    domain = course()
+    model = BKT(domain, grain="item", forgets=False)
+    model.update(_log("ada", "a1", 1))  # a1 .775, a2 .4
+    ahead = model.lookahead("ada", ["a1", "a2"])
+    # d(P(a1) P(a2)) / dP(a1) = P(a2) and the other way round
+    assert ahead.skill_weight == pytest.approx([0.4, 0.775])
+    assert ahead.expected_skill_gain == pytest.approx([0.225 * 0.1 * 0.4, 0.6 * 0.1 * 0.775])
+    with pytest.raises(ParameterError):
+        ExpectedGain(domain, objective="level")
+    with pytest.raises(ParameterError):
+        ExpectedGain(domain, open_threshold=0.99)  # above the mastery threshold
+
+
+def test_open_threshold_opens_the_next_level_before_the_current_one_is_mastered():
+    domain = course()
+    teacher = ExpectedGain(domain, open_threshold=0.8, objective="item", seed=0)
+    engine = Engine(domain, BKT(domain, grain="item", forgets=False), teacher)
+    # two right answers put a1 at .945: open for a2 (>= .8), not mastered (< .95);
+    # a2's gain (.6 x .1) beats a1's (.055 x .1), so the item objective moves on
+    chosen = play(engine, "ada", [1, 1, 1])
+    assert [item for item, _ in chosen] == ["a1", "a1", "a2"]

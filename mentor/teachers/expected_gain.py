@@ -183,11 +183,13 @@ class ExpectedGain(Teacher):
                 f"{self.name} objective must be one of {OBJECTIVES}, got {objective!r}"
             )
         self.objective = objective
-        self.open_threshold = (
-            threshold
-            if open_threshold is None
-            else number(self.name, "open_threshold", open_threshold)
-        )
+        if open_threshold is not None:
+            open_threshold = number(self.name, "open_threshold", open_threshold)
+            if not 0.0 < open_threshold <= threshold:
+                raise ParameterError(
+                    f"{self.name} open_threshold must lie in (0, threshold], got {open_threshold}"
+                )
+        self.open_threshold = threshold if open_threshold is None else open_threshold
         self.domain = domain
         self.threshold = threshold
         self.step_back = int(step_back)
