@@ -443,6 +443,10 @@ def test_an_attempt_is_answered_once_by_its_learner_and_graded_by_the_server(ser
     )
     assert late.status_code == 410 and "expired at 1796605200" in late.json()["detail"]
     assert len(events_of(client, admin, "q")) == 1
+    # Answered through another course's URL: not found there.
+    course(client, admin, "other")
+    elsewhere = f"/v1/courses/other/attempts/{fresh['id']}/answer"
+    assert client.post(elsewhere, headers=ada, json={"outcome": 1}).status_code == 404
     # A made-up id is 404 (and a malformed one 422).
     made_up = "0" * 32
     assert (
