@@ -717,8 +717,9 @@ def test_next_is_one_connection_and_two_queries(service):
     db = client.app.state.service.db
     counts = {"statements": 0, "checkouts": 0}
 
-    def statement(*args) -> None:
-        counts["statements"] += 1
+    def statement(connection, cursor, text, *args) -> None:
+        # Queries only: SQLite's own BEGIN (mentor.service.db) is no round trip.
+        counts["statements"] += text.lstrip().upper().startswith("SELECT")
 
     def checkout(*args) -> None:
         counts["checkouts"] += 1
