@@ -104,6 +104,11 @@ class EngineBusy(MentorError):
     """A course's engine is held by another request (see :meth:`EngineStore.reading`)."""
 
 
+class EngineStale(MentorError):
+    """The process's engine of a course is older than the course (see
+    :meth:`EngineStore.reading` with ``current_only``)."""
+
+
 class CourseLoading(MentorError):
     """A large course's engine is being loaded in the background; ask again in
     ``retry_after`` seconds."""
@@ -455,6 +460,7 @@ class EngineStore:
         wait: bool = True,
         background: bool = True,
         head: Head | None = None,
+        current_only: bool = False,
     ) -> Iterator[tuple[Session, Engine]]:
         """A read-only session (``session`` if given, else a new one) and the
         course's current engine. The engine is the process's shared copy: the
@@ -466,7 +472,10 @@ class EngineStore:
         A large course that must be loaded raises :class:`CourseLoading` at once
         and is loaded in the background (unless ``background`` is False).
         ``head``: the course's versions if the caller read them in ``session``
-        already (one round trip fewer).
+        already (one round trip fewer). With ``current_only`` the block gets the
+        process's engine only if it is at ``head`` (or newer), without reading
+        anything, else :class:`EngineStale` (for a caller whose session is no
+        transaction: bringing an engine up to date needs one snapshot).
         """
         with contextlib.ExitStack() as stack:
             if session is None:
@@ -481,6 +490,9 @@ class EngineStore:
             if not lock.acquire(blocking=wait):
                 raise EngineBusy(f"the engine of course {course_id} is in use")
             try:
+                cached = self._cache.get(course_id)
+                if current_only and (cached is None or cached.version < head.version):
+                    raise EngineStale(f"the engine of course {course_id} is not current")
                 engine, _ = self._current(session, course_id, head=head)
                 yield session, engine
             finally:
