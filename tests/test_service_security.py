@@ -704,9 +704,9 @@ def test_events_round_trip_through_xapi_statements(service):
 
 # ---------------------------------------------------------------- round trips
 def test_next_is_one_connection_and_two_queries(service):
-    """A ``next`` whose engine is current reads the caller, the course, the learner
-    and the course's version in one transaction with two queries (on PostgreSQL:
-    with the pool's ping, BEGIN and ROLLBACK, 5 round trips; 9 before)."""
+    """A ``next`` whose engine is current reads the caller, then the course, the
+    learner and the course's version: one connection, two queries (on PostgreSQL
+    without a transaction: with the pool's ping, 3 round trips; 9 before)."""
     from sqlalchemy import event
 
     client, _, admin = service
