@@ -242,7 +242,8 @@ def read_kt(
     ``<prefix>0, <prefix>1, ...`` in file order, the prefix being the file's
     stem and a colon unless given, so that the learners of a train file and a
     test file never share an id. The time of an answer is its position in the
-    learner's sequence. Items are integer ids.
+    learner's sequence. Items are integer ids. ``encoding`` is the file's text
+    encoding (default UTF-8, a byte-order mark allowed).
     """
     source = str(path)
     with _open_text(path, encoding) as handle:
@@ -358,7 +359,7 @@ def read_review_log(
     "Again" (rating 1, a lapse) and 1 otherwise, the recall convention of FSRS.
     Extra columns ``rating`` (1-4) and, where present, ``duration_ms`` keep the
     rest. The log holds one person's reviews; ``learner`` names them (the file
-    name by default).
+    name by default). ``encoding`` is the file's text encoding (default UTF-8).
     """
     source = str(path)
     name = Path(path).stem if learner is None else learner
