@@ -22,6 +22,8 @@ from collections.abc import Callable
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from mentor.service.timerules import exact
+
 
 def _size(n: int) -> str:
     return f"{n / (1 << 20):g} MiB" if n >= 1 << 20 else f"{n} bytes"
@@ -178,7 +180,7 @@ class RateLimit:
             return
         seconds = max(1, math.ceil(wait))
         detail = (
-            f"too many requests: at most {self.rate:g} per second for one token "
+            f"too many requests: at most {exact(self.rate)} per second for one token "
             f"(bursts of {self.burst}); retry in {seconds} s"
         )
         await _refuse(send, 429, detail, [(b"retry-after", str(seconds).encode())])
