@@ -214,3 +214,20 @@ def test_open_threshold_opens_the_next_level_before_the_current_one_is_mastered(
     # a2's gain (.6 x .1) beats a1's (.055 x .1), so the item objective moves on
     chosen = play(engine, "ada", [1, 1, 1])
     assert [item for item, _ in chosen] == ["a1", "a1", "a2"]
+
+
+def test_reviews_take_at_most_their_share_of_the_questions():
+    domain = course()
+    teacher = ExpectedGain(domain, review_share=0.1, seed=0)
+    engine = Engine(domain, BKT(domain, grain="item", forgets=False), teacher)
+    play(engine, "ada", [1] * 6)  # a1 and a2 mastered, both due in days
+    later = teacher.due("ada", "a2") + 1.0
+    # 6 questions chosen so far; with 4 more, a tenth of 10 is 1 review at most
+    chosen = engine.next("ada", k=4, t=later)
+    kinds = [c.kind for c in teacher.last_choices_]
+    assert kinds == ["review", "learn", "learn", "revisit"]  # b1 open; b2, then a2 again
+    assert chosen[0] == "a1"  # due first
+    again = Engine(domain, BKT(domain, grain="item", forgets=False), ExpectedGain(domain, seed=0))
+    play(again, "bo", [1] * 6)
+    again.next("bo", k=4, t=later)  # the default share, one in five: 10 // 5 = 2 reviews
+    assert [c.kind for c in again.teacher.last_choices_].count("review") == 2

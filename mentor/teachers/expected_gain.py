@@ -290,7 +290,8 @@ class ExpectedGain(Teacher):
                 and when <= t
                 and item not in {c.item for c in chosen}
             ]
-            for when, item in sorted(due, key=lambda d: (d[0], noise[at[d[1]]]))[: k - len(chosen)]:
+            ordered = sorted(due, key=lambda d: (d[0], noise[at[d[1]]]))
+            for when, item in ordered[: min(room, k - len(chosen))]:
                 chosen.append(choice(item, "review", due=when))
         taken = {c.item for c in chosen}
         open_items = [
