@@ -221,10 +221,11 @@ def _expected_gain(
         if not picker.before(item)
         else ""
     )
+    subject = "It" if start else label
     text = start + (
-        f"{label} is open to you and not mastered yet: your mastery of it is {c.mastery:.0%}, "
+        f"{subject} is open to you and not mastered yet: your mastery of it is {c.mastery:.0%}, "
         f"below the {picker.threshold:.0%} the teacher asks for{map_note}. Of the open "
         f"questions, one more attempt here is expected to raise your mastery the most "
-        f"(+{c.gain:.0%}, with a {c.p_success:.0%} chance of getting it right)."
+        f"(by {100 * c.gain:.0f} points)."
     )
     return Reason("start" if start else "gain", picker.name, text, predicted)
