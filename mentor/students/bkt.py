@@ -946,10 +946,17 @@ class BKT(StudentModel):
                 out[3, n] *= known_wrong * (1.0 - forget) + (1.0 - known_wrong) * learn
         weight = None
         if self.grain == "item" and self.domain is not None:
-            weight = np.array([self._others_known(learner, item) for item in items])
+            known: dict[Any, float] = {}
+
+            def p_known(item: Any) -> float:
+                if item not in known:
+                    known[item] = self.knowledge(learner, item)
+                return known[item]
+
+            weight = np.array([self._others_known(item, p_known) for item in items])
         return LookAhead(out[0], out[1], out[2], out[3], weight)
 
-    def _others_known(self, learner: Any, item: Any) -> float:
+    def _others_known(self, item: Any, p_known: Any) -> float:
         """Summed over the item's skills, the product of P(known) of the skill's
         other items (``grain="item"``): d(skill mastery) / d(P(known) of the item)."""
         found = self.domain.items.get(item)
@@ -957,7 +964,7 @@ class BKT(StudentModel):
             return 1.0
         return float(
             sum(
-                np.prod([self.knowledge(learner, i) for i in self.domain.items_of(s) if i != item])
+                math.prod(p_known(i) for i in self.domain.items_of(s) if i != item)
                 for s in found.skills
             )
         )
