@@ -31,9 +31,9 @@ defaults); ``expected_gain`` (:class:`mentor.teachers.ExpectedGain`, its default
 but no reviews: with the service's day of 86,400 time units no card comes due in a
 run of 300 steps), ``expected_gain_reviews`` (its defaults with FSRS reviews, at most
 one question in five, and a day of 10 steps, the demo's simulated classmates'
-session) and ``expected_gain_interleaved`` (``objective="item"``,
-``open_threshold=0.8``, no reviews: the next level opens after two right answers and
-new items come first, so practice is spread over more skills), all with
+session) and ``expected_gain_depth_first`` (``objective="skill"``, items open at the
+mastery threshold, no reviews: a level opens after three right answers and the
+teacher finishes a skill before it starts another), all with
 ``BKT(domain, grain="item", forgets=False)`` at BKT's default parameters, not fitted:
 fitted on a random pilot cohort, BKT's learn rates of the deep items are ~0.001,
 because random practice rarely meets their prerequisites, and the teacher never
@@ -84,7 +84,7 @@ TEACHERS = (
     "zpdes",
     "expected_gain",
     "expected_gain_reviews",
-    "expected_gain_interleaved",
+    "expected_gain_depth_first",
 )
 #: Steps in a simulated day, for FSRS's review schedule: ten questions a day, as the
 #: demo's simulated classmates practise.
@@ -121,8 +121,8 @@ def build(name: str, domain: Domain, steps: int, seed: int) -> tuple[Teacher, An
     model = BKT(domain, grain="item", forgets=False)
     if name == "expected_gain":
         return ExpectedGain(domain, reviews=False, seed=seed), model
-    if name == "expected_gain_interleaved":
-        options = {"objective": "item", "open_threshold": 0.8, "reviews": False}
+    if name == "expected_gain_depth_first":
+        options = {"objective": "skill", "open_threshold": None, "reviews": False}
         return ExpectedGain(domain, seed=seed, **options), model
     return ExpectedGain(domain, day=SIM_DAY, seed=seed), model
 

@@ -42,31 +42,30 @@ def test_a_learner_who_answers_everything_right_is_moved_on():
         asked.append(item)
         engine.record([Event("ada", item, time=step, outcome=1.0)])
     # the complaint: 79 % of questions after the first 10 went to skills the map
-    # already showed as mastered; here no question goes to a mastered item, and at most
-    # one in ten to a skill the map shows as mastered (its hardest level still open)
+    # already showed as mastered; here none goes to a mastered item or skill
     assert on_mastered_item == 0
-    assert on_mastered_skill <= 7
-    # three right answers take an item from the prior .4 to P(known) .989 (.4 -> .775
-    # -> .945 -> .989), so no item is asked more than three times
-    assert max(asked.count(i) for i in set(asked)) == 3
-    # 80 answers, 3 per item: at least 80 // 3 - (items begun but not finished) mastered
-    items = engine.model.state("ada")["items"]
-    mastered = sum(p >= ITEM_MASTERED for p in items.values())
-    begun = len(set(asked))
-    assert mastered == begun - sum(1 for i in set(asked) if asked.count(i) < 3)
-    assert mastered >= 20
+    assert on_mastered_skill == 0
+    # two right answers take an item from the prior .4 to P(known) .945 (.4 -> .775 ->
+    # .945), which opens the next level (>= .8); a fresh item's gain (.6 x .1) beats the
+    # third answer's (.055 x .1), so in 80 answers no item is asked a third time and
+    # the learner covers 40 items of 54 (two answers each) instead of drilling
+    assert max(asked.count(i) for i in set(asked)) == 2
+    assert len(set(asked)) >= 40
+    # the map shows each skill whose three levels were answered twice as "almost":
+    # P(all three known) = .945 ** 3 = .844, above 70 % and below the 85 % of "mastered"
     skills = engine.model.state("ada")["mastery"]
-    assert sum(p >= MASTERY_THRESHOLD for p in skills.values()) >= 6
+    twice = [s for s in domain.skills if all(asked.count(i) == 2 for i in domain.items_of(s))]
+    assert len(twice) >= 12
+    assert all(0.7 <= skills[s] < MASTERY_THRESHOLD for s in twice)
 
 
 def test_a_learner_who_keeps_failing_gets_easier_work_not_the_same_item():
     engine = demo_engine()
     domain = engine.domain
-    # Counting, all three levels, mastered first (nine right answers)
-    for step in range(9):
-        item = engine.next("bo", t=step)[0]
-        engine.record([Event("bo", item, time=step, outcome=1.0)])
-    assert all(engine.model.state("bo")["items"][f"count-{lvl}"] >= 0.95 for lvl in (1, 2, 3))
+    # Counting's three levels mastered first: three right answers each (P(known) .989)
+    counting = [f"count-{level}" for level in (1, 2, 3)]
+    engine.record([Event("bo", i, time=n, outcome=1.0) for n, i in enumerate(counting * 3)])
+    assert min(engine.model.state("bo")["items"][i] for i in counting) >= ITEM_MASTERED
     asked, kinds = [], []
     for step in range(9, 40):
         item = engine.next("bo", t=step)[0]

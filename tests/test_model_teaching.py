@@ -57,6 +57,11 @@ def test_bkt_item_grain_traces_items_and_reports_skill_means():
         BKT(grain="level")
 
 
+#: One level at a time, a skill finished before the next starts: the rule the
+#: hand-computed sequences below follow (the defaults interleave; tested apart).
+DEPTH_FIRST = {"objective": "skill", "open_threshold": None}
+
+
 def play(engine, learner, answers, start=0):
     """The learner answers the engine's next item with each outcome in turn."""
     chosen = []
@@ -69,7 +74,8 @@ def play(engine, learner, answers, start=0):
 
 def test_expected_gain_opens_levels_in_order_and_moves_on_once_mastered():
     domain = course()
-    engine = Engine(domain, BKT(domain, grain="item", forgets=False), ExpectedGain(domain, seed=0))
+    teacher = ExpectedGain(domain, seed=0, **DEPTH_FIRST)
+    engine = Engine(domain, BKT(domain, grain="item", forgets=False), teacher)
     # P(known a1): .4 -> .775 -> .945 -> .989: three right answers master it (>= .95)
     chosen = play(engine, "ada", [1, 1, 1, 1, 1, 1])
     assert [item for item, _ in chosen] == ["a1", "a1", "a1", "a2", "a2", "a2"]
@@ -82,7 +88,11 @@ def test_expected_gain_opens_levels_in_order_and_moves_on_once_mastered():
 
 def test_expected_gain_steps_back_after_three_failures_then_returns():
     domain = course()
-    engine = Engine(domain, BKT(domain, grain="item", forgets=False), ExpectedGain(domain, seed=0))
+    engine = Engine(
+        domain,
+        BKT(domain, grain="item", forgets=False),
+        ExpectedGain(domain, seed=0, **DEPTH_FIRST),
+    )
     play(engine, "ada", [1, 1, 1])  # a1 mastered
     chosen = play(engine, "ada", [0, 0, 0, 1, 1], start=3)
     assert chosen[:3] == [("a2", "learn")] * 3
@@ -101,7 +111,11 @@ def test_expected_gain_steps_back_after_three_failures_then_returns():
 
 def test_expected_gain_brings_mastered_items_back_only_when_fsrs_says_they_are_due():
     domain = course()
-    engine = Engine(domain, BKT(domain, grain="item", forgets=False), ExpectedGain(domain, seed=0))
+    engine = Engine(
+        domain,
+        BKT(domain, grain="item", forgets=False),
+        ExpectedGain(domain, seed=0, **DEPTH_FIRST),
+    )
     play(engine, "ada", [1] * 12)  # every item mastered after three right answers each
     mastery = engine.model.state("ada")["items"]
     assert min(mastery.values()) >= 0.95
@@ -122,7 +136,9 @@ def test_expected_gain_brings_mastered_items_back_only_when_fsrs_says_they_are_d
     assert review.due == pytest.approx(card.due.timestamp())
     # without reviews the teacher never brings it back while something is open
     quiet = Engine(
-        domain, BKT(domain, grain="item", forgets=False), ExpectedGain(domain, reviews=False)
+        domain,
+        BKT(domain, grain="item", forgets=False),
+        ExpectedGain(domain, reviews=False, **DEPTH_FIRST),
     )
     play(quiet, "bo", [1] * 3)
     assert quiet.next("bo", t=later) == ["a2"]
@@ -206,19 +222,23 @@ def test_expected_gain_counts_gain_on_the_skill_the_map_shows():
         ExpectedGain(domain, open_threshold=0.99)  # above the mastery threshold
 
 
-def test_open_threshold_opens_the_next_level_before_the_current_one_is_mastered():
+def test_by_default_the_next_level_opens_after_two_right_answers_and_new_items_come_first():
     domain = course()
-    teacher = ExpectedGain(domain, open_threshold=0.8, objective="item", seed=0)
-    engine = Engine(domain, BKT(domain, grain="item", forgets=False), teacher)
+    engine = Engine(domain, BKT(domain, grain="item", forgets=False), ExpectedGain(domain, seed=0))
     # two right answers put a1 at .945: open for a2 (>= .8), not mastered (< .95);
-    # a2's gain (.6 x .1) beats a1's (.055 x .1), so the item objective moves on
-    chosen = play(engine, "ada", [1, 1, 1])
-    assert [item for item, _ in chosen] == ["a1", "a1", "a2"]
+    # a2's gain (.6 x .1) beats a1's (.055 x .1), so the teacher moves on; once every
+    # item is at .945 the third answers come, each item's gain .0055 (ties at random)
+    chosen = play(engine, "ada", [1] * 12)
+    assert [item for item, _ in chosen[:8]] == ["a1", "a1", "a2", "a2", "b1", "b1", "b2", "b2"]
+    assert sorted(item for item, _ in chosen[8:]) == ["a1", "a2", "b1", "b2"]
+    assert all(kind == "learn" for _, kind in chosen)
+    items = engine.model.state("ada")["items"]
+    assert all(p == pytest.approx(0.98861, abs=1e-5) for p in items.values())
 
 
 def test_reviews_take_at_most_their_share_of_the_questions():
     domain = course()
-    teacher = ExpectedGain(domain, review_share=0.1, seed=0)
+    teacher = ExpectedGain(domain, review_share=0.1, seed=0, **DEPTH_FIRST)
     engine = Engine(domain, BKT(domain, grain="item", forgets=False), teacher)
     play(engine, "ada", [1] * 6)  # a1 and a2 mastered, both due in days
     later = teacher.due("ada", "a2") + 1.0
@@ -227,7 +247,11 @@ def test_reviews_take_at_most_their_share_of_the_questions():
     kinds = [c.kind for c in teacher.last_choices_]
     assert kinds == ["review", "learn", "learn", "revisit"]  # b1 open; b2, then a2 again
     assert chosen[0] == "a1"  # due first
-    again = Engine(domain, BKT(domain, grain="item", forgets=False), ExpectedGain(domain, seed=0))
+    again = Engine(
+        domain,
+        BKT(domain, grain="item", forgets=False),
+        ExpectedGain(domain, seed=0, **DEPTH_FIRST),
+    )
     play(again, "bo", [1] * 6)
     again.next("bo", k=4, t=later)  # the default share, one in five: 10 // 5 = 2 reviews
     assert [c.kind for c in again.teacher.last_choices_].count("review") == 2

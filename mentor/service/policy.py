@@ -23,9 +23,9 @@ from mentor.teachers import TEACHERS, Teacher, teacher_class
 
 #: The default student model and teacher: BKT tracing each item (each level of a
 #: skill) without forgetting between attempts, so that mastery can reach the 95 %
-#: criterion, and the expected-gain teacher that plans with it
-#: (benchmarks/model_teaching.py and RESULTS.md: ahead of ZPDES on both courses
-#: and both simulators; see there where it trails the fixed expert order).
+#: criterion, and the expected-gain teacher that plans with it, at its defaults
+#: (chosen by benchmarks/model_teaching.py; RESULTS.md gives every simulator's
+#: figures, including where the fixed expert order or random practice still wins).
 DEFAULT_MODEL: dict[str, Any] = {"name": "bkt", "params": {"grain": "item", "forgets": False}}
 DEFAULT_TEACHER: dict[str, Any] = {"name": "expected_gain", "params": {}}
 #: How deep composed teachers may nest.
