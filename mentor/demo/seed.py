@@ -33,8 +33,9 @@ from mentor.events import Event
 
 #: The demo course's student model and teacher: the service's defaults
 #: (:data:`mentor.service.policy.DEFAULT_MODEL`, :data:`~mentor.service.policy.DEFAULT_TEACHER`):
-#: BKT per item without forgetting, and the expected-gain teacher, which moves on
-#: once an item is mastered and brings mastered items back only as reviews.
+#: BKT per item without forgetting, and the expected-gain teacher, which opens a
+#: skill's next level after two right answers and asks a mastered item again only
+#: as a review that the memory model says is due.
 DEMO_MODEL: dict[str, Any] = {"name": "bkt", "params": {"grain": "item", "forgets": False}}
 DEMO_TEACHER: dict[str, Any] = {"name": "expected_gain", "params": {}}
 DEMO_FILE = "demo.json"
