@@ -255,3 +255,14 @@ def test_reviews_take_at_most_their_share_of_the_questions():
     play(again, "bo", [1] * 6)
     again.next("bo", k=4, t=later)  # the default share, one in five: 10 // 5 = 2 reviews
     assert [c.kind for c in again.teacher.last_choices_].count("review") == 2
+
+
+def test_expected_gain_takes_any_time_without_failing():
+    # FSRS dates are clamped to 1970..9899: a time in year 9999 or 1e300 (a unit mistake
+    # the service refuses, but a library user may pass) still gives a choice
+    domain = course()
+    engine = Engine(domain, BKT(domain, grain="item", forgets=False), ExpectedGain(domain))
+    for n, t in enumerate([0.0, 253402300799.0, 1e300]):
+        item = engine.next("ada", t=t)[0]
+        engine.record([Event("ada", item, time=t, outcome=1.0)])
+        assert engine.teacher.due("ada", item) is not None, n

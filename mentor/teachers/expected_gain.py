@@ -67,6 +67,9 @@ KINDS = ("learn", "step_back", "review", "revisit")
 OBJECTIVES = ("skill", "item")
 #: Seconds in a day: FSRS schedules in days.
 DAY = 86400.0
+#: 9899-01-01: the last date Python can hold (9999-12-31) less FSRS's longest
+#: interval (36,500 days), which FSRS adds to a review's date.
+LATEST = 250215091200.0
 
 
 @dataclass(frozen=True)
@@ -233,7 +236,11 @@ class ExpectedGain(Teacher):
         }
 
     def _when(self, t: float) -> datetime:
-        return datetime.fromtimestamp(t / self.day * DAY, UTC)
+        """The date FSRS reads for time ``t``, clamped to 1970..9899 (Python's dates
+        end in 9999 and FSRS adds up to 100 years), so that no time, however odd,
+        stops a selection."""
+        seconds = t / self.day * DAY
+        return datetime.fromtimestamp(min(max(seconds, 0.0), LATEST), UTC)
 
     def due(self, learner: Any, item: Any) -> float | None:
         """When the memory model next wants ``item`` reviewed (log time units), or
