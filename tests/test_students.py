@@ -600,7 +600,7 @@ def test_corrupt_or_foreign_state_is_rejected():
 
 
 def test_unknown_model_name_is_a_mentor_error():
-    with pytest.raises(UnknownIdError, match=r"choose one of bkt, .*elo"):
+    with pytest.raises(UnknownIdError, match=r"choose one of akt, bkt, .*elo"):
         create_model("dkt-9000")
 
 
