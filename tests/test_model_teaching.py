@@ -266,3 +266,17 @@ def test_expected_gain_takes_any_time_without_failing():
         item = engine.next("ada", t=t)[0]
         engine.record([Event("ada", item, time=t, outcome=1.0)])
         assert engine.teacher.due("ada", item) is not None, n
+
+
+def test_an_item_with_nothing_before_it_goes_behind_other_work_after_three_failures():
+    # two independent skills, no prerequisites: failing x three times sends the learner
+    # to y, not to x a fourth time (there is no earlier item to step back to)
+    domain = Domain([Item("x", ("x",), difficulty=0.5), Item("y", ("y",), difficulty=0.5)])
+    engine = Engine(domain, BKT(domain, grain="item", forgets=False), ExpectedGain(domain, seed=3))
+    first = engine.next("ada", t=0)[0]
+    other = "y" if first == "x" else "x"
+    engine.record([Event("ada", first, time=0, outcome=0.0)])
+    # a failure lowers P(known) to .169 (gain .083 > .06 of the fresh item): asked again
+    chosen = play(engine, "ada", [0, 0], start=1)
+    assert [item for item, _ in chosen] == [first, first]
+    assert engine.next("ada", t=3) == [other]

@@ -31,7 +31,8 @@ A learner who fails an item ``step_back`` times in a row is wheel-spinning
 (Beck and Gong, "Wheel-Spinning: Students Who Fail to Master a Skill", AIED
 2013): the teacher steps back to the least-mastered item before it, instead of
 asking the same question again, and further back if the learner is stuck
-there too. Only an item with nothing before it is asked again and again.
+there too. An item with nothing before it goes behind every other open item;
+it is asked again only when nothing else is open.
 
 Each choice is recorded in :attr:`ExpectedGain.last_choices_` with the numbers it
 was made from, so an explanation can say why without recomputing anything.
@@ -320,9 +321,13 @@ class ExpectedGain(Teacher):
             and all(mastery[p] >= self.open_threshold for p in self._before.get(c, ()))
         ]
         first = skill_gain if self.objective == "skill" else gain
-        for item in sorted(open_items, key=lambda c: (-first[at[c]], -gain[at[c]], noise[at[c]]))[
-            : k - len(chosen)
-        ]:
+        # items the learner is stuck at (with nothing before them to step back to)
+        # come after every other open item: other work, not the same item again
+        stuck_at = self._stuck_items(learner)
+        order = sorted(
+            open_items, key=lambda c: (c in stuck_at, -first[at[c]], -gain[at[c]], noise[at[c]])
+        )
+        for item in order[: k - len(chosen)]:
             chosen.append(choice(item, "learn"))
         if len(chosen) < k:
             # nothing open and nothing due: the least-mastered items again
@@ -336,6 +341,13 @@ class ExpectedGain(Teacher):
         counts[1] += sum(c.kind == "review" for c in chosen)
         self.last_choices_ = chosen
         return [c.item for c in chosen]
+
+    def _stuck_items(self, learner: Any) -> set[Any]:
+        """The items the learner has failed ``step_back`` times in a row."""
+        if not self.step_back:
+            return set()
+        failures = self.failures_.get(learner, {})
+        return {item for item, n in failures.items() if n >= self.step_back}
 
     def _stuck(self, learner: Any, candidates: Sequence[Any], mastery: Mapping[Any, float]):
         """A step back when the learner has failed items ``step_back`` times in a row: to
