@@ -14,7 +14,7 @@ $(BIN)/python:
 	$(BIN)/python -m pip install --quiet --upgrade pip
 
 $(VENV)/.installed: pyproject.toml | $(BIN)/python
-	$(BIN)/python -m pip install --quiet -e '.[dev,torch,service]'
+	$(BIN)/python -m pip install --quiet -e '.[dev,torch,service,agents]'
 	touch $@
 
 run: $(VENV)/.installed
