@@ -176,8 +176,7 @@ class ActivationPopulation:
             parents = self.parents[skill]
             if parents.size:
                 gate[n] = np.prod(expit((m[student, parents] - p.tau_gate) / p.noise))
-        with np.errstate(over="ignore"):
-            decay = p.decay_scale * np.exp(np.minimum(own - self.ability[students], 50.0))
+        decay = p.decay_scale * np.exp(np.minimum(own, 50.0))
         self._student.append(students.astype(np.int64))
         self._skill.append(skills.astype(np.int64))
         self._time.append(np.full(students.size, self.time))

@@ -41,7 +41,8 @@ class LookAhead:
     skill_weight
         How much the mastery the model reports for the item's skills
         (``state(learner)["mastery"]``, summed over them) moves per unit of the
-        item's mastery (None: one, the item's mastery is its skill's). For BKT with
+        item's mastery (None: one, the item's mastery is its skill's; exact for an
+        item of one skill, an approximation for items of several). For BKT with
         ``grain="item"``, where a skill's mastery is the product of its items',
         the product of the other items' mastery.
     """
@@ -55,8 +56,9 @@ class LookAhead:
     @property
     def expected_gain(self) -> np.ndarray:
         """Expected change of mastery from one attempt: ``p if_correct + (1 - p) if_wrong
-        - mastery`` (for BKT without forgetting, ``(1 - P(L)) learn``: the posterior is a
-        martingale, so only the learning transition moves the expectation)."""
+        - mastery`` (for BKT without forgetting and an item of one skill,
+        ``(1 - P(L)) learn``: the posterior is a martingale, so only the learning
+        transition moves the expectation)."""
         p = self.p_success
         return p * self.if_correct + (1.0 - p) * self.if_wrong - self.mastery
 

@@ -45,6 +45,7 @@ closed as one unit.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
@@ -52,7 +53,7 @@ from typing import Any
 
 import networkx as nx
 import numpy as np
-from fsrs import Card, Rating, Scheduler
+from fsrs import Card, Rating, Scheduler, State
 
 from mentor.domain import Domain
 from mentor.errors import MentorError, ParameterError, check_flag
@@ -63,7 +64,7 @@ from mentor.teachers.curriculum import number
 from mentor.teachers.zpdes import activity_graph
 
 #: Kinds of choice, as recorded in :attr:`Choice.kind`.
-KINDS = ("learn", "step_back", "review", "revisit")
+KINDS = ("learn", "step_back", "review", "revisit", "fallback")
 #: What the teacher maximises: the skills' reported mastery, or the item's own.
 OBJECTIVES = ("skill", "item")
 #: Seconds in a day: FSRS schedules in days.
@@ -85,8 +86,9 @@ class Choice:
         ``"learn"``: the open, unmastered item with the largest expected gain;
         ``"step_back"``: an earlier item, after ``failures`` failed attempts in a
         row at ``after``; ``"review"``: a mastered item the memory model says is
-        due; ``"revisit"``: the least-mastered item, when nothing open is left
-        to learn and nothing is due.
+        due; ``"revisit"``: the least-mastered mastered item, when nothing open is
+        left to learn and nothing is due; ``"fallback"``: an item not open yet,
+        when the candidates hold nothing open (the least-mastered first).
     mastery, p_success, gain
         The model's mastery of the item, its predicted success and the expected
         gain of one attempt, at the time of the choice.
@@ -214,7 +216,9 @@ class ExpectedGain(Teacher):
         self._scheduler = Scheduler(desired_retention=retention, enable_fuzzing=False)
         #: Per learner and item: its FSRS card (created at the first attempt).
         self.cards_: dict[Any, dict[Any, Card]] = {}
-        #: Per learner: [questions chosen, of which reviews].
+        #: Per learner: [questions answered, of which reviews: answers to a graduated
+        #: FSRS card that was due]. Counted in :meth:`observe`, so that choosing
+        #: (a GET in the service) changes nothing that is saved.
         self.counts_: dict[Any, list[int]] = {}
         graph = activity_graph(domain)
         self._before = {item: list(graph.predecessors(item)) for item in graph.nodes}
@@ -268,7 +272,7 @@ class ExpectedGain(Teacher):
                 f"teacher 'expected_gain' needs a student model that can look ahead; "
                 f"{model.name!r} cannot (use 'bkt')"
             )
-        candidates = list(candidates)
+        candidates = list(dict.fromkeys(candidates))
         if not candidates:
             self.last_choices_ = []
             return []
@@ -299,7 +303,7 @@ class ExpectedGain(Teacher):
             chosen.append(stuck(choice))
         noise = self.rng.random(len(needed))
         asked, reviewed = self.counts_.get(learner, (0, 0))
-        room = int(self.review_share * (asked + k)) - reviewed
+        room = math.floor(self.review_share * (asked + k) + 1e-9) - reviewed
         if self.reviews and t is not None and len(chosen) < k and room > 0:
             due = [
                 (when, item)
@@ -335,10 +339,7 @@ class ExpectedGain(Teacher):
             rest = [c for c in candidates if c not in taken]
             rest.sort(key=lambda c: (mastery[c], noise[at[c]]))
             for item in rest[: k - len(chosen)]:
-                chosen.append(choice(item, "revisit" if item in mastered else "learn"))
-        counts = self.counts_.setdefault(learner, [0, 0])
-        counts[0] += len(chosen)
-        counts[1] += sum(c.kind == "review" for c in chosen)
+                chosen.append(choice(item, "revisit" if item in mastered else "fallback"))
         self.last_choices_ = chosen
         return [c.item for c in chosen]
 
@@ -368,7 +369,10 @@ class ExpectedGain(Teacher):
             return None
         back = min(
             earlier,
-            key=lambda c: (mastery.get(c, 0.0), not any(c in self._before[s] for s in stuck)),
+            key=lambda c: (
+                mastery.get(c, 0.0),
+                not any(c in self._before.get(s, ()) for s in stuck),
+            ),
         )
         after = max(
             (s for s in stuck if back in self._ancestors.get(s, ())), key=lambda s: stuck[s]
@@ -388,9 +392,15 @@ class ExpectedGain(Teacher):
             strict=True,
         ):
             cards = self.cards_.setdefault(learner, {})
-            card = cards.get(item) or Card(card_id=len(cards) + 1, due=self._when(time))
+            counts = self.counts_.setdefault(learner, [0, 0])
+            counts[0] += 1
+            when = self._when(time)
+            card = cards.get(item)
+            if card is not None and card.state == State.Review and card.due <= when:
+                counts[1] += 1  # a graduated card answered when due: a review
+            card = card or Card(card_id=len(cards) + 1, due=when)
             rating = Rating.Good if outcome >= 0.5 else Rating.Again
-            cards[item], _ = self._scheduler.review_card(card, rating, self._when(time))
+            cards[item], _ = self._scheduler.review_card(card, rating, when)
             failures = self.failures_.setdefault(learner, {})
             if outcome >= 0.5:
                 failures.pop(item, None)

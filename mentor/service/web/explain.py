@@ -210,6 +210,13 @@ def _expected_gain(
             f"to about {picker.retention:.0%}. Coming back to it now helps it stick."
         )
         return Reason("review", picker.name, text, predicted)
+    if c.kind == "fallback":
+        text = (
+            f"{label} is not open to you yet (your mastery of what comes before it is still "
+            f"below what the teacher asks for), but none of the questions on offer is, so "
+            f"the teacher gives the one you know least ({c.mastery:.0%})."
+        )
+        return Reason("other", picker.name, text, predicted)
     if c.kind == "revisit":
         text = (
             f"You have mastered everything open to you and no review is due, so the "
