@@ -16,16 +16,16 @@ Which items are open is decided as in mastery learning (Bloom 1968; Corbett and
 Anderson 1995, whose cognitive tutors count a component as mastered once
 P(known) reaches 0.95): items are ordered by :func:`mentor.teachers.activity_graph`
 (levels within a skill, easy to hard; the hardest level of a prerequisite before
-the easiest level of the skill that needs it), and an item opens once every
-item before it reaches ``open_threshold``. Mastered items leave the pool. They come back only
-as reviews, when a memory model says they are due: the teacher keeps an FSRS
-card per learner and item (the ``fsrs`` package's scheduler, desired retention
-0.9; Ye, Su and Cao, "A Stochastic Shortest Path Algorithm for Optimizing Spaced
-Repetition Scheduling", KDD 2022), every attempt a review rated Good or Again,
-and a mastered item whose card is due is reviewed before new material (as
-spaced-repetition systems show due cards before new ones), up to a share of the
-learner's questions (one in five by default). When nothing open
-is left and nothing is due, the least-mastered item is practised again.
+the easiest level of the skill that needs it), and an item opens once every item
+before it reaches ``open_threshold``. Mastered items leave the pool. They come
+back only as reviews, when a memory model says they are due: the teacher keeps an
+FSRS card per learner and item (the ``fsrs`` package's scheduler, desired
+retention 0.9; Ye, Su and Cao, "A Stochastic Shortest Path Algorithm for
+Optimizing Spaced Repetition Scheduling", KDD 2022), every attempt a review rated
+Good or Again, and a mastered item whose card is due is reviewed before new
+material (as spaced-repetition systems show due cards before new ones), up to a
+share of the learner's answers (one in five by default). When nothing open is
+left and nothing is due, the least-mastered item is practised again.
 
 A learner who fails an item ``step_back`` times in a row is wheel-spinning
 (Beck and Gong, "Wheel-Spinning: Students Who Fail to Master a Skill", AIED
