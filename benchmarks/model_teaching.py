@@ -58,21 +58,20 @@ import numpy as np
 from rich.console import Console
 from rich.progress import Progress
 from rich.table import Table
+from teachers import junyi_submap  # benchmarks/teachers.py: the same sub-map
 
 from mentor._io import atomic_path, write_json
 from mentor.domain import Domain, Item
 from mentor.events import read_kt
 from mentor.metrics.teaching import mean_ci
 from mentor.sim import (
+    DEFAULT_TEACHERS,
     ActivationPopulation,
     ModelPopulation,
     StudentPopulation,
     make_course,
-    make_junyi_course,
-    prerequisite_closure,
     run_cohort,
 )
-from mentor.sim.experiment import _fixed
 from mentor.students import BKT, create_model, model_from_state
 from mentor.teachers import ZPDES, ExpectedGain, RandomTeacher, Teacher
 
@@ -115,7 +114,7 @@ def build(name: str, domain: Domain, steps: int, seed: int) -> tuple[Teacher, An
     if name == "random":
         return RandomTeacher(seed), None
     if name == "fixed":
-        return _fixed(domain, steps, seed), None
+        return DEFAULT_TEACHERS["fixed"](domain, steps, seed), None
     if name == "zpdes":
         return ZPDES(domain, seed=seed), None
     model = BKT(domain, grain="item", forgets=False)
@@ -130,13 +129,7 @@ def build(name: str, domain: Domain, steps: int, seed: int) -> tuple[Teacher, An
 def courses(data: Path, sims: list[str]) -> dict[str, Domain]:
     out = {"course15": make_course()}
     if any(s.startswith("junyi") for s in sims):
-        whole = make_junyi_course(data / "graphs" / "junyi_exercise_table.csv")
-        topic = [
-            s
-            for s, a in whole.skill_attributes.items()
-            if a.get("topic") == "multiplication-division"
-        ]
-        out["junyi"] = prerequisite_closure(whole, topic)
+        out["junyi"] = junyi_submap(data, "multiplication-division")
     return out
 
 

@@ -305,13 +305,14 @@ class ExpectedGain(Teacher):
         asked, reviewed = self.counts_.get(learner, (0, 0))
         room = math.floor(self.review_share * (asked + k) + 1e-9) - reviewed
         if self.reviews and t is not None and len(chosen) < k and room > 0:
+            taken = {c.item for c in chosen}
             due = [
                 (when, item)
                 for item in candidates
                 if item in mastered
+                and item not in taken
                 and (when := self.due(learner, item)) is not None
                 and when <= t
-                and item not in {c.item for c in chosen}
             ]
             ordered = sorted(due, key=lambda d: (d[0], noise[at[d[1]]]))
             for when, item in ordered[: min(room, k - len(chosen))]:
@@ -354,10 +355,8 @@ class ExpectedGain(Teacher):
         """A step back when the learner has failed items ``step_back`` times in a row: to
         the least-mastered item before one of them that the learner is not stuck at too
         (the nearest first among equals)."""
-        if not self.step_back:
-            return None
         failures = self.failures_.get(learner, {})
-        stuck = {item: n for item, n in failures.items() if n >= self.step_back}
+        stuck = {item: failures[item] for item in self._stuck_items(learner)}
         if not stuck:
             return None
         earlier = [
