@@ -38,6 +38,7 @@ import numpy as np
 
 from mentor.errors import DataError
 from mentor.events.log import EventLog
+from mentor.events.readers import data_rows
 
 #: Columns of pyKT's files that hold one value per interaction.
 SEQUENCE_COLUMNS = ("questions", "concepts", "responses", "timestamps", "selectmasks", "is_repeat")
@@ -119,16 +120,7 @@ def read_pykt(path: str | os.PathLike[str], encoding: str = "utf-8-sig") -> Even
         has_q, has_c = "questions" in col, "concepts" in col
         kinds = [c for c in SEQUENCE_COLUMNS if c in col]
         seen: set[Any] = set()
-        for row in reader:
-            line = reader.line_num
-            if not row or all(not cell.strip() for cell in row):
-                continue
-            if len(row) != len(header):
-                raise DataError(
-                    f"row has {len(row)} fields but the header has {len(header)}",
-                    file=source,
-                    line=line,
-                )
+        for line, row in data_rows(reader, header, source):
             uid = row[col["uid"]].strip()
             if uid != last_uid:  # a learner's rows are consecutive in pyKT's files
                 if uid in seen:

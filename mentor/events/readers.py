@@ -11,7 +11,7 @@ import codecs
 import csv
 import math
 import os
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -82,6 +82,22 @@ def _open_text(path: str | os.PathLike[str], encoding: str = DEFAULT_ENCODING):
     if not file.is_file():
         raise DataError("file not found", file=str(path))
     return open(file, newline="", encoding=encoding)
+
+
+def data_rows(reader: Any, header: Sequence[str], source: str) -> Iterator[tuple[int, list[str]]]:
+    """``(line, row)`` for every row of a ``csv.reader`` after its header: blank rows
+    skipped, a row with another number of fields than the header refused."""
+    for row in reader:
+        line = reader.line_num
+        if not row or all(not cell.strip() for cell in row):
+            continue
+        if len(row) != len(header):
+            raise DataError(
+                f"row has {len(row)} fields but the header has {len(header)}",
+                file=source,
+                line=line,
+            )
+        yield line, row
 
 
 def _number_or_text(values: list[str]) -> np.ndarray:
@@ -160,16 +176,7 @@ def read_csv(
         outcomes: list[float] = []
         extras: dict[str, list[str]] = {name: [] for name in extra}
         lines: list[int] = []
-        for row in reader:
-            line = reader.line_num
-            if not row or all(not cell.strip() for cell in row):
-                continue
-            if len(row) != len(header):
-                raise DataError(
-                    f"row has {len(row)} fields but the header has {len(header)}",
-                    file=source,
-                    line=line,
-                )
+        for line, row in data_rows(reader, header, source):
             for index in wanted.values():
                 if not row[index].strip():
                     raise DataError(
@@ -382,16 +389,7 @@ def read_review_log(
         )
         duration_i = header.index("review_duration") if "review_duration" in header else None
         cards, ratings, times, durations, lines = [], [], [], [], []
-        for row in reader:
-            line = reader.line_num
-            if not row or all(not cell.strip() for cell in row):
-                continue
-            if len(row) != len(header):
-                raise DataError(
-                    f"row has {len(row)} fields but the header has {len(header)}",
-                    file=source,
-                    line=line,
-                )
+        for line, row in data_rows(reader, header, source):
             card = row[card_i].strip()
             if not card:
                 raise DataError("missing value", file=source, line=line, field="card_id", value="")

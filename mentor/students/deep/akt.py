@@ -296,13 +296,7 @@ class AKT(SimpleKT):
         super().__init__(domain, d_model, n_heads, n_blocks, d_ff, head_size, stride, **common)
 
     def _build_network(self) -> AKTNetwork:
-        n_items = max(len(self._item_skills), 1)
-        width = max((len(s) for s in self._item_skills), default=1)
-        skills = np.zeros((n_items, width), dtype=np.int64)
-        weights = np.zeros((n_items, width), dtype=np.float32)
-        for i, row in enumerate(self._item_skills):
-            skills[i, : len(row)] = row
-            weights[i, : len(row)] = 1.0 / len(row)
+        skills, weights = self._skill_table()
         own_skill = len(self.skills_) == len(self._item_skills) and all(
             len(row) == 1 for row in self._item_skills
         )

@@ -305,7 +305,9 @@ class SimpleKT(DeepKTModel):
         self.skills_ = list(skill_index)
         return items
 
-    def _build_network(self) -> SimpleKTNetwork:
+    def _skill_table(self) -> tuple[np.ndarray, np.ndarray]:
+        """Each item's skills, padded to the widest item, and their weights (1 / the
+        item's number of skills; 0 on padding): the rows the embeddings average over."""
         n_items = max(len(self._item_skills), 1)
         width = max((len(s) for s in self._item_skills), default=1)
         skills = np.zeros((n_items, width), dtype=np.int64)
@@ -313,6 +315,10 @@ class SimpleKT(DeepKTModel):
         for i, row in enumerate(self._item_skills):
             skills[i, : len(row)] = row
             weights[i, : len(row)] = 1.0 / len(row)
+        return skills, weights
+
+    def _build_network(self) -> SimpleKTNetwork:
+        skills, weights = self._skill_table()
         return SimpleKTNetwork(
             skills,
             weights,
