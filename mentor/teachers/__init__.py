@@ -21,6 +21,7 @@ from mentor.teachers.curriculum import (
 from mentor.teachers.dump import DUMP
 from mentor.teachers.expected_gain import ExpectedGain
 from mentor.teachers.filtering import OnlineDifficultyFilter
+from mentor.teachers.learnability import Learnability
 from mentor.teachers.mastering_rate import MasteringRate
 from mentor.teachers.mastery import MasteryGate
 from mentor.teachers.review import DueReview, PowerLawReplay
@@ -51,6 +52,7 @@ TEACHERS: dict[str, type[Teacher]] = {
         SelfPaced,
         OnlineDifficultyFilter,
         AdaRFT,
+        Learnability,
         MasteryGate,
         DueReview,
         PowerLawReplay,
@@ -87,6 +89,7 @@ __all__ = [
     "DueReview",
     "ExpectedGain",
     "Filter",
+    "Learnability",
     "MasteryGate",
     "Mixture",
     "OnlineDifficultyFilter",
