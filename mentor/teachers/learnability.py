@@ -184,7 +184,9 @@ class Learnability(Teacher):
             history.append(float(outcome))
 
     def _get_state(self) -> dict[str, Any]:
-        return {"history": [[learner, item, list(h)] for (learner, item), h in self.history_.items()]}
+        return {
+            "history": [[learner, item, list(h)] for (learner, item), h in self.history_.items()]
+        }
 
     def _set_state(self, state: Mapping[str, Any]) -> None:
         self.history_ = {
