@@ -118,7 +118,8 @@ class ExperienceMemory:
     embedder
         Embeds task texts (retrieval keys) and item texts (deduplication).
     extractor
-        Turns judged attempts into items.
+        Turns judged attempts into items (None where the agent extracts its own and
+        calls :meth:`remember`).
     workspace, agent
         Whose memory this is.
     k
@@ -138,7 +139,7 @@ class ExperienceMemory:
         self,
         store: MemoryStore,
         embedder: Embedder,
-        extractor: Extractor,
+        extractor: Extractor | None = None,
         workspace: str = "default",
         agent: str = "agent",
         k: int = 1,
@@ -173,13 +174,18 @@ class ExperienceMemory:
     def retrieve(self, task: Task) -> list[MemoryItem]:
         """The ``k`` active items whose source tasks are most similar to ``task``
         (cosine similarity of embeddings; ties go to the older item)."""
+        return [item for item, _ in self.scored(task.text)]
+
+    def scored(self, text: str, k: int | None = None) -> list[tuple[MemoryItem, float]]:
+        """The ``k`` (default :attr:`k`) active items most similar to a task's text,
+        with their cosine similarity, most similar first (ties: the older item)."""
         if not self._active:
             return []
         entries = list(self._active.values())
         keys = np.stack([s.key for s in entries])
-        scores = keys @ self.embedder.embed([task.text])[0]
-        order = np.argsort(-scores, kind="stable")[: self.k]
-        return [entries[i].item for i in order]
+        scores = keys @ self.embedder.embed([text])[0]
+        order = np.argsort(-scores, kind="stable")[: self.k if k is None else k]
+        return [(entries[i].item, float(scores[i])) for i in order]
 
     # ------------------------------------------------------------------ learning
     def record(
@@ -192,27 +198,47 @@ class ExperienceMemory:
     ) -> Recorded:
         """Credit the retrieved items, extract new items, merge and retire (with
         consolidation), and write it all in one transaction."""
-        done = Recorded()
-        rate = self.family_rate(task.family)
-        used = {m.id: rate for m in retrieved if m.id in self._active}
         learn = [(t, o) for t, o in zip(trajectories, outcomes, strict=True) if o or self.failures]
-        new: list[Stored] = []
+        items: list[MemoryItem] = []
+        skipped: list[str] = []
+        if learn and self.extractor is None:
+            raise ParameterError("this memory has no extractor: call remember() with the "
+                                 "items", field="extractor", value=None)
         if learn:
             extraction = self.extractor.extract(task, [t for t, _ in learn], [o for _, o in learn])
-            done.skipped = extraction.skipped
-            if extraction.items:
-                keys = self.embedder.embed([m.source_task or task.text for m in extraction.items])
-                texts = [f"{m.title}. {m.description} {m.content}" for m in extraction.items]
-                vectors = self.embedder.embed(texts)
-                new = [Stored(m, keys[i], vectors[i]) for i, m in enumerate(extraction.items)]
+            items, skipped = extraction.items, extraction.skipped
+        done = self.remember(task, success, [m.id for m in retrieved if m.id is not None],
+                             items, attempts=len(trajectories))
+        done.skipped = skipped
+        return done
+
+    def remember(
+        self,
+        task: Task,
+        success: bool,
+        retrieved: Sequence[int],
+        items: Sequence[MemoryItem] = (),
+        attempts: int = 1,
+    ) -> Recorded:
+        """Record a finished task whose items were extracted elsewhere (by the agent
+        itself, as over the service's API): credit the retrieved items (ids), add
+        ``items`` (their retrieval key is their ``source_task``, else the task's text),
+        merge and retire with consolidation, in one transaction.
+
+        Retrieved ids that are not active items (retired meanwhile) are recorded with
+        the outcome but credit nothing.
+        """
+        done = Recorded()
+        rate = self.family_rate(task.family)
+        used = {i: rate for i in dict.fromkeys(retrieved) if i in self._active}
+        new = self._embed(items, task.text)
         if self.consolidation is not None:
             new = self._merge(new, done)
             done.retired = self._to_retire(used, success)
         stored = self.store.commit(
             self.workspace,
             self.agent,
-            Outcome(task.id, task.family, bool(success), len(trajectories),
-                    tuple(m.id for m in retrieved if m.id is not None)),
+            Outcome(task.id, task.family, bool(success), int(attempts), tuple(retrieved)),
             used=used,
             new=new,
             merged=done.merged,
@@ -224,6 +250,30 @@ class ExperienceMemory:
         self._families[task.family] = (n + 1, s + int(bool(success)))
         done.added = [s.item.id for s in stored]
         return done
+
+    def add(self, items: Sequence[MemoryItem], task_text: str = "") -> Recorded:
+        """Add items with no task outcome (written by hand, or imported): merged into
+        near-identical items with consolidation; the retrieval key of each is its
+        ``source_task``, else ``task_text``, else its own text."""
+        done = Recorded()
+        new = self._embed(items, task_text)
+        if self.consolidation is not None:
+            new = self._merge(new, done)
+        stored = self.store.commit(self.workspace, self.agent, None, new=new,
+                                   merged=done.merged, keys=done.keys)
+        self._apply({}, False, stored, done)
+        done.added = [s.item.id for s in stored]
+        return done
+
+    def _embed(self, items: Sequence[MemoryItem], task_text: str) -> list[Stored]:
+        if not items:
+            return []
+        texts = [f"{m.title}. {m.description} {m.content}" for m in items]
+        vectors = self.embedder.embed(texts)
+        keys = self.embedder.embed(
+            [m.source_task or task_text or texts[i] for i, m in enumerate(items)]
+        )
+        return [Stored(m, keys[i], vectors[i]) for i, m in enumerate(items)]
 
     def _merge(self, new: list[Stored], done: Recorded) -> list[Stored]:
         kept: list[Stored] = []
