@@ -11,8 +11,9 @@ has nothing to check: the learner reports the outcome).
 
 from __future__ import annotations
 
-from mentor.demo.questions import Question, question_for
+from mentor.demo.questions import question_for
 from mentor.domain import Domain
+from mentor.questions import Question
 
 
 def question_of(domain: Domain, item: str, learner: str, step: int) -> tuple[Question | None, str]:

@@ -28,7 +28,7 @@ from fastapi.responses import RedirectResponse, Response
 from sqlalchemy import func, select
 from starlette.exceptions import HTTPException
 
-from mentor.demo.questions import Question
+from mentor.questions import Question
 from mentor.service.api.attempts import answer_attempt, open_attempt
 from mentor.service.api.courses import CoursePath
 from mentor.service.api.deps import find_course
