@@ -16,6 +16,7 @@ from mentor.agents.memory import Consolidation, ExperienceMemory, Memory, NoMemo
 from mentor.agents.parsing import JudgeParseError, Parsed, parse_judgement, parse_memory_items
 from mentor.agents.scaling import TaskResult, solve
 from mentor.agents.store import MemoryStore, Outcome, Stored
+from mentor.agents.student import MemoryStudent, family_estimates
 
 __all__ = [
     "Agent",
@@ -34,6 +35,7 @@ __all__ = [
     "Memory",
     "MemoryItem",
     "MemoryStore",
+    "MemoryStudent",
     "MiniLMEmbedder",
     "NoMemory",
     "Outcome",
@@ -47,6 +49,7 @@ __all__ = [
     "TaskResult",
     "Trajectory",
     "evaluate",
+    "family_estimates",
     "final_answer",
     "numeric_or_text_check",
     "parse_judgement",

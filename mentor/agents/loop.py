@@ -21,6 +21,7 @@ from mentor.agents.memory import Memory
 from mentor.agents.scaling import solve
 from mentor.errors import ParameterError
 from mentor.events import EventLog
+from mentor.students.base import StudentModel
 from mentor.teachers.base import Teacher
 
 
@@ -74,14 +75,21 @@ def run(
     attempts: int = 1,
     learner: str = "agent",
     callback: Callable[[Step], None] | None = None,
+    model: StudentModel | None = None,
 ) -> list[Step]:
     """Run ``steps`` tasks and return the learning curve, one :class:`Step` per task;
-    ``callback`` sees each step as it finishes (to save a curve as it grows)."""
+    ``callback`` sees each step as it finishes (to save a curve as it grows). ``model``
+    is the student model the teacher selects with (such as
+    :class:`~mentor.agents.student.MemoryStudent`, the memory read as one); it gets
+    each outcome through ``update``."""
     curve = []
     for step in range(steps):
-        family = teacher.select(learner, pool.families, k=1, t=float(step))[0]
+        family = teacher.select(learner, pool.families, k=1, t=float(step), model=model)[0]
         result = solve(pool.draw(family), agent, memory, judge, scaling, attempts)
-        teacher.observe(EventLog([learner], [family], [float(step)], [float(result.success)]))
+        events = EventLog([learner], [family], [float(step)], [float(result.success)])
+        teacher.observe(events)
+        if model is not None:
+            model.update(events)
         curve.append(
             Step(
                 step=step,

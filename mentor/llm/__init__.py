@@ -1,5 +1,6 @@
 """Calling chat models: one protocol, an OpenAI-compatible HTTP client, a budget, an
-audit log and a replay of it.
+audit log of every call (JSON lines, or a database table: the event-store sink) and a
+replay of it.
 
 Nothing in mentor's core imports this package.
 
@@ -21,6 +22,7 @@ from mentor.llm.base import (
 from mentor.llm.budget import Budget
 from mentor.llm.openai import OpenAIChat
 from mentor.llm.replay import ReplayModel
+from mentor.llm.sql import SQLAudit, Tee, call_table
 
 __all__ = [
     "AuditLog",
@@ -33,6 +35,9 @@ __all__ = [
     "OpenAIChat",
     "ReplayMiss",
     "ReplayModel",
+    "SQLAudit",
+    "Tee",
+    "call_table",
     "read_audit",
     "request_key",
 ]

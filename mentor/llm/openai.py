@@ -96,7 +96,9 @@ class OpenAIChat:
     budget
         A :class:`Budget` that this client charges and checks (may be shared).
     audit
-        An :class:`AuditLog` or a path for one; every call is appended to it.
+        Where every call is logged: an :class:`AuditLog` or a path for one (JSON lines),
+        a :class:`~mentor.llm.SQLAudit` (a database table), a :class:`~mentor.llm.Tee`
+        of several, or anything with a ``write(record)`` method.
     options
         Default sampling options (``temperature``, ``max_tokens``, ...), overridden per call.
     transport
@@ -115,7 +117,7 @@ class OpenAIChat:
         backoff: float = 1.0,
         max_backoff: float = 30.0,
         budget: Budget | None = None,
-        audit: AuditLog | str | os.PathLike[str] | None = None,
+        audit: Any = None,
         options: Mapping[str, Any] | None = None,
         transport: str = "auto",
         sleep: Callable[[float], None] = time.sleep,
@@ -143,7 +145,9 @@ class OpenAIChat:
         self.backoff = float(backoff)
         self.max_backoff = float(max_backoff)
         self.budget = budget
-        self.audit = audit if audit is None or isinstance(audit, AuditLog) else AuditLog(audit)
+        if audit is not None and not hasattr(audit, "write"):
+            audit = AuditLog(audit)
+        self.audit = audit
         self.options = dict(options or {})
         self.sleep = sleep
         if transport == "auto":

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 from collections import defaultdict, deque
-from collections.abc import Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 from mentor.llm.audit import read_audit, request_key
@@ -22,7 +22,8 @@ class ReplayModel:
     Parameters
     ----------
     path
-        An audit log written by :class:`~mentor.llm.AuditLog`.
+        An audit log written by :class:`~mentor.llm.AuditLog`, or the records of one
+        (an iterable of dicts, such as :meth:`mentor.llm.SQLAudit.records`).
     model
         The model name of the requests to replay; by default the first one in the log.
 
@@ -32,10 +33,17 @@ class ReplayModel:
         From :meth:`complete`, for a request the log has no (further) answer to.
     """
 
-    def __init__(self, path: str | os.PathLike[str], model: str | None = None) -> None:
-        self.path = str(path)
-        self._answers: dict[str, deque[dict[str, Any]]] = defaultdict(deque)
-        for record in read_audit(path):
+    def __init__(
+        self,
+        path: str | os.PathLike[str] | Iterable[Mapping[str, Any]],
+        model: str | None = None,
+    ) -> None:
+        if isinstance(path, str | os.PathLike):
+            self.path, records = str(path), read_audit(path)
+        else:
+            self.path, records = "the recorded calls", path
+        self._answers: dict[str, deque[Mapping[str, Any]]] = defaultdict(deque)
+        for record in records:
             if record.get("error") is not None or not isinstance(record.get("text"), str):
                 continue
             if model is None:
