@@ -14,7 +14,7 @@ $(BIN)/python:
 	$(BIN)/python -m pip install --quiet --upgrade pip
 
 $(VENV)/.installed: pyproject.toml Makefile | $(BIN)/python
-	$(BIN)/python -m pip install --quiet -e '.[dev,torch,service,agents]'
+	$(BIN)/python -m pip install --quiet -e '.[dev,torch,service,agents,rl]'
 	touch $@
 
 run: $(VENV)/.installed

@@ -1,0 +1,271 @@
+"""mentor.rl against the installed TRL: the sampler's layout, the reward wrapper, the trainer's
+order of select/observe calls, DAPO dynamic sampling, and the learnability teacher."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+pytest.importorskip("trl")
+
+from datasets import Dataset  # noqa: E402
+from trl import GRPOConfig  # noqa: E402
+from trl.trainer.utils import RepeatSampler  # noqa: E402
+
+from mentor.errors import DataError, MentorError, ParameterError  # noqa: E402
+from mentor.events import EventLog  # noqa: E402
+from mentor.rl._draws import TeacherDraws  # noqa: E402
+from mentor.rl._toy import char_tokenizer, tiny_causal_lm  # noqa: E402
+from mentor.rl.trl_reward import MentorReward  # noqa: E402
+from mentor.rl.trl_sampler import TeacherRepeatSampler  # noqa: E402
+from mentor.rl.trl_trainer import DynamicSampling, MentorGRPOTrainer  # noqa: E402
+from mentor.teachers import TEACHERS, Learnability, RandomTeacher, teacher_from_state  # noqa: E402
+
+
+class Recording(RandomTeacher):
+    """A random teacher that records its calls."""
+
+    name = "random"
+
+    def __init__(self, seed=0):
+        super().__init__(seed)
+        self.calls = []
+
+    def select(self, learner, candidates, k=1, t=None, model=None):
+        picks = super().select(learner, candidates, k, t, model)
+        self.calls.append(("select", list(picks)))
+        return picks
+
+    def observe(self, events):
+        self.calls.append(("observe", events.item.tolist()))
+
+
+# ------------------------------------------------------------------ sampler layout
+@pytest.mark.parametrize("mini,batch,repeat", [(2, 3, 4), (3, 4, 2), (1, 2, 1)])
+def test_sampler_has_repeat_samplers_layout(mini, batch, repeat):
+    draws = TeacherDraws(RandomTeacher(seed=1), n=11)
+    sampler = TeacherRepeatSampler(draws, mini_repeat_count=mini, batch_size=batch,
+                                   repeat_count=repeat)
+    got = list(sampler)
+    # TRL's own RepeatSampler, unshuffled, over the chunks the teacher drew laid end to end
+    flat = [row for chunk in sampler.chunks_ for row in chunk]
+    reference = RepeatSampler(list(range(len(flat))), mini_repeat_count=mini,
+                              batch_size=batch, repeat_count=repeat, shuffle=False)
+    assert got == [flat[i] for i in reference]
+    assert len(got) == len(sampler) == len(RepeatSampler(list(range(11)), mini, batch, repeat))
+    assert len(sampler.chunks_) == 11 // batch
+    assert all(len(set(chunk)) == batch for chunk in sampler.chunks_)
+
+
+def test_sampler_rejects_bad_sizes():
+    draws = TeacherDraws(RandomTeacher(seed=1), n=3)
+    with pytest.raises(ParameterError, match="fewer than one chunk"):
+        TeacherRepeatSampler(draws, mini_repeat_count=2, batch_size=4)
+    with pytest.raises(ParameterError, match="mini_repeat_count"):
+        TeacherRepeatSampler(draws, mini_repeat_count=0)
+
+
+# ------------------------------------------------------------------ draws and events
+def test_draws_over_arms_cycle_through_each_arm():
+    arms = ["easy"] * 3 + ["hard"] * 2
+    draws = TeacherDraws(RandomTeacher(seed=3), ids=[10, 11, 12, 13, 14], arms=arms, seed=0)
+    rows = draws.draw(60)
+    by_arm = {"easy": [r for r in rows if r < 3], "hard": [r for r in rows if r >= 3]}
+    for arm, members in (("easy", [0, 1, 2]), ("hard", [3, 4])):
+        got = by_arm[arm]
+        # every prompt of the arm once before any twice: each full cycle is a permutation
+        for start in range(0, len(got) - len(members) + 1, len(members)):
+            assert sorted(got[start:start + len(members)]) == members
+    assert draws.timing_["select_calls"] == 60  # one select per slot
+
+
+def test_events_center_outcomes_per_prompt_and_map_the_reward_range():
+    draws = TeacherDraws(RandomTeacher(0), ids=["a", "b"], arms=[1, 2], reward_range=(-1, 1))
+    log = draws.events(["a", "a", "b", "b", "b"], [1.0, -1.0, 0.0, 1.0, 3.0], t=7)
+    assert log.item.tolist() == [1, 1, 2, 2, 2]  # arms, not prompt ids
+    assert log.outcome.tolist() == [1.0, 0.0, 0.5, 1.0, 1.0]  # (r + 1) / 2, clipped
+    # a: mean 0.5 -> +-0.5; b: mean 2.5 / 3
+    np.testing.assert_allclose(log.extra["advantage"], [0.5, -0.5, 0.5 - 2.5 / 3, 1 / 6, 1 / 6])
+    assert log.time.tolist() == [7.0] * 5
+    with pytest.raises(DataError, match="unknown prompt id"):
+        draws.events(["c"], [1.0], t=0)
+    with pytest.raises(DataError, match="duplicate prompt id"):
+        TeacherDraws(RandomTeacher(0), ids=[1, 1])
+
+
+def test_draws_fill_a_chunk_the_teacher_leaves_short():
+    class Nothing(RandomTeacher):
+        def select(self, learner, candidates, k=1, t=None, model=None):
+            return []
+
+    draws = TeacherDraws(Nothing(0), n=5, seed=0)
+    assert len(draws.draw(3)) == 3 and draws.filled_ == 3
+
+
+# ------------------------------------------------------------------ reward wrapper
+def test_reward_wrapper_forwards_ids_and_rewards():
+    teacher = Recording()
+    draws = TeacherDraws(teacher, ids=[5, 6])
+
+    def correct(prompts, completions, answer, **kwargs):
+        return [float(c == a) for c, a in zip(completions, answer, strict=True)]
+
+    reward = MentorReward(correct, draws)
+    assert reward.__name__ == "correct"
+    out = reward(prompts=["p", "p", "q"], completions=["1", "2", "3"], answer=["1", "1", "3"],
+                 prompt_id=[5, 5, 6], trainer_state=None)
+    assert out == [1.0, 0.0, 1.0]
+    assert teacher.calls == [("observe", [5, 5, 6])]
+    with pytest.raises(DataError, match="prompt id column"):
+        reward(prompts=["p"], completions=["1"], answer=["1"])
+
+
+# ------------------------------------------------------------------ the real trainer
+DIGITS = "0123456789+="
+
+
+def _dataset(n=12):
+    rows = [{"prompt": f"{a}+{a}=", "answer": str(2 * a), "prompt_id": 100 + a,
+             "level": 1 if a < 5 else 2} for a in range(n % 10 or 10)]
+    return Dataset.from_list(rows[:n])
+
+
+def _config(tmp_path, **kwargs):
+    options = dict(output_dir=str(tmp_path), per_device_train_batch_size=4, num_generations=2,
+                   max_completion_length=2, max_steps=3, report_to=[], use_cpu=True, seed=0,
+                   save_strategy="no", logging_steps=1, disable_tqdm=True, beta=0.0)
+    options.update(kwargs)
+    return GRPOConfig(**options)
+
+
+def _correct(prompts, completions, answer, **kwargs):
+    return [float(c.strip() == a) for c, a in zip(completions, answer, strict=True)]
+
+
+@pytest.fixture(scope="module")
+def tokenizer():
+    return char_tokenizer(DIGITS)
+
+
+def test_trainer_feedback_arrives_one_generation_batch_late(tmp_path, tokenizer):
+    teacher = Recording(seed=0)
+    trainer = MentorGRPOTrainer(
+        model=tiny_causal_lm(tokenizer, layers=1, width=16, heads=2, context=16),
+        reward_funcs=_correct, args=_config(tmp_path), train_dataset=_dataset(10),
+        processing_class=tokenizer, teacher=teacher)
+    trainer.train()
+    kinds = [kind for kind, _ in teacher.calls]
+    # accelerate's DataLoaderShard fetches batch c + 1 before it yields batch c, so chunk c + 1
+    # is chosen before chunk c's rewards arrive: s0 s1 o0 s2 o1 s3 o2
+    assert kinds == ["select", "select", "observe", "select", "observe", "select", "observe"]
+    chosen = [picks for kind, picks in teacher.calls if kind == "select"]
+    observed = [items for kind, items in teacher.calls if kind == "observe"]
+    for c in range(3):  # each chunk's 2 prompts, 2 rollouts each, in the sampler's order
+        assert observed[c] == [p for p in chosen[c] for _ in range(2)]
+    assert trainer.rollouts_ == 12 and trainer.generation_batches_ == 3
+
+
+def test_trainer_with_repeat_count_two_observes_before_the_next_choice(tmp_path, tokenizer):
+    teacher = Recording(seed=0)
+    trainer = MentorGRPOTrainer(
+        model=tiny_causal_lm(tokenizer, layers=1, width=16, heads=2, context=16),
+        reward_funcs=_correct, args=_config(tmp_path, num_iterations=2, max_steps=4),
+        train_dataset=_dataset(10), processing_class=tokenizer, teacher=teacher)
+    trainer.train()
+    kinds = [kind for kind, _ in teacher.calls]
+    # each chunk fills two dataloader batches: the prefetch of the second is the same chunk
+    assert kinds == ["select", "observe", "select", "observe", "select"]
+
+
+def test_trainer_checks_its_columns(tmp_path, tokenizer):
+    with pytest.raises(ParameterError, match="not a column"):
+        MentorGRPOTrainer(model=tiny_causal_lm(tokenizer, layers=1, width=16, heads=2),
+                          reward_funcs=_correct, args=_config(tmp_path),
+                          train_dataset=_dataset(10), processing_class=tokenizer,
+                          teacher=RandomTeacher(0), arm_column="difficulty")
+
+
+# ------------------------------------------------------------------ dynamic sampling
+def test_dynamic_sampling_keeps_groups_whose_rewards_differ():
+    rule = DynamicSampling()
+    rewards = np.array([1, 1, 0, 1, 0, 0, np.nan, np.nan, np.nan, 1, 0.5, 0.5, 0, 0.25])
+    # a single scored rollout (nan, 1) agrees with itself: dropped
+    assert rule.keep(rewards, 2).tolist() == [False, True, False, False, False, False, True]
+    band = DynamicSampling(low=0.2, high=0.6)  # balanced filtering on the group mean
+    assert band.keep(np.array([0, 1, 0, 0.1, 1, 0.9]), 2).tolist() == [True, False, False]
+    with pytest.raises(ParameterError, match="max_extra_batches"):
+        DynamicSampling(max_extra_batches=-1)
+
+
+def _by_prompt(prompts, completions, prompt_id, **kwargs):
+    """Rollouts of odd ids alternate 0/1 (groups that teach); even ids always score 1."""
+    return [float(i % 2 == 0 or k % 2) for k, i in enumerate(prompt_id)]
+
+
+def test_dynamic_sampling_refills_with_groups_that_teach(tmp_path, tokenizer):
+    dataset = _dataset(10)
+    trainer = MentorGRPOTrainer(
+        model=tiny_causal_lm(tokenizer, layers=1, width=16, heads=2, context=16),
+        reward_funcs=_by_prompt, args=_config(tmp_path, per_device_train_batch_size=8),
+        train_dataset=dataset, processing_class=tokenizer, teacher=RandomTeacher(seed=2),
+        dynamic_sampling=DynamicSampling(max_extra_batches=5))
+    trainer.model.train()
+    chunk = [0, 2, 4, 1]  # ids 100, 102, 104 teach nothing; 101 does
+    inputs = [dataset[r] for r in chunk for _ in range(2)]
+    out = trainer._generate_and_score_completions(inputs)
+    prompts = tokenizer.batch_decode(out["prompt_ids"], skip_special_tokens=True)
+    ids = [100 + int(p[0]) for p in prompts]
+    assert len(ids) == 8 and out["advantages"].shape == (8,)
+    batches = trainer.generation_batches_
+    if all(i % 2 for i in ids):  # filled with groups that teach within the cap
+        assert trainer._metrics["train"]["mentor/filled_with_dropped_groups"][-1] == 0.0
+    assert ids[:2] == [101, 101]  # the first batch's teaching group is kept first
+    odd = sum(i % 2 for i in ids) // 2
+    # every odd group drawn is kept until the batch is full; refills came from the teacher
+    assert trainer.draws.timing_["select_calls"] == batches - 1
+    assert odd == 4 or batches == 6
+    np.testing.assert_array_equal(out["num_items_in_batch"], out["completion_mask"].sum())
+
+
+def test_dynamic_sampling_without_a_teacher_refills_uniformly(tmp_path, tokenizer):
+    dataset = _dataset(10)
+    trainer = MentorGRPOTrainer(
+        model=tiny_causal_lm(tokenizer, layers=1, width=16, heads=2, context=16),
+        reward_funcs=_by_prompt, args=_config(tmp_path, per_device_train_batch_size=8),
+        train_dataset=dataset, processing_class=tokenizer,
+        dynamic_sampling=DynamicSampling(max_extra_batches=0))
+    trainer.model.train()
+    inputs = [dataset[r] for r in [0, 2, 4, 6] for _ in range(2)]
+    out = trainer._generate_and_score_completions(inputs)
+    # no group teaches and no refill is allowed: the batch is the dropped groups, all zero
+    assert trainer.generation_batches_ == 1
+    assert out["advantages"].abs().sum().item() == 0.0
+    assert trainer._metrics["train"]["mentor/filled_with_dropped_groups"][-1] == 1.0
+
+
+# ------------------------------------------------------------------ learnability teacher
+def test_learnability_weights_are_p_times_one_minus_p():
+    teacher = Learnability(window=4, seed=0)
+    log = EventLog([0] * 6, ["a", "a", "a", "a", "b", "b"], range(6), [1, 1, 1, 0, 1, 1])
+    teacher.observe(log)
+    # beta: a (1 + 3) / (2 + 4) = 2/3 -> 2/9; b (1 + 2) / 4 = 3/4 -> 3/16; c unseen 1/2 -> 1/4
+    np.testing.assert_allclose(teacher.weights(0, ["a", "b", "c"]), [2 / 9, 3 / 16, 1 / 4])
+    empirical = Learnability(estimate="empirical", window=2)
+    empirical.observe(log)  # a keeps its last 2: [1, 0] -> 1/4; b [1, 1] -> 0
+    np.testing.assert_allclose(empirical.weights(0, ["a", "b", "c"]), [0.25, 0.0, 0.25])
+    greedy = Learnability(estimate="empirical", rule="greedy", window=2, seed=0)
+    greedy.observe(log)
+    assert sorted(greedy.select(0, ["a", "b", "c"], k=2)) == ["a", "c"]
+
+
+def test_learnability_state_round_trips_and_is_registered():
+    teacher = Learnability(window=3, epsilon=0.2, seed=4)
+    teacher.observe(EventLog([0, 0, 0, 0], [1, 1, 2, 1], range(4), [0, 1, 1, 1]))
+    copy = teacher_from_state(teacher.state_dict())
+    assert TEACHERS["learnability"] is Learnability
+    assert [copy.select(0, [1, 2, 3], k=2) for _ in range(5)] == [
+        teacher.select(0, [1, 2, 3], k=2) for _ in range(5)]
+    with pytest.raises(MentorError, match="estimate"):
+        Learnability(estimate="magic")
+    with pytest.raises(MentorError, match="needs a student model"):
+        Learnability(estimate="model").select(0, [1, 2])
