@@ -8,8 +8,10 @@ import numpy as np
 from mentor import Engine, Event
 from mentor.demo.course import course
 from mentor.demo.seed import DEMO_MODEL, DEMO_TEACHER
-from mentor.service.policy import DEFAULT_MODEL, DEFAULT_TEACHER, build_model, build_teacher
+from mentor.service.policy import DEFAULT_MODEL, DEFAULT_TEACHER
 from mentor.service.web.explain import explain
+from mentor.students import create_model
+from mentor.teachers import create_teacher
 from mentor.teachers.mastery import MASTERY_THRESHOLD
 
 ITEM_MASTERED = 0.95  # the teacher's threshold: Corbett and Anderson's P(known) criterion
@@ -17,7 +19,7 @@ ITEM_MASTERED = 0.95  # the teacher's threshold: Corbett and Anderson's P(known)
 
 def demo_engine() -> Engine:
     domain = course()
-    return Engine(domain, build_model(DEMO_MODEL, domain), build_teacher(DEMO_TEACHER, domain, 0))
+    return Engine(domain, create_model(DEMO_MODEL, domain), create_teacher(DEMO_TEACHER, domain, 0))
 
 
 def test_the_demo_uses_the_service_defaults():

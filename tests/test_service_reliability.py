@@ -26,13 +26,13 @@ httpx = pytest.importorskip("httpx")
 
 from mentor import Domain, Engine, Item  # noqa: E402
 from mentor.events import EventLog  # noqa: E402
-from mentor.service.policy import build_model  # noqa: E402
 from mentor.service.testing import (  # noqa: E402
     ServerProcess,
     bearer,
     postgres_database,
     setup_workspace,
 )
+from mentor.students import create_model  # noqa: E402
 from mentor.teachers import RandomTeacher  # noqa: E402
 
 ITEMS_CSV = b"item,skills,difficulty\na1,A,0.2\na2,A,0.6\nb1,B,0.4\nb2,B,0.8\n"
@@ -178,7 +178,7 @@ def test_sigkill_mid_stream_loses_and_duplicates_nothing(tmp_path: Path):
                 prerequisites=[("A", "B")],
             )
             spec = client.get("/v1/courses/algebra", headers=admin).json()["model"]
-            replay = Engine(domain, build_model(spec, domain), RandomTeacher(seed=0))
+            replay = Engine(domain, create_model(spec, domain), RandomTeacher(seed=0))
             replay.record(
                 EventLog(
                     [e["learner"] for e in events],

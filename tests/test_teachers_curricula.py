@@ -31,7 +31,7 @@ from mentor.teachers.compose import (
     Mixture,
     NotRecent,
     OpenSkills,
-    constraint_from_dict,
+    create_constraint,
 )
 from mentor.teachers.curriculum import (
     AntiCurriculum,
@@ -806,7 +806,7 @@ def test_filter_open_skills(course):
     assert set(draws(teacher, ALL, model=opened, n=500)) == set(ALL)
     with pytest.raises(MentorError, match="needs a student model"):
         teacher.select("ada", ALL)
-    assert constraint_from_dict({"kind": "open_skills"}, course).threshold == 0.85
+    assert create_constraint({"kind": "open_skills"}, course).threshold == 0.85
 
 
 def test_composed_state_nests_the_parts(course):
@@ -823,7 +823,14 @@ def test_composed_state_nests_the_parts(course):
     mixture_state = state["state"]["parts"][0]
     assert mixture_state["kind"] == "mixture"
     assert [p["kind"] for p in mixture_state["state"]["parts"]] == ["due_review", "mastery"]
-    assert mixture_state["params"] == {"weights": [0.3, 0.7]}
+    # A composed teacher's params are its spec: create_teacher builds it again from them.
+    assert mixture_state["params"] == {
+        "parts": [
+            [{"name": "due_review", "params": {"retention": 0.9}}, 0.3],
+            [{"name": "mastery", "params": {"rule": "lowest", "threshold": 0.85}}, 0.7],
+        ]
+    }
+    assert state["params"]["teacher"] == {"name": "mixture", "params": mixture_state["params"]}
 
 
 # ============================================================================ contract

@@ -71,12 +71,13 @@ def simulated_history(seed: int = 0, now: float = 0.0) -> bytes:
     """The CSV (learner, item, time, outcome) of the simulated classmates: each
     answers, as a :class:`~mentor.sim.StudentPopulation` student, the items that a
     fresh demo engine chooses, in four sessions of ten attempts over three days."""
-    from mentor.service.policy import build_model, build_teacher
     from mentor.sim import StudentPopulation
+    from mentor.students import create_model
+    from mentor.teachers import create_teacher
 
     domain = course()
     engine = Engine(
-        domain, build_model(DEMO_MODEL, domain), build_teacher(DEMO_TEACHER, domain, seed)
+        domain, create_model(DEMO_MODEL, domain), create_teacher(DEMO_TEACHER, domain, seed)
     )
     population = StudentPopulation(domain, CLASSMATES, seed=seed)
     index = {item: k for k, item in enumerate(domain.item_ids)}

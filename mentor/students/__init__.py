@@ -93,12 +93,19 @@ class _Registry(Mapping[str, "type[StudentModel]"]):
 MODELS: _Registry = _Registry(_MODEL_CLASSES)
 
 
-def create_model(name: str, domain: Domain | None = None, **params: Any) -> StudentModel:
-    """A new model by its short name (see :data:`MODELS`).
+def create_model(
+    name: str | Mapping[str, Any], domain: Domain | None = None, **params: Any
+) -> StudentModel:
+    """A new model by its short name (see :data:`MODELS`), or from a JSON spec
+    ``{"name": ..., "params": {...}}`` as :func:`mentor.teachers.create_teacher` reads.
 
-    Raises :class:`UnknownIdError` for an unknown name and :class:`ParameterError`
-    for a parameter the model does not have or a value it cannot take.
+    Raises :class:`UnknownIdError` for an unknown name (a
+    :class:`ParameterError` naming the field when it came in a spec) and
+    :class:`ParameterError` for a parameter the model does not have or a value it
+    cannot take.
     """
+    if isinstance(name, Mapping):
+        name, params = _read_spec(name, params)
     try:
         cls = MODELS[name]
     except KeyError:
@@ -111,7 +118,8 @@ def create_model(name: str, domain: Domain | None = None, **params: Any) -> Stud
     for key in params:
         if key not in accepted and not takes_any:
             raise ParameterError(
-                f"{name} has no parameter {key!r}; its parameters: {', '.join(accepted)}"
+                f"{name} has no parameter {key!r}; its parameters: {', '.join(accepted)}",
+                field=key,
             )
     try:
         return cls(domain=domain, **params)
@@ -119,6 +127,30 @@ def create_model(name: str, domain: Domain | None = None, **params: Any) -> Stud
         raise
     except (TypeError, ValueError) as error:
         raise ParameterError(f"{name}: {error}") from None
+
+
+def _read_spec(spec: Mapping[str, Any], extra: Mapping[str, Any]) -> tuple[str, dict[str, Any]]:
+    """The name and parameters of a model spec, checked."""
+    if extra:
+        raise ParameterError("give a model's parameters inside its spec or as keywords, not both")
+    name = spec.get("name")
+    if not isinstance(name, str):
+        raise ParameterError(
+            "a student model is given as {'name': ..., 'params': {...}}", value=spec
+        )
+    unknown = sorted(set(spec) - {"name", "params"})
+    if unknown:
+        raise ParameterError("unknown student model field", field=unknown[0])
+    params = spec.get("params") or {}
+    if not isinstance(params, Mapping):
+        raise ParameterError("student model params must be an object", field="params", value=params)
+    if name not in MODELS:
+        raise ParameterError(
+            f"unknown student model; choose one of {', '.join(sorted(MODELS))}",
+            field="name",
+            value=name,
+        )
+    return name, dict(params)
 
 
 def model_from_state(state: Mapping[str, Any], domain: Domain | None = None) -> StudentModel:

@@ -1,13 +1,17 @@
 """Teachers: policies that pick what a learner practises next.
 
-:data:`TEACHERS` maps each teacher's short, stable name to its class.
+:data:`TEACHERS` maps each teacher's short, stable name to its class;
+:func:`create_teacher` builds any teacher, composed ones included, from a JSON
+spec such as ``{"name": "zpdes", "params": {"threshold": 0.7}}``.
 """
 
 from collections.abc import Mapping
 from typing import Any
 
+import numpy as np
+
 from mentor.domain import Domain
-from mentor.errors import StateError, UnknownIdError
+from mentor.errors import ParameterError, StateError, UnknownIdError
 from mentor.teachers.adarft import AdaRFT
 from mentor.teachers.alp_gmm import ALPGMM
 from mentor.teachers.base import Teacher
@@ -62,6 +66,56 @@ TEACHERS: dict[str, type[Teacher]] = {
 }
 
 
+#: How deep composed teachers may nest in a spec.
+MAX_DEPTH = 4
+
+
+def create_teacher(
+    spec: str | Mapping[str, Any],
+    domain: Domain | None = None,
+    seed: int | np.random.Generator | None = None,
+    *,
+    depth: int = 0,
+) -> Teacher:
+    """A new teacher from its spec: a registered name, or ``{"name": ..., "params": {...}}``.
+
+    This is to teachers what :func:`mentor.students.create_model` is to student
+    models, and the one builder the service and the command line use. Each teacher
+    reads its own ``params`` (:meth:`Teacher.from_spec`); composed teachers nest
+    specs::
+
+        {"name": "mixture", "params": {"parts": [[{"name": "zpdes"}, 0.8],
+                                                  [{"name": "due_review"}, 0.2]]}}
+        {"name": "filter", "params": {"teacher": {"name": "target"},
+                                      "constraints": [{"kind": "not_recent", "n": 2}]}}
+
+    ``domain`` goes to the teachers that take one; ``seed`` is the default seed
+    (part ``k`` of a mixture gets ``seed + k + 1``). :meth:`Teacher.spec` gives a
+    built teacher's spec back. Raises :class:`~mentor.errors.ParameterError` for a
+    malformed spec, an unknown name or parameter, or a value a teacher cannot take.
+    """
+    if depth > MAX_DEPTH:
+        raise ParameterError(f"teachers nest at most {MAX_DEPTH} deep")
+    if isinstance(spec, str):
+        spec = {"name": spec}
+    if not isinstance(spec, Mapping) or not isinstance(spec.get("name"), str):
+        raise ParameterError("a teacher is given as {'name': ..., 'params': {...}}", value=spec)
+    unknown = sorted(set(spec) - {"name", "params"})
+    if unknown:
+        raise ParameterError("unknown teacher field", field=unknown[0])
+    params = spec.get("params") or {}
+    if not isinstance(params, Mapping):
+        raise ParameterError("teacher params must be an object", field="params", value=params)
+    name = spec["name"]
+    if name not in TEACHERS:
+        raise ParameterError(
+            f"unknown teacher; choose one of {', '.join(sorted(TEACHERS))}",
+            field="name",
+            value=name,
+        )
+    return TEACHERS[name].from_spec(params, domain, seed, depth)
+
+
 def teacher_from_state(state: Mapping[str, Any], domain: Domain | None = None) -> Teacher:
     """Rebuild any teacher from its :meth:`Teacher.state_dict`."""
     kind = state.get("kind") if isinstance(state, Mapping) else None
@@ -107,6 +161,7 @@ __all__ = [
     "TargetSuccess",
     "Teacher",
     "activity_graph",
+    "create_teacher",
     "teacher_class",
     "teacher_from_state",
 ]

@@ -10,6 +10,7 @@ teacher makes exactly the decisions the original would have made.
 from __future__ import annotations
 
 import abc
+import inspect
 from collections.abc import Mapping, Sequence
 from typing import Any, ClassVar, Self
 
@@ -88,16 +89,65 @@ class Teacher(abc.ABC):
         except (KeyError, TypeError, ValueError, IndexError) as error:
             raise StateError(f"corrupt {self.name} teacher state: {error!r}") from None
 
+    def spec(self) -> dict[str, Any]:
+        """The JSON spec that :func:`mentor.teachers.create_teacher` builds this teacher
+        from: ``{"name": ..., "params": {...}}`` (composed teachers nest their parts')."""
+        return {"name": self.name, "params": self.get_params()}
+
+    @classmethod
+    def from_spec(
+        cls,
+        params: Mapping[str, Any],
+        domain: Domain | None = None,
+        seed: int | np.random.Generator | None = None,
+        depth: int = 0,
+    ) -> Self:
+        """A new teacher from the ``params`` of its spec (see
+        :func:`mentor.teachers.create_teacher`, which calls this).
+
+        The domain is passed to teachers that take one and ``seed`` is the default
+        of their ``seed``. Composed teachers override this to build their parts
+        (``depth`` is how deep this teacher is nested). Raises
+        :class:`~mentor.errors.ParameterError` for a parameter the teacher does not
+        have or a value it cannot take.
+        """
+        params = dict(params)
+        accepted = inspect.signature(cls).parameters
+        for key in params:
+            if key not in accepted or key == "domain":
+                raise ParameterError(
+                    f"{cls.name} has no parameter {key!r}; its parameters: "
+                    + ", ".join(p for p in accepted if p != "domain"),
+                    field=key,
+                )
+        if "domain" in accepted:
+            params["domain"] = domain
+        if "seed" in accepted:
+            params.setdefault("seed", seed)
+        try:
+            return cls(**params)
+        except MentorError:
+            raise
+        except (TypeError, ValueError, KeyError, AttributeError) as error:
+            raise ParameterError(f"{cls.name}: {error}") from None
+
     @classmethod
     def from_state_dict(cls, state: Mapping[str, Any], domain: Domain | None = None) -> Self:
-        """A new teacher rebuilt from :meth:`state_dict` output."""
+        """A new teacher rebuilt from :meth:`state_dict` output: built from its
+        saved parameters by :meth:`from_spec`, then its learned state restored."""
         check_state(state, cls.name)
         try:
-            params = dict(state.get("params", {}))
-            if "domain" in cls.__init__.__code__.co_varnames:
-                params["domain"] = domain
-            teacher = cls(**params)
-        except (TypeError, ValueError, MentorError) as error:
+            teacher = cls.from_spec(cls._saved_params(state), domain)
+        except (KeyError, TypeError, ValueError, MentorError) as error:
             raise StateError(f"corrupt {cls.name} teacher parameters: {error}") from None
         teacher.load_state_dict(state)
         return teacher
+
+    @classmethod
+    def _saved_params(cls, state: Mapping[str, Any]) -> Mapping[str, Any]:
+        """The spec parameters inside a saved state (composed teachers also read
+        the layout of earlier versions)."""
+        params = state.get("params", {})
+        if not isinstance(params, Mapping):
+            raise StateError(f"corrupt {cls.name} teacher state: params is not an object")
+        return params

@@ -20,9 +20,10 @@ Constraints (:class:`Constraint`) are small saved objects:
 and :class:`Among` (``"among"``); :class:`Predicate` wraps any function for
 use in a session, but cannot be saved.
 
-A composed teacher's :meth:`~Teacher.state_dict` nests the state of each part,
-and :meth:`~Teacher.from_state_dict` rebuilds the parts by their names through
-the :data:`mentor.teachers.TEACHERS` registry.
+A composed teacher's spec nests the spec of each part (its parameters in
+:meth:`~Teacher.state_dict` are that spec's), so :func:`mentor.teachers.create_teacher`
+builds it from JSON and :meth:`~Teacher.from_state_dict` rebuilds it the same
+way before restoring each part's learned state.
 """
 
 from __future__ import annotations
@@ -36,17 +37,28 @@ import numpy as np
 from mentor.domain import Domain
 from mentor.errors import MentorError, ParameterError, StateError, check_flag
 from mentor.events import EventLog
-from mentor.students.base import StudentModel, check_state
+from mentor.students.base import StudentModel
 from mentor.teachers.base import Teacher
 from mentor.teachers.curriculum import number, plain
 from mentor.teachers.mastery import MASTERY_THRESHOLD, item_open, open_skills
 
 
-def _rebuild(state: Any, domain: Domain | None) -> Teacher:
-    """A part rebuilt from its saved state, by name, through the registry."""
-    from mentor.teachers import teacher_from_state  # lazy: the registry imports this module
+def _create(spec: Any, domain: Domain | None, seed: Any, depth: int, where: str) -> Teacher:
+    """A part built from its spec through the registry (``where`` names it in errors)."""
+    from mentor.teachers import create_teacher  # lazy: the registry imports this module
 
-    return teacher_from_state(state, domain=domain)
+    try:
+        return create_teacher(spec, domain, seed, depth=depth)
+    except ParameterError as error:
+        field = where if error.field is None else f"{where}.{error.field}"
+        raise ParameterError(error.problem, field=field, value=error.value) from None
+
+
+def _child_seed(seed: int | np.random.Generator | None, k: int) -> int | None:
+    """Part ``k``'s seed: a different stream per part, derived from the parent's."""
+    if seed is None or isinstance(seed, np.random.Generator):
+        return None
+    return int(seed) + k + 1
 
 
 # ---------------------------------------------------------------------------- constraints
@@ -72,14 +84,15 @@ class Constraint(abc.ABC):
         """Constructor arguments other than the domain (JSON-able)."""
         return {}
 
-    def state(self) -> Any:
+    def state_dict(self) -> Any:
         """Learned state (JSON-able); None when there is none."""
         return None
 
-    def load(self, state: Any) -> None:  # noqa: B027 - stateless default
-        """Restore :meth:`state`."""
+    def load_state_dict(self, state: Any) -> None:  # noqa: B027 - stateless default
+        """Restore :meth:`state_dict`."""
 
-    def to_dict(self) -> dict[str, Any]:
+    def spec(self) -> dict[str, Any]:
+        """``{"kind": ..., **params}``: what :func:`create_constraint` builds it from."""
         return {"kind": self.name, **self.get_params()}
 
 
@@ -114,10 +127,10 @@ class NotRecent(Constraint):
             recent.append(item)
             del recent[: -self.n]
 
-    def state(self) -> Any:
+    def state_dict(self) -> Any:
         return [[learner, items] for learner, items in self.recent_.items()]
 
-    def load(self, state: Any) -> None:
+    def load_state_dict(self, state: Any) -> None:
         self.recent_ = {learner: list(items)[-self.n :] for learner, items in state}
 
 
@@ -182,7 +195,7 @@ class Predicate(Constraint):
     """Any function ``fn(learner, item, t, model) -> bool`` as a constraint.
 
     For use within a session: a function cannot be saved, so a :class:`Filter`
-    holding one raises :class:`~mentor.errors.StateError` on ``state_dict``.
+    holding one raises :class:`~mentor.errors.StateError` on ``state_dict`` or ``spec``.
     """
 
     name = "predicate"
@@ -195,7 +208,7 @@ class Predicate(Constraint):
     def allows(self, learner, candidates, t, model) -> np.ndarray:
         return np.array([bool(self.fn(learner, c, t, model)) for c in candidates], dtype=bool)
 
-    def to_dict(self) -> dict[str, Any]:
+    def spec(self) -> dict[str, Any]:
         raise StateError(
             f"a filter on the function {getattr(self.fn, '__name__', self.fn)!r} cannot be "
             "saved; use a saved constraint (not_recent, open_skills, among)"
@@ -205,8 +218,8 @@ class Predicate(Constraint):
 CONSTRAINTS: dict[str, type[Constraint]] = {cls.name: cls for cls in (NotRecent, OpenSkills, Among)}
 
 
-def constraint_from_dict(data: Mapping[str, Any], domain: Domain | None = None) -> Constraint:
-    """Rebuild a constraint from :meth:`Constraint.to_dict` output."""
+def create_constraint(data: Mapping[str, Any], domain: Domain | None = None) -> Constraint:
+    """A constraint from its spec, ``{"kind": ..., **params}`` (see :meth:`Constraint.spec`)."""
     kind = data.get("kind") if isinstance(data, Mapping) else None
     if kind not in CONSTRAINTS:
         raise ParameterError(
@@ -226,7 +239,7 @@ def _as_constraint(spec: Any, domain: Domain | None) -> Constraint:
     if isinstance(spec, Constraint):
         return spec
     if isinstance(spec, Mapping):
-        return constraint_from_dict(spec, domain)
+        return create_constraint(spec, domain)
     if callable(spec):
         return Predicate(spec)
     raise ParameterError(f"not a constraint: {spec!r}")
@@ -234,7 +247,7 @@ def _as_constraint(spec: Any, domain: Domain | None) -> Constraint:
 
 # ---------------------------------------------------------------------------- combinators
 class _Composite(Teacher):
-    """Shared plumbing: parts saved inside the state, rebuilt through the registry."""
+    """Shared plumbing: each part's learned state saved inside the composite's."""
 
     def _parts(self) -> list[Teacher]:
         raise NotImplementedError
@@ -249,23 +262,17 @@ class _Composite(Teacher):
         for part, state in zip(parts, states, strict=True):
             part.load_state_dict(state)
 
-    @classmethod
-    def _build(cls, params: dict[str, Any], parts: list[Teacher], domain: Domain | None) -> Self:
-        raise NotImplementedError
+    @staticmethod
+    def _saved_part_specs(state: Mapping[str, Any]) -> list[dict[str, Any]]:
+        """The parts' specs read from their saved states: the layout of states saved
+        before the spec was nested in the parameters (mentor 0.1), which kept only
+        the parts' states."""
+        from mentor.teachers import teacher_class  # lazy: the registry imports this module
 
-    @classmethod
-    def from_state_dict(cls, state: Mapping[str, Any], domain: Domain | None = None) -> Self:
-        """Rebuild the composite and every part (by name, through the registry)."""
-        check_state(state, cls.name)
-        try:
-            parts = [_rebuild(s, domain) for s in state["state"]["parts"]]
-            teacher = cls._build(dict(state.get("params", {})), parts, domain)
-        except StateError:
-            raise
-        except (KeyError, TypeError, ValueError, AttributeError, MentorError) as error:
-            raise StateError(f"corrupt {cls.name} teacher parameters: {error}") from None
-        teacher.load_state_dict(state)
-        return teacher
+        return [
+            {"name": s["kind"], "params": dict(teacher_class(s["kind"])._saved_params(s))}
+            for s in state["state"]["parts"]
+        ]
 
 
 class Mixture(_Composite):
@@ -322,14 +329,51 @@ class Mixture(_Composite):
         return self.teachers
 
     @classmethod
-    def _build(cls, params: dict[str, Any], parts: list[Teacher], domain: Domain | None) -> Self:
-        weights = params["weights"]
-        if not isinstance(weights, list) or len(weights) != len(parts):
-            raise ParameterError(f"mixture has {len(parts)} parts but weights {weights!r}")
-        return cls(list(zip(parts, weights, strict=True)), domain=domain)
+    def from_spec(
+        cls,
+        params: Mapping[str, Any],
+        domain: Domain | None = None,
+        seed: int | np.random.Generator | None = None,
+        depth: int = 0,
+    ) -> Self:
+        """``{"parts": [[teacher spec, weight], ...]}``; part ``k`` gets seed ``seed + k + 1``."""
+        unknown = sorted(set(params) - {"parts", "seed"})
+        if unknown:
+            raise ParameterError(
+                f"mixture has no parameter {unknown[0]!r}; its parameters: parts, seed",
+                field=unknown[0],
+            )
+        parts = params.get("parts")
+        if not isinstance(parts, list | tuple) or not parts:
+            raise ParameterError(
+                "mixture needs parts: [[teacher spec, weight], ...]", field="parts", value=parts
+            )
+        built = []
+        for k, part in enumerate(parts):
+            if not isinstance(part, list | tuple) or len(part) != 2:
+                raise ParameterError(
+                    "a mixture part is [teacher spec, weight]", field=f"parts[{k}]", value=part
+                )
+            teacher = _create(part[0], domain, _child_seed(seed, k), depth + 1, f"parts[{k}]")
+            built.append((teacher, part[1]))
+        return cls(built, domain=domain, seed=params.get("seed", seed))
+
+    @classmethod
+    def _saved_params(cls, state: Mapping[str, Any]) -> Mapping[str, Any]:
+        params = super()._saved_params(state)
+        if "parts" not in params and "weights" in params:
+            weights = params["weights"]
+            specs = cls._saved_part_specs(state)
+            return {"parts": [list(pair) for pair in zip(specs, weights, strict=True)]}
+        return params
 
     def get_params(self) -> dict[str, Any]:
-        return {"weights": self.weights.tolist()}
+        return {
+            "parts": [
+                [teacher.spec(), float(weight)]
+                for teacher, weight in zip(self.teachers, self.weights.tolist(), strict=True)
+            ]
+        }
 
     def select(
         self,
@@ -424,13 +468,38 @@ class Filter(_Composite):
         return [self.teacher]
 
     @classmethod
-    def _build(cls, params: dict[str, Any], parts: list[Teacher], domain: Domain | None) -> Self:
-        if len(parts) != 1:
-            raise ParameterError(f"a filter has one inner teacher, got {len(parts)}")
-        return cls(parts[0], params["constraints"], domain=domain)
+    def from_spec(
+        cls,
+        params: Mapping[str, Any],
+        domain: Domain | None = None,
+        seed: int | np.random.Generator | None = None,
+        depth: int = 0,
+    ) -> Self:
+        """``{"teacher": teacher spec, "constraints": [{"kind": ..., ...}, ...]}``;
+        the inner teacher gets seed ``seed + 1``."""
+        unknown = sorted(set(params) - {"teacher", "constraints", "seed"})
+        if unknown:
+            raise ParameterError(
+                f"filter has no parameter {unknown[0]!r}; its parameters: teacher, constraints, "
+                "seed",
+                field=unknown[0],
+            )
+        inner = _create(params.get("teacher"), domain, _child_seed(seed, 0), depth + 1, "teacher")
+        return cls(inner, params.get("constraints"), domain=domain, seed=params.get("seed", seed))
+
+    @classmethod
+    def _saved_params(cls, state: Mapping[str, Any]) -> Mapping[str, Any]:
+        params = super()._saved_params(state)
+        if "teacher" not in params:
+            (inner,) = cls._saved_part_specs(state)
+            return {"teacher": inner, **params}
+        return params
 
     def get_params(self) -> dict[str, Any]:
-        return {"constraints": [c.to_dict() for c in self.constraints]}
+        return {
+            "teacher": self.teacher.spec(),
+            "constraints": [c.spec() for c in self.constraints],
+        }
 
     def allowed(
         self,
@@ -467,7 +536,7 @@ class Filter(_Composite):
     def _get_state(self) -> dict[str, Any]:
         return {
             "parts": self._parts_state(),
-            "constraints": [c.state() for c in self.constraints],
+            "constraints": [c.state_dict() for c in self.constraints],
         }
 
     def _set_state(self, state: Mapping[str, Any]) -> None:
@@ -478,4 +547,4 @@ class Filter(_Composite):
                 f"corrupt filter teacher state: expected {len(self.constraints)} constraint states"
             )
         for constraint, s in zip(self.constraints, saved, strict=True):
-            constraint.load(s)
+            constraint.load_state_dict(s)

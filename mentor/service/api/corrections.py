@@ -28,8 +28,9 @@ from mentor.service.api.practice import checked_time
 from mentor.service.api.schemas import NAME, Finite, Outcome, Strict
 from mentor.service.engines import CourseGone
 from mentor.service.events_store import load_events
-from mentor.service.policy import build_model, build_teacher
 from mentor.service.tables import Correction, Course, Enrolment, EventRow, utcnow
+from mentor.students import create_model
+from mentor.teachers import create_teacher
 
 router = APIRouter(tags=["corrections"])
 #: Most events one correction may void or add.
@@ -204,8 +205,8 @@ def post_correction(
             domain = engine.domain
             rebuilt = Engine(
                 domain,
-                build_model(current.model, domain),
-                build_teacher(current.teacher, domain, current.seed),
+                create_model(current.model, domain),
+                create_teacher(current.teacher, domain, current.seed),
             )
             log, _, _ = load_events(session, row.id)
             if len(log):

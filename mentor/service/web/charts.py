@@ -27,9 +27,9 @@ import numpy as np
 
 from mentor.domain import Domain
 from mentor.events import EventLog
-from mentor.service.policy import build_model
 from mentor.service.web.common import skill_name
 from mentor.service.web.knowledge_map import layers
+from mentor.students import create_model
 
 #: Learners drawn in one chart (the most active), events replayed per learner.
 MAX_LEARNERS = 12
@@ -73,7 +73,7 @@ def by_learner(log: EventLog) -> dict[str, EventLog]:
 def mastery_curve(spec: Mapping[str, Any], domain: Domain, log: EventLog) -> np.ndarray:
     """Mean mastery over the domain's skills before the first attempt and after each
     (see the module docstring)."""
-    model = build_model(spec, domain)
+    model = create_model(spec, domain)
     skills = [str(s) for s in domain.skills]
     learner = str(log.learner[0]) if len(log) else ""
 
