@@ -698,16 +698,25 @@ def _compare(rng: Rng, level: int) -> Question:
     ))
 
 
+_PART_NAMES = {2: "halves", 3: "thirds", 4: "quarters", 5: "fifths", 6: "sixths", 7: "sevenths",
+               8: "eighths", 9: "ninths", 10: "tenths", 11: "elevenths", 12: "twelfths"}
+
+
+def _parts(d: int) -> str:
+    """The name of the parts of a denominator: 3 -> ``thirds``."""
+    return _PART_NAMES.get(d, f"{d}ths")
+
+
 def _like_steps(a: int, b: int, d: int, minus: bool) -> tuple[Step, ...]:
     op = "\u2212" if minus else "+"
     value = a - b if minus else a + b
     return (
-        Step("keep_denominator", f"When you {'take' if minus else 'add'} {d}ths "
-             f"{'from' if minus else 'to'} {d}ths, what size are the parts of the answer? "
+        Step("keep_denominator", f"When you {'take' if minus else 'add'} {_parts(d)} "
+             f"{'from' if minus else 'to'} {_parts(d)}, what size are the parts of the answer? "
              f"Type the denominator.", str(d),
-             f"The parts stay {d}ths, so the denominator stays {d}.",
+             f"The parts stay {_parts(d)}, so the denominator stays {d}.",
              f"{a} apples {op} {b} apples are still apples.", "add_like"),
-        Step("add_numerators", f"How many {d}ths is {a} {op} {b}?", str(value),
+        Step("add_numerators", f"How many {_parts(d)} is {a} {op} {b}?", str(value),
              f"{a} {op} {b} = {value}, so the answer is {value}/{d}.",
              "Work out the numerators only.", "sub10" if minus else "add10"),
     )
@@ -802,9 +811,10 @@ def _mult_fractions(rng: Rng, level: int) -> Question:
         text, value = f"{n} \u00d7 {fmt(x)} = ?", n * x
         steps = (
             Step("times_numerator", f"{n} \u00d7 {fmt(x)} is {n} lots of {x.numerator}/"
-                 f"{x.denominator}. How many {x.denominator}ths is that: {n} \u00d7 {x.numerator}?",
+                 f"{x.denominator}. How many {_parts(x.denominator)} is that: "
+                 f"{n} \u00d7 {x.numerator}?",
                  str(n * x.numerator), f"{n} \u00d7 {x.numerator} = {n * x.numerator} "
-                 f"{x.denominator}ths; the denominator stays {x.denominator}.",
+                 f"{_parts(x.denominator)}; the denominator stays {x.denominator}.",
                  "Multiply only the numerator: the parts keep their size.", "mult_tables"),
         )
         misconceptions = (
@@ -840,7 +850,8 @@ def _mult_fractions(rng: Rng, level: int) -> Question:
                  f"{part.denominator}?", str(improper.numerator),
                  f"{mixed} = {improper.numerator}/{part.denominator} "
                  f"({whole} \u00d7 {part.denominator} + {part.numerator}).",
-                 f"How many {part.denominator}ths are in {whole} whole(s), plus {part.numerator}?",
+                 f"How many {_parts(part.denominator)} are in {whole} whole(s), plus "
+                 f"{part.numerator}?",
                  "equivalent"),
             Step("multiply", f"What is {improper.numerator}/{improper.denominator} \u00d7 "
                  f"{fmt(y)}?", fmt(value),

@@ -1,0 +1,425 @@
+"""A Socratic tutoring session: ask, don't tell.
+
+The session follows TreeInstruct (Kargupta et al., 2024): a state of attributes
+the learner still has to realise (:mod:`mentor.tutor.state`), a question aimed
+at one of them each turn, and a tree of questions:
+
+- an answer that shows understanding resolves the attribute and the session
+  moves *down* a level, to a child question about the next attribute;
+- an answer that does not is followed by a *sibling* question at the same
+  level: the same sub-question again with a nudge, then with the misconception
+  it showed named;
+- after three questions at one level without understanding, a *teaching
+  hint* states the attribute (the step's answer, never the whole answer) and
+  the session moves on.
+
+Which attribute comes next is the student model's call, as a teacher chooses
+items: the open attribute with the lowest estimated P(known)
+(:func:`~mentor.tutor.state.most_likely_unresolved`); the estimate is updated
+after every answer. Once every attribute is resolved or taught, the learner
+tries the whole question again; a wrong answer there reopens the attributes its
+misconceptions point to (or the ones assumed known), and only after three
+wrong tries at the whole question does the tutor show the worked solution (the
+hint ladder: question, nudge, named misconception, teaching hint per step, then
+the solution). An answer to any sub-question that is the right answer to the
+whole question ends the session at once: a learner who sees it need not walk
+through the remaining steps.
+
+Every text the tutor sends before the solution passes the guard
+(:func:`~mentor.tutor.guard.reveals`). Each answer returns the event to log
+(:class:`TurnEvent`: the skill it exercised, the outcome, whether a hint came
+first), so tutoring feeds the student model. A session is plain data:
+:meth:`TutorSession.state_dict` and :meth:`TutorSession.from_state_dict`
+save and resume it.
+
+Defaults: three questions per level, three tries at the whole question.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import Any, Protocol
+
+from mentor.errors import MentorError
+from mentor.tutor.guard import reveals
+from mentor.tutor.state import (
+    ASSUMED,
+    MISCONCEPTION_FACTOR,
+    OPEN,
+    RESOLVED,
+    Attribute,
+    initial_state,
+    most_likely_unresolved,
+)
+
+#: Session status.
+ACTIVE, SOLVED, REVEALED = "active", "solved", "revealed"
+#: Questions at one level before a teaching hint; tries at the whole question before
+#: the solution is shown.
+MAX_SIBLINGS, MAX_FINAL = 3, 3
+
+
+class TutorError(MentorError):
+    """A tutoring request that cannot be served (a finished session, a bad state)."""
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """A judged answer: right or not, and the misconceptions it shows, each as
+    (the id of the attribute that exposes it, what the learner did)."""
+
+    correct: bool
+    misconceptions: tuple[tuple[str, str], ...] = ()
+
+
+class Planner(Protocol):
+    """Where the session's content comes from: the structured steps of a generated
+    question (:class:`~mentor.tutor.structured.StepPlanner`) or a language model
+    (:class:`~mentor.tutor.llm.LLMPlanner`). The session keeps the state, the tree
+    and the estimates; the planner only proposes and phrases."""
+
+    kind: str
+
+    def attributes(self) -> list[Attribute]:
+        """The attribute state at the start, priors included."""
+        ...
+
+    def ask(self, attribute: Attribute, rung: int) -> str:
+        """The question about ``attribute`` at sibling ``rung`` (0: first ask, 1: with a
+        nudge, 2: naming the misconceptions seen, ``attribute.misconceptions``)."""
+        ...
+
+    def judge(self, attribute: Attribute, question: str, response: str) -> Verdict:
+        """Whether ``response`` to ``question`` shows the attribute understood."""
+        ...
+
+    def teach(self, attribute: Attribute) -> str:
+        """A teaching hint that states the attribute."""
+        ...
+
+    def nudge(self, attribute: Attribute) -> str:
+        """A hint that points the way without stating the attribute (used where the
+        teaching hint would give the whole answer away)."""
+        ...
+
+    def final_prompt(self, attempt: int) -> str:
+        """The whole question again (``attempt`` 0, 1, 2)."""
+        ...
+
+    def judge_final(self, response: str) -> Verdict:
+        """Whether ``response`` answers the whole question, and the misconceptions a
+        wrong one shows."""
+        ...
+
+    def diagnose(self, response: str) -> Verdict:
+        """The misconceptions of the wrong answer that opened the session."""
+        ...
+
+    def solves(self, response: str) -> bool:
+        """Whether ``response`` is the whole question's answer, by a check that costs
+        nothing (asked of every answer to a sub-question)."""
+        ...
+
+    def solution(self) -> str:
+        """The worked solution, shown last."""
+        ...
+
+    def forbidden(self) -> list[str]:
+        """Answers no question or hint may reveal before the solution."""
+        ...
+
+    def given(self) -> str:
+        """The question's own text (its numbers reveal nothing)."""
+        ...
+
+    def state_dict(self) -> dict[str, Any]: ...
+
+
+@dataclass(frozen=True)
+class TurnEvent:
+    """What one answer tells the student model: the attribute and skill it was
+    about ("" for the whole question), the outcome, and the hints seen before it
+    (rung: 0 none, 1 a nudge, 2 a named misconception)."""
+
+    attribute: str
+    skill: str
+    outcome: float
+    hints: int
+    kind: str  # "step" or "final"
+
+
+@dataclass
+class Reply:
+    """The tutor's answer to one message: feedback on it, the next question (None
+    when the session is over), the status, and the events to log (none for the
+    opening message; two when a step's answer also answers the whole question)."""
+
+    feedback: str
+    prompt: str | None
+    status: str
+    events: list[TurnEvent] = field(default_factory=list)
+
+    @property
+    def event(self) -> TurnEvent | None:
+        """The last event (None for the opening message)."""
+        return self.events[-1] if self.events else None
+
+
+@dataclass
+class Node:
+    """One question of the tree: its level, the attribute, the sibling rung, the
+    text asked, and (once answered) the answer and whether it showed understanding."""
+
+    level: int
+    attribute: str
+    rung: int
+    text: str
+    response: str | None = None
+    correct: bool | None = None
+    kind: str = "step"  # step, hint (asked for), teach, final, solution
+
+
+@dataclass
+class TutorSession:
+    """A tutoring session over one question (see the module docstring).
+
+    Parameters
+    ----------
+    planner
+        Where the attributes and the questions come from.
+    wrong_answer
+        The learner's wrong answer that opened the session (its misconceptions
+        lower the prior of the attributes they point to).
+    max_siblings, max_final
+        Questions per level before a teaching hint; tries at the whole question
+        before the solution.
+    """
+
+    planner: Planner
+    wrong_answer: str = ""
+    max_siblings: int = MAX_SIBLINGS
+    max_final: int = MAX_FINAL
+    attributes_: list[Attribute] = field(default_factory=list)
+    nodes_: list[Node] = field(default_factory=list)
+    status_: str = ACTIVE
+    phase_: str = "steps"
+    level_: int = 0
+    final_tries_: int = 0
+    seen_: list[str] = field(default_factory=list)
+
+    # ------------------------------------------------------------------ start
+    def start(self) -> Reply:
+        """Build the attribute state and ask the first question."""
+        if self.nodes_:
+            raise TutorError("this session has started already; resume it instead")
+        self.attributes_ = self.planner.attributes()
+        if self.wrong_answer:
+            self._mark(self.planner.diagnose(self.wrong_answer).misconceptions)
+        initial_state(self.attributes_)
+        opening = "Let's work it out together, one small step at a time."
+        if self.wrong_answer:
+            opening = f"You answered {self.wrong_answer.strip()}. " + opening
+        return Reply(opening, self._next(), self.status_)
+
+    # ------------------------------------------------------------------ turns
+    @property
+    def current(self) -> Node | None:
+        """The question waiting for an answer (None when the session is over)."""
+        if self.status_ != ACTIVE or not self.nodes_:
+            return None
+        return self.nodes_[-1]
+
+    def answer(self, response: str) -> Reply:
+        """The learner's answer to the current question."""
+        node = self._open_node()
+        response = response.strip()
+        if not response:
+            raise TutorError("answer: empty; type an answer, or ask for a hint")
+        node.response = response
+        if node.kind == "final":
+            return self._answer_final(node, response)
+        attribute = self._attribute(node.attribute)
+        solves = self.planner.solves(response)
+        verdict = self.planner.judge(attribute, node.text, response)
+        if solves and not verdict.correct:
+            # The right answer to the whole question, given to a sub-question.
+            node.correct = True
+            attribute.observe(True)
+            attribute.status = RESOLVED
+            event = TurnEvent("", "", 1.0, node.rung, "final")
+            return self._finish(SOLVED, "That is the answer to the whole question. Well done!",
+                                event)
+        node.correct = verdict.correct
+        attribute.observe(verdict.correct)
+        event = TurnEvent(attribute.id, attribute.skill, float(verdict.correct), node.rung, "step")
+        if verdict.correct:
+            attribute.status = RESOLVED
+            self.level_ += 1
+            if solves:  # the last step's answer is the whole answer
+                final = TurnEvent("", "", 1.0, node.rung, "final")
+                reply = self._finish(SOLVED, "Yes, and that is the answer to the whole "
+                                     "question. You worked it out!", final)
+                reply.events.insert(0, event)
+                return reply
+            return Reply("Yes, that's right.", self._next(), self.status_, [event])
+        self._mark(verdict.misconceptions)
+        return self._sibling_or_teach(attribute, node, "Not quite.", event)
+
+    def hint(self) -> Reply:
+        """The learner asks for a hint: the next rung of the ladder (counted as an
+        answer not yet right, as tutors that log hints do)."""
+        node = self._open_node()
+        node.response = ""
+        node.correct = False
+        node.kind = "hint" if node.kind == "step" else node.kind
+        if node.kind == "final":
+            return self._answer_final(node, "", asked_hint=True)
+        attribute = self._attribute(node.attribute)
+        attribute.observe(False)
+        event = TurnEvent(attribute.id, attribute.skill, 0.0, node.rung + 1, "step")
+        return self._sibling_or_teach(attribute, node, "Here is a hint.", event)
+
+    # ------------------------------------------------------------------ the tree
+    def _sibling_or_teach(self, attribute: Attribute, node: Node, lead: str,
+                          event: TurnEvent) -> Reply:
+        rung = node.rung + 1
+        if rung < self.max_siblings:
+            text = self._guarded(self.planner.ask(attribute, rung), attribute)
+            self.nodes_.append(Node(self.level_, attribute.id, rung, text))
+            attribute.asked += 1
+            return Reply(lead, text, self.status_, [event])
+        teaching = self.planner.teach(attribute)
+        if reveals(teaching, self.planner.forbidden(), self.planner.given()):
+            teaching = self.planner.nudge(attribute)
+        attribute.taught()
+        self.nodes_.append(Node(self.level_, attribute.id, rung, teaching, kind="teach"))
+        self.level_ += 1
+        return Reply(f"{lead} {teaching}", self._next(), self.status_, [event])
+
+    def _answer_final(self, node: Node, response: str, asked_hint: bool = False) -> Reply:
+        verdict = Verdict(False) if asked_hint else self.planner.judge_final(response)
+        node.correct = verdict.correct
+        hints = sum(1 for n in self.nodes_ if n.kind in ("hint", "teach"))
+        event = TurnEvent("", "", float(verdict.correct), min(hints, 2), "final")
+        if verdict.correct:
+            return self._finish(SOLVED, "Yes! That's the answer. You worked it out.", event)
+        self.final_tries_ += 1
+        if self.final_tries_ >= self.max_final:
+            return self._finish(REVEALED, "Let's look at the whole solution together. "
+                                + self.planner.solution(), event)
+        reopened = self._mark(verdict.misconceptions, reopen=True)
+        if not reopened:
+            for a in self.attributes_:
+                if a.status == ASSUMED:
+                    a.status = OPEN
+                    reopened = True
+        lead = "Not yet." if asked_hint else "Not quite."
+        if reopened:
+            self.phase_ = "steps"
+            lead += " Let's check one step again."
+        return Reply(lead, self._next(), self.status_, [event])
+
+    def _next(self) -> str | None:
+        attribute = most_likely_unresolved(self.attributes_)
+        if attribute is not None:
+            self.phase_ = "steps"
+            text = self._guarded(self.planner.ask(attribute, 0), attribute)
+            self.nodes_.append(Node(self.level_, attribute.id, 0, text))
+            attribute.asked += 1
+            return text
+        self.phase_ = "final"
+        text = self.planner.final_prompt(self.final_tries_)
+        self.nodes_.append(Node(self.level_, "", self.final_tries_, text, kind="final"))
+        return text
+
+    def _guarded(self, text: str, attribute: Attribute) -> str:
+        if reveals(text, self.planner.forbidden(), self.planner.given()):
+            return self.planner.nudge(attribute)
+        return text
+
+    def _mark(self, misconceptions: tuple[tuple[str, str], ...], reopen: bool = False) -> bool:
+        """Point the misconceptions at the attributes that expose them: lower their
+        estimate, and reopen them if ``reopen``. Returns whether any was reopened."""
+        reopened = False
+        for attribute_id, text in misconceptions:
+            if text not in self.seen_:
+                self.seen_.append(text)
+            for a in self.attributes_:
+                if a.id == attribute_id:
+                    a.p *= MISCONCEPTION_FACTOR
+                    if text not in a.misconceptions:
+                        a.misconceptions.append(text)
+                    if reopen or a.status == ASSUMED:
+                        reopened = reopened or a.status != OPEN
+                        a.status = OPEN
+        return reopened
+
+    def _finish(self, status: str, text: str, event: TurnEvent) -> Reply:
+        self.status_ = status
+        if status == REVEALED:
+            self.nodes_.append(Node(self.level_, "", 0, text, kind="solution"))
+        return Reply(text, None, status, [event])
+
+    def _open_node(self) -> Node:
+        node = self.current
+        if node is None:
+            raise TutorError(f"this session is {self.status_}: it takes no more answers"
+                             if self.nodes_ else "this session has not started")
+        return node
+
+    def _attribute(self, attribute_id: str) -> Attribute:
+        for a in self.attributes_:
+            if a.id == attribute_id:
+                return a
+        raise TutorError(f"the session has no attribute {attribute_id!r}")
+
+    # ------------------------------------------------------------------ reading
+    def stuck(self) -> list[str]:
+        """The attributes the learner needed a teaching hint for (where they got stuck)."""
+        return [n.attribute for n in self.nodes_ if n.kind == "teach"]
+
+    def turns(self) -> int:
+        """Answers the learner gave (hints asked for included)."""
+        return sum(1 for n in self.nodes_ if n.response is not None)
+
+    def transcript(self) -> list[dict[str, Any]]:
+        return [asdict(n) for n in self.nodes_]
+
+    # ------------------------------------------------------------------ saving
+    def state_dict(self) -> dict[str, Any]:
+        """The session as JSON-able data (the planner's own state included)."""
+        return {
+            "version": 1,
+            "planner": self.planner.state_dict(),
+            "wrong_answer": self.wrong_answer,
+            "max_siblings": self.max_siblings,
+            "max_final": self.max_final,
+            "attributes": [a.state_dict() for a in self.attributes_],
+            "nodes": [asdict(n) for n in self.nodes_],
+            "status": self.status_,
+            "phase": self.phase_,
+            "level": self.level_,
+            "final_tries": self.final_tries_,
+            "seen": list(self.seen_),
+        }
+
+    @classmethod
+    def from_state_dict(cls, state: dict[str, Any], planner: Planner) -> TutorSession:
+        """Resume a session saved by :meth:`state_dict` with its planner (rebuilt by
+        :func:`mentor.tutor.planner_from_state`)."""
+        if state.get("version") != 1:
+            raise TutorError(f"tutor session state: version {state.get('version')!r} is "
+                             "not 1")
+        return cls(
+            planner,
+            state["wrong_answer"],
+            int(state["max_siblings"]),
+            int(state["max_final"]),
+            [Attribute.from_state_dict(a) for a in state["attributes"]],
+            [Node(**n) for n in state["nodes"]],
+            state["status"],
+            state["phase"],
+            int(state["level"]),
+            int(state["final_tries"]),
+            list(state["seen"]),
+        )

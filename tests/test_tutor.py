@@ -1,0 +1,299 @@
+"""The Socratic tutor (mentor.tutor) and the steps and misconceptions of the demo
+questions (mentor.questions, mentor.demo.questions).
+
+Hand-worked cases: 1/3 + 1/4 answered 2/7 is the "adding denominators"
+misconception, exposed by the common-denominator step; 52 - 17 answered 45 is
+"smaller from larger" (|2 - 7| = 5 ones, 5 - 1 = 4 tens); 27 + 15 answered 32
+drops the carry and 312 writes each column's sum. The knowledge-tracing update
+is checked against Bayes' rule by hand. The LLM tutor runs on hand-written
+reply fixtures (tests/fixtures/tutor), once through a test double and once
+through OpenAIChat against a loopback server.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from mentor.demo.questions import TEMPLATES, generate, question_for
+from mentor.questions import Question
+from mentor.tutor import (
+    PROGRAMS,
+    REVEALED,
+    SOLVED,
+    FreeItem,
+    LLMPlanner,
+    StepPlanner,
+    TutorError,
+    TutorSession,
+    resume,
+    reveals,
+)
+from mentor.tutor.programs import run_tests
+from mentor.tutor.state import bkt_update
+
+FIXTURES = Path(__file__).parent / "fixtures" / "tutor"
+
+
+def find(template: str, level: int, text: str) -> Question:
+    """The first generated question of ``template`` at ``level`` whose text is ``text``."""
+    for k in range(5000):
+        q = question_for(f"{template}-{level}", {"template": template, "level": level}, "t", k)
+        if q.text == text:
+            return q
+    raise AssertionError(f"no {template}-{level} question {text!r}")
+
+
+# ------------------------------------------------------------ steps and misconceptions
+def test_every_question_knows_its_steps_and_its_misconceptions_are_wrong_answers():
+    rng = np.random.default_rng(0)
+    for name in TEMPLATES:
+        for level in (1, 2, 3):
+            for _ in range(40):
+                q = generate(name, level, rng)
+                assert q.steps, (name, level)
+                for step in q.steps:
+                    assert step.question().check(step.answer), (q.text, step)
+                    assert step.skill in TEMPLATES
+                for m in q.misconceptions:
+                    assert not q.check(m.answer), (q.text, m)
+                    assert m in q.diagnose(m.answer)
+                    q.step(m.step)  # the step that exposes it exists
+
+
+def test_misconceptions_are_detected_by_value_hand_worked():
+    q = find("add_unlike", 2, "1/3 + 1/4 = ?")
+    assert q.answer == "7/12"
+    [found] = q.diagnose("2/7")
+    assert (found.id, found.step) == ("add_denominators", "common_denominator")
+    assert q.diagnose("4/14")[0].id == "add_denominators"  # same value as 2/7
+    assert q.diagnose("7/12") == () and q.diagnose("5/12") == ()
+    assert [s.answer for s in q.steps] == ["12", "4", "3", "7/12"]
+
+    q = find("sub_borrow", 2, "52 \u2212 17 = ?")
+    assert q.diagnose("45")[0].id == "smaller_from_larger"
+    assert q.diagnose("45")[0].step == "borrow_ones"
+    assert q.diagnose("45 ")[0].id == "smaller_from_larger"
+    assert q.diagnose("45") != q.diagnose("35")
+
+    q = find("add_carry", 2, "27 + 15 = ?")
+    assert q.diagnose("32")[0].id == "no_carry"
+    assert q.diagnose("312")[0].id == "column_sums"
+    assert [s.answer for s in q.steps] == ["12", "4"]
+
+
+# ------------------------------------------------------------ the knowledge estimate
+def test_the_estimate_is_bayes_rule_then_learning():
+    # right: .5 * .9 / (.5 * .9 + .5 * .15) = .857142..., then + (1 - .857142) * .2
+    assert bkt_update(0.5, True) == pytest.approx(0.857142857 + 0.142857143 * 0.2)
+    # wrong: .5 * .1 / (.5 * .1 + .5 * .85) = .105263..., then + .894737 * .2
+    assert bkt_update(0.5, False) == pytest.approx(0.105263158 + 0.894736842 * 0.2)
+
+
+# ------------------------------------------------------------ the session
+def session_for(text: str, wrong: str, priors=None, template="add_unlike", level=2):
+    q = find(template, level, text)
+    return q, TutorSession(StepPlanner(q, priors or {}, template), wrong_answer=wrong)
+
+
+def test_the_misconception_picks_the_first_question_and_right_answers_go_down_the_tree():
+    q, s = session_for("1/3 + 1/4 = ?", "2/7", {"equivalent": 0.7, "add_like": 0.95})
+    opening = s.start()
+    assert "You answered 2/7" in opening.feedback
+    # common_denominator: .7 x .2 = .14 (the misconception points at it), lowest
+    assert opening.prompt == q.step("common_denominator").prompt
+    assert s.attributes_[3].status == "assumed"  # add_like .95 >= .9
+    levels = []
+    for answer in ("12", "4", "3"):
+        reply = s.answer(answer)
+        assert reply.event.outcome == 1.0 and reply.event.skill == "equivalent"
+        levels.append(s.nodes_[-2].level)
+    assert levels == [0, 1, 2]  # a child question after each right answer
+    assert reply.prompt == "Now try the whole question again: 1/3 + 1/4 = ?"
+    done = s.answer("7/12")
+    assert done.status == SOLVED and done.prompt is None and done.event.kind == "final"
+    assert s.turns() == 4 and s.stuck() == []
+    with pytest.raises(TutorError, match="solved"):
+        s.answer("7/12")
+
+
+def test_siblings_then_a_teaching_hint_after_three_at_one_level():
+    q, s = session_for("1/3 + 1/4 = ?", "2/7")
+    s.start()
+    first = s.answer("7")
+    assert first.feedback == "Not quite." and first.prompt.startswith("Hint: ")
+    second = s.answer("7")
+    assert second.prompt.startswith("Careful: it looks like you added the numerators")
+    assert [n.level for n in s.nodes_] == [0, 0, 0]  # siblings stay at the level
+    third = s.answer("1")
+    assert "12 is the smallest common multiple of 3 and 4" in third.feedback
+    assert s.nodes_[-2].kind == "teach" and s.nodes_[-1].level == 1
+    assert s.stuck() == ["common_denominator"]
+    assert s.attributes_[0].status == "taught"
+
+
+def test_the_solution_only_after_three_wrong_tries_at_the_whole_question():
+    q, s = session_for("1/3 + 1/4 = ?", "", {"equivalent": 0.99, "add_like": 0.99})
+    assert s.start().prompt == "Now try the whole question again: 1/3 + 1/4 = ?"
+    reply = s.answer("5/12")  # try 1, no misconception: the assumed steps reopen
+    assert "check one step again" in reply.feedback and reply.prompt == q.steps[0].prompt
+    for answer in ("12", "4", "3"):
+        reply = s.answer(answer)
+    assert reply.prompt == q.step("combine").prompt
+    reply = s.answer("5/12")  # wrong at the combine step: a sibling
+    reply = s.answer("7/13")
+    reply = s.answer("1")  # third at the level: the teaching hint would give 7/12 away
+    assert "Here is a way to think about it" in reply.feedback and "7/12" not in reply.feedback
+    assert reply.prompt.startswith("Put your steps together")  # final try 2
+    reply = s.answer("2/7")  # try 2: adding denominators reopens the common denominator
+    assert reply.status == "active" and reply.prompt == q.step("common_denominator").prompt
+    assert s.attributes_[0].misconceptions == [
+        "added the numerators and the denominators separately"
+    ]
+    reply = s.answer("12")
+    assert reply.prompt.startswith("Put your steps together")
+    reply = s.answer("0")  # try 3
+    assert reply.status == REVEALED and reply.feedback.endswith("So the answer is 7/12.")
+    assert s.nodes_[-1].kind == "solution"
+
+
+def test_the_whole_answer_given_to_a_sub_question_ends_the_session():
+    q, s = session_for("1/3 + 1/4 = ?", "2/7")
+    s.start()
+    reply = s.answer("7/12")
+    assert reply.status == SOLVED and "whole question" in reply.feedback
+
+
+def test_a_hint_request_climbs_the_ladder_and_counts_as_not_yet_right():
+    q, s = session_for("1/3 + 1/4 = ?", "", {"equivalent": 0.5, "add_like": 0.5})
+    s.start()
+    reply = s.hint()
+    assert reply.event.outcome == 0.0 and reply.event.hints == 1
+    assert reply.prompt.startswith("Hint: ")
+    assert s.attributes_[0].p == pytest.approx(bkt_update(0.5, False))
+
+
+def test_no_question_or_hint_reveals_the_answer_before_the_solution():
+    rng = np.random.default_rng(1)
+    for name in TEMPLATES:
+        for level in (1, 2, 3):
+            for _ in range(8):
+                q = generate(name, level, rng)
+                s = TutorSession(StepPlanner(q, {}, name), wrong_answer="0")
+                reply = s.start()
+                while reply.prompt is not None:
+                    if not reply.prompt.startswith("Now try") and "try once more" not in \
+                            reply.prompt:
+                        assert reveals(reply.prompt, [q.answer], q.text) is None, reply.prompt
+                    if reply.status == "active" and s.nodes_[-1].kind != "final":
+                        assert reveals(reply.feedback, [q.answer], q.text) is None, \
+                            (q.text, reply.feedback)
+                    reply = s.answer("0")
+                assert reply.status == REVEALED
+
+
+def test_a_saved_session_resumes_exactly():
+    q, s = session_for("1/3 + 1/4 = ?", "2/7")
+    s.start()
+    s.answer("7")
+    saved = json.loads(json.dumps(s.state_dict()))
+    again = resume(saved)
+    for answer in ("12", "3", "3", "7/12"):
+        assert again.answer(answer) == s.answer(answer)
+    assert again.state_dict() == s.state_dict()
+    with pytest.raises(TutorError, match="version"):
+        resume({**saved, "version": 9})
+
+
+def test_the_guard():
+    assert reveals("Is it 58/42?", ["29/21"]) == "29/21"
+    assert reveals("What is 15/21 + 14/21?", ["29/21"]) is None
+    assert reveals("What is 3 + ? = 6", ["3"], given="3 + ? = 6. What is the missing number?") \
+        is None
+    assert reveals("Try range(1, n + 1) instead", ["range(1,n+1)"]) == "range(1,n+1)"
+
+
+# ------------------------------------------------------------ with a language model
+class FixtureChat:
+    """A chat model that answers with the fixture's replies in order, checking that
+    each request is the call the fixture expects."""
+
+    def __init__(self, path: Path) -> None:
+        self.replies = json.loads(path.read_text())["replies"]
+        self.calls: list[str] = []
+
+    def complete(self, messages, **options):
+        from mentor.llm import Completion
+
+        expected = self.replies[len(self.calls)]
+        content = messages[-1]["content"]
+        assert content.startswith(f"[{expected['call']}]"), (expected["call"], content[:40])
+        self.calls.append(expected["call"])
+        return Completion(expected["text"], 10, 10, "fixture")
+
+
+def run_sum_to_n(chat) -> TutorSession:
+    program = next(p for p in PROGRAMS if p.id == "sum_to_n")
+    item = FreeItem.from_program(program)
+    s = TutorSession(LLMPlanner(chat, item, "for k in range(n):", prior=0.4))
+    opening = s.start()
+    assert opening.prompt == "What numbers does range(1, 4) give, one by one?"
+    reply = s.answer("1, 2, 3, 4")
+    assert reply.event.outcome == 0.0 and reply.event.skill == "debugging"
+    # the model's first sibling question gave the fix away: asked again
+    assert reply.prompt == "If you run list(range(1, 4)) in Python, how many numbers do you get?"
+    assert s.attributes_[0].misconceptions == ["thinks range includes its end value"]
+    s.answer("three: 1, 2, 3")
+    s.answer("4 should be last but the loop stops at 3")
+    reply = s.answer("n + 1")
+    assert reply.prompt == "Now type the corrected line again."
+    done = s.answer("for k in range(1, n+1):")  # matches the reference: no call
+    assert done.status == SOLVED
+    return s
+
+
+def test_llm_tutor_on_fixtures_guards_every_question():
+    chat = FixtureChat(FIXTURES / "sum_to_n.json")
+    s = run_sum_to_n(chat)
+    assert chat.calls == ["propose", "judge", "rephrase", "rephrase", "judge", "judge", "judge"]
+    saved = json.loads(json.dumps(s.state_dict()))
+    assert [a["id"] for a in saved["planner"]["proposal"]] == ["range_stop", "n_missing", "fix"]
+    assert resume(saved, chat=chat).status_ == SOLVED
+    with pytest.raises(TutorError, match="chat="):
+        resume(saved)
+
+
+def test_llm_tutor_through_openai_chat_on_a_loopback_server():
+    from test_llm import Server, completion
+
+    from mentor.llm import OpenAIChat
+
+    replies = json.loads((FIXTURES / "sum_to_n.json").read_text())["replies"]
+    script = [(200, completion(r["text"]), {}, 0.0) for r in replies]
+    with Server(script) as server:
+        run_sum_to_n(OpenAIChat(server.url, "tiny"))
+    assert len(server.requests) == 7
+    assert server.requests[0]["body"]["messages"][1]["content"].startswith("[propose]")
+
+
+def test_a_reply_that_is_not_json_is_a_clear_error():
+    from mentor.llm import Completion, LLMError
+
+    class Prose:
+        def complete(self, messages, **options):
+            return Completion("I think the bug is on line 3.", 1, 1, "x")
+
+    item = FreeItem.from_program(PROGRAMS[0])
+    with pytest.raises(LLMError, match="'propose'.*not a JSON object"):
+        TutorSession(LLMPlanner(Prose(), item)).start()
+
+
+def test_the_buggy_programs_fail_their_tests_and_the_fixes_pass():
+    assert len({p.id for p in PROGRAMS}) == len(PROGRAMS) >= 6
+    for program in PROGRAMS:
+        assert not run_tests(program, program.code), program.id
+        assert run_tests(program, program.fixed_code()), program.id
+        assert program.fix.strip() not in program.code
