@@ -608,10 +608,8 @@ def cube_alp_gmm(seed: int, cfg: Config) -> dict[str, Any]:
     wall, cpu = time.perf_counter(), time.process_time()
     teacher = ALPGMM(cube.task_space, seed=seed)
     for episode in range(cfg.cube_episodes):
-        task = teacher.select("agent", None, 1)
-        x = np.asarray(task, dtype=float)
-        reward = cube.episode(x)
-        teacher.observe(teacher.events("agent", task, reward, time=episode))
+        x = teacher.sample(1)
+        teacher.observe(x, cube.episode(x))
         tasks[episode] = x[0]
         if (episode + 1) % cfg.cube_every == 0:
             scores.append(cube.score())

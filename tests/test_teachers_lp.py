@@ -1,5 +1,5 @@
-"""Learning-progress teachers: sampling rules, per-arm statistics, TSCL, SEC, DUMP,
-mastering rate and ALP-GMM.
+"""Learning-progress teachers: sampling rules, per-arm statistics, TSCL, SEC, DUMP and
+mastering rate (ALP-GMM and the other task-space teachers: test_task_space_teachers.py).
 
 Every expected number is worked out by hand from the documented formula; random draws are
 checked against the exact probabilities within a binomial bound of 4.5 standard deviations
@@ -14,14 +14,10 @@ from collections import Counter
 
 import numpy as np
 import pytest
-from scipy.spatial import cKDTree
-from scipy.stats import norm
-from sklearn.mixture import GaussianMixture
 
-from mentor.domain import Box, Domain, Item
-from mentor.errors import DataError, DomainError, MentorError, ParameterError
+from mentor.domain import Domain, Item
+from mentor.errors import DataError, MentorError, ParameterError
 from mentor.events import EventLog
-from mentor.teachers.alp_gmm import ALPGMM, TREE_BUFFER, component_probabilities
 from mentor.teachers.dump import DUMP
 from mentor.teachers.mastering_rate import MasteringRate
 from mentor.teachers.sampling import (
@@ -615,204 +611,6 @@ def test_mastering_rate_only_observed_tasks_change(chain):
     assert state.history["b"] == before
     assert state.history["a"] == ([0.0, 1.0], [0.4, 0.9])
     assert "zzz" not in state.history and "c" not in state.history
-
-
-# ================================================================== ALP-GMM
-BOX = Box([0.0, 0.0], [1.0, 1.0], names=("height", "gap"))
-
-
-def test_alp_by_nearest_neighbour_by_hand():
-    teacher = ALPGMM(BOX, fit_every=20, k_max=3, seed=0)
-    first = [[0.1, 0.1], [0.9, 0.9], [0.1, 0.9], [0.9, 0.1], [0.5, 0.5], [0.3, 0.3]]
-    teacher.observe(teacher.events("agent", first, [0.2, 0.8, 0.5, 0.3, 0.6, 0.1]))
-    later = [[0.12, 0.1], [0.5, 0.45], [0.88, 0.9], [0.12, 0.11]]
-    teacher.observe(teacher.events("agent", later, [0.7, 0.6, 0.3, 0.9], time=1.0))
-    alp = teacher.absolute_learning_progress("agent")
-    # the first 6 episodes get 0; then |r - r(nearest earlier task)|:
-    #   (.12, .1)  -> (.1, .1)  r .2 : |.7 - .2| = .5
-    #   (.5, .45)  -> (.5, .5)  r .6 : 0
-    #   (.88, .9)  -> (.9, .9)  r .8 : |.3 - .8| = .5
-    #   (.12, .11) -> (.12, .1) r .7 (earlier in the same batch): |.9 - .7| = .2
-    assert alp[:, 2] == pytest.approx([0, 0, 0, 0, 0, 0, 0.5, 0.0, 0.5, 0.2])
-    assert alp[:, :2].tolist() == first + later
-
-
-def test_alp_matches_brute_force_beyond_the_tree_buffer():
-    rng = np.random.default_rng(7)
-    n = TREE_BUFFER * 2 + 150
-    tasks = rng.random((n, 2))
-    rewards = rng.random(n)
-    teacher = ALPGMM(BOX, fit_every=n, k_max=2, seed=0)  # no fit in this test
-    for start in range(0, n, 97):
-        chunk = slice(start, start + 97)
-        teacher.observe(teacher.events("agent", tasks[chunk], rewards[chunk], time=start))
-    expected = np.zeros(n)
-    for i in range(6, n):
-        j = np.argmin(((tasks[:i] - tasks[i]) ** 2).sum(axis=1))
-        expected[i] = abs(rewards[i] - rewards[j])
-    state = teacher.learners_["agent"]
-    assert state.tree_size == 2 * TREE_BUFFER  # two flushes into the k-d tree
-    assert teacher.absolute_learning_progress("agent")[:, 2] == pytest.approx(expected[-n:])
-    # the same answer as scipy's k-d tree over all earlier tasks
-    tree = cKDTree(tasks[:-1])
-    _, j = tree.query(tasks[-1])
-    assert expected[-1] == pytest.approx(abs(rewards[-1] - rewards[j]))
-
-
-def run_stream(teacher, episodes, seed, learner="agent", k=5):
-    """Left half (height < .5): rewards uniform at random, ALP about 1/3; right half: 0."""
-    rng = np.random.default_rng(seed)
-    for step in range(episodes // k):
-        tasks = teacher.select(learner, BOX, k=k)
-        x = np.array(tasks)
-        rewards = np.where(x[:, 0] < 0.5, rng.random(k), 0.0)
-        teacher.observe(teacher.events(learner, tasks, rewards, time=step))
-
-
-def test_alp_gmm_bootstrap_then_fit_by_aic():
-    teacher = ALPGMM(BOX, fit_every=60, k_max=4, seed=1)
-    run_stream(teacher, 55, seed=0)
-    assert teacher.learners_["agent"].gmm is None
-    run_stream(teacher, 5, seed=1)
-    state = teacher.learners_["agent"]
-    assert state.episodes == 60 and state.gmm is not None
-    data = teacher.absolute_learning_progress("agent")
-    assert data.shape == (60, 3)
-    gmms = [
-        GaussianMixture(k, covariance_type="full", random_state=state.fit["seed"]).fit(data)
-        for k in (2, 3, 4)
-    ]
-    aics = [gmm.aic(data) for gmm in gmms]
-    chosen = gmms[int(np.argmin(aics))]
-    assert state.fit["scores"] == pytest.approx(aics)
-    assert state.fit["k"] == 2 + int(np.argmin(aics))
-    assert np.array(state.gmm["means"]) == pytest.approx(chosen.means_)
-    assert np.array(state.gmm["covariances"]) == pytest.approx(chosen.covariances_)
-    assert np.array(state.gmm["weights"]) == pytest.approx(chosen.weights_)
-
-
-def test_alp_gmm_bic_criterion():
-    teacher = ALPGMM(BOX, fit_every=60, k_max=4, criterion="bic", seed=1)
-    run_stream(teacher, 60, seed=0)
-    state = teacher.learners_["agent"]
-    data = teacher.absolute_learning_progress("agent")
-    bics = [
-        GaussianMixture(k, covariance_type="full", random_state=state.fit["seed"])
-        .fit(data)
-        .bic(data)
-        for k in (2, 3, 4)
-    ]
-    assert state.fit["scores"] == pytest.approx(bics)
-    assert state.fit["k"] == 2 + int(np.argmin(bics))
-
-
-def test_alp_gmm_samples_more_where_alp_is_high():
-    teacher = ALPGMM(BOX, fit_every=150, random_fraction=0.2, seed=3)
-    run_stream(teacher, 300, seed=3)
-    gmm = teacher.learners_["agent"].gmm
-    means = np.array(gmm["means"])
-    sd = np.sqrt(np.array(gmm["covariances"])[:, 0, 0])
-    # exact share of tasks drawn in the left half: random tasks are uniform (1/2 left);
-    # a component is drawn proportionally to its mean ALP and puts Phi((.5 - mu) / sd) of
-    # its mass left of .5 (clipping to the box never moves a task across .5)
-    left = 0.2 * 0.5 + 0.8 * float(
-        component_probabilities(gmm) @ norm.cdf((0.5 - means[:, 0]) / sd)
-    )
-    # the right half has ALP 0, so components centred there get no probability, and the
-    # share approaches 0.1 + 0.8 = 0.9 (seeds 0-5 give 0.85-0.90); drawing components by
-    # their mixture weights instead of their ALP would give about 0.77 here
-    probabilities = component_probabilities(gmm)
-    assert probabilities[means[:, 0] > 0.6].sum() < 0.02
-    assert left > 0.82
-    weighted = 0.1 + 0.8 * float(np.array(gmm["weights"]) @ norm.cdf((0.5 - means[:, 0]) / sd))
-    assert left > weighted + 0.05
-    draws = 3000
-    x = np.array(teacher.select("agent", BOX, k=draws))
-    counts = Counter(np.where(x[:, 0] < 0.5, "left", "right").tolist())
-    assert_frequencies(counts, {"left": left, "right": 1 - left}, draws)
-    assert BOX.contains(x).all()
-
-
-def test_alp_gmm_random_fraction_one_is_uniform():
-    teacher = ALPGMM(BOX, fit_every=50, k_max=3, random_fraction=1.0, seed=0)
-    run_stream(teacher, 100, seed=0)
-    assert teacher.learners_["agent"].gmm is not None
-    x = np.array(teacher.select("agent", BOX, k=2000))
-    counts = Counter(np.where(x[:, 0] < 0.5, "left", "right").tolist())
-    assert_frequencies(counts, {"left": 0.5, "right": 0.5}, 2000)
-
-
-def test_alp_gmm_contract_and_columns():
-    teacher = ALPGMM(BOX, fit_every=20, k_max=3, seed=0)
-    tasks = teacher.select("agent", BOX, k=4)
-    assert len(tasks) == 4 and all(len(t) == 2 and all(type(v) is float for v in t) for t in tasks)
-    assert teacher.select("agent", None, k=1)[0] != tasks[0]
-    # a narrower box of the same dimension: tasks are drawn within it
-    inner = Box([0.2, 0.6], [0.3, 0.7])
-    assert inner.contains(teacher.select("agent", inner, k=50)).all()
-    with pytest.raises(DomainError, match="dimensions"):
-        teacher.select("agent", Box([0], [1]))
-    with pytest.raises(DomainError, match="Box"):
-        teacher.select("agent", ["a", "b"])
-    with pytest.raises(MentorError, match="k must be at least 1"):
-        teacher.select("agent", BOX, k=0)
-    log = teacher.events("agent", tasks, [0.1, 0.2, 0.3, 0.4], time=[0, 1, 2, 3])
-    assert sorted(log.extra) == ["gap", "height"]
-    assert log.extra["height"].tolist() == [t[0] for t in tasks]
-    with pytest.raises(DataError, match="'gap'"):
-        teacher.observe(EventLog(["agent"], ["task"], [0], [0.5], {"height": [0.1]}))
-    # unnamed boxes use task_0, task_1, ...; a dict box works too
-    plain = ALPGMM({"low": [0, 0, 0], "high": [1, 2, 3]}, fit_every=20, k_max=3)
-    assert plain.columns == ("task_0", "task_1", "task_2")
-    assert plain.box == Box([0, 0, 0], [1, 2, 3])
-
-
-def test_alp_gmm_learners_are_independent_and_history_is_bounded():
-    teacher = ALPGMM(BOX, fit_every=50, k_max=2, history=100, seed=0)
-    run_stream(teacher, 50, seed=0, learner="ada")
-    before = json.dumps(teacher.learners_["ada"].to_dict())
-    run_stream(teacher, 1200, seed=1, learner="bo", k=50)
-    assert json.dumps(teacher.learners_["ada"].to_dict()) == before
-    state = teacher.learners_["bo"]
-    assert state.episodes == 1200
-    assert state.size <= 100 + TREE_BUFFER
-
-
-@pytest.mark.parametrize(
-    "kwargs",
-    [
-        {"fit_every": 5},  # fewer than k_max points per fit
-        {"k_min": 3, "k_max": 2},
-        {"bootstrap": 100},  # below fit_every
-        {"random_fraction": 1.5},
-        {"criterion": "aicc"},
-        {"history": 0},
-        {"columns": ["only_one"]},
-        {"columns": ["x", "x"]},
-        {"n_init": 0},
-    ],
-)
-def test_alp_gmm_bad_parameters(kwargs):
-    with pytest.raises(ParameterError):
-        ALPGMM(BOX, **kwargs)
-
-
-def test_alp_gmm_needs_a_box():
-    with pytest.raises(ParameterError, match="Box"):
-        ALPGMM(["a", "b"])
-
-
-def test_alp_gmm_round_trip_makes_the_same_choices():
-    teacher = ALPGMM(BOX, fit_every=60, k_max=4, seed=5)
-    run_stream(teacher, 130, seed=5)  # two fits; 10 episodes into the third window
-    restored = roundtrip(teacher)
-    assert restored.get_params() == teacher.get_params()
-    assert restored.select("agent", BOX, k=20) == teacher.select("agent", BOX, k=20)
-    # both continue through another fit (its initialisation seed comes from the saved rng)
-    run_stream(teacher, 60, seed=9)
-    run_stream(restored, 60, seed=9)
-    assert restored.learners_["agent"].fit == teacher.learners_["agent"].fit
-    assert restored.select("agent", BOX, k=20) == teacher.select("agent", BOX, k=20)
 
 
 # ================================================================== all teachers

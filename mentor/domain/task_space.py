@@ -9,7 +9,7 @@ from typing import Any
 
 import numpy as np
 
-from mentor.errors import DomainError
+from mentor.errors import DataError, DomainError
 
 
 @dataclass(frozen=True)
@@ -62,6 +62,56 @@ class Box:
     def clip(self, points: Any) -> np.ndarray:
         """Points moved to the nearest point of the box."""
         return np.clip(np.asarray(points, dtype=float), self.low, self.high)
+
+    @property
+    def width(self) -> np.ndarray:
+        """``high - low`` per dimension."""
+        return np.subtract(self.high, self.low)
+
+    def normalise(self, points: Any) -> np.ndarray:
+        """Points mapped affinely to the unit box ``[0, 1]^dim``."""
+        return (np.asarray(points, dtype=float) - self.low) / self.width
+
+    def grid(self, bins: int | Sequence[int]) -> np.ndarray:
+        """Centres of a regular grid of ``bins`` cells per dimension (an integer or one per
+        dimension), shape ``(prod(bins), dim)``, the last dimension varying fastest."""
+        counts = [int(bins)] * self.dim if np.ndim(bins) == 0 else [int(b) for b in bins]
+        if len(counts) != self.dim or min(counts) < 1:
+            raise DomainError(
+                f"a grid of a {self.dim}-D box needs bins >= 1 per dimension, got {bins}"
+            )
+        axes = [
+            lo + (np.arange(b) + 0.5) * (hi - lo) / b
+            for lo, hi, b in zip(self.low, self.high, counts, strict=True)
+        ]
+        return np.stack(np.meshgrid(*axes, indexing="ij"), axis=-1).reshape(-1, self.dim)
+
+    def check(self, points: Any, field: str = "task") -> np.ndarray:
+        """``points`` as a float array of shape ``(n, dim)``, or :class:`DataError` naming the
+        first row and dimension that is not a finite number inside the box."""
+        try:
+            x = np.asarray(points, dtype=float)
+        except (TypeError, ValueError):
+            raise DataError("task parameters must be numbers", field=field) from None
+        if x.ndim == 1 and x.size == self.dim:
+            x = x[None]
+        if x.ndim != 2 or x.shape[1] != self.dim:
+            raise DataError(
+                f"tasks must have {self.dim} parameters each (the box's dimension)",
+                field=field,
+                value=list(x.shape),
+            )
+        bad = np.argwhere(~(np.isfinite(x) & (x >= self.low) & (x <= self.high)))
+        if bad.size:
+            row, d = (int(v) for v in bad[0])
+            label = self.names[d] if self.names else d
+            raise DataError(
+                f"task {row}, dimension {label!r}: must be a number in "
+                f"[{self.low[d]}, {self.high[d]}]",
+                field=field,
+                value=float(x[row, d]),
+            )
+        return x
 
     def to_dict(self) -> dict[str, Any]:
         return {"low": list(self.low), "high": list(self.high), "names": list(self.names)}

@@ -13,7 +13,6 @@ import numpy as np
 from mentor.domain import Domain
 from mentor.errors import ParameterError, StateError, UnknownIdError
 from mentor.teachers.adarft import AdaRFT
-from mentor.teachers.alp_gmm import ALPGMM
 from mentor.teachers.base import Teacher
 from mentor.teachers.compose import Filter, Mixture
 from mentor.teachers.curriculum import (
@@ -33,6 +32,7 @@ from mentor.teachers.sec import SEC
 from mentor.teachers.self_paced import SelfPaced
 from mentor.teachers.simple import FixedSequence, RandomTeacher
 from mentor.teachers.target import TargetSuccess
+from mentor.teachers.taskspace import ALPGMM, TaskItems
 from mentor.teachers.tscl import TSCL
 from mentor.teachers.zpdes import ZPDES, activity_graph
 
@@ -48,7 +48,6 @@ TEACHERS: dict[str, type[Teacher]] = {
         SEC,
         DUMP,
         MasteringRate,
-        ALPGMM,
         Curriculum,
         AntiCurriculum,
         RandomCurriculum,
@@ -62,6 +61,7 @@ TEACHERS: dict[str, type[Teacher]] = {
         PowerLawReplay,
         Mixture,
         Filter,
+        TaskItems,
     )
 }
 
@@ -154,6 +154,7 @@ __all__ = [
     "SEC",
     "TEACHERS",
     "TSCL",
+    "TaskItems",
     "MasteringRate",
     "ZPDES",
     "FixedSequence",

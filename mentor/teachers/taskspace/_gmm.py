@@ -1,0 +1,66 @@
+"""Fitting the Gaussian mixtures of ALP-GMM and Covar-GMM, and drawing from them.
+
+Both teachers of Portelas et al. (2019) fit mixtures with ``k_min .. k_max`` full-covariance
+components (:class:`sklearn.mixture.GaussianMixture`) to their recent episodes and keep the
+one with the smallest AIC (or BIC); a fitted mixture is kept as plain lists so that it saves
+to JSON and restores exactly.
+"""
+
+from __future__ import annotations
+
+import warnings
+from typing import Any
+
+import numpy as np
+from threadpoolctl import threadpool_limits
+
+CRITERIA = ("aic", "bic")
+
+
+def fit_best(
+    data: np.ndarray, k_min: int, k_max: int, criterion: str, n_init: int, seed: int
+) -> tuple[dict[str, Any], dict[str, Any]]:
+    """The best mixture by ``criterion`` among ``k_min .. k_max`` components, as
+    ``({"weights", "means", "covariances"}, {"seed", "scores", "k"})``."""
+    from sklearn.exceptions import ConvergenceWarning
+    from sklearn.mixture import GaussianMixture
+
+    best, scores = None, []
+    # Tiny problems: BLAS and OpenMP threads only add overhead (and stall on a busy machine).
+    with threadpool_limits(limits=1), warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        for k in range(k_min, k_max + 1):
+            gmm = GaussianMixture(
+                n_components=k, covariance_type="full", n_init=n_init, random_state=seed
+            )
+            gmm.fit(data)
+            score = float(gmm.aic(data) if criterion == "aic" else gmm.bic(data))
+            scores.append(score)
+            if best is None or score < min(scores[:-1]):
+                best = gmm
+    mixture = {
+        "weights": best.weights_.tolist(),
+        "means": best.means_.tolist(),
+        "covariances": best.covariances_.tolist(),
+    }
+    return mixture, {"seed": seed, "scores": scores, "k": int(best.n_components)}
+
+
+def proportional(scores: np.ndarray, rng: np.random.Generator) -> int:
+    """An index drawn with probability proportional to ``scores`` (>= 0), uniformly when
+    they are all 0."""
+    total = float(scores.sum())
+    if total > 0:
+        return int(rng.choice(scores.size, p=scores / total))
+    return int(rng.integers(scores.size))
+
+
+def load_mixture(gmm: Any) -> dict[str, Any] | None:
+    """A saved mixture checked and converted back to lists of floats."""
+    if gmm is None:
+        return None
+    return {
+        "weights": [float(w) for w in gmm["weights"]],
+        "means": np.asarray(gmm["means"], dtype=float).tolist(),
+        "covariances": np.asarray(gmm["covariances"], dtype=float).tolist(),
+    }
