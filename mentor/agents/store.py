@@ -14,9 +14,10 @@ service defines them in its own metadata with :func:`memory_tables`, and its mig
 - ``{prefix}outcomes``: one row per finished task (family, success, attempts, the ids of
   the items retrieved for it).
 
-:meth:`MemoryStore.create` creates them outside the service. Every change that one task causes (its outcome,
-the use counts of the retrieved items, the new, merged and retired items) is written by
-:meth:`MemoryStore.commit` in one transaction, so a crash never leaves half of it.
+:meth:`MemoryStore.create` creates them outside the service. Every change that one
+task causes (its outcome, the use counts of the retrieved items, the new, merged and
+retired items) is written by :meth:`MemoryStore.commit` in one transaction, so a crash
+never leaves half of it.
 """
 
 from __future__ import annotations

@@ -1,0 +1,65 @@
+"""The agents' tables in the service's database: their experience memory
+(:func:`mentor.agents.store.memory_tables`: settings, items, outcomes) and the audit log
+of their chat calls (:func:`mentor.llm.sql.call_table`), defined in the service's
+metadata so that its migrations make them (revision 0005) and its schema check covers
+them. A workspace is written in the tables' ``workspace`` column as its row id in
+decimal.
+
+The embedders the service uses, one instance per name for the process (MiniLM loads its
+weights once), are here too.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Sequence
+
+import numpy as np
+
+from mentor.agents.store import MemoryStore, memory_tables
+from mentor.llm.sql import call_table
+from mentor.service.tables import Base
+
+#: The experience memory's tables (prefix ``agent_memory_``).
+MEMORY_TABLES = memory_tables(Base.metadata)
+#: The chat calls' audit table, ``llm_calls``.
+LLM_CALLS = call_table(Base.metadata)
+
+#: The embedders an agent's memory may use.
+EMBEDDERS = ("minilm", "hashing")
+
+_lock = threading.Lock()
+_embedders: dict[str, _Serialised] = {}
+
+
+class _Serialised:
+    """An embedder whose calls run one at a time (a torch model shared by the server's
+    threads)."""
+
+    def __init__(self, embedder) -> None:
+        self.embedder = embedder
+        self.dim = embedder.dim
+        self._lock = threading.Lock()
+
+    def embed(self, texts: Sequence[str]) -> np.ndarray:
+        with self._lock:
+            return self.embedder.embed(texts)
+
+
+def embedder(name: str) -> _Serialised:
+    """The process's embedder called ``name`` (one of :data:`EMBEDDERS`), made on first
+    use: ``minilm`` (:class:`~mentor.agents.MiniLMEmbedder`, 384 dimensions, offline
+    weights) or ``hashing`` (:class:`~mentor.agents.HashingEmbedder`, 512 dimensions)."""
+    with _lock:
+        found = _embedders.get(name)
+        if found is None:
+            from mentor.agents.embed import HashingEmbedder, MiniLMEmbedder
+
+            made = MiniLMEmbedder() if name == "minilm" else HashingEmbedder()
+            found = _embedders[name] = _Serialised(made)
+        return found
+
+
+def memory_store(engine) -> MemoryStore:
+    """A memory store over the service's tables on ``engine``."""
+    return MemoryStore(engine, tables=MEMORY_TABLES)
