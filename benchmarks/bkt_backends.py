@@ -7,7 +7,7 @@ Usage:
 Fits the standard BKT with forgetting for exactly ``--iterations`` EM
 iterations (``tol=-1``) on the train files of the DKVMN splits of DATA/kt and on
 simulated logs of ``--simulated`` million answers, once per engine: ``numpy``
-(the prefix-tree passes of :class:`mentor.students.bkt._TreeEM`) and each torch
+(the prefix-tree passes of :class:`mentor.students.bkt_em.TreeEM`) and each torch
 device (``cpu``, ``cuda``; the pointer-jumping passes of
 :mod:`mentor.students.bkt_torch`). Reports the wall time of the whole fit
 (best of ``--repeats``), of the packing alone (a fit with 0 iterations), the

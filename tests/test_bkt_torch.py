@@ -28,7 +28,7 @@ from mentor.errors import DataError, ParameterError
 from mentor.events import EventLog
 from mentor.students import BKT, model_from_state
 from mentor.students._sequences import pack, prefix_tree
-from mentor.students.bkt import _TreeEM
+from mentor.students.bkt_em import TreeEM
 
 torch = pytest.importorskip("torch")
 
@@ -94,7 +94,7 @@ def test_numpy_chain_scan_equals_exact_arithmetic(forgets):
     rng = np.random.default_rng(300)
     tree = random_tree(rng, np.r_[rng.integers(1, 9, 200), [300] * 3], n_codes=6, n_roots=3)
     tables = random_tables(rng, 6, 3, forgets)
-    engine = _TreeEM(tree, 6, 3, forgets)
+    engine = TreeEM(tree, 6, 3, forgets)
     assert engine.chains is not None
     log_likelihood = engine.forward(*tables)
     exact_pn, _, exact_log_likelihood = decimal_forward(tree, tables)
@@ -110,7 +110,7 @@ def test_torch_e_step_equals_numpy_e_step(forgets, longest):
     tree = random_tree(rng, lengths, n_codes=6, n_roots=3)
     assert tree.depth == longest
     tables = random_tables(rng, 6, 3, forgets)
-    numpy_engine = _TreeEM(tree, 6, 3, forgets)
+    numpy_engine = TreeEM(tree, 6, 3, forgets)
     torch_engine = TorchTreeEM(tree, 6, 3, forgets, torch.device("cpu"))
     expected, got = numpy_engine.e_step(*tables), torch_engine.e_step(*tables)
     assert got.log_likelihood == pytest.approx(expected.log_likelihood, rel=1e-12)

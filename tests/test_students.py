@@ -476,7 +476,7 @@ def test_variant_state_round_trips_through_json():
 def test_chain_scan_of_the_deep_tail_equals_the_step_by_step_passes(monkeypatch):
     """Long sequences of a few learners end the prefix tree in single-child
     chains, which EM scans in log depth; the result must equal one step per depth."""
-    import mentor.students.bkt as bkt_module
+    import mentor.students.bkt_em as bkt_module
 
     rng = np.random.default_rng(7)
     log = EventLog.concat(
@@ -484,13 +484,13 @@ def test_chain_scan_of_the_deep_tail_equals_the_step_by_step_passes(monkeypatch)
     )
     options = {"multigs": True, "multilearn": True, "multiprior": True, "max_iter": 6}
     scanned = []
-    original = bkt_module._Chains.__init__
+    original = bkt_module.Chains.__init__
 
     def spy(self, *args):
         scanned.append(True)
         original(self, *args)
 
-    monkeypatch.setattr(bkt_module._Chains, "__init__", spy)
+    monkeypatch.setattr(bkt_module.Chains, "__init__", spy)
     with_chains = BKT(ITEMS, **options).fit(log)
     assert scanned
     monkeypatch.setattr(bkt_module, "CHAIN_DEPTH", 10**9)

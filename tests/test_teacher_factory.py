@@ -27,7 +27,7 @@ from mentor.teachers import (
     create_teacher,
     teacher_from_state,
 )
-from mentor.teachers.compose import NotRecent
+from mentor.teachers.constraints import NotRecent
 
 ITEMS = [Item(f"i{n}", ("A" if n < 3 else "B",), 0.2 * n) for n in range(6)]
 IDS = [item.id for item in ITEMS]

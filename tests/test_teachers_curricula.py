@@ -25,14 +25,8 @@ from mentor.students.base import StudentModel
 from mentor.teachers import TEACHERS, FixedSequence, RandomTeacher, TargetSuccess
 from mentor.teachers import teacher_from_state as registry_from_state
 from mentor.teachers.adarft import AdaRFT
-from mentor.teachers.compose import (
-    Among,
-    Filter,
-    Mixture,
-    NotRecent,
-    OpenSkills,
-    create_constraint,
-)
+from mentor.teachers.compose import Filter, Mixture
+from mentor.teachers.constraints import Among, NotRecent, OpenSkills, create_constraint
 from mentor.teachers.curriculum import (
     AntiCurriculum,
     Curriculum,

@@ -731,7 +731,7 @@ def test_the_map_calls_mastered_what_the_mastery_teachers_do():
     (0.85), so a skill the map shows as mastered is one the gate has opened past."""
     from mentor.demo import course as demo_course
     from mentor.service.web.knowledge_map import band, legend
-    from mentor.teachers.compose import OpenSkills
+    from mentor.teachers.constraints import OpenSkills
     from mentor.teachers.mastery import MASTERY_THRESHOLD, MasteryGate
 
     domain = demo_course()

@@ -25,8 +25,8 @@ if TYPE_CHECKING:  # pragma: no cover - for type checkers only
 _MODEL_CLASSES: dict[str, tuple[str, str]] = {
     "bkt": ("mentor.students.bkt", "BKT"),
     "elo": ("mentor.students.elo", "Elo"),
-    "irt": ("mentor.students.logistic", "IRT"),
-    "pfa": ("mentor.students.logistic", "PFA"),
+    "irt": ("mentor.students.irt", "IRT"),
+    "pfa": ("mentor.students.pfa", "PFA"),
     "fsrs": ("mentor.students.memory.fsrs_model", "FSRS"),
     "hlr": ("mentor.students.memory.hlr", "HLR"),
     "dash": ("mentor.students.memory.dash", "DASH"),

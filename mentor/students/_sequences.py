@@ -16,6 +16,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from mentor.events import EventLog
+
 
 @dataclass(frozen=True)
 class PackedSequences:
@@ -188,3 +190,10 @@ def prefix_tree(packed: PackedSequences, slot_code: np.ndarray, root: np.ndarray
         ends=np.concatenate(ends).astype(np.float64),
         last=last,
     )
+
+
+def time_rank(log: EventLog) -> np.ndarray:
+    """Rank of each event in time order, ties in log order."""
+    rank = np.empty(len(log), dtype=np.int64)
+    rank[np.argsort(log.time, kind="stable")] = np.arange(len(log))
+    return rank

@@ -1,6 +1,6 @@
 """The E-step of BKT's EM in PyTorch, for GPUs: ``BKT(device="cuda")``.
 
-It computes exactly what :class:`mentor.students.bkt._TreeEM` computes (the
+It computes exactly what :class:`mentor.students.bkt.TreeEM` computes (the
 forward filter and the backward smoother of the BKT hidden Markov model over
 the prefix tree of all sequences), in a different order. The NumPy engine
 walks the tree one depth at a time, which on a GPU would cost a few kernel
@@ -41,13 +41,13 @@ import numpy as np
 import torch
 
 from mentor.students._sequences import PrefixTree
-from mentor.students.bkt import _Stats
+from mentor.students.bkt_em import EStepCounts
 
 
 class TorchTreeEM:
     """Forward and backward passes over a prefix tree on a torch device.
 
-    The interface of :class:`mentor.students.bkt._TreeEM`: the caller passes
+    The interface of :class:`mentor.students.bkt.TreeEM`: the caller passes
     NumPy arrays per observation code and gets NumPy statistics back; the tree
     and the per-node buffers stay on ``device``.
     """
@@ -138,7 +138,7 @@ class TorchTreeEM:
 
     def e_step(
         self, ek: np.ndarray, eu: np.ndarray, learn: np.ndarray, forget: np.ndarray, prior
-    ) -> _Stats:
+    ) -> EStepCounts:
         """Expected counts under the given parameters (one Baum-Welch E-step)."""
         log_likelihood = self.forward(ek, eu, learn, forget, prior)
         ek_, eu_, learn_, forget_ = self._node_params
@@ -169,7 +169,7 @@ class TorchTreeEM:
             return out.index_add_(0, index, values).cpu().numpy()
 
         k = self.n_codes
-        return _Stats(
+        return EStepCounts(
             log_likelihood=log_likelihood,
             known=per_code(self.code, G, k),
             ratio=per_code(self.code, ratio, k),

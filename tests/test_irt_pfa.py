@@ -22,14 +22,8 @@ from scipy.special import expit
 from mentor.domain import Domain, Item
 from mentor.errors import DataError, MentorError, StateError
 from mentor.events import EventLog
-from mentor.students.logistic import (
-    IRT,
-    PFA,
-    ability_steps,
-    marginal_objective,
-    pfa_counts,
-    rasch_objective,
-)
+from mentor.students.irt import IRT, ability_steps, marginal_objective, rasch_objective
+from mentor.students.pfa import PFA, pfa_counts
 
 
 def with_state(cls, params=None, domain=None, **state):
