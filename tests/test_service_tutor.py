@@ -1,0 +1,171 @@
+"""Tutoring sessions in the service (/v1 API, mentor.service.tutoring), on SQLite
+always and on PostgreSQL when MENTOR_TEST_POSTGRES_URL names a server.
+
+A learner answers an attempt of the demo course wrong with a known
+misconception's answer, opens the session, goes through it; every turn is an
+event in the course's log (tutor = 1, hints) and moves the student model. The
+session is saved: a fresh app over the same database resumes it. Denials:
+another learner's session is 404, a grader key 403, an attempt answered right
+or not yet answered 409, a finished session 409.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+pytest.importorskip("fastapi")
+pytest.importorskip("sqlalchemy")
+
+from fastapi.testclient import TestClient  # noqa: E402
+from test_service import db_url, postgres_url  # noqa: E402, F401 - the same two databases
+
+from mentor.demo import course, question_for  # noqa: E402
+from mentor.demo.seed import ensure_demo  # noqa: E402
+from mentor.service import create_app  # noqa: E402
+from mentor.service.testing import OPERATOR, bearer  # noqa: E402
+
+NOW = 1_700_000_000.0
+COURSE = "/v1/courses/arithmetic"
+
+
+@pytest.fixture
+def service(db_url, tmp_path):  # noqa: F811
+    def make():
+        app = create_app(db_url, tmp_path / "data", operator_token=OPERATOR, clock=lambda: NOW)
+        client = TestClient(app)
+        client.__enter__()
+        return client
+
+    first = make()
+    demo = ensure_demo(first.app.state.service, seed=7)
+    yield first, demo, make
+    first.__exit__(None, None, None)
+
+
+def new_learner(client, demo, name):
+    response = client.post("/v1/learners", headers=bearer(demo.admin_key), json={"id": name})
+    assert response.status_code == 201, response.text
+    return bearer(response.json()["token"])
+
+
+def wrong_attempt(client, headers, name):
+    """Ask for an attempt and answer it with a misconception's answer; returns the
+    attempt, its question and the wrong answer."""
+    attempt = client.post(f"{COURSE}/learners/{name}/attempts", headers=headers).json()
+    question = question_for(attempt["item"], course().item(attempt["item"]).attributes, name,
+                            attempt["step"])
+    wrong = question.misconceptions[0].answer
+    done = client.post(f"{COURSE}/attempts/{attempt['id']}/answer", headers=headers,
+                       json={"answer": wrong}).json()
+    assert done["correct"] is False
+    return attempt, question, wrong
+
+
+def state(client, demo, name):
+    response = client.get(f"{COURSE}/learners/{name}/state", headers=bearer(demo.admin_key))
+    return response.json()
+
+
+def test_a_wrong_answer_opens_a_session_whose_turns_are_events(service):
+    client, demo, make = service
+    admin = bearer(demo.admin_key)
+    me = new_learner(client, demo, "kim")
+    attempt, question, wrong = wrong_attempt(client, me, "kim")
+    before = state(client, demo, "kim")
+    assert before["events"] == 1
+    opened = client.post(f"{COURSE}/attempts/{attempt['id']}/tutor", headers=me,
+                         json={"answer": wrong})
+    assert opened.status_code == 201, opened.text
+    body = opened.json()
+    misconception = question.misconceptions[0]
+    assert body["status"] == "active" and body["question"] == question.text
+    assert body["prompt"] == question.step(misconception.step).prompt  # asked first
+    target = next(a for a in body["attributes"] if a["id"] == misconception.step)
+    assert target["misconceptions"] == [misconception.text]
+    # asking again gives the same session
+    again = client.post(f"{COURSE}/attempts/{attempt['id']}/tutor", headers=me, json={})
+    assert again.json()["id"] == body["id"]
+    sid = body["id"]
+    # a wrong answer to the step: an event with outcome 0 on the step's skill
+    step = question.step(misconception.step)
+    reply = client.post(f"{COURSE}/tutor/{sid}/answer", headers=me, json={"answer": "-999"})
+    assert reply.status_code == 200, reply.text
+    assert reply.json()["feedback"] == "Not quite."
+    [event] = reply.json()["events"]
+    assert (event["skill"], event["outcome"]) == (step.skill or attempt["item"].split("-")[0], 0)
+    assert state(client, demo, "kim")["events"] == 2
+    # resumed by a fresh app over the same database
+    other = make()
+    resumed = other.get(f"{COURSE}/tutor/{sid}", headers=me).json()
+    assert resumed["prompt"] == reply.json()["prompt"] and resumed["turns"] == 1
+    # then the steps, right, until the session is solved
+    tutor = resumed
+    answers = 0
+    while tutor["status"] == "active":
+        prompt = tutor["prompt"]
+        current = next((s for s in question.steps if s.prompt in prompt), None)
+        answer = current.answer if current is not None else question.answer
+        tutor = other.post(f"{COURSE}/tutor/{sid}/answer", headers=me,
+                           json={"answer": answer}).json()
+        answers += 1
+        assert answers < 10, tutor
+    assert tutor["status"] == "solved" and tutor["prompt"] is None
+    after = state(client, demo, "kim")
+    assert after["events"] == 2 + answers + 1  # the last answer also records the final one
+    exported = client.get(f"{COURSE}/events", headers=admin, params={"learner": "kim"}).json()
+    tutored = [e for e in exported["events"] if (e["extra"] or {}).get("tutor") == 1]
+    assert len(tutored) == after["events"] - 1
+    assert tutored[-1]["item"] == attempt["item"] and tutored[-1]["outcome"] == 1
+    assert after["mastery"] != before["mastery"]
+    # a finished session takes no more answers
+    done = client.post(f"{COURSE}/tutor/{sid}/answer", headers=me, json={"answer": "1"})
+    assert done.status_code == 409
+    listed = client.get(f"{COURSE}/tutor", headers=admin).json()
+    assert [s["id"] for s in listed["sessions"]] == [sid]
+
+
+def test_teaching_hints_show_where_learners_got_stuck(service):
+    client, demo, _ = service
+    admin = bearer(demo.admin_key)
+    me = new_learner(client, demo, "lee")
+    attempt, question, wrong = wrong_attempt(client, me, "lee")
+    sid = client.post(f"{COURSE}/attempts/{attempt['id']}/tutor", headers=me,
+                      json={"answer": wrong}).json()["id"]
+    first = client.post(f"{COURSE}/tutor/{sid}/answer", headers=me, json={"hint": True}).json()
+    assert first["events"][0]["hints"] == 1 and first["events"][0]["outcome"] == 0
+    for _ in range(2):
+        reply = client.post(f"{COURSE}/tutor/{sid}/answer", headers=me,
+                            json={"answer": "-999"}).json()
+    step = question.step(question.misconceptions[0].step)
+    assert reply["stuck"] == [step.id.replace("_", " ")]
+    listed = client.get(f"{COURSE}/tutor", headers=admin, params={"learner": "lee"}).json()
+    assert listed["stuck"] == [{"item": attempt["item"], "attribute": reply["stuck"][0],
+                                "sessions": 1}]
+
+
+def test_denials(service):
+    client, demo, _ = service
+    me = new_learner(client, demo, "ana")
+    them = new_learner(client, demo, "bo")
+    attempt, _, wrong = wrong_attempt(client, me, "ana")
+    sid = client.post(f"{COURSE}/attempts/{attempt['id']}/tutor", headers=me,
+                      json={"answer": wrong}).json()["id"]
+    assert client.get(f"{COURSE}/tutor/{sid}", headers=them).status_code == 404
+    assert client.post(f"{COURSE}/attempts/{attempt['id']}/tutor", headers=them,
+                       json={}).status_code == 404
+    assert client.get(f"{COURSE}/tutor", headers=me).status_code == 403
+    key = client.post("/v1/keys", headers=bearer(demo.admin_key),
+                      json={"name": "g", "role": "grader"}).json()["key"]
+    assert client.post(f"{COURSE}/attempts/{attempt['id']}/tutor", headers=bearer(key),
+                       json={}).status_code == 403
+    both = client.post(f"{COURSE}/tutor/{sid}/answer", headers=me,
+                       json={"answer": "1", "hint": True})
+    assert both.status_code == 422
+    # not answered yet, then answered right
+    fresh = client.post(f"{COURSE}/learners/bo/attempts", headers=them).json()
+    assert client.post(f"{COURSE}/attempts/{fresh['id']}/tutor", headers=them,
+                       json={}).status_code == 409
+    q = question_for(fresh["item"], course().item(fresh["item"]).attributes, "bo", fresh["step"])
+    client.post(f"{COURSE}/attempts/{fresh['id']}/answer", headers=them, json={"answer": q.answer})
+    right = client.post(f"{COURSE}/attempts/{fresh['id']}/tutor", headers=them, json={})
+    assert right.status_code == 409 and "answered right" in right.json()["detail"]
