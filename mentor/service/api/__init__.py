@@ -15,6 +15,7 @@ from mentor.service.api import (
     courses,
     learners,
     practice,
+    tutor,
     workspaces,
     xapi,
 )
@@ -27,5 +28,6 @@ ERRORS: dict[int | str, dict[str, Any]] = {
 router = APIRouter()
 for module in (practice, attempts, courses, learners, corrections, workspaces, xapi):
     router.include_router(module.router, responses=ERRORS)
+router.include_router(tutor.router, responses=ERRORS)  # Socratic tutoring sessions
 
 __all__ = ["router"]
