@@ -1,0 +1,328 @@
+"""Task-space teachers on the hypercube, side by side with teachDeepRL's Covar-GMM and RIAC.
+
+Usage:
+    python benchmarks/task_space.py [--seeds 20] [--episodes 20000] [--workers 1] [--quick]
+        [--teachdrl-python /work/refs/teachdrl-venv/bin/python]
+        [--teachdrl-source /work/refs/teachDeepRL]
+
+Environment: :class:`mentor.sim.Hypercube` (Portelas et al., CoRL 2019): 10 x 10 cells of
+[0, 1]^2, each unlocked by a lower neighbour at competence 75, mastered above it; the
+score is the % of cells mastered after ``episodes`` episodes, one task per episode. No
+teacher is told the cells: each sees only the box [0, 1]^2 and the reward of each episode.
+
+Teachers (``mentor.teachers.taskspace``, defaults unless the row says otherwise): uniform
+tasks, Covar-GMM, RIAC, RegionLP (128 regions, and 32 and 512 to show it does not depend on
+matching the grid), and teachDeepRL's own ``CovarGMM`` and ``RIAC`` (flowersteam/teachDeepRL,
+``teachDRL/teachers/algos``), run from a copy outside this repository by its own Python
+through a JSON-lines pipe, on the same ``Hypercube`` code (loaded by file path, so that venv
+needs none of mentor's dependencies)::
+
+    git clone <teachDeepRL> /work/refs/teachDeepRL
+    python3 -m venv /work/refs/teachdrl-venv
+    /work/refs/teachdrl-venv/bin/pip install numpy scipy scikit-learn gym==0.26.2 treelib
+
+The reference teachers are seeded through ``np.random.seed`` (their ``seed`` argument, 1000 +
+seed since they treat 0 as "no seed") and their gym ``Box`` samplers; RIAC's child regions are
+new gym Boxes whose generators gym seeds from the OS, so its runs are not reproducible
+exactly. Tasks are passed to them as float32 (what their ``sample_task`` returns; gym 0.26's
+``Box.contains`` refuses float64). One BLAS/OpenMP thread everywhere. Writes
+``benchmarks/results/task_space_hypercube.json`` (per seed, curves) and
+``task_space_hypercube.png`` (mean % mastered against episodes, 95 % CI bands).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import sys
+import tempfile
+import time
+from concurrent.futures import ProcessPoolExecutor, as_completed
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+from teachers import THREADS, Server, curve_summary, fmt, summary  # benchmarks/teachers.py
+from threadpoolctl import threadpool_limits
+
+from mentor._io import write_json
+from mentor.sim import Hypercube
+from mentor.teachers.taskspace import RIAC, CovarGMM, RegionLP, UniformTasks
+
+ROOT = Path(__file__).resolve().parent.parent
+RESULTS = ROOT / "benchmarks" / "results"
+
+#: name -> (factory(space, seed), what the row is given)
+MENTOR = {
+    "uniform": (lambda box, s: UniformTasks(box, seed=s), "uniform tasks in [0, 1]^2"),
+    "covar_gmm": (
+        lambda box, s: CovarGMM(box, seed=s),
+        "defaults (the reference's): fit every 250, k 2-10, AIC, 20 % random",
+    ),
+    "riac": (
+        lambda box, s: RIAC(box, seed=s),
+        "defaults (the reference's): regions of 200, 50 split tries, 70/20/10 % modes",
+    ),
+    "region_lp": (
+        lambda box, s: RegionLP(box, seed=s),
+        "defaults: 128 Sobol regions, window 10, 10 % random, 20 % to a neighbour",
+    ),
+    "region_lp (32 regions)": (
+        lambda box, s: RegionLP(box, regions=32, seed=s),
+        "32 regions, other defaults",
+    ),
+    "region_lp (512 regions)": (
+        lambda box, s: RegionLP(box, regions=512, seed=s),
+        "512 regions, other defaults",
+    ),
+}
+REFERENCE = {
+    "covar_gmm (teachDeepRL)": "CovarGMM defaults, seeded (np.random and gym Box)",
+    "riac (teachDeepRL)": "RIAC defaults, seeded (np.random, root gym Box; child Boxes: OS)",
+}
+
+DRIVER = r'''
+"""teachDeepRL's CovarGMM and RIAC on mentor's Hypercube, behind a JSON-lines pipe."""
+import importlib.util, json, os, sys, time, types, warnings
+out, sys.stdout = sys.stdout, sys.stderr
+warnings.filterwarnings("ignore")
+import numpy as np
+
+main, source = sys.argv[1], sys.argv[2]
+
+
+def load(name, path):
+    spec = importlib.util.spec_from_file_location(name, os.path.join(main, path))
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module
+    spec.loader.exec_module(module)
+    return module
+
+
+for package in ("mentor", "mentor.domain", "mentor.sim"):
+    stub = types.ModuleType(package)
+    stub.__path__ = []
+    sys.modules[package] = stub
+load("mentor.errors", "mentor/errors.py")
+task_space = load("mentor.domain.task_space", "mentor/domain/task_space.py")
+sys.modules["mentor.domain"].Box = task_space.Box
+Hypercube = load("mentor.sim.hypercube", "mentor/sim/hypercube.py").Hypercube
+sys.path.insert(0, source)
+from teachDRL.teachers.algos.covar_gmm import CovarGMM
+from teachDRL.teachers.algos.riac import RIAC
+import gym, sklearn, treelib
+
+reply = lambda obj: (out.write(json.dumps(obj) + "\n"), out.flush())
+reply({"ready": True, "numpy": np.__version__, "scikit-learn": sklearn.__version__,
+       "gym": gym.__version__})
+for line in sys.stdin:
+    msg = json.loads(line)
+    cube = Hypercube(2, 10)
+    scores = [cube.score()]
+    wall, cpu = time.perf_counter(), time.process_time()
+    cls = {"covar_gmm": CovarGMM, "riac": RIAC}[msg["teacher"]]
+    teacher = cls([0.0, 0.0], [1.0, 1.0], seed=msg["seed"])  # seeds np.random
+    if msg["teacher"] == "covar_gmm":
+        teacher.random_task_generator.seed(msg["seed"])
+    else:
+        teacher.regions_bounds[0].seed(msg["seed"])
+    for episode in range(msg["episodes"]):
+        task = np.asarray(teacher.sample_task(), dtype=np.float32)
+        reward = cube.episode(np.clip(task.astype(float), 0.0, 1.0)[None])[0]
+        teacher.update(task, reward)
+        if (episode + 1) % msg["every"] == 0:
+            scores.append(cube.score())
+    wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
+    reply({"scores": scores, "wall": wall, "cpu": cpu})
+'''
+
+_DRIVER: dict[str, Server] = {}
+
+
+def run_mentor(name: str, seed: int, episodes: int, every: int) -> dict[str, Any]:
+    cube = Hypercube(seed=seed)
+    scores = [cube.score()]
+    wall, cpu = time.perf_counter(), time.process_time()
+    teacher = MENTOR[name][0](cube.task_space, seed)
+    for episode in range(episodes):
+        x = teacher.sample(1)
+        teacher.observe(x, cube.episode(x))
+        if (episode + 1) % every == 0:
+            scores.append(cube.score())
+    wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
+    return {"scores": scores, "wall": wall, "cpu": cpu}
+
+
+def job(seed: int, args: argparse.Namespace, driver: list[str] | None) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    with threadpool_limits(limits=1):
+        for name in MENTOR:
+            out[name] = run_mentor(name, seed, args.episodes, args.every)
+    if driver is not None:
+        if "teachdrl" not in _DRIVER:
+            _DRIVER["teachdrl"] = Server(driver, os.path.join(args.tmp, "teachdrl.log"))
+        server = _DRIVER["teachdrl"]
+        for name in REFERENCE:
+            out[name] = server.call(
+                teacher=name.split(" ")[0],
+                seed=1000 + seed,
+                episodes=args.episodes,
+                every=args.every,
+            )
+    return out
+
+
+def probe(args: argparse.Namespace) -> tuple[list[str] | None, dict[str, Any]]:
+    """The driver command, or None and why the references cannot run."""
+    python, source = Path(args.teachdrl_python), Path(args.teachdrl_source)
+    if not python.exists() or not (source / "teachDRL").is_dir():
+        return None, {"ok": False, "reason": f"missing {python} or {source}/teachDRL"}
+    path = Path(args.tmp) / "teachdrl_driver.py"
+    path.write_text(DRIVER)
+    command = [str(python), str(path), str(ROOT), str(source)]
+    try:
+        server = Server(command, os.path.join(args.tmp, "teachdrl.log"))
+        info = server.info
+        server.close()
+    except Exception as error:  # noqa: BLE001 - any failure: run without the references
+        return None, {"ok": False, "reason": repr(error)}
+    commit = os.popen(f"git -C {source} rev-parse --short HEAD 2>/dev/null").read().strip()
+    return command, {"ok": True, "versions": info, "commit": commit}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--seeds", type=int, default=20)
+    parser.add_argument("--episodes", type=int, default=20_000)
+    parser.add_argument("--every", type=int, default=500, help="episodes between two scores")
+    parser.add_argument("--workers", type=int, default=1)
+    parser.add_argument("--quick", action="store_true", help="3 seeds, 5,000 episodes")
+    parser.add_argument("--teachdrl-python", default="/work/refs/teachdrl-venv/bin/python")
+    parser.add_argument("--teachdrl-source", default="/work/refs/teachDeepRL")
+    parser.add_argument("--out", type=Path, default=RESULTS)
+    args = parser.parse_args()
+    if args.quick:
+        args.seeds, args.episodes = 3, 5_000
+    os.environ.update(THREADS)
+    console = Console()
+    with tempfile.TemporaryDirectory() as tmp:
+        args.tmp = tmp
+        driver, reference = probe(args)
+        if driver is None:
+            console.print(f"[yellow]teachDeepRL skipped: {reference['reason']}")
+        results: dict[int, dict[str, Any]] = {}
+        start = time.perf_counter()
+        columns = (TextColumn("hypercube"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
+        with Progress(*columns, console=console) as progress:
+            task = progress.add_task("seeds", total=args.seeds)
+            if args.workers > 1:
+                with ProcessPoolExecutor(args.workers) as pool:
+                    futures = {pool.submit(job, s, args, driver): s for s in range(args.seeds)}
+                    for future in as_completed(futures):
+                        results[futures[future]] = future.result()
+                        progress.advance(task)
+            else:
+                for seed in range(args.seeds):
+                    results[seed] = job(seed, args, driver)
+                    progress.advance(task)
+        for server in _DRIVER.values():
+            server.close()
+    elapsed = time.perf_counter() - start
+    seeds = sorted(results)
+    names = [n for n in [*MENTOR, *REFERENCE] if n in results[0]]
+    given = {**{n: MENTOR[n][1] for n in MENTOR}, **REFERENCE}
+    rows: dict[str, Any] = {}
+    for name in names:
+        final = [results[s][name]["scores"][-1] for s in seeds]
+        rows[name] = {
+            "implementation": "teachDeepRL" if name in REFERENCE else "mentor",
+            "parameters": given[name],
+            "mastered": summary(final),
+            "per_seed": final,
+            "wall": float(np.mean([results[s][name]["wall"] for s in seeds])),
+            "cpu": float(np.mean([results[s][name]["cpu"] for s in seeds])),
+            "curve": curve_summary([results[s][name]["scores"] for s in seeds]),
+        }
+    paired = {}
+    for ours, theirs in [("covar_gmm", "covar_gmm (teachDeepRL)"), ("riac", "riac (teachDeepRL)")]:
+        if theirs in rows:
+            paired[f"{ours} - {theirs}"] = summary(
+                [rows[ours]["per_seed"][i] - rows[theirs]["per_seed"][i] for i in range(len(seeds))]
+            )
+    for other in ("covar_gmm (teachDeepRL)", "covar_gmm"):
+        if other in rows:
+            paired[f"region_lp - {other}"] = summary(
+                [
+                    rows["region_lp"]["per_seed"][i] - rows[other]["per_seed"][i]
+                    for i in range(len(seeds))
+                ]
+            )
+    table = Table(title=f"hypercube 10 x 10, {args.episodes:,} episodes, {len(seeds)} seeds")
+    for column in ("teacher", "implementation", "% mastered", "wall s / run", "CPU s / run"):
+        table.add_column(
+            column, justify="left" if column in ("teacher", "implementation") else "right"
+        )
+    for name, row in rows.items():
+        table.add_row(
+            name,
+            row["implementation"],
+            fmt(row["mastered"]),
+            f"{row['wall']:.2f}",
+            f"{row['cpu']:.2f}",
+        )
+    console.print(table)
+    for label, s in paired.items():
+        console.print(f"{label} (paired by seed): {fmt(s)}")
+    suffix = "_quick" if args.quick else ""
+    args.out.mkdir(parents=True, exist_ok=True)
+    write_json(
+        args.out / f"task_space_hypercube{suffix}.json",
+        {
+            "command": " ".join(["python", *sys.argv]),
+            "seeds": len(seeds),
+            "episodes": args.episodes,
+            "every": args.every,
+            "workers": args.workers,
+            "elapsed_s": elapsed,
+            "load_average": os.getloadavg(),
+            "machine": platform.platform(),
+            "reference": reference,
+            "rows": rows,
+            "paired": paired,
+        },
+    )
+    plot(rows, args, args.out / f"task_space_hypercube{suffix}.png")
+
+
+def plot(rows: dict[str, Any], args: argparse.Namespace, path: Path) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from mentor._io import atomic_path
+
+    fig, ax = plt.subplots(figsize=(8, 5))
+    x = np.arange(0, args.episodes + 1, args.every)
+    for name, row in rows.items():
+        c = row["curve"]
+        style = "--" if row["implementation"] == "teachDeepRL" else "-"
+        ax.plot(x, c["mean"], style, label=name)
+        ax.fill_between(x, c["low"], c["high"], alpha=0.15)
+    ax.set_xlabel("episodes")
+    ax.set_ylabel("% of cells mastered")
+    ax.set_title("Hypercube 10 x 10: teachers see only the box [0, 1]^2 (mean, 95 % CI)")
+    ax.legend(fontsize=8)
+    ax.grid(alpha=0.3)
+    fig.tight_layout()
+    with atomic_path(path) as tmp:
+        fig.savefig(tmp, format="png", dpi=120)
+    plt.close(fig)
+
+
+if __name__ == "__main__":
+    main()
