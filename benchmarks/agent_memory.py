@@ -55,8 +55,9 @@ from mentor.agents import (
     run,
 )
 from mentor.agents.sim import SimulatedAgent, SimulatedExtractor, World, sim_check
+from mentor.agents.student import MemoryStudent
 from mentor.metrics.teaching import mean_ci
-from mentor.teachers import TSCL, ZPDES, RandomTeacher
+from mentor.teachers import TSCL, ZPDES, Learnability, RandomTeacher, TargetSuccess
 
 RESULTS = Path(__file__).parent / "results"
 POLICIES = ("none", "raw", "success_only", "reasoningbank", "reasoningbank+consolidation")
@@ -84,7 +85,20 @@ def make_teacher(name: str, world: World, seed: int):
         return TSCL(seed=seed)
     if name == "zpdes":
         return ZPDES(world.domain(), seed=seed)
+    if name == "learnability":
+        return Learnability(seed=seed)
+    if name == "learnability+memory":
+        return Learnability(estimate="model", seed=seed)
+    if name == "target+memory":
+        return TargetSuccess(seed=seed)
     return RandomTeacher(seed=seed)
+
+
+def make_model(name: str, world: World, memory):
+    """The memory read as a student model, for the curricula that select with it."""
+    if not name.endswith("+memory"):
+        return None
+    return MemoryStudent(world.domain(), memory.store, memory.workspace, memory.agent)
 
 
 def one_run(seed: int, steps: int, policy: str, k: int, curriculum: str, scaling: str,
@@ -97,7 +111,7 @@ def one_run(seed: int, steps: int, policy: str, k: int, curriculum: str, scaling
     memory = make_memory(policy, world, k)
     judge = CheckerJudge(sim_check)
     curve = run(pool, agent, memory, judge, make_teacher(curriculum, world, seed), steps,
-                scaling, attempts)
+                scaling, attempts, model=make_model(curriculum, world, memory))
     success = np.array([s.success for s in curve], dtype=float)
     return {
         "train": float(success.mean()),
@@ -110,12 +124,19 @@ def one_run(seed: int, steps: int, policy: str, k: int, curriculum: str, scaling
     }
 
 
-def configs() -> list[dict]:
+CURRICULA = ("uniform", "tscl", "zpdes", "learnability", "learnability+memory",
+             "target+memory")
+
+
+def configs(only: str = "all") -> list[dict]:
+    best = "reasoningbank+consolidation"
+    curricula = [dict(policy=best, k=3, curriculum=c, scaling="none", attempts=1)
+                 for c in CURRICULA]
+    if only == "curricula":
+        return curricula
     rows = [dict(policy=p, k=k, curriculum="uniform", scaling="none", attempts=1)
             for k in (1, 3) for p in POLICIES]
-    best = "reasoningbank+consolidation"
-    rows += [dict(policy=best, k=3, curriculum=c, scaling="none", attempts=1)
-             for c in ("tscl", "zpdes")]
+    rows += curricula[1:]
     rows += [dict(policy=best, k=3, curriculum="uniform", scaling=s, attempts=3)
              for s in ("parallel", "sequential")]
     return rows
@@ -131,12 +152,15 @@ def main() -> None:
     parser.add_argument("--seeds", type=int, default=20)
     parser.add_argument("--steps", type=int, default=240)
     parser.add_argument("--quick", action="store_true", help="3 seeds, 120 steps")
+    parser.add_argument("--only", choices=("all", "curricula"), default="all",
+                        help="curricula: only the curriculum rows (ReasoningBank+"
+                        "consolidation, top-3)")
     args = parser.parse_args()
     seeds, steps = (3, 120) if args.quick else (args.seeds, args.steps)
     start = time.perf_counter()
     table = []
     runs: dict[str, list[dict]] = {}
-    for c in configs():
+    for c in configs(args.only):
         name = label(c)
         runs[name] = [one_run(s, steps, **c) for s in range(seeds)]
         row = {"run": name, **c}
@@ -156,20 +180,27 @@ def main() -> None:
 
     cons = "reasoningbank+consolidation"
     comparisons = []
-    for k in (1, 3):
-        base = dict(k=k, curriculum="uniform", scaling="none", attempts=1)
-        for a, b in ((cons, "reasoningbank"), ("reasoningbank", "success_only"),
-                     ("success_only", "raw"), ("reasoningbank", "none")):
-            comparisons.append(paired(label(dict(policy=a, **base)),
-                                      label(dict(policy=b, **base))))
+    if args.only == "all":
+        for k in (1, 3):
+            base = dict(k=k, curriculum="uniform", scaling="none", attempts=1)
+            for a, b in ((cons, "reasoningbank"), ("reasoningbank", "success_only"),
+                         ("success_only", "raw"), ("reasoningbank", "none")):
+                comparisons.append(paired(label(dict(policy=a, **base)),
+                                          label(dict(policy=b, **base))))
     uniform = label(dict(policy=cons, k=3, curriculum="uniform", scaling="none", attempts=1))
-    for other in ("tscl", "zpdes"):
+    for other in CURRICULA[1:]:
         for metric in ("post", "train"):
             comparisons.append(paired(label(dict(policy=cons, k=3, curriculum=other,
                                                  scaling="none", attempts=1)), uniform, metric))
-    for s in ("parallel", "sequential"):
-        comparisons.append(paired(label(dict(policy=cons, k=3, curriculum="uniform",
-                                             scaling=s, attempts=3)), uniform))
+    # what the memory model adds over the same teacher on its own outcome counts
+    comparisons.append(paired(
+        label(dict(policy=cons, k=3, curriculum="learnability+memory", scaling="none",
+                   attempts=1)),
+        label(dict(policy=cons, k=3, curriculum="learnability", scaling="none", attempts=1))))
+    if args.only == "all":
+        for s in ("parallel", "sequential"):
+            comparisons.append(paired(label(dict(policy=cons, k=3, curriculum="uniform",
+                                                 scaling=s, attempts=3)), uniform))
     print("\npaired differences (a - b), mean [95 % CI]:")
     for c in comparisons:
         print(f"  {c['metric']:5s} {c['a']}\n      - {c['b']}: "
@@ -178,7 +209,8 @@ def main() -> None:
     print(f"\n{seeds} seeds, {steps} steps, {seconds:.0f} s")
 
     RESULTS.mkdir(exist_ok=True)
-    stem = "agent_memory_quick" if args.quick else "agent_memory"
+    stem = "agent_memory" + ("_curricula" if args.only == "curricula" else "") + (
+        "_quick" if args.quick else "")
     payload = {"seeds": seeds, "steps": steps, "seconds": seconds, "table": table,
                "paired": comparisons}
     tmp = RESULTS / f"{stem}.json.tmp"
@@ -194,7 +226,10 @@ def main() -> None:
                 writer.writerow([row["run"], metric, f"{v['mean']:.4f}", f"{v['low']:.4f}",
                                  f"{v['high']:.4f}"])
     tmp.replace(RESULTS / f"{stem}.csv")
-    plot(runs, steps, RESULTS / f"{stem}.png")
+    if args.only == "curricula":
+        plot_curricula(runs, steps, RESULTS / f"{stem}.png")
+    else:
+        plot(runs, steps, RESULTS / f"{stem}.png")
 
 
 def plot(runs: dict[str, list[dict]], steps: int, path: Path) -> None:
@@ -217,6 +252,40 @@ def plot(runs: dict[str, list[dict]], steps: int, path: Path) -> None:
         ax.set_xlabel("task")
     axes[0].set_ylabel(f"success (moving mean over {window} tasks, mean over seeds)")
     axes[0].legend(fontsize=8)
+    fig.tight_layout()
+    fig.savefig(path.with_suffix(".png.tmp.png"), dpi=110)
+    Path(path.with_suffix(".png.tmp.png")).replace(path)
+
+
+def plot_curricula(runs: dict[str, list[dict]], steps: int, path: Path) -> None:
+    """Training success over tasks for each curriculum (ReasoningBank+consolidation,
+    top-3), and the post-test with its 95 % interval."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, (left, right) = plt.subplots(1, 2, figsize=(12, 4.5))
+    window = 20
+    kernel = np.ones(window) / window
+    names, posts = [], []
+    for curriculum in CURRICULA:
+        name = label(dict(policy="reasoningbank+consolidation", k=3, curriculum=curriculum,
+                          scaling="none", attempts=1))
+        mean = np.mean([r["curve"] for r in runs[name]], axis=0)
+        left.plot(np.arange(window - 1, steps), np.convolve(mean, kernel, "valid"),
+                  label=curriculum)
+        names.append(curriculum)
+        posts.append(mean_ci(np.array([r["post"] for r in runs[name]])))
+    left.set_xlabel("task")
+    left.set_ylabel(f"training success (moving mean over {window} tasks)")
+    left.legend(fontsize=8)
+    y = np.arange(len(names))
+    means = np.array([p[0] for p in posts])
+    errors = np.array([[p[0] - p[1] for p in posts], [p[2] - p[0] for p in posts]])
+    right.errorbar(means, y, xerr=errors, fmt="o", capsize=3)
+    right.set_yticks(y, names)
+    right.set_xlabel("post-test success, all families (mean, 95 % CI)")
     fig.tight_layout()
     fig.savefig(path.with_suffix(".png.tmp.png"), dpi=110)
     Path(path.with_suffix(".png.tmp.png")).replace(path)
