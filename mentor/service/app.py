@@ -22,6 +22,7 @@ from mentor.service.engines import SNAPSHOT_EVERY, EngineStore
 from mentor.service.limits import BodyLimit, RateLimit
 from mentor.service.migrate import upgrade
 from mentor.service.security import OperatorToken
+from mentor.service.worker import ImportWorker
 
 #: Where ``mentor serve`` keeps its data unless told otherwise.
 DEFAULT_DATA_DIR = "mentor-data"
@@ -70,6 +71,8 @@ def create_app(
     limits = limits or Limits()
     engines = EngineStore(db, snapshot_every, inline_items=limits.load_inline_items)
     service = Service(db, engines, operator, limits, folder, token_file)
+    if limits.import_worker_bytes >= 0:
+        service.imports = ImportWorker(db, min_bytes=limits.import_worker_bytes)
     if clock is not None:
         service.clock = clock
 
@@ -82,6 +85,8 @@ def create_app(
         gc.collect()
         gc.freeze()
         yield
+        if service.imports is not None:
+            service.imports.close()
         db.dispose()
 
     # Swagger UI and Redoc from fastapi-offline's own copies, not a CDN: /docs and

@@ -13,9 +13,9 @@ from mentor.service.api import (
     attempts,
     corrections,
     courses,
+    imports,
     learners,
     practice,
-    tutor,
     workspaces,
     xapi,
 )
@@ -26,8 +26,7 @@ ERRORS: dict[int | str, dict[str, Any]] = {
     code: {"model": ErrorOut} for code in (400, 401, 403, 404, 409, 410, 413, 422, 429, 503)
 }
 router = APIRouter()
-for module in (practice, attempts, courses, learners, corrections, workspaces, xapi):
+for module in (practice, attempts, courses, imports, learners, corrections, workspaces, xapi):
     router.include_router(module.router, responses=ERRORS)
-router.include_router(tutor.router, responses=ERRORS)  # Socratic tutoring sessions
 
 __all__ = ["router"]

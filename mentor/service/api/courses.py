@@ -8,7 +8,7 @@ import secrets
 from typing import Annotated, Any
 
 import numpy as np
-from fastapi import APIRouter, File, Form, HTTPException, Path, Query, UploadFile
+from fastapi import APIRouter, File, Form, Header, HTTPException, Path, Query, UploadFile
 from sqlalchemy import delete, func, insert, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
@@ -30,7 +30,7 @@ from mentor.service.api.schemas import (
 from mentor.service.engines import CourseGone, dump_state, quiet_gc
 from mentor.service.events_store import insert_events, load_events
 from mentor.service.importing import Upload, parse_course
-from mentor.service.policy import DEFAULT_MODEL, DEFAULT_TEACHER
+from mentor.service.policy import DEFAULT_MODEL, DEFAULT_TEACHER, build_model, build_teacher
 from mentor.service.quotas import quotas_of, refuse_size
 from mentor.service.security import Principal
 from mentor.service.tables import (
@@ -47,8 +47,6 @@ from mentor.service.tables import (
     utcnow,
 )
 from mentor.service.timerules import MAX_STEP, TimeRefused, event_time, exact
-from mentor.students import create_model
-from mentor.teachers import create_teacher
 
 router = APIRouter(tags=["courses"])
 CoursePath = Annotated[str, Path(pattern=COURSE_ID)]
@@ -125,11 +123,24 @@ async def post_course(
             "(a wall-clock course; stored in seconds)."
         ),
     ] = "s",
-) -> dict:
+    prefer: Annotated[
+        str | None, Header(description="respond-async: answer 202 with the import's job.")
+    ] = None,
+) -> Any:
     """Import a course from its files, in one transaction: a malformed file, an
     unknown item, a prerequisite cycle or a bad model or teacher leaves nothing
-    behind, and the 422 names the file, line, field and value."""
+    behind, and the 422 names the file, line, field and value. A large import runs
+    in the import worker (another process); with ``Prefer: respond-async`` it is
+    answered at once, 202 with the job to follow at ``/v1/imports/{id}``."""
     uploads = [await _upload(items), await _upload(prerequisites), await _upload(events)]
+    if svc.imports is not None:
+        from mentor.service.worker import import_in_worker
+
+        answer = await import_in_worker(
+            svc, who, id, name, format, clock, model, teacher, *uploads, time_unit, prefer
+        )
+        if answer is not None:
+            return answer
     # Reading the files and building the engine takes CPU: off the event loop.
     return await run_in_threadpool(
         _create_quietly, svc, who, id, name, format, clock, model, teacher, *uploads, time_unit
@@ -175,7 +186,7 @@ def _create_course(
     model_spec = _spec(model_text, DEFAULT_MODEL, "model")
     teacher_spec = _spec(teacher_text, DEFAULT_TEACHER, "teacher")
     engine = Engine(
-        domain, create_model(model_spec, domain), create_teacher(teacher_spec, domain, seed)
+        domain, build_model(model_spec, domain), build_teacher(teacher_spec, domain, seed)
     )
     log = parsed.events
     if log is not None and len(log):
@@ -392,14 +403,14 @@ def put_policy(course: CoursePath, body: PolicyIn, who: Admin, svc: Svc) -> dict
             if body.model is not None or body.teacher is not None:
                 log, _, _ = load_events(session, row.id)
             if body.model is not None:
-                model = create_model(body.model.model_dump(), domain)
+                model = build_model(body.model.model_dump(), domain)
                 if len(log) and body.fit:
                     model.fit(log)
                 elif len(log):
                     model.update(log)
                 current.model = body.model.model_dump()
             if body.teacher is not None:
-                teacher = create_teacher(body.teacher.model_dump(), domain, current.seed)
+                teacher = build_teacher(body.teacher.model_dump(), domain, current.seed)
                 if len(log):
                     teacher.observe(log)
                 current.teacher = body.teacher.model_dump()

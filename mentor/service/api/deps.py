@@ -18,7 +18,7 @@ import contextlib
 import time
 from dataclasses import dataclass, field
 from pathlib import Path as FilePath
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import Depends, HTTPException, Path, Request, Security
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
@@ -76,6 +76,11 @@ class Limits:
         background: meanwhile their requests get 503 with Retry-After, and other
         courses' requests are not held up (:mod:`mentor.service.engines`).
         Default 20,000.
+    import_worker_bytes
+        Course imports of at least this many bytes (all files together) run in
+        the import worker, a separate lower-priority process, so that they do
+        not slow other tenants' requests (:mod:`mentor.service.worker`); smaller
+        ones run in the server process. Default 64 KiB; negative: never.
     """
 
     max_body_bytes: int = 1 << 20
@@ -88,6 +93,7 @@ class Limits:
     attempt_seconds: float = 3600.0
     quotas: Quotas = Quotas()
     load_inline_items: int = 20_000
+    import_worker_bytes: int = 64 << 10
 
 
 @dataclass
@@ -101,6 +107,8 @@ class Service:
     data_dir: FilePath
     operator_token_file: FilePath | None = None
     clock: object = field(default=time.time)
+    #: The import worker (:class:`mentor.service.worker.ImportWorker`), None: none.
+    imports: Any = None
 
     def now(self) -> float:
         """The server's clock: seconds since the epoch."""
