@@ -16,6 +16,7 @@ from mentor.service.api import (
     imports,
     learners,
     practice,
+    tutor,
     workspaces,
     xapi,
 )
@@ -28,5 +29,6 @@ ERRORS: dict[int | str, dict[str, Any]] = {
 router = APIRouter()
 for module in (practice, attempts, courses, imports, learners, corrections, workspaces, xapi):
     router.include_router(module.router, responses=ERRORS)
+router.include_router(tutor.router, responses=ERRORS)  # Socratic tutoring sessions
 
 __all__ = ["router"]

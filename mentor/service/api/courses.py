@@ -30,7 +30,7 @@ from mentor.service.api.schemas import (
 from mentor.service.engines import CourseGone, dump_state, quiet_gc
 from mentor.service.events_store import insert_events, load_events
 from mentor.service.importing import Upload, parse_course
-from mentor.service.policy import DEFAULT_MODEL, DEFAULT_TEACHER, build_model, build_teacher
+from mentor.service.policy import DEFAULT_MODEL, DEFAULT_TEACHER
 from mentor.service.quotas import quotas_of, refuse_size
 from mentor.service.security import Principal
 from mentor.service.tables import (
@@ -47,6 +47,8 @@ from mentor.service.tables import (
     utcnow,
 )
 from mentor.service.timerules import MAX_STEP, TimeRefused, event_time, exact
+from mentor.students import create_model
+from mentor.teachers import create_teacher
 
 router = APIRouter(tags=["courses"])
 CoursePath = Annotated[str, Path(pattern=COURSE_ID)]
@@ -186,7 +188,7 @@ def _create_course(
     model_spec = _spec(model_text, DEFAULT_MODEL, "model")
     teacher_spec = _spec(teacher_text, DEFAULT_TEACHER, "teacher")
     engine = Engine(
-        domain, build_model(model_spec, domain), build_teacher(teacher_spec, domain, seed)
+        domain, create_model(model_spec, domain), create_teacher(teacher_spec, domain, seed)
     )
     log = parsed.events
     if log is not None and len(log):
@@ -403,14 +405,14 @@ def put_policy(course: CoursePath, body: PolicyIn, who: Admin, svc: Svc) -> dict
             if body.model is not None or body.teacher is not None:
                 log, _, _ = load_events(session, row.id)
             if body.model is not None:
-                model = build_model(body.model.model_dump(), domain)
+                model = create_model(body.model.model_dump(), domain)
                 if len(log) and body.fit:
                     model.fit(log)
                 elif len(log):
                     model.update(log)
                 current.model = body.model.model_dump()
             if body.teacher is not None:
-                teacher = build_teacher(body.teacher.model_dump(), domain, current.seed)
+                teacher = create_teacher(body.teacher.model_dump(), domain, current.seed)
                 if len(log):
                     teacher.observe(log)
                 current.teacher = body.teacher.model_dump()
