@@ -17,7 +17,7 @@ agent_app = typer.Typer(
 )
 
 MEMORIES = ("none", "raw", "success_only", "reasoningbank", "reasoningbank+consolidation")
-TEACHERS = ("uniform", "tscl", "zpdes")
+TEACHERS = ("uniform", "tscl", "zpdes", "learnability", "learnability+memory", "target+memory")
 CURVE_COLUMNS = (
     "step",
     "family",
@@ -62,7 +62,10 @@ def run_agent(
     memory: Annotated[str, typer.Option(help=f"Memory: {', '.join(MEMORIES)}.")] = (
         "reasoningbank+consolidation"
     ),
-    teacher: Annotated[str, typer.Option(help=f"Curriculum: {', '.join(TEACHERS)}.")] = "tscl",
+    teacher: Annotated[str, typer.Option(
+        help=f"Curriculum: {', '.join(TEACHERS)} (+memory: the teacher selects with the "
+        "memory read as a student model)."
+    )] = "tscl",
     k: Annotated[int, typer.Option(help="Memory items retrieved per task.")] = 1,
     scaling: Annotated[str, typer.Option(help="MaTTS: none, parallel, sequential.")] = "none",
     attempts: Annotated[int, typer.Option(help="Attempts per task with scaling.")] = 1,
@@ -82,6 +85,13 @@ def run_agent(
     timeout: Annotated[float, typer.Option(help="Seconds per HTTP attempt.")] = 120.0,
     audit: Annotated[Path, typer.Option(help="Audit log of every call (JSON lines).")] = Path(
         "out/agent/calls.jsonl"
+    ),
+    audit_db: Annotated[str | None, typer.Option(
+        help="Also log every call to this database's llm_calls table (SQLAlchemy URL), "
+        "under --workspace, --agent and --run."
+    )] = None,
+    run_name: Annotated[str, typer.Option("--run", help="Name of the run in --audit-db.")] = (
+        "default"
     ),
     out: Annotated[Path, typer.Option(help="Learning curve (CSV).")] = Path("out/agent/curve.csv"),
     seed: Annotated[int, typer.Option(help="Seed of task order and curriculum.")] = 0,
@@ -111,15 +121,19 @@ def run_agent(
         TaskPool,
         run,
     )
+    from mentor.agents.student import MemoryStudent
     from mentor.agents.tasks import read_tasks
     from mentor.domain import Domain, Item
-    from mentor.llm import Budget, BudgetExceeded, OpenAIChat
-    from mentor.teachers import TSCL, ZPDES, RandomTeacher
+    from mentor.llm import AuditLog, Budget, BudgetExceeded, OpenAIChat, SQLAudit, Tee
+    from mentor.teachers import TSCL, ZPDES, Learnability, RandomTeacher, TargetSuccess
 
     _choice("memory", memory, MEMORIES)
     _choice("teacher", teacher, TEACHERS)
     _choice("judge", judge, ("checker", "llm"))
     _choice("embedder", embedder, ("minilm", "hashing"))
+    if teacher.endswith("+memory") and memory == "none":
+        raise ParameterError("needs a memory to read as a student model", field="teacher",
+                             value=teacher)
     task_list = read_tasks(tasks_path)
     if judge == "checker" and any(t.answer is None for t in task_list):
         missing = next(t for t in task_list if t.answer is None)
@@ -133,7 +147,8 @@ def run_agent(
         api_key=os.environ.get("MENTOR_LLM_API_KEY"),
         timeout=timeout,
         budget=budget,
-        audit=audit,
+        audit=audit if audit_db is None else Tee(
+            AuditLog(audit), SQLAudit(audit_db, workspace, agent, run_name)),
     )
     if memory == "none":
         bank = NoMemory()
@@ -158,8 +173,18 @@ def run_agent(
         chooser = TSCL(seed=seed)
     elif teacher == "zpdes":
         chooser = ZPDES(Domain([Item(f, (f,)) for f in pool.families]), seed=seed)
+    elif teacher == "learnability":
+        chooser = Learnability(seed=seed)
+    elif teacher == "learnability+memory":
+        chooser = Learnability(estimate="model", seed=seed)
+    elif teacher == "target+memory":
+        chooser = TargetSuccess(seed=seed)
     else:
         chooser = RandomTeacher(seed=seed)
+    student = None
+    if teacher.endswith("+memory"):
+        student = MemoryStudent(Domain([Item(f, (f,)) for f in pool.families]), bank.store,
+                                workspace, agent)
     curve = []
 
     def save(step) -> None:
@@ -194,7 +219,8 @@ def run_agent(
 
     judge_ = CheckerJudge() if judge == "checker" else LLMJudge(chat)
     try:
-        run(pool, LLMAgent(chat), bank, judge_, chooser, steps, scaling, attempts, callback=save)
+        run(pool, LLMAgent(chat), bank, judge_, chooser, steps, scaling, attempts, callback=save,
+            model=student)
     except BudgetExceeded as error:
         print(f"stopped after {len(curve)} tasks: {error}")
     finally:
