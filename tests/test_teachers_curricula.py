@@ -48,7 +48,7 @@ from mentor.teachers.pacing import (
     Root,
     Step,
     as_pacing,
-    pacing_from_dict,
+    create_pacing,
 )
 from mentor.teachers.review import DueReview, PowerLawReplay
 from mentor.teachers.self_paced import SelfPaced
@@ -236,7 +236,7 @@ def test_cyclical_matches_the_papers_recurrence(sp, ep, alfa):
 def test_pacing_round_trips_and_names():
     for cls in PACINGS.values():
         pacing = cls()
-        again = pacing_from_dict(json.loads(json.dumps(pacing.to_dict())))
+        again = create_pacing(json.loads(json.dumps(pacing.spec())))
         assert again == pacing and type(again) is cls
         assert as_pacing(cls.name) == pacing
     assert as_pacing({"kind": "root", "start": 0.5, "ramp": 10})(10) == 1.0
@@ -259,8 +259,8 @@ def test_pacing_round_trips_and_names():
         lambda: Cyclical(multiplier=0.0),
         lambda: Cyclical(phase_length=-1),
         lambda: Cyclical(start=1e-6, multiplier=0.999999999),
-        lambda: pacing_from_dict({"kind": "nope"}),
-        lambda: pacing_from_dict({"kind": "linear", "speed": 3}),
+        lambda: create_pacing({"kind": "nope"}),
+        lambda: create_pacing({"kind": "linear", "speed": 3}),
         lambda: as_pacing("nope"),
     ],
 )

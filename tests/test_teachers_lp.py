@@ -290,7 +290,7 @@ def test_statistic_state_round_trip(stat):
     arms = rng.choice(["a", "b", "c"], size=30).tolist()
     stat.update_many(arms, rng.random(30).tolist(), list(range(30)))
     copy = type(stat)(**stat.get_params())
-    copy.set_state(json.loads(json.dumps(stat.get_state())))
+    copy.load_state_dict(json.loads(json.dumps(stat.state_dict())))
     assert copy.values(["a", "b", "c", "d"]).tolist() == stat.values(["a", "b", "c", "d"]).tolist()
     for s in (stat, copy):
         s.update("a", 0.5, 31)
@@ -300,9 +300,9 @@ def test_statistic_state_round_trip(stat):
 def test_statistics_update_only_the_arms_given():
     stat = WindowedLP(window=3)
     stat.update_many(["a", "b", "a"], [0.1, 0.2, 0.3], [0, 1, 2])
-    before = json.dumps(stat.get_state())
+    before = json.dumps(stat.state_dict())
     stat.update("c", 0.9, 3)
-    state = dict((arm, record) for arm, record in stat.get_state())
+    state = dict((arm, record) for arm, record in stat.state_dict())
     assert {arm: state[arm] for arm in ("a", "b")} == dict(json.loads(before))
 
 
@@ -398,13 +398,13 @@ def test_tscl_epsilon_greedy_frequencies():
 def test_tscl_only_observed_arms_and_learners_change():
     teacher = TSCL(variant="window", window=3, seed=0)
     tscl_stream(teacher)
-    before = dict(teacher.learners_["ada"].statistic.get_state())
+    before = dict(teacher.learners_["ada"].statistic.state_dict())
     teacher.observe(log_of(("ada", "a", 0.3), ("bo", "b", 1.0)))
-    after = dict(teacher.learners_["ada"].statistic.get_state())
+    after = dict(teacher.learners_["ada"].statistic.state_dict())
     assert after["b"] == before["b"]
     assert after["a"] != before["a"]
     assert "c" not in after
-    assert dict(teacher.learners_["bo"].statistic.get_state()) == {"b": [[0.0], [1.0]]}
+    assert dict(teacher.learners_["bo"].statistic.state_dict()) == {"b": [[0.0], [1.0]]}
 
 
 # ================================================================== SEC
@@ -471,9 +471,9 @@ def test_sec_other_column_name_and_bad_advantages():
 def test_sec_only_observed_arms_change():
     teacher = SEC(alpha=0.5)
     sec_stream(teacher)
-    before = dict(teacher.learners_["m"].get_state())
+    before = dict(teacher.learners_["m"].state_dict())
     teacher.observe(log_of(("m", "easy", 1.0, 0.9), advantage=True))
-    after = dict(teacher.learners_["m"].get_state())
+    after = dict(teacher.learners_["m"].state_dict())
     assert after["hard"] == before["hard"] and after["mid"] == before["mid"]
     assert after["easy"] == pytest.approx(0.45)
 
@@ -527,12 +527,12 @@ def test_dump_softmax_frequencies():
 def test_dump_only_observed_arms_change_and_fallback():
     teacher = DUMP(window=2)
     dump_stream(teacher)
-    before_adv = dict(teacher.learners_["m"].advantage.get_state())
-    before_count = dict(teacher.learners_["m"].count.get_state())
+    before_adv = dict(teacher.learners_["m"].advantage.state_dict())
+    before_count = dict(teacher.learners_["m"].count.state_dict())
     # no advantage column: outcomes 1, 0 on b -> batch mean .5 -> |A| = .5, .5
     teacher.observe(log_of(("m", "b", 1.0), ("m", "b", 0.0)))
-    adv = dict(teacher.learners_["m"].advantage.get_state())
-    count = dict(teacher.learners_["m"].count.get_state())
+    adv = dict(teacher.learners_["m"].advantage.state_dict())
+    count = dict(teacher.learners_["m"].count.state_dict())
     assert adv["a"] == before_adv["a"] and count["a"] == before_count["a"]
     assert adv["b"] == [0.5, 0.5] and count["b"] == 3
 

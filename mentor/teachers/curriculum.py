@@ -189,10 +189,10 @@ class StepClock:
         for learner, n in zip(learners.tolist(), counts.tolist(), strict=True):
             self.count[learner] = self.count.get(learner, 0) + n
 
-    def state(self) -> list[list[Any]]:
+    def state_dict(self) -> list[list[Any]]:
         return [[learner, n] for learner, n in self.count.items()]
 
-    def load(self, state: Any) -> None:
+    def load_state_dict(self, state: Any) -> None:
         self.count = {learner: int(n) for learner, n in state}
 
 
@@ -244,7 +244,7 @@ class Curriculum(Teacher):
         score per item (mapping or ``[item, score]`` pairs); see
         :class:`DifficultyScores`. Items without a score come last in the order.
     pacing
-        A :class:`~mentor.teachers.pacing.Pacing`, its ``to_dict()`` form or a
+        A :class:`~mentor.teachers.pacing.Pacing`, its ``spec()`` form or a
         name. Default ``Linear(start=0.2, ramp=1000)`` (ours).
     clock
         ``"events"`` (default: the learner's observed events) or ``"time"``
@@ -294,7 +294,7 @@ class Curriculum(Teacher):
     def get_params(self) -> dict[str, Any]:
         return {
             "difficulty": None if self.difficulty is None else self.difficulty.spec(),
-            "pacing": self.pacing.to_dict(),
+            "pacing": self.pacing.spec(),
             "clock": self.steps_.clock,
             "order": self.order,
             "order_seed": self.order_seed,
@@ -349,10 +349,10 @@ class Curriculum(Teacher):
         self.steps_.observe(events)
 
     def _get_state(self) -> dict[str, Any]:
-        return {"steps": self.steps_.state()}
+        return {"steps": self.steps_.state_dict()}
 
     def _set_state(self, state: Mapping[str, Any]) -> None:
-        self.steps_.load(state["steps"])
+        self.steps_.load_state_dict(state["steps"])
 
 
 class AntiCurriculum(Curriculum):

@@ -141,8 +141,8 @@ class DUMP(Teacher):
             "learners": [
                 {
                     "learner": learner,
-                    "advantage": state.advantage.get_state(),
-                    "count": state.count.get_state(),
+                    "advantage": state.advantage.state_dict(),
+                    "count": state.count.state_dict(),
                 }
                 for learner, state in self.learners_.items()
             ]
@@ -152,8 +152,8 @@ class DUMP(Teacher):
         self.learners_ = {}
         for entry in state["learners"]:
             arms = _LearnerArms(self.window)
-            arms.advantage.set_state(entry["advantage"])
-            arms.count.set_state(entry["count"])
+            arms.advantage.load_state_dict(entry["advantage"])
+            arms.count.load_state_dict(entry["count"])
             self.learners_[entry["learner"]] = arms
 
 

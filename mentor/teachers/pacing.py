@@ -26,8 +26,8 @@ google-research/understanding-curricula) are, before clipping to [b, 1]:
 curriculum at all; ``cyclical`` is the oscillating size of Kesgin and
 Amasyali's cyclical curriculum (see :class:`Cyclical`).
 
-Every pacing function is plain data: :meth:`Pacing.to_dict` and
-:func:`pacing_from_dict` round-trip it through JSON.
+Every pacing function is plain data: :meth:`Pacing.spec` and
+:func:`create_pacing` round-trip it through JSON.
 """
 
 from __future__ import annotations
@@ -67,8 +67,8 @@ class Pacing(abc.ABC):
     def get_params(self) -> dict[str, Any]:
         """Constructor arguments (JSON-able)."""
 
-    def to_dict(self) -> dict[str, Any]:
-        """``{"kind": name, **params}``, the form :func:`pacing_from_dict` reads."""
+    def spec(self) -> dict[str, Any]:
+        """``{"kind": name, **params}``, the form :func:`create_pacing` reads."""
         return {"kind": self.name, **self.get_params()}
 
     def __repr__(self) -> str:
@@ -76,7 +76,7 @@ class Pacing(abc.ABC):
         return f"{type(self).__name__}({args})"
 
     def __eq__(self, other: object) -> bool:
-        return isinstance(other, Pacing) and self.to_dict() == other.to_dict()
+        return isinstance(other, Pacing) and self.spec() == other.spec()
 
     def __hash__(self) -> int:
         return hash(repr(self))
@@ -323,8 +323,8 @@ PACINGS: dict[str, type[Pacing]] = {
 }
 
 
-def pacing_from_dict(data: Mapping[str, Any]) -> Pacing:
-    """Rebuild a pacing function from :meth:`Pacing.to_dict` output."""
+def create_pacing(data: Mapping[str, Any]) -> Pacing:
+    """Rebuild a pacing function from :meth:`Pacing.spec` output."""
     if not isinstance(data, Mapping) or data.get("kind") not in PACINGS:
         kind = data.get("kind") if isinstance(data, Mapping) else data
         raise ParameterError(f"unknown pacing {kind!r}; choose one of {', '.join(sorted(PACINGS))}")
@@ -336,13 +336,13 @@ def pacing_from_dict(data: Mapping[str, Any]) -> Pacing:
 
 
 def as_pacing(spec: Pacing | Mapping[str, Any] | str) -> Pacing:
-    """A pacing function from an instance, its :meth:`~Pacing.to_dict` form, or a
+    """A pacing function from an instance, its :meth:`~Pacing.spec` form, or a
     name (with that family's defaults)."""
     if isinstance(spec, Pacing):
         return spec
     if isinstance(spec, str):
-        return pacing_from_dict({"kind": spec})
-    return pacing_from_dict(spec)
+        return create_pacing({"kind": spec})
+    return create_pacing(spec)
 
 
 __all__ = [
@@ -358,5 +358,5 @@ __all__ = [
     "Root",
     "Step",
     "as_pacing",
-    "pacing_from_dict",
+    "create_pacing",
 ]

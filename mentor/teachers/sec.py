@@ -116,7 +116,8 @@ class SEC(Teacher):
     def _get_state(self) -> dict[str, Any]:
         return {
             "learners": [
-                {"learner": learner, "arms": q.get_state()} for learner, q in self.learners_.items()
+                {"learner": learner, "arms": arms.state_dict()}
+                for learner, arms in self.learners_.items()
             ]
         }
 
@@ -124,5 +125,5 @@ class SEC(Teacher):
         self.learners_ = {}
         for entry in state["learners"]:
             q = EMA(self.alpha)
-            q.set_state(entry["arms"])
+            q.load_state_dict(entry["arms"])
             self.learners_[entry["learner"]] = q

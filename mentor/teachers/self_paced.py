@@ -162,10 +162,10 @@ class SelfPaced(Teacher):
 
     def _get_state(self) -> dict[str, Any]:
         return {
-            "steps": self.steps_.state(),
+            "steps": self.steps_.state_dict(),
             "loss": [[learner, item, v] for (learner, item), v in self.loss_.items()],
         }
 
     def _set_state(self, state: Mapping[str, Any]) -> None:
-        self.steps_.load(state["steps"])
+        self.steps_.load_state_dict(state["steps"])
         self.loss_ = {(learner, item): float(v) for learner, item, v in state["loss"]}

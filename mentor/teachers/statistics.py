@@ -71,15 +71,15 @@ class ArmStatistic(abc.ABC):
         """Constructor arguments (JSON-able)."""
         return {}
 
-    def get_state(self) -> list[list[Any]]:
+    def state_dict(self) -> list[list[Any]]:
         """The per-arm records as ``[[arm, record], ...]`` (JSON-able)."""
         return [[arm, _plain(record)] for arm, record in self.arms_.items()]
 
-    def set_state(self, state: Iterable[Sequence[Any]]) -> None:
-        """Restore what :meth:`get_state` returned."""
-        self.arms_ = {arm: self._load(record) for arm, record in state}
+    def load_state_dict(self, state: Iterable[Sequence[Any]]) -> None:
+        """Restore what :meth:`state_dict` returned."""
+        self.arms_ = {arm: self._load_record(record) for arm, record in state}
 
-    def _load(self, record: Any) -> Any:
+    def _load_record(self, record: Any) -> Any:
         return record
 
 
@@ -119,7 +119,7 @@ class Count(ArmStatistic):
         """Observations over all arms."""
         return int(sum(self.arms_.values()))
 
-    def _load(self, record: Any) -> Any:
+    def _load_record(self, record: Any) -> Any:
         return int(record)
 
 
@@ -154,7 +154,7 @@ class EMA(ArmStatistic):
     def value(self, arm: Any) -> float:
         return float(self.arms_.get(arm, self.initial))
 
-    def _load(self, record: Any) -> Any:
+    def _load_record(self, record: Any) -> Any:
         return float(record)
 
 
@@ -190,7 +190,7 @@ class OnlineLP(ArmStatistic):
         record = self.arms_.get(arm)
         return 0.0 if record is None else float(record[0])
 
-    def _load(self, record: Any) -> Any:
+    def _load_record(self, record: Any) -> Any:
         return [float(record[0]), float(record[1])]
 
 
@@ -255,7 +255,7 @@ class WindowedLP(ArmStatistic):
             return self.initial
         return float(dx @ (y - y.mean()) / denominator)
 
-    def _load(self, record: Any) -> Any:
+    def _load_record(self, record: Any) -> Any:
         return [[float(s) for s in record[0]], [float(v) for v in record[1]]]
 
 
@@ -293,7 +293,7 @@ class AbsoluteLP(ArmStatistic):
         record = self.arms_.get(arm)
         return 0.0 if record is None else abs(record[0] - record[1])
 
-    def _load(self, record: Any) -> Any:
+    def _load_record(self, record: Any) -> Any:
         return [float(record[0]), float(record[1])]
 
 
@@ -329,7 +329,7 @@ class MeanAbsAdvantage(ArmStatistic):
         recent = self.arms_.get(arm)
         return float(np.mean(recent)) if recent else 0.0
 
-    def _load(self, record: Any) -> Any:
+    def _load_record(self, record: Any) -> Any:
         return [float(v) for v in record]
 
 

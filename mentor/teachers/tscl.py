@@ -174,7 +174,7 @@ class TSCL(Teacher):
     def _get_state(self) -> dict[str, Any]:
         return {
             "learners": [
-                {"learner": learner, "step": curves.step, "arms": curves.statistic.get_state()}
+                {"learner": learner, "step": curves.step, "arms": curves.statistic.state_dict()}
                 for learner, curves in self.learners_.items()
             ]
         }
@@ -183,7 +183,7 @@ class TSCL(Teacher):
         self.learners_ = {}
         for entry in state["learners"]:
             statistic = self._new_statistic()
-            statistic.set_state(entry["arms"])
+            statistic.load_state_dict(entry["arms"])
             self.learners_[entry["learner"]] = _LearnerCurves(statistic, int(entry["step"]))
 
 

@@ -173,17 +173,17 @@ class DeepKTModel(StudentModel):
         """P(success) of the learner's next attempt at each item index."""
 
     @abc.abstractmethod
-    def _learner_state(self) -> tuple[list[Any], dict[str, np.ndarray]]:
+    def _get_learner_state(self) -> tuple[list[Any], dict[str, np.ndarray]]:
         """Learner ids and their states as arrays, for saving."""
 
     @abc.abstractmethod
-    def _load_learner_state(self, learners: list[Any], tensors: Mapping[str, np.ndarray]) -> None:
-        """Restore what :meth:`_learner_state` returned."""
+    def _set_learner_state(self, learners: list[Any], tensors: Mapping[str, np.ndarray]) -> None:
+        """Restore what :meth:`_get_learner_state` returned."""
 
-    def _extra_state(self) -> dict[str, Any]:
+    def _get_extra_state(self) -> dict[str, Any]:
         return {}
 
-    def _load_extra_state(self, state: Mapping[str, Any]) -> None:
+    def _set_extra_state(self, state: Mapping[str, Any]) -> None:
         return None
 
     # ------------------------------------------------------------- helpers
@@ -338,7 +338,7 @@ class DeepKTModel(StudentModel):
             from mentor.students.deep._training import network_tensors
 
             tensors.update(network_tensors(self.network_))
-            learners, learner_tensors = self._learner_state()
+            learners, learner_tensors = self._get_learner_state()
             tensors.update({f"learners.{k}": v for k, v in learner_tensors.items()})
         return {
             "items": list(self.items_),
@@ -352,7 +352,7 @@ class DeepKTModel(StudentModel):
             ],
             "learners": learners,
             "weights": encode_tensors(tensors) if self.network_ is not None else None,
-            **self._extra_state(),
+            **self._get_extra_state(),
         }
 
     def _set_state(self, state: Mapping[str, Any]) -> None:
@@ -366,7 +366,7 @@ class DeepKTModel(StudentModel):
         if not 0.0 <= self.base_rate_ <= 1.0:
             raise ValueError("base_rate must be a probability")
         self.history_ = [dict(r) for r in state.get("history", [])]
-        self._load_extra_state(state)
+        self._set_extra_state(state)
         self._reset_learners()
         if state["weights"] is None:
             self.network_ = None
@@ -385,6 +385,6 @@ class DeepKTModel(StudentModel):
             if isinstance(learner, (list, dict)):
                 raise ValueError(f"a learner id must be a string or an integer, got {learner!r}")
         prefix = "learners."
-        self._load_learner_state(
+        self._set_learner_state(
             learners, {k[len(prefix) :]: v for k, v in tensors.items() if k.startswith(prefix)}
         )

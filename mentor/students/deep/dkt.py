@@ -226,13 +226,13 @@ class DKT(DeepKTModel):
             logits = self.network_.readout(hidden.expand(index.numel(), -1), index)
             return torch.sigmoid(logits).cpu().numpy().astype(np.float64)
 
-    def _learner_state(self) -> tuple[list[Any], dict[str, np.ndarray]]:
+    def _get_learner_state(self) -> tuple[list[Any], dict[str, np.ndarray]]:
         learners = list(self._states)
         if not learners:
             return [], {"state": np.zeros((0, *self._state_shape), dtype=np.float32)}
         return learners, {"state": np.stack([self._states[k] for k in learners])}
 
-    def _load_learner_state(self, learners: list[Any], tensors: Mapping[str, np.ndarray]) -> None:
+    def _set_learner_state(self, learners: list[Any], tensors: Mapping[str, np.ndarray]) -> None:
         states = tensors["state"]
         if states.shape != (len(learners), *self._state_shape):
             raise ValueError(

@@ -387,10 +387,10 @@ class SimpleKT(DeepKTModel):
         return [self.items_[i] for i in items.tolist()], outcomes.astype(float).tolist()
 
     # ------------------------------------------------------------- state
-    def _extra_state(self) -> dict[str, Any]:
+    def _get_extra_state(self) -> dict[str, Any]:
         return {"skills": list(self.skills_), "item_skills": [list(s) for s in self._item_skills]}
 
-    def _load_extra_state(self, state: Mapping[str, Any]) -> None:
+    def _set_extra_state(self, state: Mapping[str, Any]) -> None:
         self.skills_ = list(state["skills"])
         rows = [[int(s) for s in row] for row in state["item_skills"]]
         if len(rows) != len(state["items"]):
@@ -399,7 +399,7 @@ class SimpleKT(DeepKTModel):
             raise ValueError("item_skills names a skill index out of range")
         self._item_skills = rows
 
-    def _learner_state(self) -> tuple[list[Any], dict[str, np.ndarray]]:
+    def _get_learner_state(self) -> tuple[list[Any], dict[str, np.ndarray]]:
         learners = list(self._contexts)
         contexts = [self._contexts[k] for k in learners]
         lengths = np.array([c[0].size for c in contexts], dtype=np.int64)
@@ -411,7 +411,7 @@ class SimpleKT(DeepKTModel):
             ).astype(np.float32),
         }
 
-    def _load_learner_state(self, learners: list[Any], tensors: Mapping[str, np.ndarray]) -> None:
+    def _set_learner_state(self, learners: list[Any], tensors: Mapping[str, np.ndarray]) -> None:
         offsets = tensors["offsets"].astype(np.int64)
         items = tensors["items"].astype(np.int64)
         outcomes = tensors["outcomes"].astype(np.float32)

@@ -63,12 +63,12 @@ class MemoryModel(StudentModel):
         return {}
 
     @abc.abstractmethod
-    def _get_memory(self) -> dict[str, Any]:
+    def _get_memory_state(self) -> dict[str, Any]:
         """Fitted parameters and per-row memory, JSON-able."""
 
     @abc.abstractmethod
-    def _set_memory(self, state: Mapping[str, Any]) -> None:
-        """Restore :meth:`_get_memory` (after :attr:`reviews_` is restored)."""
+    def _set_memory_state(self, state: Mapping[str, Any]) -> None:
+        """Restore :meth:`_get_memory_state` (after :attr:`reviews_` is restored)."""
 
     # ------------------------------------------------------------ contract
     def update(self, events: EventLog) -> None:
@@ -124,12 +124,12 @@ class MemoryModel(StudentModel):
         return out
 
     def _get_state(self) -> dict[str, Any]:
-        return {"reviews": self.reviews_.to_dict(), **self._get_memory()}
+        return {"reviews": self.reviews_.state_dict(), **self._get_memory_state()}
 
     def _set_state(self, state: Mapping[str, Any]) -> None:
         self._reset()
-        self.reviews_.load(state["reviews"])
-        self._set_memory(state)
+        self.reviews_.load_state_dict(state["reviews"])
+        self._set_memory_state(state)
 
     # ------------------------------------------------------------ replay
     def _replay(self, log: EventLog) -> np.ndarray:

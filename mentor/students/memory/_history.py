@@ -246,7 +246,7 @@ class Reviews:
         return Lookback(order, rows, count, correct, last_time, rate, log.time)
 
     # ------------------------------------------------------------ persistence
-    def to_dict(self) -> dict[str, Any]:
+    def state_dict(self) -> dict[str, Any]:
         """JSON-able copy of the state."""
         state: dict[str, Any] = {
             "learner": list(self.learner),
@@ -263,8 +263,8 @@ class Reviews:
             state["outcomes"] = [list(o) for o in self.outcomes]
         return state
 
-    def load(self, state: Mapping[str, Any]) -> None:
-        """Restore what :meth:`to_dict` returned."""
+    def load_state_dict(self, state: Mapping[str, Any]) -> None:
+        """Restore what :meth:`state_dict` returned."""
         self.clear()
         learners = [_key(x) for x in state["learner"]]
         cards = [_key(x) for x in state["card"]]

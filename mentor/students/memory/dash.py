@@ -253,10 +253,10 @@ class DASH(MemoryModel):
         reviews = self.reviews_
         return {"last_review": [reviews.last_time[r] for r in rows]}
 
-    def _get_memory(self) -> dict[str, Any]:
+    def _get_memory_state(self) -> dict[str, Any]:
         return {"coef": self.coef_.tolist(), "intercept": self.intercept_}
 
-    def _set_memory(self, state: Mapping[str, Any]) -> None:
+    def _set_memory_state(self, state: Mapping[str, Any]) -> None:
         coef = np.asarray(state["coef"], dtype=np.float64)
         if coef.shape != (2 * (len(self.windows) + 1),) or not np.all(np.isfinite(coef)):
             raise ValueError(f"DASH coef must be {2 * (len(self.windows) + 1)} finite numbers")

@@ -207,14 +207,14 @@ class FSRS(MemoryModel):
             "fsrs_state": [c.state.name for c in cards],
         }
 
-    def _get_memory(self) -> dict[str, Any]:
+    def _get_memory_state(self) -> dict[str, Any]:
         return {
             "parameters": list(self.parameters_),
             "optimized": self.optimized_,
             "cards": [card.to_dict() for card in self.cards_],
         }
 
-    def _set_memory(self, state: Mapping[str, Any]) -> None:
+    def _set_memory_state(self, state: Mapping[str, Any]) -> None:
         self._set_parameters([float(w) for w in state["parameters"]])
         self.optimized_ = bool(state["optimized"])
         self.cards_ = [Card.from_dict(card) for card in state["cards"]]

@@ -250,7 +250,7 @@ class HLR(MemoryModel):
         half_life = self._rows_half_life(np.asarray(rows, dtype=int)) if rows else []
         return {"half_life": [float(h) for h in half_life]}
 
-    def _get_memory(self) -> dict[str, Any]:
+    def _get_memory_state(self) -> dict[str, Any]:
         return {
             "theta": self.theta_.tolist(),
             "card_bias": [[card, value] for card, value in self.card_bias_.items()],
@@ -258,7 +258,7 @@ class HLR(MemoryModel):
             "n_iter": self.n_iter_,
         }
 
-    def _set_memory(self, state: Mapping[str, Any]) -> None:
+    def _set_memory_state(self, state: Mapping[str, Any]) -> None:
         theta = np.asarray(state["theta"], dtype=np.float64)
         if theta.shape != (3,) or not np.all(np.isfinite(theta)):
             raise ValueError(f"HLR theta must be 3 finite numbers, got {state['theta']!r}")

@@ -122,14 +122,14 @@ class SM2(MemoryModel):
             "due": [self.reviews_.last_time[r] + self.interval_[r] * DAY for r in rows],
         }
 
-    def _get_memory(self) -> dict[str, Any]:
+    def _get_memory_state(self) -> dict[str, Any]:
         return {
             "interval": list(self.interval_),
             "easiness": list(self.easiness_),
             "repetitions": list(self.repetitions_),
         }
 
-    def _set_memory(self, state: Mapping[str, Any]) -> None:
+    def _set_memory_state(self, state: Mapping[str, Any]) -> None:
         n = len(self.reviews_)
         self.interval_ = [float(x) for x in state["interval"]]
         self.easiness_ = [float(x) for x in state["easiness"]]

@@ -429,7 +429,7 @@ class PSIKT(StudentModel):
         clocks[rows >= 0] = self._state.clock[rows[rows >= 0]]
         return clocks
 
-    def _learner_state(self, learner: Any) -> tuple[FilterState, int]:
+    def _filter_of(self, learner: Any) -> tuple[FilterState, int]:
         row = self._row.get(learner)
         if row is None:
             return FilterState.fresh(1, self.params_), 0
@@ -442,7 +442,7 @@ class PSIKT(StudentModel):
         Raises :class:`DataError` if ``t`` is before the learner's last event.
         """
         index = self._items(items)
-        state, row = self._learner_state(learner)
+        state, row = self._filter_of(learner)
         clock = float(state.clock[row])
         if t is None:
             t = clock if math.isfinite(clock) else 0.0
@@ -489,7 +489,7 @@ class PSIKT(StudentModel):
     def state(self, learner: Any) -> dict[str, Any]:
         """Mastery per skill (P(success) on an item of difficulty 0 at the learner's
         last event), the belief about each practised skill, and the traits."""
-        state, row = self._learner_state(learner)
+        state, row = self._filter_of(learner)
         k = len(self.skills_)
         clock = float(state.clock[row])
         now = clock if math.isfinite(clock) else 0.0
