@@ -10,6 +10,7 @@ from typing import Any
 from fastapi import APIRouter
 
 from mentor.service.api import (
+    agents,
     attempts,
     corrections,
     courses,
@@ -30,5 +31,6 @@ router = APIRouter()
 for module in (practice, attempts, courses, imports, learners, corrections, workspaces, xapi):
     router.include_router(module.router, responses=ERRORS)
 router.include_router(tutor.router, responses=ERRORS)  # Socratic tutoring sessions
+router.include_router(agents.router, responses=ERRORS)  # agents' experience memory
 
 __all__ = ["router"]
