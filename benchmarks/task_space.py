@@ -2,8 +2,11 @@
 
 Usage:
     python benchmarks/task_space.py [--seeds 20] [--episodes 20000] [--workers 1] [--quick]
-        [--teachdrl-python /work/refs/teachdrl-venv/bin/python]
+        [--variants] [--teachdrl-python /work/refs/teachdrl-venv/bin/python]
         [--teachdrl-source /work/refs/teachDeepRL]
+
+Each finished seed is appended to ``results/task_space_hypercube<suffix>.jsonl``; a run with
+the same settings resumes from it (delete the file to start again).
 
 Environment: :class:`mentor.sim.Hypercube` (Portelas et al., CoRL 2019): 10 x 10 cells of
 [0, 1]^2, each unlocked by a lower neighbour at competence 75, mastered above it; the
@@ -11,8 +14,9 @@ score is the % of cells mastered after ``episodes`` episodes, one task per episo
 teacher is told the cells: each sees only the box [0, 1]^2 and the reward of each episode.
 
 Teachers (``mentor.teachers.taskspace``, defaults unless the row says otherwise): uniform
-tasks, Covar-GMM, RIAC, RegionLP (128 regions, and 32 and 512 to show it does not depend on
-matching the grid), and teachDeepRL's own ``CovarGMM`` and ``RIAC`` (flowersteam/teachDeepRL,
+tasks, Covar-GMM, RIAC, RegionLP (128 regions; ``--variants`` runs 32 and 512 regions
+instead, with no reference, to show it does not depend on matching the grid), and
+teachDeepRL's own ``CovarGMM`` and ``RIAC`` (flowersteam/teachDeepRL,
 ``teachDRL/teachers/algos``), run from a copy outside this repository by its own Python
 through a JSON-lines pipe, on the same ``Hypercube`` code (loaded by file path, so that venv
 needs none of mentor's dependencies)::
@@ -33,6 +37,7 @@ exactly. Tasks are passed to them as float32 (what their ``sample_task`` returns
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import platform
 import sys
@@ -71,6 +76,8 @@ MENTOR = {
         lambda box, s: RegionLP(box, seed=s),
         "defaults: 128 Sobol regions, window 10, 10 % random, 20 % to a neighbour",
     ),
+}
+VARIANTS = {
     "region_lp (32 regions)": (
         lambda box, s: RegionLP(box, regions=32, seed=s),
         "32 regions, other defaults",
@@ -147,7 +154,7 @@ def run_mentor(name: str, seed: int, episodes: int, every: int) -> dict[str, Any
     cube = Hypercube(seed=seed)
     scores = [cube.score()]
     wall, cpu = time.perf_counter(), time.process_time()
-    teacher = MENTOR[name][0](cube.task_space, seed)
+    teacher = {**MENTOR, **VARIANTS}[name][0](cube.task_space, seed)
     for episode in range(episodes):
         x = teacher.sample(1)
         teacher.observe(x, cube.episode(x))
@@ -160,9 +167,9 @@ def run_mentor(name: str, seed: int, episodes: int, every: int) -> dict[str, Any
 def job(seed: int, args: argparse.Namespace, driver: list[str] | None) -> dict[str, Any]:
     out: dict[str, Any] = {}
     with threadpool_limits(limits=1):
-        for name in MENTOR:
+        for name in VARIANTS if args.variants else MENTOR:
             out[name] = run_mentor(name, seed, args.episodes, args.every)
-    if driver is not None:
+    if driver is not None and not args.variants:
         if "teachdrl" not in _DRIVER:
             _DRIVER["teachdrl"] = Server(driver, os.path.join(args.tmp, "teachdrl.log"))
         server = _DRIVER["teachdrl"]
@@ -201,6 +208,7 @@ def main() -> None:
     parser.add_argument("--every", type=int, default=500, help="episodes between two scores")
     parser.add_argument("--workers", type=int, default=1)
     parser.add_argument("--quick", action="store_true", help="3 seeds, 5,000 episodes")
+    parser.add_argument("--variants", action="store_true", help="RegionLP with 32, 512 regions")
     parser.add_argument("--teachdrl-python", default="/work/refs/teachdrl-venv/bin/python")
     parser.add_argument("--teachdrl-source", default="/work/refs/teachDeepRL")
     parser.add_argument("--out", type=Path, default=RESULTS)
@@ -209,32 +217,50 @@ def main() -> None:
         args.seeds, args.episodes = 3, 5_000
     os.environ.update(THREADS)
     console = Console()
+    suffix = ("_quick" if args.quick else "") + ("_variants" if args.variants else "")
+    args.out.mkdir(parents=True, exist_ok=True)
+    checkpoint = args.out / f"task_space_hypercube{suffix}.jsonl"
+    results: dict[int, dict[str, Any]] = {}
+    if checkpoint.exists():
+        for line in checkpoint.read_text().splitlines():
+            entry = json.loads(line)
+            if entry["episodes"] == args.episodes and entry["seed"] < args.seeds:
+                results[entry["seed"]] = entry["runs"]
+        console.print(f"resuming: {len(results)} seeds done in {checkpoint}")
+    todo = [s for s in range(args.seeds) if s not in results]
+
+    def done(seed: int, runs: dict[str, Any]) -> None:
+        results[seed] = runs
+        with checkpoint.open("a") as handle:  # one line per seed: a crash loses one seed
+            handle.write(json.dumps({"seed": seed, "episodes": args.episodes, "runs": runs}) + "\n")
+
     with tempfile.TemporaryDirectory() as tmp:
         args.tmp = tmp
         driver, reference = probe(args)
         if driver is None:
             console.print(f"[yellow]teachDeepRL skipped: {reference['reason']}")
-        results: dict[int, dict[str, Any]] = {}
         start = time.perf_counter()
         columns = (TextColumn("hypercube"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
         with Progress(*columns, console=console) as progress:
-            task = progress.add_task("seeds", total=args.seeds)
+            task = progress.add_task("seeds", total=args.seeds, completed=len(results))
             if args.workers > 1:
                 with ProcessPoolExecutor(args.workers) as pool:
-                    futures = {pool.submit(job, s, args, driver): s for s in range(args.seeds)}
+                    futures = {pool.submit(job, s, args, driver): s for s in todo}
                     for future in as_completed(futures):
-                        results[futures[future]] = future.result()
+                        done(futures[future], future.result())
                         progress.advance(task)
+                        console.print(f"seed {futures[future]} done", highlight=False)
             else:
-                for seed in range(args.seeds):
-                    results[seed] = job(seed, args, driver)
+                for seed in todo:
+                    done(seed, job(seed, args, driver))
                     progress.advance(task)
+                    console.print(f"seed {seed} done", highlight=False)
         for server in _DRIVER.values():
             server.close()
     elapsed = time.perf_counter() - start
     seeds = sorted(results)
-    names = [n for n in [*MENTOR, *REFERENCE] if n in results[0]]
-    given = {**{n: MENTOR[n][1] for n in MENTOR}, **REFERENCE}
+    names = [n for n in [*MENTOR, *VARIANTS, *REFERENCE] if n in results[seeds[0]]]
+    given = {**{n: v[1] for n, v in {**MENTOR, **VARIANTS}.items()}, **REFERENCE}
     rows: dict[str, Any] = {}
     for name in names:
         final = [results[s][name]["scores"][-1] for s in seeds]
@@ -254,7 +280,7 @@ def main() -> None:
                 [rows[ours]["per_seed"][i] - rows[theirs]["per_seed"][i] for i in range(len(seeds))]
             )
     for other in ("covar_gmm (teachDeepRL)", "covar_gmm"):
-        if other in rows:
+        if other in rows and "region_lp" in rows:
             paired[f"region_lp - {other}"] = summary(
                 [
                     rows["region_lp"]["per_seed"][i] - rows[other]["per_seed"][i]
@@ -277,8 +303,6 @@ def main() -> None:
     console.print(table)
     for label, s in paired.items():
         console.print(f"{label} (paired by seed): {fmt(s)}")
-    suffix = "_quick" if args.quick else ""
-    args.out.mkdir(parents=True, exist_ok=True)
     write_json(
         args.out / f"task_space_hypercube{suffix}.json",
         {
