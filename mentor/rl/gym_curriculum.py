@@ -1,0 +1,153 @@
+"""The teacher in the main process, the environments anywhere: tasks for vector envs.
+
+A :class:`TaskCurriculum` keeps the task schedule of every :class:`~mentor.rl.gym_wrapper.
+TaskWrapper` of a vector environment filled and feeds each finished episode back to its
+:class:`~mentor.rl.gym_tasks.TaskSource`. It speaks to the sub-environments only through the
+vector env's own attribute calls, so it works the same with Gymnasium's ``SyncVectorEnv`` and
+``AsyncVectorEnv`` (``set_attr``, which reaches the wrapper through the wrappers around it),
+Stable-Baselines3's ``DummyVecEnv`` and ``SubprocVecEnv`` (``env_method``), and a single
+wrapped environment; no Ray, no process of its own.
+
+Protocol: build it over the vector env *before* the first reset: it draws the tasks of
+episodes 0 and 1 of every sub-environment. After each ``step`` call :meth:`TaskCurriculum.
+update` with the step's ``infos``: for every sub-environment whose episode ``e`` ended (its
+info has ``task_return``), it hands the teacher (task of ``e``, outcome) and schedules the
+task of episode ``e + 2``. A sub-environment therefore always holds the task of its next
+episode before the current one ends, whichever way its vector env resets (Gymnasium's
+next-step autoreset, Stable-Baselines3's same-step reset), and a task is chosen one episode
+before it runs: the teacher sees every outcome, one episode late, as with a prefetching
+data loader. The outcome is the episode's return (``outcome="return"``, mapped to [0, 1] by
+the source's ``reward_range``) or its success (``"success"``; an episode whose environment
+reports none counts as 0).
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import numpy as np
+
+from mentor.errors import DataError, ParameterError
+from mentor.rl.gym_tasks import TaskSource
+from mentor.rl.gym_wrapper import OUTCOMES
+
+
+class TaskCurriculum:
+    """Schedules a teacher's tasks on the sub-environments of a vector env.
+
+    Parameters
+    ----------
+    source
+        The teacher, as a :class:`TaskSource`.
+    envs
+        A Gymnasium vector env, a Stable-Baselines3 ``VecEnv`` or a single environment,
+        whose (sub-)environments are wrapped in :class:`~mentor.rl.gym_wrapper.TaskWrapper`.
+    outcome
+        ``"return"`` (default) or ``"success"``.
+
+    Attributes
+    ----------
+    episodes_
+        Episodes fed back to the teacher.
+    seconds_
+        Seconds spent in :meth:`update` and in drawing tasks (the curriculum's overhead).
+    """
+
+    def __init__(self, source: TaskSource, envs: Any, outcome: str = "return") -> None:
+        if not isinstance(source, TaskSource):
+            raise ParameterError(
+                "must be a TaskSource", field="source", value=type(source).__name__
+            )
+        if outcome not in OUTCOMES:
+            raise ParameterError(f"must be one of {OUTCOMES}", field="outcome", value=outcome)
+        self.source = source
+        self.envs = envs
+        self.outcome = outcome
+        if hasattr(envs, "env_method"):  # Stable-Baselines3 VecEnv
+            self.kind = "sb3"
+        elif hasattr(envs, "set_attr") and hasattr(envs, "num_envs"):  # Gymnasium VectorEnv
+            self.kind = "vector"
+        elif hasattr(envs, "get_wrapper_attr"):
+            self.kind = "single"
+        else:
+            raise ParameterError(
+                "must be a vector env or a Gymnasium env", field="envs", value=type(envs).__name__
+            )
+        self.num_envs = 1 if self.kind == "single" else int(envs.num_envs)
+        self.pending: list[dict[int, Any]] = [{} for _ in range(self.num_envs)]
+        self.episodes_ = 0
+        self.seconds_ = 0.0
+        start = time.perf_counter()
+        tasks = source.draw(2 * self.num_envs)
+        for i in range(self.num_envs):
+            self.pending[i] = {0: tasks[i], 1: tasks[self.num_envs + i]}
+        self._push(range(self.num_envs))
+        self.seconds_ += time.perf_counter() - start
+
+    def _push(self, envs: Sequence[int]) -> None:
+        if self.kind == "sb3":
+            for i in envs:
+                self.envs.env_method("schedule_tasks", self.pending[i], indices=[i])
+        elif self.kind == "vector":
+            self.envs.set_attr("task_schedule", [dict(p) for p in self.pending])
+        else:
+            self.envs.get_wrapper_attr("schedule_tasks")(self.pending[0])
+
+    def _finished(self, infos: Any) -> list[tuple[int, int, float, float]]:
+        """``(env, episode, return, success)`` of each episode that ended in this step."""
+        out = []
+        if isinstance(infos, Mapping):  # Gymnasium vector infos (arrays), or one env's info
+            if self.kind == "single":
+                infos = [infos]
+            else:
+                mask = np.asarray(infos.get("_task_return", np.zeros(self.num_envs, bool)))
+                for i in np.flatnonzero(mask):
+                    out.append(
+                        (
+                            int(i),
+                            int(infos["task_episode"][i]),
+                            float(infos["task_return"][i]),
+                            float(infos["task_success"][i]),
+                        )
+                    )
+                return out
+        if len(infos) != self.num_envs:
+            raise DataError(f"{len(infos)} infos for {self.num_envs} environments", field="infos")
+        for i, info in enumerate(infos):
+            if "task_return" in info:
+                out.append(
+                    (i, int(info["task_episode"]), info["task_return"], info["task_success"])
+                )
+        return out
+
+    def update(self, infos: Any) -> int:
+        """Feed back every episode that ended in this step and schedule the next tasks;
+        returns the number of episodes fed back."""
+        start = time.perf_counter()
+        done = self._finished(infos)
+        if not done:
+            self.seconds_ += time.perf_counter() - start
+            return 0
+        tasks, values = [], []
+        for i, episode, ret, success in done:
+            if episode not in self.pending[i]:
+                raise DataError(
+                    f"environment {i} reports episode {episode}, which this curriculum did "
+                    "not schedule (was it reset behind the curriculum's back?)",
+                    field="task_episode",
+                    value=episode,
+                )
+            tasks.append(self.pending[i].pop(episode))
+            value = float(ret) if self.outcome == "return" else float(success)
+            values.append(0.0 if math.isnan(value) else value)
+        self.source.observe(tasks, values)
+        new = self.source.draw(len(done))
+        for (i, *_), task in zip(done, new, strict=True):
+            self.pending[i][max(self.pending[i]) + 1] = task
+        self._push(sorted({i for i, *_ in done}))
+        self.episodes_ += len(done)
+        self.seconds_ += time.perf_counter() - start
+        return len(done)

@@ -1,0 +1,216 @@
+"""Gymnasium, Stable-Baselines3 and Syllabus adapters, against the real libraries.
+
+The environment is :class:`mentor.rl.gym_envs.GoalLine`; a scripted policy ("walk right at
+most 5 cells, then claim") succeeds exactly when the goal ``1 + round(15 x)`` is at most 5,
+i.e. for tasks ``x <= 4.5 / 15 = 0.3``, so every (task, outcome) pair a teacher is handed
+can be checked by hand, whichever environment and episode it came from.
+"""
+
+from __future__ import annotations
+
+import gymnasium
+import numpy as np
+import pytest
+from gymnasium.utils.env_checker import check_env
+
+from mentor.domain import Box
+from mentor.errors import DataError, MentorError, ParameterError
+from mentor.rl.gym_curriculum import TaskCurriculum
+from mentor.rl.gym_envs import GoalLine
+from mentor.rl.gym_tasks import TaskSource
+from mentor.rl.gym_wrapper import TaskWrapper
+from mentor.teachers import TSCL
+from mentor.teachers.taskspace import RegionLP, UniformTasks
+
+LINE = Box([0.0], [1.0])
+
+
+class Recorder(UniformTasks):
+    """Uniform tasks that remember every (task, outcome) they are handed."""
+
+    name = "uniform"
+
+    def __init__(self, space, seed=None):
+        super().__init__(space, seed)
+        self.seen: list[tuple[float, float]] = []
+
+    def observe(self, tasks, outcomes):
+        super().observe(tasks, outcomes)
+        self.seen += [(float(t[0]), float(o)) for t, o in zip(tasks, outcomes, strict=True)]
+
+
+def succeeds(task: float, length: int = 16) -> bool:
+    return 1 + round(task * (length - 1)) <= 5
+
+
+def scripted(obs: np.ndarray) -> np.ndarray:
+    """Right while below the goal and below cell 5, else claim (obs rows: pos, goal)."""
+    position, goal = np.round(obs[:, 0] * 16), np.round(obs[:, 1] * 16)
+    return np.where((position < goal) & (position < 5), 1, 2)
+
+
+def make_env():
+    return TaskWrapper(GoalLine())
+
+
+def check_pairs(seen):
+    assert seen, "no episode reached the teacher"
+    for task, outcome in seen:
+        assert outcome == float(succeeds(task)), (task, outcome)
+
+
+# ================================================================== TaskSource
+def test_task_source_continuous_and_discrete():
+    source = TaskSource(UniformTasks(Box([0.0, 1.0], [1.0, 3.0]), seed=0), reward_range=(-1, 1))
+    tasks = source.draw(3)
+    assert len(tasks) == 3 and all(t.shape == (2,) for t in tasks)
+    assert source.outcome(0.0) == 0.5 and source.outcome(5.0) == 1.0 and source.outcome(-3) == 0.0
+    discrete = TaskSource(TSCL(seed=0), tasks=["easy", "hard"])
+    assert set(discrete.draw(20)) <= {"easy", "hard"}
+    discrete.observe(["easy", "easy", "hard"], [1.0, 0.0, 0.5])
+    assert discrete.timing_["episodes"] == 3 and discrete.observed_ == 1
+    with pytest.raises(ParameterError, match="task ids"):
+        TaskSource(TSCL())
+    with pytest.raises(ParameterError, match="give no task ids"):
+        TaskSource(UniformTasks(LINE), tasks=[1])
+    with pytest.raises(ParameterError):
+        TaskSource("tscl")
+    with pytest.raises(ParameterError, match="low < high"):
+        TaskSource(UniformTasks(LINE), reward_range=(1, 1))
+    with pytest.raises(DataError, match="distinct"):
+        TaskSource(TSCL(), tasks=[1, 1])
+    with pytest.raises(DataError, match="2 tasks but 1 rewards"):
+        discrete.observe(["easy", "hard"], [1.0])
+
+
+# ================================================================== the wrapper, one env
+def test_wrapper_with_an_in_process_teacher_reports_each_episode():
+    teacher = Recorder(LINE, seed=1)
+    env = TaskWrapper(GoalLine(), TaskSource(teacher))
+    check_env(GoalLine(), skip_render_check=True)  # the raw env passes Gymnasium's checks
+    for _ in range(30):
+        obs, info = env.reset()
+        assert info["task_episode"] == env.episode and info["goal"] == env.unwrapped.goal
+        done = False
+        while not done:
+            obs, reward, terminated, truncated, info = env.step(int(scripted(obs[None])[0]))
+            done = terminated or truncated
+        assert info["task_return"] == reward and info["task_success"] == float(reward)
+    assert len(teacher.seen) == 30
+    check_pairs(teacher.seen)
+    assert {o for _, o in teacher.seen} == {0.0, 1.0}
+
+
+def test_wrapper_options_apply_and_errors():
+    env = TaskWrapper(GoalLine())
+    with pytest.raises(MentorError, match="no task for episode 0"):
+        env.reset()
+    obs, info = env.reset(options={"task": 1.0})
+    assert env.unwrapped.goal == 16 and obs[1] == 1.0
+    # discrete task ids, applied by a callable
+    levels = TaskWrapper(
+        GoalLine(),
+        TaskSource(TSCL(seed=0), tasks=[0, 1, 2, 3]),
+        apply=lambda e, task: e.set_task(task / 3),
+    )
+    levels.reset()
+    assert levels.unwrapped.goal == 1 + round(levels.task / 3 * 15)
+
+    # a task passed on as a reset option when the env has no set_task
+    class Echo(gymnasium.Env):
+        observation_space = gymnasium.spaces.Discrete(1)
+        action_space = gymnasium.spaces.Discrete(1)
+
+        def reset(self, *, seed=None, options=None):
+            return 0, {"echo": options["task"]}
+
+    echo = TaskWrapper(Echo(), TaskSource(TSCL(seed=0), tasks=["a"]))
+    assert echo.reset(options={"other": 1})[1] == {"echo": "a", "task_episode": 0}
+    with pytest.raises(ParameterError, match="no such method"):
+        TaskWrapper(GoalLine(), apply="set_level")
+    with pytest.raises(ParameterError, match="outcome"):
+        TaskWrapper(GoalLine(), outcome="reward")
+
+
+# ================================================================== vector envs
+@pytest.mark.parametrize("vector", ["sync", "async"])
+def test_vector_envs_with_the_teacher_in_the_main_process(vector):
+    teacher = Recorder(LINE, seed=2)
+    cls = gymnasium.vector.SyncVectorEnv if vector == "sync" else gymnasium.vector.AsyncVectorEnv
+    envs = cls([make_env] * 3)
+    try:
+        curriculum = TaskCurriculum(TaskSource(teacher), envs, outcome="success")
+        scheduled = [dict(p) for p in curriculum.pending]
+        obs, info = envs.reset(seed=0)
+        goals = [1 + round(float(scheduled[i][0][0]) * 15) for i in range(3)]
+        assert info["goal"].tolist() == goals  # episode 0 of each env ran its scheduled task
+        for _ in range(60):
+            obs, reward, terminated, truncated, info = envs.step(scripted(obs))
+            curriculum.update(info)
+    finally:
+        envs.close()
+    assert curriculum.episodes_ == len(teacher.seen) >= 20
+    check_pairs(teacher.seen)
+    # every env always holds the task of its next episode
+    assert all(len(p) >= 1 for p in curriculum.pending)
+
+
+def test_curriculum_refuses_an_episode_it_did_not_schedule():
+    envs = gymnasium.vector.SyncVectorEnv([make_env] * 2)
+    curriculum = TaskCurriculum(TaskSource(UniformTasks(LINE, seed=0)), envs)
+    infos = {
+        "task_return": np.array([1.0, 0]),
+        "_task_return": np.array([True, False]),
+        "task_episode": np.array([7, 0]),
+        "task_success": np.array([1.0, 0]),
+    }
+    with pytest.raises(DataError, match="episode 7"):
+        curriculum.update(infos)
+    with pytest.raises(ParameterError, match="vector env"):
+        TaskCurriculum(TaskSource(UniformTasks(LINE)), object())
+
+
+# ================================================================== Stable-Baselines3
+def test_sb3_ppo_with_the_task_callback():
+    pytest.importorskip("stable_baselines3")
+    from stable_baselines3 import PPO
+    from stable_baselines3.common.env_util import make_vec_env
+
+    from mentor.rl.sb3 import TaskCallback
+
+    teacher = RegionLP(LINE, regions=8, seed=0)
+    venv = make_vec_env(GoalLine, n_envs=2, seed=0, wrapper_class=TaskWrapper)
+    model = PPO("MlpPolicy", venv, n_steps=64, batch_size=64, n_epochs=1, seed=0, device="cpu")
+    curriculum = TaskCurriculum(TaskSource(teacher), model.get_env(), outcome="success")
+    model.learn(256, callback=TaskCallback(curriculum))
+    monitored = sum(len(m) for m in venv.get_attr("episode_returns"))
+    # every episode the Monitor saw was fed back, except those still scheduled
+    assert curriculum.episodes_ == monitored > 0
+    assert teacher.counts_.sum() == monitored
+    with pytest.raises(ParameterError):
+        TaskCallback("curriculum")
+
+
+# ================================================================== Syllabus
+def test_syllabus_curriculum_backed_by_mentor():
+    syllabus = pytest.importorskip("syllabus.task_space")
+    from mentor.rl.syllabus import MentorCurriculum
+
+    discrete = syllabus.DiscreteTaskSpace(4)
+    curriculum = MentorCurriculum(discrete, TaskSource(TSCL(seed=0), tasks=range(4)))
+    tasks = curriculum.sample(5)
+    assert len(tasks) == 5 and all(t in range(4) for t in tasks)
+    for task in tasks:
+        curriculum.update_on_episode(1.0 if task == 0 else 0.0, 10, task, False)
+    assert curriculum.source.timing_["episodes"] == 5
+    box = syllabus.BoxTaskSpace(gymnasium.spaces.Box(0.0, 1.0, shape=(1,)))
+    teacher = RegionLP(LINE, regions=4, seed=0)
+    continuous = MentorCurriculum(box, TaskSource(teacher), outcome="success")
+    task = continuous.sample(1)[0]
+    assert box.contains(task)
+    continuous.update_on_episode(0.0, 3, task, True)
+    assert teacher.counts_.sum() == 1
+    with pytest.raises(ParameterError, match="indices"):
+        MentorCurriculum(discrete, TaskSource(TSCL(), tasks=["a", "b", "c", "d"]))
+    with pytest.raises(ParameterError, match="same box"):
+        MentorCurriculum(box, TaskSource(RegionLP(Box([0.0], [2.0]), regions=4)))
