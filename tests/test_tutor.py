@@ -127,6 +127,8 @@ def test_siblings_then_a_teaching_hint_after_three_at_one_level():
     assert first.feedback == "Not quite." and first.prompt.startswith("Hint: ")
     second = s.answer("7")
     assert second.prompt.startswith("Careful: it looks like you added the numerators")
+    # a closed question: the right answer beside the learner's wrong one and a neighbour
+    assert second.prompt.endswith("divide into? Is it 7, 12 or 13?")
     assert [n.level for n in s.nodes_] == [0, 0, 0]  # siblings stay at the level
     third = s.answer("1")
     assert "12 is the smallest common multiple of 3 and 4" in third.feedback
@@ -146,7 +148,7 @@ def test_the_solution_only_after_three_wrong_tries_at_the_whole_question():
     reply = s.answer("5/12")  # wrong at the combine step: a sibling
     reply = s.answer("7/13")
     reply = s.answer("1")  # third at the level: the teaching hint would give 7/12 away
-    assert "Here is a way to think about it" in reply.feedback and "7/12" not in reply.feedback
+    assert "Think about it this way" in reply.feedback and "7/12" not in reply.feedback
     assert reply.prompt.startswith("Put your steps together")  # final try 2
     reply = s.answer("2/7")  # try 2: adding denominators reopens the common denominator
     assert reply.status == "active" and reply.prompt == q.step("common_denominator").prompt
@@ -297,3 +299,23 @@ def test_the_buggy_programs_fail_their_tests_and_the_fixes_pass():
         assert not run_tests(program, program.code), program.id
         assert run_tests(program, program.fixed_code()), program.id
         assert program.fix.strip() not in program.code
+
+
+def test_a_teaching_hint_that_would_give_the_answer_away_states_only_the_step():
+    q = find("add_like", 1, "1/3 + 1/3 = ?")
+    s = TutorSession(StepPlanner(q, {"add_like": 0.99, "add10": 0.2}), wrong_answer="5/3")
+    assert s.start().prompt == "How many thirds is 1 + 1?"
+    for _ in range(2):
+        s.answer("5")
+    reply = s.answer("5")
+    # the concept "1 + 1 = 2, so the answer is 2/3" would reveal 2/3
+    assert reply.feedback == (
+        "Not quite. The answer to this step is 2. Work out the numerators only."
+    )
+    assert reply.prompt == "Now try the whole question again: 1/3 + 1/3 = ?"
+    again = s.answer("2/6")  # adding denominators: the assumed step is asked after all
+    assert again.prompt == q.step("keep_denominator").prompt
+    recap = s.answer("3")
+    # try 2 recaps the steps that do not give the answer away
+    assert recap.prompt == ("Put your steps together: The parts stay thirds, so the denominator "
+                            "stays 3. Try once more: 1/3 + 1/3 = ?")

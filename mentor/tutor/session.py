@@ -7,8 +7,9 @@ at one of them each turn, and a tree of questions:
 - an answer that shows understanding resolves the attribute and the session
   moves *down* a level, to a child question about the next attribute;
 - an answer that does not is followed by a *sibling* question at the same
-  level: the same sub-question again with a nudge, then with the misconception
-  it showed named;
+  level: the same sub-question again with a nudge, then a closed one (the
+  misconception it showed named, the learner's answers offered beside the
+  right one);
 - after three questions at one level without understanding, a *teaching
   hint* states the attribute (the step's answer, never the whole answer) and
   the session moves on.
@@ -247,7 +248,7 @@ class TutorSession:
             attribute.observe(True)
             attribute.status = RESOLVED
             event = TurnEvent("", "", 1.0, node.rung, "final")
-            return self._finish(SOLVED, "That is the answer to the whole question. Well done!",
+            return self._finish(SOLVED, "That is the answer to the whole question.",
                                 event)
         node.correct = verdict.correct
         attribute.observe(verdict.correct)
@@ -258,11 +259,13 @@ class TutorSession:
             if solves:  # the last step's answer is the whole answer
                 final = TurnEvent("", "", 1.0, node.rung, "final")
                 reply = self._finish(SOLVED, "Yes, and that is the answer to the whole "
-                                     "question. You worked it out!", final)
+                                     "question.", final)
                 reply.events.insert(0, event)
                 return reply
             return Reply("Yes, that's right.", self._next(), self.status_, [event])
         self._mark(verdict.misconceptions)
+        if response not in attribute.answers:
+            attribute.answers.append(response)
         return self._sibling_or_teach(attribute, node, "Not quite.", event)
 
     def hint(self) -> Reply:
@@ -277,7 +280,7 @@ class TutorSession:
         attribute = self._attribute(node.attribute)
         attribute.observe(False)
         event = TurnEvent(attribute.id, attribute.skill, 0.0, node.rung + 1, "step")
-        return self._sibling_or_teach(attribute, node, "Here is a hint.", event)
+        return self._sibling_or_teach(attribute, node, "", event)
 
     # ------------------------------------------------------------------ the tree
     def _sibling_or_teach(self, attribute: Attribute, node: Node, lead: str,
@@ -287,14 +290,14 @@ class TutorSession:
             text = self._guarded(self.planner.ask(attribute, rung), attribute)
             self.nodes_.append(Node(self.level_, attribute.id, rung, text))
             attribute.asked += 1
-            return Reply(lead, text, self.status_, [event])
+            return Reply(lead or "Here is a hint.", text, self.status_, [event])
         teaching = self.planner.teach(attribute)
         if reveals(teaching, self.planner.forbidden(), self.planner.given()):
             teaching = self.planner.nudge(attribute)
         attribute.taught()
         self.nodes_.append(Node(self.level_, attribute.id, rung, teaching, kind="teach"))
         self.level_ += 1
-        return Reply(f"{lead} {teaching}", self._next(), self.status_, [event])
+        return Reply(f"{lead} {teaching}".strip(), self._next(), self.status_, [event])
 
     def _answer_final(self, node: Node, response: str, asked_hint: bool = False) -> Reply:
         verdict = Verdict(False) if asked_hint else self.planner.judge_final(response)
@@ -302,7 +305,7 @@ class TutorSession:
         hints = sum(1 for n in self.nodes_ if n.kind in ("hint", "teach"))
         event = TurnEvent("", "", float(verdict.correct), min(hints, 2), "final")
         if verdict.correct:
-            return self._finish(SOLVED, "Yes! That's the answer. You worked it out.", event)
+            return self._finish(SOLVED, "Yes, that's the answer.", event)
         self.final_tries_ += 1
         if self.final_tries_ >= self.max_final:
             return self._finish(REVEALED, "Let's look at the whole solution together. "

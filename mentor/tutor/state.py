@@ -68,6 +68,9 @@ class Attribute:
         Misconceptions seen in the learner's answers that this attribute exposes.
     asked
         Questions asked about it so far.
+    answers
+        The learner's wrong answers to its questions (a closed question offers
+        them beside the right one).
     """
 
     id: str
@@ -77,6 +80,7 @@ class Attribute:
     status: str = OPEN
     misconceptions: list[str] = field(default_factory=list)
     asked: int = 0
+    answers: list[str] = field(default_factory=list)
 
     def observe(self, correct: bool) -> None:
         """Update the estimate after an answer about this attribute."""

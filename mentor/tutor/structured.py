@@ -11,8 +11,11 @@ service passes it), lowered when the wrong answer shows a misconception that
 the step exposes.
 
 The hint ladder per step: the sub-question; the sub-question with its nudge;
-the sub-question naming the misconception seen ("it looks like you added the
-denominators too"); then the step's concept as a teaching hint.
+a closed question naming the misconception seen ("it looks like you added the
+denominators too") and offering the right answer beside the learner's wrong
+ones ("Is it 7, 12 or 21?"); then the step's concept as a teaching hint (only
+the step's own answer where the concept would give the whole answer away). A
+second try at the whole question recaps the steps that do not give it away.
 """
 
 from __future__ import annotations
@@ -21,7 +24,8 @@ from collections.abc import Mapping
 from dataclasses import asdict
 from typing import Any
 
-from mentor.questions import Misconception, Question, Step, parse_number
+from mentor.questions import Misconception, Question, Step, check_answer, fmt, parse_number
+from mentor.tutor.guard import reveals
 from mentor.tutor.session import Verdict
 from mentor.tutor.state import Attribute
 
@@ -31,6 +35,33 @@ DEFAULT_PRIOR = 0.5
 
 def _label(step_id: str) -> str:
     return step_id.replace("_", " ")
+
+
+def _options(step: Step, wrong: list[str]) -> str:
+    """The right answer and up to two of the learner's wrong ones (or neighbours of
+    the right one), smallest first: ``"11, 12 or 21"``."""
+    if step.kind == "choice":
+        return " or ".join(step.choices)
+    right = parse_number(step.answer)
+    values: list[str] = [step.answer]
+    for answer in reversed(wrong):
+        value = parse_number(answer)
+        if value is not None and not check_answer(step.question(), answer) and \
+                all(parse_number(v) != value for v in values):
+            values.append(answer.strip())
+        if len(values) == 3:
+            break
+    for delta in (1, -1, 2):
+        if len(values) == 3 or right is None:
+            break
+        other = fmt(right + delta) if right.denominator == 1 else \
+            f"{right.numerator + delta}/{right.denominator}"
+        if all(parse_number(v) != parse_number(other) for v in values) and \
+                parse_number(other) >= 0:
+            values.append(other)
+    if right is not None:
+        values.sort(key=lambda v: parse_number(v) or 0)
+    return ", ".join(values[:-1]) + " or " + values[-1]
 
 
 class StepPlanner:
@@ -74,25 +105,32 @@ class StepPlanner:
         step = self._step(attribute)
         if rung <= 0:
             return step.prompt
-        if rung == 1 or not attribute.misconceptions:
+        if rung == 1:
             return f"Hint: {step.nudge} {step.prompt}"
-        return (f"Careful: it looks like you {attribute.misconceptions[-1]}. "
-                f"{step.nudge} {step.prompt}")
+        lead = (f"Careful: it looks like you {attribute.misconceptions[-1]}. "
+                if attribute.misconceptions else "")
+        return f"{lead}{step.prompt} Is it {_options(step, attribute.answers)}?"
+
+    def teach(self, attribute: Attribute) -> str:
+        step = self._step(attribute)
+        if reveals(step.concept, self.forbidden(), self.given()):
+            # The step's own statement would give the whole answer: say only the step's.
+            return f"The answer to this step is {step.answer}. {step.nudge}"
+        return step.concept
+
+    def nudge(self, attribute: Attribute) -> str:
+        return f"Think about it this way: {self._step(attribute).nudge}"
 
     def judge(self, attribute: Attribute, question: str, response: str) -> Verdict:
         return Verdict(self._step(attribute).question().check(response))
 
-    def teach(self, attribute: Attribute) -> str:
-        return self._step(attribute).concept
-
-    def nudge(self, attribute: Attribute) -> str:
-        step = self._step(attribute)
-        return f"Here is a way to think about it: {step.nudge}"
-
     def final_prompt(self, attempt: int) -> str:
         if attempt == 0:
             return f"Now try the whole question again: {self.question.text}"
-        return f"Put your steps together and try once more: {self.question.text}"
+        recap = " ".join(s.concept for s in self.question.steps
+                         if not reveals(s.concept, self.forbidden(), self.given()))
+        lead = f"Put your steps together: {recap}" if recap else "Put your steps together."
+        return f"{lead} Try once more: {self.question.text}"
 
     def judge_final(self, response: str) -> Verdict:
         q = self.question

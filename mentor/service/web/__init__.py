@@ -10,7 +10,9 @@ without it. Pages:
   ``/practice/{course}/reviews`` (upcoming reviews);
 - admins: ``/admin`` (courses, learners, adding a learner), ``/admin/import``
   (a course imported through a form), ``/admin/courses/{course}`` (learning
-  curves, the teacher's choices over time), and each learner's page.
+  curves, the teacher's choices over time), and each learner's page;
+- tutoring (:mod:`~mentor.service.web.tutor`): ``/practice/{course}/tutor/{session}``
+  (a Socratic session after a wrong answer), ``/admin/courses/{course}/tutoring``.
 
 The pages use the same parts as the API (``app.state.service``) and the same
 checks: a page reads and writes exactly what the caller's token may through
@@ -19,12 +21,12 @@ checks: a page reads and writes exactly what the caller's token may through
 
 from fastapi import APIRouter
 
-from mentor.service.web import admin, learner, session
+from mentor.service.web import admin, learner, session, tutor
 from mentor.service.web.admin import IMPORT_PATH
 from mentor.service.web.common import COOKIE
 
 router = APIRouter(include_in_schema=False)
-for module in (session, learner, admin):
+for module in (session, learner, admin, tutor):
     router.include_router(module.router)
 
 __all__ = ["COOKIE", "IMPORT_PATH", "router"]

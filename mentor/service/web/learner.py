@@ -244,6 +244,8 @@ def answer(
         "given": answer.strip() if question is not None else None,
         "expected": question.answer if question is not None else None,
         "label": item_label(engine, item),
+        "attempt": attempt,
+        "tutor": question is not None and bool(question.steps) and not correct,
         "changes": [
             {"name": skill_name(domain, s), "before": before.get(s), "after": after.get(s)}
             for s in skills
