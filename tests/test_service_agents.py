@@ -278,9 +278,8 @@ def test_workspaces_are_apart(service):
     assert [a["id"] for a in client.get("/v1/agents", headers=first).json()] == ["solver"]
 
 
-@pytest.mark.parametrize(
-    ("path", "body", "message"),
-    [
+#: (path, body, the 422's detail)
+BAD_INPUT = [
         ("/v1/agents/solver", {"embedder": "word2vec"},
          "embedder: Value error, must be one of minilm, hashing, got 'word2vec'"),
         ("/v1/agents/solver", {"k": 0}, "k: Value error, must be an integer from 1 to 50, got 0"),
@@ -307,18 +306,21 @@ def test_workspaces_are_apart(service):
         ("/v1/agents/solver/outcomes", {"task_id": "t", "family": "f", "success": True,
                                         "judged": True},
          "judged: Extra inputs are not permitted"),
-    ],
-)
-def test_bad_input_is_a_422_naming_field_and_value(service, path, body, message):
+    ]
+
+
+def test_bad_input_is_a_422_naming_field_and_value(service):
     client, new_workspace = service
     admin = new_workspace()
     setup_agent(client, admin)
-    method = client.put if path == "/v1/agents/solver" else client.post
-    answer = method(path, headers=admin, json=body)
-    assert answer.status_code == 422, answer.text
-    assert answer.json()["detail"] == message
+    for path, body, message in BAD_INPUT:
+        method = client.put if path == "/v1/agents/solver" else client.post
+        answer = method(path, headers=admin, json=body)
+        assert answer.status_code == 422, (body, answer.text)
+        assert answer.json()["detail"] == message
     # nothing was written
     assert client.get("/v1/agents/solver", headers=admin).json()["items"] == 0
+    assert client.get("/v1/agents/solver/outcomes", headers=admin).json() == []
 
 
 def test_unknown_agent_embedder_change_and_delete(service):
