@@ -60,6 +60,19 @@ class Recorded:
     skipped: list[str] = field(default_factory=list)
 
 
+def embed_items(embedder: Embedder, items: Sequence[MemoryItem], task_text: str = ""
+                ) -> list[Stored]:
+    """Items with their embeddings: the retrieval key embeds the item's ``source_task``,
+    else ``task_text``, else the item's own text; the vector (for deduplication) embeds
+    its title, description and content."""
+    if not items:
+        return []
+    texts = [f"{m.title}. {m.description} {m.content}" for m in items]
+    vectors = embedder.embed(texts)
+    keys = embedder.embed([m.source_task or task_text or texts[i] for i, m in enumerate(items)])
+    return [Stored(m, keys[i], vectors[i]) for i, m in enumerate(items)]
+
+
 class NoMemory:
     """No memory: retrieves nothing, learns nothing."""
 
@@ -217,7 +230,7 @@ class ExperienceMemory:
         task: Task,
         success: bool,
         retrieved: Sequence[int],
-        items: Sequence[MemoryItem] = (),
+        items: Sequence[MemoryItem | Stored] = (),
         attempts: int = 1,
     ) -> Recorded:
         """Record a finished task whose items were extracted elsewhere (by the agent
@@ -226,7 +239,8 @@ class ExperienceMemory:
         merge and retire with consolidation, in one transaction.
 
         Retrieved ids that are not active items (retired meanwhile) are recorded with
-        the outcome but credit nothing.
+        the outcome but credit nothing. ``items`` may come embedded already
+        (:func:`embed_items`, so that a server embeds before it takes a write lock).
         """
         done = Recorded()
         rate = self.family_rate(task.family)
@@ -251,7 +265,7 @@ class ExperienceMemory:
         done.added = [s.item.id for s in stored]
         return done
 
-    def add(self, items: Sequence[MemoryItem], task_text: str = "") -> Recorded:
+    def add(self, items: Sequence[MemoryItem | Stored], task_text: str = "") -> Recorded:
         """Add items with no task outcome (written by hand, or imported): merged into
         near-identical items with consolidation; the retrieval key of each is its
         ``source_task``, else ``task_text``, else its own text."""
@@ -265,15 +279,10 @@ class ExperienceMemory:
         done.added = [s.item.id for s in stored]
         return done
 
-    def _embed(self, items: Sequence[MemoryItem], task_text: str) -> list[Stored]:
-        if not items:
-            return []
-        texts = [f"{m.title}. {m.description} {m.content}" for m in items]
-        vectors = self.embedder.embed(texts)
-        keys = self.embedder.embed(
-            [m.source_task or task_text or texts[i] for i, m in enumerate(items)]
-        )
-        return [Stored(m, keys[i], vectors[i]) for i, m in enumerate(items)]
+    def _embed(self, items: Sequence[MemoryItem | Stored], task_text: str) -> list[Stored]:
+        if items and all(isinstance(m, Stored) for m in items):
+            return list(items)
+        return embed_items(self.embedder, items, task_text)
 
     def _merge(self, new: list[Stored], done: Recorded) -> list[Stored]:
         kept: list[Stored] = []

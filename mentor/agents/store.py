@@ -293,6 +293,35 @@ class MemoryStore:
             row = connection.execute(query).mappings().one_or_none()
         return None if row is None else _item(row)
 
+    def keys(self, workspace: str, agent: str) -> tuple[list[int], np.ndarray]:
+        """The active items' ids (in id order) and retrieval keys, one row each (what
+        retrieval needs, without the items' texts and other vectors)."""
+        sa, t = self._sa, self.items
+        query = (
+            sa.select(t.c.id, t.c.key_vec)
+            .where(t.c.workspace == workspace, t.c.agent == agent, t.c.retired.is_(False))
+            .order_by(t.c.id)
+        )
+        with self._connect() as connection:
+            rows = connection.execute(query).all()
+        if not rows:
+            return [], np.zeros((0, 0), dtype=np.float32)
+        return [int(r.id) for r in rows], np.stack([_vector(r.key_vec) for r in rows])
+
+    def by_ids(self, workspace: str, agent: str, ids: Sequence[int]) -> list[MemoryItem]:
+        """The agent's items with these ids, in the order of ``ids`` (missing ones left
+        out)."""
+        if not ids:
+            return []
+        sa, t = self._sa, self.items
+        columns = [c for c in t.c if c.name not in ("key_vec", "item_vec")]
+        query = sa.select(*columns).where(
+            t.c.workspace == workspace, t.c.agent == agent, t.c.id.in_(list(ids))
+        )
+        with self._connect() as connection:
+            found = {r["id"]: _item(r) for r in connection.execute(query).mappings()}
+        return [found[i] for i in ids if i in found]
+
     def owned(self, workspace: str, agent: str, ids: Sequence[int]) -> dict[int, bool]:
         """``{id: retired}`` for those of ``ids`` that are the agent's items."""
         if not ids:

@@ -29,12 +29,13 @@ from __future__ import annotations
 import json
 from typing import Annotated
 
+import numpy as np
 from fastapi import APIRouter, HTTPException, Path, Query, Response
 from sqlalchemy import select
 
 from mentor.agents.items import MemoryItem, Task
-from mentor.agents.memory import Consolidation, ExperienceMemory
-from mentor.agents.store import MemoryStore, Settings
+from mentor.agents.memory import Consolidation, ExperienceMemory, embed_items
+from mentor.agents.store import MemoryStore, Settings, Stored
 from mentor.agents.student import family_estimates
 from mentor.errors import ParameterError
 from mentor.llm.sql import call_row
@@ -117,6 +118,23 @@ def _items(body_items, task: str = "") -> list[MemoryItem]:
             for i in body_items]
 
 
+def _prepare(svc, who: Principal, agent: str, items: list[MemoryItem], task: str
+             ) -> tuple[Settings, list[Stored]]:
+    """The agent's settings and ``items`` embedded, before any write lock is taken
+    (embedding is the slow part: MiniLM takes milliseconds per text)."""
+    with svc.db.read() as session:
+        settings = _settings(memory_store(svc.db.reader).using(session.connection()), who,
+                             agent)
+    return settings, embed_items(embedder(settings.embedder), items, task)
+
+
+def _same_embedder(now: Settings, before: Settings, agent: str) -> None:
+    """409 if the agent's embedder changed between embedding and writing."""
+    if now.embedder != before.embedder:
+        raise HTTPException(409, f"agent {agent!r} changed its embedder while the request "
+                            "ran; send it again")
+
+
 # --------------------------------------------------------------------------- agents
 @router.put("/agents/{agent}", response_model=AgentOut,
             responses={201: {"model": AgentOut, "description": "Created"}})
@@ -186,10 +204,12 @@ def post_items(agent: AgentPath, body: ItemsIn, who: Member, svc: Svc) -> dict:
     """Add items with no task outcome (written by hand, or imported). With consolidation,
     an item near-identical to an active one is merged into it instead."""
     _may(who, agent)
+    before, prepared = _prepare(svc, who, agent, _items(body.items), "")
     with svc.db.write() as session:
         store = memory_store(svc.db.writer).using(session.connection())
         settings = _settings(store, who, agent, lock=True)
-        done = _memory(store, who, agent, settings).add(_items(body.items))
+        _same_embedder(settings, before, agent)
+        done = _memory(store, who, agent, settings).add(prepared)
     return {"added": done.added, "merged": done.merged}
 
 
@@ -240,14 +260,23 @@ def delete_item(agent: AgentPath, item_id: RowId, who: Member, svc: Svc) -> Resp
 @router.post("/agents/{agent}/retrieve", response_model=RetrieveOut)
 def retrieve(agent: AgentPath, body: RetrieveIn, who: Member, svc: Svc) -> dict:
     """The ``k`` active items whose source tasks are most similar to the task (cosine
-    similarity of embeddings), most similar first, with their scores. Changes nothing:
-    the use is counted when the outcome is posted with their ids."""
+    similarity of embeddings), most similar first (ties: the older item), with their
+    scores. Changes nothing: the use is counted when the outcome is posted with their
+    ids."""
     _may(who, agent)
+    workspace = str(who.workspace_id)
     with svc.db.read() as session:
         store = memory_store(svc.db.reader).using(session.connection())
         settings = _settings(store, who, agent)
-        found = _memory(store, who, agent, settings).scored(body.task, body.k)
-    return {"items": [_item_out(item, score) for item, score in found]}
+        ids, keys = store.keys(workspace, agent)
+        if not ids:
+            return {"items": []}
+        scores = keys @ embedder(settings.embedder).embed([body.task])[0]
+        order = np.argsort(-scores, kind="stable")[: body.k or settings.k]
+        chosen = [ids[i] for i in order]
+        items = store.by_ids(workspace, agent, chosen)
+    score = {ids[i]: float(scores[i]) for i in order}
+    return {"items": [_item_out(item, score[item.id]) for item in items]}
 
 
 # --------------------------------------------------------------------------- outcomes
@@ -259,9 +288,12 @@ def post_outcome(agent: AgentPath, body: OutcomeIn, who: Member, svc: Svc) -> di
     credits nothing."""
     _may(who, agent)
     workspace = str(who.workspace_id)
+    before, prepared = _prepare(svc, who, agent, _items(body.items, body.task), body.task)
     with svc.db.write() as session:
         store = memory_store(svc.db.writer).using(session.connection())
         settings = _settings(store, who, agent, lock=True)
+        if prepared:
+            _same_embedder(settings, before, agent)
         owned = store.owned(workspace, agent, body.retrieved)
         for i, item_id in enumerate(body.retrieved):
             if item_id not in owned:
@@ -270,7 +302,7 @@ def post_outcome(agent: AgentPath, body: OutcomeIn, who: Member, svc: Svc) -> di
         memory = _memory(store, who, agent, settings)
         rate = memory.family_rate(body.family)
         done = memory.remember(Task(body.task_id, body.family, body.task), body.success,
-                               body.retrieved, _items(body.items, body.task), body.attempts)
+                               body.retrieved, prepared, body.attempts)
     return {"added": done.added, "merged": done.merged, "retired": done.retired,
             "family_rate": rate}
 
