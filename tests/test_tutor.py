@@ -319,3 +319,17 @@ def test_a_teaching_hint_that_would_give_the_answer_away_states_only_the_step():
     # try 2 recaps the steps that do not give the answer away
     assert recap.prompt == ("Put your steps together: The parts stay thirds, so the denominator "
                             "stays 3. Try once more: 1/3 + 1/3 = ?")
+
+
+def test_the_answer_found_early_still_visits_the_step_behind_the_misconception():
+    # 1/6 = (1 + 1)/12: the numerators put over 12 unconverted (step convert_first);
+    # combine (add_like, prior .01) is asked before convert_first (.9 x .2 = .18)
+    q, s = session_for("1/3 + 1/4 = ?", "1/6", {"equivalent": 0.9, "add_like": 0.01})
+    assert s.start().prompt == q.step("combine").prompt
+    reply = s.answer("7/12")
+    assert reply.status == "active" and [e.kind for e in reply.events] == ["step", "final"]
+    assert "One more question before we finish" in reply.feedback
+    assert reply.prompt == q.step("convert_first").prompt
+    done = s.answer("4")
+    assert done.status == SOLVED and done.prompt is None
+    assert "the step behind your first answer" in done.feedback

@@ -23,8 +23,10 @@ misconceptions point to (or the ones assumed known), and only after three
 wrong tries at the whole question does the tutor show the worked solution (the
 hint ladder: question, nudge, named misconception, teaching hint per step, then
 the solution). An answer to any sub-question that is the right answer to the
-whole question ends the session at once: a learner who sees it need not walk
-through the remaining steps.
+whole question skips the remaining steps, except those that a misconception
+seen in the learner's answers points at and that are not resolved yet: as in
+TreeInstruct, the session ends when the state is resolved, not merely when the
+answer is typed.
 
 Every text the tutor sends before the solution passes the guard
 (:func:`~mentor.tutor.guard.reveals`). Each answer returns the event to log
@@ -207,6 +209,7 @@ class TutorSession:
     level_: int = 0
     final_tries_: int = 0
     seen_: list[str] = field(default_factory=list)
+    answered_: bool = False
 
     # ------------------------------------------------------------------ start
     def start(self) -> Reply:
@@ -248,8 +251,7 @@ class TutorSession:
             attribute.observe(True)
             attribute.status = RESOLVED
             event = TurnEvent("", "", 1.0, node.rung, "final")
-            return self._finish(SOLVED, "That is the answer to the whole question.",
-                                event)
+            return self._solved("That is the answer to the whole question.", [event])
         node.correct = verdict.correct
         attribute.observe(verdict.correct)
         event = TurnEvent(attribute.id, attribute.skill, float(verdict.correct), node.rung, "step")
@@ -258,11 +260,13 @@ class TutorSession:
             self.level_ += 1
             if solves:  # the last step's answer is the whole answer
                 final = TurnEvent("", "", 1.0, node.rung, "final")
-                reply = self._finish(SOLVED, "Yes, and that is the answer to the whole "
-                                     "question.", final)
-                reply.events.insert(0, event)
-                return reply
-            return Reply("Yes, that's right.", self._next(), self.status_, [event])
+                return self._solved("Yes, and that is the answer to the whole question.",
+                                    [event, final])
+            prompt = self._next()
+            if prompt is None:  # the answer was found before; the last open step is done
+                return Reply("Yes, that's right. That was the step behind your first answer.",
+                             None, self.status_, [event])
+            return Reply("Yes, that's right.", prompt, self.status_, [event])
         self._mark(verdict.misconceptions)
         if response not in attribute.answers:
             attribute.answers.append(response)
@@ -305,7 +309,7 @@ class TutorSession:
         hints = sum(1 for n in self.nodes_ if n.kind in ("hint", "teach"))
         event = TurnEvent("", "", float(verdict.correct), min(hints, 2), "final")
         if verdict.correct:
-            return self._finish(SOLVED, "Yes, that's the answer.", event)
+            return self._solved("Yes, that's the answer.", [event])
         self.final_tries_ += 1
         if self.final_tries_ >= self.max_final:
             return self._finish(REVEALED, "Let's look at the whole solution together. "
@@ -322,8 +326,31 @@ class TutorSession:
             lead += " Let's check one step again."
         return Reply(lead, self._next(), self.status_, [event])
 
+    def _solved(self, text: str, events: list[TurnEvent]) -> Reply:
+        """The learner has the whole answer. As TreeInstruct, the session ends only
+        when the state is resolved: a step that a misconception of theirs points at
+        and that they have neither answered nor been taught is asked first."""
+        self.answered_ = True
+        pending = [a for a in self.attributes_
+                   if a.misconceptions and a.status in (OPEN, ASSUMED)]
+        if not pending:
+            reply = self._finish(SOLVED, text, events[-1])
+            reply.events[:0] = events[:-1]
+            return reply
+        for a in self.attributes_:
+            if a.status == OPEN and a not in pending:
+                a.status = ASSUMED
+            if a in pending:
+                a.status = OPEN
+        prompt = self._next()
+        return Reply(f"{text} One more question before we finish, about where your first "
+                     "answer went wrong.", prompt, self.status_, events)
+
     def _next(self) -> str | None:
         attribute = most_likely_unresolved(self.attributes_)
+        if attribute is None and self.answered_:
+            self.status_ = SOLVED
+            return None
         if attribute is not None:
             self.phase_ = "steps"
             text = self._guarded(self.planner.ask(attribute, 0), attribute)
@@ -404,6 +431,7 @@ class TutorSession:
             "level": self.level_,
             "final_tries": self.final_tries_,
             "seen": list(self.seen_),
+            "answered": self.answered_,
         }
 
     @classmethod
@@ -425,4 +453,5 @@ class TutorSession:
             int(state["level"]),
             int(state["final_tries"]),
             list(state["seen"]),
+            bool(state.get("answered", False)),
         )
