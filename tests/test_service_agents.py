@@ -365,3 +365,45 @@ def test_openapi_describes_the_agent_routes(service):
     assert set(components["OutcomeIn"]["required"]) == {"task_id", "family", "success"}
     assert components["ItemIn"]["properties"]["polarity"]["enum"] == ["success", "failure",
                                                                        "raw"]
+
+
+def test_the_loop_over_the_api_matches_the_in_process_memory(service):
+    """The simulated agent (60 tasks, ReasoningBank + consolidation, top-3) through
+    RemoteMemory and the service makes exactly the choices, outcomes, merges and
+    retirements it makes with the in-process ExperienceMemory."""
+    import numpy as np
+
+    from mentor.agents import (
+        CheckerJudge,
+        Consolidation,
+        ExperienceMemory,
+        HashingEmbedder,
+        MemoryStore,
+        TaskPool,
+        run,
+    )
+    from mentor.agents.remote import RemoteMemory
+    from mentor.agents.sim import SimulatedAgent, SimulatedExtractor, World, sim_check
+    from mentor.teachers import RandomTeacher
+
+    client, new_workspace = service
+    admin = new_workspace()
+    setup_agent(client, admin, "sim", k=3)
+    token = client.post("/v1/learners", json={"id": "sim"}, headers=admin).json()["token"]
+    world = World(seed=5)
+    tasks = world.tasks(6, np.random.default_rng(1))
+
+    def curve(memory):
+        steps = run(TaskPool(tasks, np.random.default_rng(2)), SimulatedAgent(world, seed=3),
+                    memory, CheckerJudge(sim_check), RandomTeacher(seed=4), steps=60)
+        return [(s.family, s.task, s.success, s.retrieved, s.added, s.merged, s.retired)
+                for s in steps]
+
+    local = ExperienceMemory(MemoryStore().create(), HashingEmbedder(),
+                             SimulatedExtractor(world), k=3, consolidation=Consolidation())
+    remote = RemoteMemory("", token, "sim", SimulatedExtractor(world), client=client)
+    expected, got = curve(local), curve(remote)
+    assert got == expected
+    assert sum(row[6] for row in got) > 0 and sum(row[5] for row in got) > 0  # it did both
+    assert [(m.id, m.uses, m.support) for m in remote.items()] == [
+        (m.id, m.uses, m.support) for m in local.items()]

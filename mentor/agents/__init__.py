@@ -14,6 +14,7 @@ from mentor.agents.judge import CheckerJudge, Judge, LLMJudge, numeric_or_text_c
 from mentor.agents.loop import Step, TaskPool, evaluate, run
 from mentor.agents.memory import Consolidation, ExperienceMemory, Memory, NoMemory, Recorded
 from mentor.agents.parsing import JudgeParseError, Parsed, parse_judgement, parse_memory_items
+from mentor.agents.remote import RemoteMemory
 from mentor.agents.scaling import TaskResult, solve
 from mentor.agents.store import MemoryStore, Outcome, Stored
 from mentor.agents.student import MemoryStudent, family_estimates
@@ -42,6 +43,7 @@ __all__ = [
     "Parsed",
     "RawTrajectories",
     "Recorded",
+    "RemoteMemory",
     "Step",
     "Stored",
     "Task",
