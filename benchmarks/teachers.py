@@ -977,12 +977,20 @@ CUBE_PARAMS = {
         "teachDeepRL",
         "ALPGMM defaults, seeded (np.random and gym Box); one task per episode",
     ),
-    "tscl": ("mentor", "defaults: window 10, epsilon-greedy .1; arms = 100 cells, 8 episodes/step"),
-    "sec": ("mentor", "defaults: alpha .5, temperature 1; arms = 100 cells, 8 episodes/step"),
+    "tscl": (
+        "mentor",
+        "defaults: window 10, epsilon-greedy .1; *oracle arms* (the 100 mastery cells), "
+        "8 episodes/step",
+    ),
+    "sec": (
+        "mentor",
+        "defaults: alpha .5, temperature 1; *oracle arms* (the 100 mastery cells), 8 episodes/step",
+    ),
     "learning_progress (syllabus-rl)": (
         "syllabus-rl",
         "OnlineLearningProgress defaults (ema .1, p_theta .1, 25 % uniform), update every "
-        "800 episodes; success = cell mastered; arms = 100 cells, 8 episodes/step",
+        "800 episodes; success = cell mastered; *oracle arms* (the 100 mastery cells), "
+        "8 episodes/step",
     ),
 }
 
