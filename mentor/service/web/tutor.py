@@ -85,7 +85,9 @@ def _page(request: Request, svc: Any, who: Any, row: Any, session_id: str,
         "feedback": feedback,
         "notice": notice,
         "steps": steps,
-        "found": sum(1 for s in steps if s["status"] in ("resolved", "taught")),
+        # steps the model is sure of count as done once the session is over
+        "found": sum(1 for s in steps if s["status"] in ("resolved", "taught")
+                     or (current is None and s["status"] == "assumed")),
         "conversation": conversation,
         "mastery": _mastery(svc, row, learner, skills) if current is None else [],
         "max_answer": MAX_ANSWER,
@@ -161,8 +163,14 @@ def admin_page(request: Request, course: CoursePath, who: AdminWho, svc: Svc) ->
             "stuck": found.stuck,
             "misconceptions": sorted({m for a in tutor.attributes_ for m in a.misconceptions}),
         })
+    seen: dict[str, int] = {}
+    for s in sessions:
+        for m in s["misconceptions"]:
+            seen[m] = seen.get(m, 0) + 1
     context = {
         "title": f"Tutoring: {row.name or row.slug}",
+        "misconceptions": sorted(seen.items(), key=lambda kv: (-kv[1], kv[0])),
+        "active": sum(1 for f, _ in rows if f.status == "active"),
         "course": row,
         "sessions": sessions,
         "stuck": stuck_points(rows),
