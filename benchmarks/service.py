@@ -46,6 +46,7 @@ import multiprocessing as mp
 import os
 import platform
 import random
+import re
 import resource
 import tempfile
 import threading
@@ -241,6 +242,10 @@ def noisy_runs(server: ServerProcess, restart, info: dict, args, console: Consol
         "offset": 0,
     }
     state: dict[str, Any] = {"csv": big_course_csv(args.noisy_items)}
+    # A short unmeasured run first: the server's first seconds after the setup (its
+    # caches, the generator's first connections) are not the quiet tenant's latency.
+    warm = {**stream, "requests": stream["requests"][: int(args.rate * 3)]}
+    run_scenario(server.url, [warm], args.max_in_flight, args.timeout)
     for phase in ("quiet", "import", "load"):
         if phase == "load":
             server = restart(server)
@@ -259,6 +264,70 @@ def noisy_runs(server: ServerProcess, restart, info: dict, args, console: Consol
         if neighbour is not None:
             neighbour.join()
         yield phase, server, results, state
+
+
+# ---------------------------------------------------------------------------- py-spy
+
+
+class PySpy:
+    """``py-spy record`` of the server process while a scenario runs: a flame graph
+    (``PREFIX.svg``), the collapsed stacks (``PREFIX.txt``) and the functions with
+    the most samples on top of the stack and anywhere in it (``PREFIX-top.txt``,
+    as ``py-spy top`` shows them). py-spy samples at 100 Hz from outside the
+    process (the server runs unchanged); ``--idle`` keeps waiting threads' samples."""
+
+    def __init__(self, pid: int, prefix: Path) -> None:
+        import subprocess
+        import sys
+
+        prefix.parent.mkdir(parents=True, exist_ok=True)
+        self.prefix = prefix
+        spy = Path(sys.executable).parent / "py-spy"
+        common = [str(spy), "record", "--pid", str(pid), "--rate", "100", "--nonblocking"]
+        self.processes = [
+            subprocess.Popen(
+                [*common, "--format", fmt, "-o", str(prefix.with_suffix(suffix))],
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL,
+            )
+            for fmt, suffix in (("flamegraph", ".svg"), ("raw", ".txt"))
+        ]
+        time.sleep(1.0)  # attached before the load begins
+
+    def finish(self, console: Console) -> None:
+        import signal
+
+        for process in self.processes:
+            process.send_signal(signal.SIGINT)  # py-spy writes its output and exits
+            process.wait(timeout=60)
+        top = top_functions(self.prefix.with_suffix(".txt"))
+        self.prefix.with_name(self.prefix.name + "-top.txt").write_text(top)
+        console.print(f"py-spy: {self.prefix}.svg, {self.prefix}-top.txt")
+
+
+def top_functions(collapsed: Path, n: int = 30) -> str:
+    """The functions with the most samples (self: on top of the stack; total:
+    anywhere in it) from py-spy's collapsed stacks, as a table."""
+    own: dict[str, int] = {}
+    total: dict[str, int] = {}
+    samples = 0
+    for line in collapsed.read_text().splitlines():
+        stack, _, count = line.rpartition(" ")
+        if not stack or not count.isdigit():
+            continue
+        frames = [re.sub(r":\d+\)$", ")", frame) for frame in stack.split(";")]
+        k = int(count)
+        samples += k
+        own[frames[-1]] = own.get(frames[-1], 0) + k
+        for frame in set(frames):
+            total[frame] = total.get(frame, 0) + k
+    lines = [f"{samples} samples (100 Hz, all threads)", "  self%  total%  function"]
+    for frame, k in sorted(own.items(), key=lambda x: -x[1])[:n]:
+        lines.append(f"{100 * k / samples:7.1f} {100 * total[frame] / samples:7.1f}  {frame}")
+    lines += ["", "by total:", "  total%  function"]
+    for frame, k in sorted(total.items(), key=lambda x: -x[1])[:n]:
+        lines.append(f"{100 * k / samples:8.1f}  {frame}")
+    return "\n".join(lines) + "\n"
 
 
 # --------------------------------------------------------------------- load generator
@@ -481,7 +550,12 @@ def bench_backend(backend: str, args, console: Console) -> list[dict]:
                 before = loadavg()
                 console.print(f"{backend} / {scenario}: running {args.duration:g} s ...")
                 cpu_before = tree_cpu_seconds(server.process.pid)
+                spy = None
+                if args.py_spy:
+                    spy = PySpy(server.process.pid, args.py_spy / f"{backend}-{scenario}")
                 results = run_scenario(server.url, streams, args.max_in_flight, args.timeout)
+                if spy is not None:
+                    spy.finish(console)
                 server_cpu = tree_cpu_seconds(server.process.pid) - cpu_before
                 after = loadavg()
                 answered = sum(
@@ -563,6 +637,12 @@ def main() -> None:
         "--admin", action="store_true", help="use the admin key instead of learner tokens"
     )
     parser.add_argument(
+        "--py-spy",
+        type=Path,
+        default=None,
+        help="profile the server with py-spy during each scenario; files under this folder",
+    )
+    parser.add_argument(
         "--postgres",
         default=os.environ.get("MENTOR_TEST_POSTGRES_URL")
         or "postgresql+psycopg://postgres@127.0.0.1:5432/test",
@@ -620,7 +700,7 @@ def main() -> None:
             + " ".join(
                 f"--{k.replace('_', '-')} {' '.join(map(str, v)) if isinstance(v, list) else v}"
                 for k, v in vars(args).items()
-                if k not in ("out", "postgres", "admin", "pause")
+                if k not in ("out", "postgres", "admin", "pause", "py_spy")
             )
             + (" --admin" if args.admin else ""),
             "cpus": os.cpu_count(),

@@ -19,17 +19,26 @@ SQLite
 
 PostgreSQL
     ``postgresql+psycopg://user@host/db``; read committed, with the rows that
-    must not change under a writer locked ``FOR UPDATE``.
+    must not change under a writer locked ``FOR UPDATE``. A pooled connection
+    is tested (a ``SELECT 1`` round trip) when it is taken from the pool only
+    if it sat unused there for over :data:`PING_IDLE_S` seconds: a connection
+    used a moment ago is alive, and testing it on every checkout (SQLAlchemy's
+    ``pool_pre_ping``) made one of every three round trips of a ``next``
+    request. A connection that died anyway (the server restarted within that
+    time) fails its first statement, SQLAlchemy then drops every pooled
+    connection older than it, and the callers that retry (:func:`retrying`)
+    run again on a fresh one.
 """
 
 from __future__ import annotations
 
 import contextlib
 import threading
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
-from sqlalchemy import create_engine, event
+from sqlalchemy import create_engine, event, exc
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -37,6 +46,8 @@ from mentor.errors import MentorError
 
 #: How long a SQLite connection waits for another process's write lock.
 SQLITE_BUSY_TIMEOUT_MS = 30_000
+#: A PostgreSQL connection idle in the pool for longer is tested before use.
+PING_IDLE_S = 10.0
 
 
 def sqlite_url(path: str | Path) -> str:
@@ -72,6 +83,39 @@ def _sqlite_engine(url: URL, immediate: bool, pool_size: int):
     return engine
 
 
+def _ping_when_idle(engine) -> None:
+    """Test a pooled connection at checkout if it was idle over :data:`PING_IDLE_S`
+    seconds (SQLAlchemy's recipe for a custom pessimistic ping: a failed test makes
+    the pool drop the connection and hand out another)."""
+
+    @event.listens_for(engine, "checkin")
+    def _checkin(_dbapi_connection, record) -> None:
+        record.info["checked_in"] = time.monotonic()
+
+    @event.listens_for(engine, "checkout")
+    def _checkout(dbapi_connection, record, _proxy) -> None:
+        since = record.info.get("checked_in")
+        if since is None or time.monotonic() - since <= PING_IDLE_S:
+            return  # new (just connected) or used a moment ago
+        try:
+            alive = engine.dialect.do_ping(dbapi_connection)
+        except Exception as error:  # noqa: BLE001 - any failure: a dead connection
+            raise exc.DisconnectionError(str(error)) from error
+        if not alive:
+            raise exc.DisconnectionError("the connection did not answer a ping")
+
+
+def retrying(function, *args, **kwargs):
+    """``function(*args, **kwargs)``, run once more if it failed because its
+    connection had died (a read that can safely run twice)."""
+    try:
+        return function(*args, **kwargs)
+    except exc.DBAPIError as error:
+        if not error.connection_invalidated:
+            raise
+    return function(*args, **kwargs)
+
+
 class Database:
     """The service's database: a writer and a reader engine with their sessions.
 
@@ -104,9 +148,8 @@ class Database:
             if str(mode).lower() != "wal":
                 raise MentorError(f"could not put {database} in WAL mode (got {mode!r})")
         elif self.dialect == "postgresql":
-            self.writer = create_engine(
-                self.url, pool_size=16, max_overflow=32, pool_pre_ping=True, pool_timeout=60
-            )
+            self.writer = create_engine(self.url, pool_size=16, max_overflow=32, pool_timeout=60)
+            _ping_when_idle(self.writer)
             # One snapshot per reading transaction (read committed would give one per statement).
             self.reader = self.writer.execution_options(isolation_level="REPEATABLE READ")
             self._write_lock = None
