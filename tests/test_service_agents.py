@@ -407,3 +407,45 @@ def test_the_loop_over_the_api_matches_the_in_process_memory(service):
     assert sum(row[6] for row in got) > 0 and sum(row[5] for row in got) > 0  # it did both
     assert [(m.id, m.uses, m.support) for m in remote.items()] == [
         (m.id, m.uses, m.support) for m in local.items()]
+
+
+def test_mentor_agent_run_keeps_its_memory_in_a_running_service(tmp_path, monkeypatch):
+    """``mentor agent run --memory-url``: a real server in a subprocess holds the memory,
+    a chat server on loopback answers, the curriculum reads the service's student model."""
+    import httpx
+    from test_agents import fixture
+    from test_llm import Server, completion
+    from typer.testing import CliRunner
+
+    from mentor.cli import app
+    from mentor.service.testing import ServerProcess, setup_workspace
+
+    tasks = tmp_path / "tasks.jsonl"
+    tasks.write_text('{"id": "a", "family": "f", "text": "17 + 1 = ?", "answer": "18"}\n'
+                     '{"id": "b", "family": "g", "text": "9 + 1 = ?", "answer": "10"}\n')
+    reply = completion(fixture("next_line_sections.md") + "\nAnswer: 18", prompt=50, done=20)
+    with ServerProcess(tmp_path / "service") as mentor, Server([(200, reply, {}, 0.0)]) as llm:
+        web = httpx.Client(base_url=mentor.url)
+        admin = bearer(setup_workspace(web))
+        assert web.put("/v1/agents/bot", json=HASHING, headers=admin).status_code == 201
+        token = web.post("/v1/learners", json={"id": "bot"}, headers=admin).json()["token"]
+        monkeypatch.setenv("MENTOR_AGENT_TOKEN", token)
+        result = CliRunner().invoke(app, [
+            "agent", "run", str(tasks), "--llm", llm.url, "--model", "tiny", "--steps", "4",
+            "--teacher", "learnability+memory", "--memory-url", mentor.url, "--agent", "bot",
+            "--k", "2", "--out", str(tmp_path / "curve.csv"),
+            "--audit", str(tmp_path / "calls.jsonl")])
+        assert result.exit_code == 0, result.output
+        outcomes = web.get("/v1/agents/bot/outcomes", headers=admin).json()
+        assert len(outcomes) == 4
+        # the memory grew on the server: one item extracted per task, the same text each
+        # time, so each was merged into the earlier item of its polarity (a success on
+        # task a, a failure on task b): one item per polarity seen, supports adding to 4
+        items = web.get("/v1/agents/bot/items", headers=admin).json()
+        polarities = {"a": "success", "b": "failure"}
+        seen = {polarities[o["task_id"]] for o in outcomes}
+        assert sorted(i["polarity"] for i in items) == sorted(seen)
+        assert sum(i["support"] for i in items) == 4
+        families = web.get("/v1/agents/bot/student", headers=admin).json()["families"]
+        assert sum(f["tasks"] for f in families.values()) == 4
+        web.close()

@@ -110,6 +110,12 @@ class RemoteMemory:
             if len(page) < 1000:
                 return out
 
+    def estimates(self, window: int = 20, strength: float = 2.0) -> dict[str, dict[str, float]]:
+        """The memory read as a student model by the service
+        (:func:`~mentor.agents.family_estimates`), for
+        :class:`~mentor.agents.MemoryStudent` (``source=``)."""
+        return self._call("GET", f"/student?window={window}&strength={strength!r}")["families"]
+
     def record(
         self,
         task: Task,

@@ -93,6 +93,10 @@ class MemoryStudent(StudentModel):
         Recent tasks with retrieved active items counted per family. Default 20.
     strength
         Weight ``a`` of the family's base rate. Default 2.
+    source
+        Instead of ``store``: anything with an ``estimates(window, strength)`` method
+        returning :func:`family_estimates` (:class:`~mentor.agents.RemoteMemory` asks
+        the service's ``/student`` route).
     """
 
     name = "agent_memory"
@@ -105,6 +109,7 @@ class MemoryStudent(StudentModel):
         agent: str = "agent",
         window: int = 20,
         strength: float = 2.0,
+        source: Any = None,
     ) -> None:
         super().__init__(domain)
         if isinstance(window, bool) or not isinstance(window, int) or window < 1:
@@ -112,6 +117,7 @@ class MemoryStudent(StudentModel):
         if not (isinstance(strength, int | float) and strength > 0):
             raise ParameterError("must be a number > 0", field="strength", value=strength)
         self.store = store
+        self.source = source
         self.workspace = workspace
         self.agent = agent
         self.window = window
@@ -123,6 +129,8 @@ class MemoryStudent(StudentModel):
 
     def estimates(self) -> dict[str, dict[str, float]]:
         """:func:`family_estimates` of the memory now."""
+        if self.source is not None:
+            return self.source.estimates(self.window, self.strength)
         if self.store is None:
             raise MentorError("the memory student model needs a memory store (store=...)")
         active = {s.item.id for s in self.store.load(self.workspace, self.agent)}

@@ -74,6 +74,10 @@ def run_agent(
     db: Annotated[str, typer.Option(help="SQLAlchemy URL of the memory store.")] = (
         "sqlite:///out/agent/memory.db"
     ),
+    memory_url: Annotated[str | None, typer.Option(
+        help="Keep the memory in mentor's service at this URL (its /v1/agents API) instead "
+        "of --db; the token is read from MENTOR_AGENT_TOKEN, the settings are the agent's."
+    )] = None,
     workspace: Annotated[str, typer.Option(help="Workspace of the memory.")] = "default",
     agent: Annotated[str, typer.Option(help="Name of the agent whose memory this is.")] = "agent",
     max_tokens: Annotated[int | None, typer.Option(help="Token budget of the run.")] = None,
@@ -118,6 +122,7 @@ def run_agent(
         MiniLMEmbedder,
         NoMemory,
         RawTrajectories,
+        RemoteMemory,
         TaskPool,
         run,
     )
@@ -152,6 +157,14 @@ def run_agent(
     )
     if memory == "none":
         bank = NoMemory()
+    elif memory_url is not None:
+        token = os.environ.get("MENTOR_AGENT_TOKEN")
+        if not token:
+            raise ParameterError("needs the agent's token in MENTOR_AGENT_TOKEN",
+                                 field="memory_url", value=memory_url)
+        extractor = RawTrajectories() if memory == "raw" else LLMExtractor(chat)
+        bank = RemoteMemory(memory_url, token, agent, extractor,
+                            failures=memory not in ("success_only", "raw"), k=k)
     else:
         if db.startswith("sqlite:///") and not db.startswith("sqlite:////"):
             Path(db.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
@@ -183,8 +196,11 @@ def run_agent(
         chooser = RandomTeacher(seed=seed)
     student = None
     if teacher.endswith("+memory"):
-        student = MemoryStudent(Domain([Item(f, (f,)) for f in pool.families]), bank.store,
-                                workspace, agent)
+        families = Domain([Item(f, (f,)) for f in pool.families])
+        if memory_url is not None:
+            student = MemoryStudent(families, source=bank)
+        else:
+            student = MemoryStudent(families, bank.store, workspace, agent)
     curve = []
 
     def save(step) -> None:
