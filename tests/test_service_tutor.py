@@ -11,6 +11,8 @@ or not yet answered 409, a finished session 409.
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
 pytest.importorskip("fastapi")
@@ -169,3 +171,72 @@ def test_denials(service):
     client.post(f"{COURSE}/attempts/{fresh['id']}/answer", headers=them, json={"answer": q.answer})
     right = client.post(f"{COURSE}/attempts/{fresh['id']}/tutor", headers=them, json={})
     assert right.status_code == 409 and "answered right" in right.json()["detail"]
+
+
+def text_course(client, demo):
+    domain = {"skills": [{"id": "geography"}],
+              "items": [{"id": "capital", "skills": ["geography"], "attributes": {
+                  "question": "What is the capital of Australia?", "answer": "Canberra"}}],
+              "prerequisites": []}
+    response = client.post("/v1/courses", headers=bearer(demo.admin_key),
+                           data={"id": "geo"},
+                           files={"items": ("geo.json", json.dumps(domain).encode(),
+                                            "application/json")})
+    assert response.status_code == 201, response.text
+
+
+def test_a_written_answer_is_tutored_by_the_language_model(service):
+    from test_tutor import FIXTURES, FixtureChat
+
+    client, demo, make = service
+    text_course(client, demo)
+    me = new_learner(client, demo, "max")
+    attempt = client.post("/v1/courses/geo/learners/max/attempts", headers=me).json()
+    client.post(f"/v1/courses/geo/attempts/{attempt['id']}/answer", headers=me,
+                json={"answer": "Sydney"})
+    # without a language model such an item cannot be tutored
+    refused = client.post(f"/v1/courses/geo/attempts/{attempt['id']}/tutor", headers=me,
+                          json={"answer": "Sydney"})
+    assert refused.status_code == 422 and "language model" in refused.json()["detail"]
+    chat = FixtureChat(FIXTURES / "capital.json")
+    client.app.state.service.tutor_chat = chat
+    body = client.post(f"/v1/courses/geo/attempts/{attempt['id']}/tutor", headers=me,
+                       json={"answer": "Sydney"}).json()
+    assert body["prompt"] == "Is a country's largest city always its capital?"
+    sid = body["id"]
+    url = f"/v1/courses/geo/tutor/{sid}/answer"
+    reply = client.post(url, headers=me, json={"answer": "yes"}).json()
+    assert reply["prompt"] == "Is New York the capital of the United States?"
+    assert reply["events"] == [{"attribute": "largest_city", "skill": "geography",
+                                "outcome": 0.0, "hints": 0}]
+    # a fresh app without the model reads the saved session (no call needed)
+    assert make().get(f"/v1/courses/geo/tutor/{sid}", headers=me).json()["turns"] == 1
+    client.post(url, headers=me, json={"answer": "no"})
+    reply = client.post(url, headers=me, json={"answer": "Sydney and Melbourne"}).json()
+    assert reply["prompt"] == "Now try the whole question again: What is the capital of Australia?"
+    done = client.post(url, headers=me, json={"answer": "canberra"}).json()
+    assert done["status"] == "solved"
+    assert chat.calls == ["propose", "judge", "rephrase", "judge", "judge"]
+    learned = client.get("/v1/courses/geo/learners/max/state", headers=bearer(demo.admin_key))
+    assert learned.json()["events"] == 1 + 4  # the wrong answer, 3 steps, the final one
+
+
+def test_a_model_that_fails_is_a_503_and_records_nothing(service):
+    from mentor.llm import LLMError
+
+    class Down:
+        def complete(self, messages, **options):
+            raise LLMError("http://127.0.0.1:9/v1: connection refused")
+
+    client, demo, _ = service
+    text_course(client, demo)
+    me = new_learner(client, demo, "zoe")
+    attempt = client.post("/v1/courses/geo/learners/zoe/attempts", headers=me).json()
+    client.post(f"/v1/courses/geo/attempts/{attempt['id']}/answer", headers=me,
+                json={"answer": "Perth"})
+    client.app.state.service.tutor_chat = Down()
+    response = client.post(f"/v1/courses/geo/attempts/{attempt['id']}/tutor", headers=me,
+                           json={"answer": "Perth"})
+    assert response.status_code == 503 and "connection refused" in response.json()["detail"]
+    assert client.get("/v1/courses/geo/tutor", headers=bearer(demo.admin_key)).json()[
+        "sessions"] == []

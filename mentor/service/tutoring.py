@@ -3,9 +3,15 @@ turn, each turn an event in the course's log.
 
 A session is opened for an attempt the learner answered wrong
 (:mod:`mentor.service.api.attempts`), over the item's generated question and its
-steps (:class:`mentor.tutor.StepPlanner`; an item without steps cannot be
-tutored, 422). Each step's prior is the course's student model's P(success) on
-the easiest item of the step's skill, for this learner, now.
+steps (:class:`mentor.tutor.StepPlanner`). Each step's prior is the course's
+student model's P(success) on the easiest item of the step's skill, for this
+learner, now. An item with a written answer (``question`` and ``answer``
+attributes; a ``code`` attribute makes it a code-debugging item whose answer is
+the corrected line) is tutored by a language model
+(:class:`mentor.tutor.LLMPlanner`) when the service has one: ``MENTOR_LLM_URL``
+and ``MENTOR_LLM_MODEL`` (:meth:`mentor.llm.OpenAIChat.from_env`), or a model set
+as ``service.tutor_chat``; without one such items cannot be tutored (422), and a
+model that fails mid-session is a 503 (the turn is not recorded).
 
 Each answer (or hint asked for) is stored with the events it produces as one
 batch (:func:`mentor.service.api.practice.store_batch`), so the course's model
@@ -29,6 +35,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from mentor.domain import Domain
+from mentor.llm import LLMError
 from mentor.service.api.attempts import find_attempt
 from mentor.service.api.practice import store_batch
 from mentor.service.api.schemas import EventIn
@@ -37,7 +44,7 @@ from mentor.service.questions import question_of
 from mentor.service.security import Principal
 from mentor.service.tables import Course, Learner
 from mentor.service.tutor_tables import TutorSessionRow
-from mentor.tutor import Reply, StepPlanner, TutorError, TutorSession, resume
+from mentor.tutor import FreeItem, LLMPlanner, Reply, StepPlanner, TutorError, TutorSession, resume
 
 #: Longest answer to a tutor's question.
 MAX_ANSWER = 200
@@ -62,6 +69,45 @@ def easiest_items(domain: Domain) -> dict[str, str]:
             if str(skill) not in best or key < best[str(skill)]:
                 best[str(skill)] = key
     return {skill: key[2] for skill, key in best.items()}
+
+
+class _NoModel:
+    """Stands in for the language model when reading a session needs no call."""
+
+    def complete(self, messages: Any, **options: Any) -> Any:
+        raise LLMError("no language model is configured (MENTOR_LLM_URL, MENTOR_LLM_MODEL)")
+
+
+_FROM_ENV: dict[tuple[str, str], Any] = {}
+
+
+def chat_of(svc: Any) -> Any | None:
+    """The service's language model for tutoring, or None."""
+    chat = getattr(svc, "tutor_chat", None)
+    if chat is not None:
+        return chat
+    import os
+
+    url, model = os.environ.get("MENTOR_LLM_URL"), os.environ.get("MENTOR_LLM_MODEL")
+    if not url or not model:
+        return None
+    if (url, model) not in _FROM_ENV:
+        from mentor.llm import OpenAIChat
+
+        _FROM_ENV[(url, model)] = OpenAIChat.from_env()
+    return _FROM_ENV[(url, model)]
+
+
+def load(svc: Any, state: dict[str, Any]) -> TutorSession:
+    """A saved session, with the service's model for an LLM session (a stand-in that
+    refuses calls when there is none: reading needs no call)."""
+    if state["planner"].get("kind") == "llm":
+        return resume(state, chat=chat_of(svc) or _NoModel())
+    return resume(state)
+
+
+def _model_failed(error: LLMError) -> HTTPException:
+    return HTTPException(503, f"the tutor's language model did not answer: {error}")
 
 
 def _gone(row: Course) -> HTTPException:
@@ -96,24 +142,38 @@ def open_session(svc: Any, who: Principal, row: Course, attempt_id: str,
         with svc.engines.reading(row.id) as (_, engine):
             domain = engine.domain
             question, _ = question_of(domain, attempt.item, learner, attempt.step)
-            if question is None or not question.steps:
+            chat = chat_of(svc)
+            if question is None or not (question.steps or chat is not None):
                 raise HTTPException(422, f"item {attempt.item!r} has no steps to work out "
-                                    "(only generated questions that know their steps can be "
-                                    "tutored)")
+                                    "(generated questions that know their steps can be "
+                                    "tutored, and items with a written answer when the "
+                                    "service has a language model)")
             easiest = easiest_items(domain)
             skills = sorted({s.skill for s in question.steps if s.skill in easiest})
-            items = [easiest[s] for s in skills]
-            predicted = engine.model.predict(learner, items, t) if items else []
-            priors = {s: float(p) for s, p in zip(skills, predicted, strict=True)}
+            items = [easiest[s] for s in skills] + [attempt.item]
+            predicted = [float(p) for p in engine.model.predict(learner, items, t)]
+            priors = dict(zip(skills, predicted, strict=False))
             own = [str(s) for s in domain.item(attempt.item).skills]
+            attributes = domain.item(attempt.item).attributes
     except CourseGone:
         raise _gone(row) from None
     if answer is not None and answer.strip() and question.check(answer):
         raise HTTPException(422, f"answer: {answer!r} is a right answer to attempt "
                             f"{attempt_id!r}; send the wrong answer that was given")
-    tutor = TutorSession(StepPlanner(question, priors, own[0] if own else ""),
-                         wrong_answer=(answer or "").strip())
-    reply = tutor.start()
+    wrong = (answer or "").strip()
+    if question.steps:
+        planner: Any = StepPlanner(question, priors, own[0] if own else "")
+    else:
+        code = attributes.get("code")
+        item = FreeItem(attempt.item, "code" if isinstance(code, str) else "text",
+                        question.text, question.answer, code if isinstance(code, str) else "",
+                        own[0] if own else "")
+        planner = LLMPlanner(chat, item, wrong, prior=predicted[-1])
+    tutor = TutorSession(planner, wrong_answer=wrong)
+    try:
+        reply = tutor.start()
+    except LLMError as error:
+        raise _model_failed(error) from None
     now = svc.now()
     new = TutorSessionRow(
         id=secrets.token_hex(16), course_id=row.id, learner_id=attempt.learner_id,
@@ -160,9 +220,11 @@ def take_turn(svc: Any, who: Principal, row: Course, session_id: str,
     if found.status != "active":
         raise HTTPException(409, f"tutoring session {session_id!r} is {found.status}: it takes "
                             "no more answers")
-    tutor = resume(found.state)
+    tutor = load(svc, found.state)
     try:
         reply = tutor.hint() if hint else tutor.answer(answer or "")
+    except LLMError as error:
+        raise _model_failed(error) from None
     except TutorError as error:
         raise HTTPException(422, str(error)) from None
     try:
@@ -205,10 +267,10 @@ def take_turn(svc: Any, who: Principal, row: Course, session_id: str,
     return Opened(found, reply)
 
 
-def session_out(found: TutorSessionRow, learner: str, reply: Reply | None,
+def session_out(svc: Any, found: TutorSessionRow, learner: str, reply: Reply | None,
                 course: str) -> dict[str, Any]:
     """A session as the API returns it."""
-    tutor = resume(found.state)
+    tutor = load(svc, found.state)
     current = tutor.current
     return {
         "id": found.id,

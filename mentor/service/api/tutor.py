@@ -112,7 +112,7 @@ def post_tutor(course: CoursePath, attempt: AttemptPath, body: OpenIn, who: Memb
     row = _course(svc, who, course)
     opened = open_session(svc, who, row, attempt, body.answer)
     _, learner = find_session(svc, who, row, opened.row.id)
-    return session_out(opened.row, learner, opened.reply, course)
+    return session_out(svc, opened.row, learner, opened.reply, course)
 
 
 @router.get("/courses/{course}/tutor/{session}", response_model=SessionOut)
@@ -120,7 +120,7 @@ def get_tutor(course: CoursePath, session: SessionPath, who: Member, svc: Svc) -
     """A tutoring session: the current question, the attribute state, the transcript."""
     row = _course(svc, who, course)
     found, learner = find_session(svc, who, row, session)
-    return session_out(found, learner, None, course)
+    return session_out(svc, found, learner, None, course)
 
 
 @router.post("/courses/{course}/tutor/{session}/answer", response_model=SessionOut)
@@ -132,7 +132,7 @@ def post_tutor_answer(course: CoursePath, session: SessionPath, body: TurnIn, wh
     row = _course(svc, who, course)
     done = take_turn(svc, who, row, session, body.answer, body.hint)
     _, learner = find_session(svc, who, row, session)
-    return session_out(done.row, learner, done.reply, course)
+    return session_out(svc, done.row, learner, done.reply, course)
 
 
 @router.get("/courses/{course}/tutor", response_model=SessionsOut)
@@ -147,6 +147,6 @@ def get_tutor_sessions(
     row = _course(svc, who, course)
     rows = list_sessions(svc, row, learner, limit)
     return {
-        "sessions": [session_out(found, name, None, course) for found, name in rows],
+        "sessions": [session_out(svc, found, name, None, course) for found, name in rows],
         "stuck": stuck_points(rows),
     }

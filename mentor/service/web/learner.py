@@ -37,6 +37,7 @@ from mentor.service.engines import CourseGone, select_items
 from mentor.service.events_store import load_events
 from mentor.service.questions import question_of
 from mentor.service.tables import Attempt, Course, Enrolment, EventRow, Learner
+from mentor.service.tutoring import chat_of
 from mentor.service.web.common import LearnerWho, Svc, WebRoute, check_csrf, render, skill_name
 from mentor.service.web.explain import Reason, explain, item_label
 from mentor.service.web.knowledge_map import legend, render_map, skill_rows
@@ -245,7 +246,8 @@ def answer(
         "expected": question.answer if question is not None else None,
         "label": item_label(engine, item),
         "attempt": attempt,
-        "tutor": question is not None and bool(question.steps) and not correct,
+        "tutor": question is not None and not correct
+        and (bool(question.steps) or chat_of(svc) is not None),
         "changes": [
             {"name": skill_name(domain, s), "before": before.get(s), "after": after.get(s)}
             for s in skills

@@ -27,13 +27,13 @@ from mentor.service.tutoring import (
     MAX_ANSWER,
     find_session,
     list_sessions,
+    load,
     open_session,
     stuck_points,
     take_turn,
 )
 from mentor.service.web.common import AdminWho, LearnerWho, Svc, WebRoute, check_csrf, render
 from mentor.service.web.common import skill_name as _skill_name
-from mentor.tutor import resume
 
 router = APIRouter(route_class=WebRoute, include_in_schema=False)
 STATUS_TEXT = {
@@ -64,7 +64,7 @@ def _page(request: Request, svc: Any, who: Any, row: Any, session_id: str,
           feedback: str | None = None, notice: str | None = None,
           status_code: int = 200) -> Response:
     found, learner = find_session(svc, who, row, session_id)
-    tutor = resume(found.state)
+    tutor = load(svc, found.state)
     current = tutor.current
     steps = [
         {"text": a.text, "status": a.status}
@@ -154,7 +154,7 @@ def admin_page(request: Request, course: CoursePath, who: AdminWho, svc: Svc) ->
     rows = list_sessions(svc, row, None, 500)
     sessions = []
     for found, learner in rows:
-        tutor = resume(found.state)
+        tutor = load(svc, found.state)
         sessions.append({
             "learner": learner,
             "item": found.item,
