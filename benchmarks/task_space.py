@@ -15,7 +15,8 @@ teacher is told the cells: each sees only the box [0, 1]^2 and the reward of eac
 
 Teachers (``mentor.teachers.taskspace``, defaults unless the row says otherwise): uniform
 tasks, Covar-GMM, RIAC, RegionLP (128 regions; ``--variants`` runs 32 and 512 regions
-instead, with no reference, to show it does not depend on matching the grid), and
+instead, with no reference, to show it does not depend on matching the grid, and TSCL over
+7 x 7, 13 x 13 and 17 x 17 grids of arms not aligned with the cells), and
 teachDeepRL's own ``CovarGMM`` and ``RIAC`` (flowersteam/teachDeepRL,
 ``teachDRL/teachers/algos``), run from a copy outside this repository by its own Python
 through a JSON-lines pipe, on the same ``Hypercube`` code (loaded by file path, so that venv
@@ -87,6 +88,11 @@ VARIANTS = {
         "512 regions, other defaults",
     ),
 }
+#: TSCL (defaults) over a k x k grid of arms laid on [0, 1]^2 without knowing the cells: each
+#: step one arm, ``GROUP`` episodes at uniform points of it (as the oracle-arm rows of
+#: benchmarks/teachers.py, whose arms are the 10 x 10 mastery cells themselves).
+GRIDS = {f"tscl ({k} x {k} grid arms)": k for k in (7, 13, 17)}
+GROUP = 8
 REFERENCE = {
     "covar_gmm (teachDeepRL)": "CovarGMM defaults, seeded (np.random and gym Box)",
     "riac (teachDeepRL)": "RIAC defaults, seeded (np.random, root gym Box; child Boxes: OS)",
@@ -164,11 +170,35 @@ def run_mentor(name: str, seed: int, episodes: int, every: int) -> dict[str, Any
     return {"scores": scores, "wall": wall, "cpu": cpu}
 
 
+def run_grid(k: int, seed: int, episodes: int, every: int) -> dict[str, Any]:
+    from mentor.events import EventLog
+    from mentor.teachers import TSCL
+
+    cube = Hypercube(seed=seed)
+    rng = np.random.default_rng([seed, 7919])
+    teacher = TSCL(seed=seed)
+    arms = list(range(k * k))
+    scores = [cube.score()]
+    wall, cpu = time.perf_counter(), time.process_time()
+    for step in range(episodes // GROUP):
+        arm = int(teacher.select("agent", arms, 1)[0])
+        corner = np.array(divmod(arm, k), dtype=float)
+        rewards = cube.episode((corner + rng.random((GROUP, 2))) / k)
+        teacher.observe(EventLog(["agent"] * GROUP, [arm] * GROUP, [float(step)] * GROUP, rewards))
+        if ((step + 1) * GROUP) % every == 0:
+            scores.append(cube.score())
+    wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
+    return {"scores": scores, "wall": wall, "cpu": cpu}
+
+
 def job(seed: int, args: argparse.Namespace, driver: list[str] | None) -> dict[str, Any]:
     out: dict[str, Any] = {}
     with threadpool_limits(limits=1):
         for name in VARIANTS if args.variants else MENTOR:
             out[name] = run_mentor(name, seed, args.episodes, args.every)
+        if args.variants:
+            for name, k in GRIDS.items():
+                out[name] = run_grid(k, seed, args.episodes, args.every)
     if driver is not None and not args.variants:
         if "teachdrl" not in _DRIVER:
             _DRIVER["teachdrl"] = Server(driver, os.path.join(args.tmp, "teachdrl.log"))
@@ -208,7 +238,9 @@ def main() -> None:
     parser.add_argument("--every", type=int, default=500, help="episodes between two scores")
     parser.add_argument("--workers", type=int, default=1)
     parser.add_argument("--quick", action="store_true", help="3 seeds, 5,000 episodes")
-    parser.add_argument("--variants", action="store_true", help="RegionLP with 32, 512 regions")
+    parser.add_argument(
+        "--variants", action="store_true", help="RegionLP with 32, 512 regions; TSCL on grids"
+    )
     parser.add_argument("--teachdrl-python", default="/work/refs/teachdrl-venv/bin/python")
     parser.add_argument("--teachdrl-source", default="/work/refs/teachDeepRL")
     parser.add_argument("--out", type=Path, default=RESULTS)
@@ -259,8 +291,15 @@ def main() -> None:
             server.close()
     elapsed = time.perf_counter() - start
     seeds = sorted(results)
-    names = [n for n in [*MENTOR, *VARIANTS, *REFERENCE] if n in results[seeds[0]]]
-    given = {**{n: v[1] for n, v in {**MENTOR, **VARIANTS}.items()}, **REFERENCE}
+    names = [n for n in [*MENTOR, *VARIANTS, *GRIDS, *REFERENCE] if n in results[seeds[0]]]
+    given = {
+        **{n: v[1] for n, v in {**MENTOR, **VARIANTS}.items()},
+        **{
+            n: f"defaults; {k} x {k} arms not aligned with the cells, {GROUP} episodes/step"
+            for n, k in GRIDS.items()
+        },
+        **REFERENCE,
+    }
     rows: dict[str, Any] = {}
     for name in names:
         final = [results[s][name]["scores"][-1] for s in seeds]
