@@ -343,11 +343,14 @@ def test_cli_evaluate_reports_a_failing_model_and_keeps_the_others(small_log, tm
         "mentor: error: bkt failed on fold 1: field 'device', value 'cuda': "
         "CUDA is not available on this machine"
     ]
-    # not a terminal: a plain progress line per model and fold (bkt is dropped after fold 1)
+    # not a terminal: a plain progress line per model, fold and pass over the data (elo
+    # fits in one pass; bkt is dropped in fold 1 before its first)
     assert [line for line in lines if line.startswith("mentor: fitting ")] == [
         "mentor: fitting bkt, fold 1/2",
         "mentor: fitting elo, fold 1/2",
+        "mentor: fitting elo, fold 1/2, epoch 1",
         "mentor: fitting elo, fold 2/2",
+        "mentor: fitting elo, fold 2/2, epoch 1",
     ]
     assert [row["model"] for row in json.loads(js.read_text())] == ["elo"]
     rows = (out / "evaluation.csv").read_text().splitlines()[1:]

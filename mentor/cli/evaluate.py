@@ -216,6 +216,8 @@ def evaluate(
             text = f"fitting {name}, fold {fold + 1}/{n_folds}, epoch {record['epoch']}"
             if record.get("val_auc") is not None:
                 text += f" (validation AUC {record['val_auc']:.4f})"
+            elif record.get("log_likelihood") is not None:
+                text += f" (log-likelihood {record['log_likelihood']:.1f})"
             progress.update(task, description=text)
             if plain:
                 print(f"mentor: {text}", file=sys.stderr)

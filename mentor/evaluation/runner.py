@@ -22,7 +22,6 @@ A model that fails with a :class:`~mentor.errors.MentorError` on some fold
 
 from __future__ import annotations
 
-import inspect
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -159,13 +158,10 @@ def evaluate(
             try:
                 model = create_model(name, domain=domain, **params[name])
                 start = time.perf_counter()
-                if on_epoch is not None and "on_epoch" in inspect.signature(model.fit).parameters:
-                    model.fit(
-                        fold.train,
-                        on_epoch=lambda record, name=name, k=fold.index: on_epoch(name, k, record),
-                    )
-                else:
-                    model.fit(fold.train)
+                report = None
+                if on_epoch is not None:
+                    report = lambda record, name=name, k=fold.index: on_epoch(name, k, record)  # noqa: E731
+                model.fit(fold.train, on_epoch=report)
                 fit_seconds = time.perf_counter() - start
                 start = time.perf_counter()
                 predictions = np.asarray(model.predict_log(fold.test), dtype=float)

@@ -10,7 +10,7 @@ probability of success on any item now or at a future time
 from __future__ import annotations
 
 import abc
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any, ClassVar, Self
 
@@ -21,6 +21,10 @@ from mentor.errors import MentorError, StateError
 from mentor.events import EventLog
 
 STATE_VERSION = 1
+
+#: Called by :meth:`StudentModel.fit` after each pass over the log with a record
+#: that has at least ``"epoch"`` (1-based; see :meth:`StudentModel.fit`).
+EpochCallback = Callable[[dict[str, Any]], None]
 
 
 @dataclass(frozen=True)
@@ -88,11 +92,15 @@ class StudentModel(abc.ABC):
 
     # ------------------------------------------------------------- contract
     @abc.abstractmethod
-    def fit(self, log: EventLog) -> Self:
+    def fit(self, log: EventLog, on_epoch: EpochCallback | None = None) -> Self:
         """Fit the model's parameters on a whole log (batch); returns ``self``.
 
         After fitting, the learners of the log are known to the model, in the
-        state their last event left them.
+        state their last event left them. ``on_epoch``, when given, is called
+        after each pass of the fitting over the log (an EM iteration, a solver
+        iteration, a training epoch) with a record holding at least ``"epoch"``
+        (1-based) and whatever else the model measures then (``"log_likelihood"``,
+        ``"val_auc"``, ...); a model fitted in one pass calls it once.
         """
 
     @abc.abstractmethod
@@ -107,7 +115,9 @@ class StudentModel(abc.ABC):
     @abc.abstractmethod
     def state(self, learner: Any) -> dict[str, Any]:
         """What the model believes about one learner, as plain data; always has
-        ``"mastery"``: a mapping from skill to a probability in [0, 1]."""
+        ``"mastery"``: a mapping from skill to a probability in [0, 1] (from item to
+        recall probability for the memory models of :mod:`mentor.students.memory`,
+        whose unit is the card)."""
 
     @abc.abstractmethod
     def _get_state(self) -> dict[str, Any]:
@@ -132,6 +142,13 @@ class StudentModel(abc.ABC):
     # ------------------------------------------------------------- shared
     def get_params(self) -> dict[str, Any]:
         """Constructor arguments other than the domain (JSON-able)."""
+        return {}
+
+    @classmethod
+    def _unit_test_params(cls) -> dict[str, Any]:
+        """Parameters that make the model quick to fit on a toy log, for the contract
+        suite that checks every registered model (``tests/test_contract.py``), as
+        river's ``check_estimator`` does; the defaults unless fitting them is slow."""
         return {}
 
     def predict_log(self, log: EventLog) -> np.ndarray:
@@ -203,3 +220,17 @@ def check_state(state: Any, kind: str) -> None:
         raise StateError(
             f"state version {state.get('version')!r} is not supported (expected {STATE_VERSION})"
         )
+
+
+def solver_progress(on_epoch: EpochCallback | None) -> Callable[..., None] | None:
+    """A ``callback`` for :func:`scipy.optimize.minimize` that calls ``on_epoch``
+    with ``{"epoch": k}`` after the solver's ``k``-th iteration (None without one)."""
+    if on_epoch is None:
+        return None
+    epochs = [0]
+
+    def callback(*_: Any) -> None:
+        epochs[0] += 1
+        on_epoch({"epoch": epochs[0]})
+
+    return callback

@@ -105,7 +105,7 @@ from mentor.students._sequences import (
     pack,
     prefix_tree,
 )
-from mentor.students.base import LookAhead, StudentModel
+from mentor.students.base import EpochCallback, LookAhead, StudentModel
 from mentor.students.bkt_em import EStepCounts, TreeEM, clipped_ratio, forward_filter
 
 PARAMS = ("prior", "learn", "forget", "guess", "slip")
@@ -410,7 +410,7 @@ class BKT(StudentModel):
         return np.asarray(column)[rows].tolist()
 
     # ------------------------------------------------------------- fitting
-    def fit(self, log: EventLog) -> Self:
+    def fit(self, log: EventLog, on_epoch: EpochCallback | None = None) -> Self:
         """Fit the parameters of every skill in the log by EM, then set each
         learner's knowledge to where their last attempt left it."""
         if len(log) == 0:
@@ -467,6 +467,8 @@ class BKT(StudentModel):
             self.n_iter_ += 1
             self._m_step(stats, engine, gs, tr, code_outcome, code_skill)
             likelihood = stats.log_likelihood
+            if on_epoch is not None:
+                on_epoch({"epoch": self.n_iter_, "log_likelihood": likelihood})
             if self.tol >= 0 and likelihood - previous < self.tol * abs(likelihood):
                 break
             previous = likelihood

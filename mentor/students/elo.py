@@ -28,7 +28,7 @@ from scipy.special import expit
 from mentor.domain import Domain
 from mentor.errors import ParameterError, check_flag
 from mentor.events import EventLog
-from mentor.students.base import StudentModel
+from mentor.students.base import EpochCallback, StudentModel
 
 
 class Elo(StudentModel):
@@ -77,10 +77,12 @@ class Elo(StudentModel):
         return self.alpha / (1.0 + self.beta * n)
 
     # ------------------------------------------------------------- contract
-    def fit(self, log: EventLog) -> Self:
+    def fit(self, log: EventLog, on_epoch: EpochCallback | None = None) -> Self:
         """Run the Elo updates through the log in time order, from a fresh start."""
         self._reset()
         self.update(log.sorted())
+        if on_epoch is not None:
+            on_epoch({"epoch": 1})
         return self
 
     def update(self, events: EventLog) -> None:

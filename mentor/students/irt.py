@@ -36,7 +36,7 @@ from mentor.domain import Domain
 from mentor.errors import DataError, ParameterError
 from mentor.events import EventLog
 from mentor.students._sequences import pack, time_rank
-from mentor.students.base import StudentModel
+from mentor.students.base import EpochCallback, StudentModel, solver_progress
 
 #: Floor of the Newton curvature, so that a step is defined even with ``l2 = 0``.
 MIN_CURVATURE = 1e-12
@@ -307,7 +307,13 @@ class IRT(StudentModel):
         b = np.r_[self.difficulty_, 0.0][index]
         return a, b
 
-    def _minimize(self, objective: Any, curvature: np.ndarray, args: tuple) -> np.ndarray:
+    def _minimize(
+        self,
+        objective: Any,
+        curvature: np.ndarray,
+        args: tuple,
+        on_epoch: EpochCallback | None = None,
+    ) -> np.ndarray:
         """L-BFGS-B from 0 in the variables ``u = w sqrt(h)``, ``h`` the curvature of
         each parameter at the start, so that parameters with ten or a thousand
         answers move on the same scale (same optimum, far fewer iterations)."""
@@ -323,12 +329,13 @@ class IRT(StudentModel):
             jac=True,
             method="L-BFGS-B",
             options={"maxiter": self.max_iter, "gtol": self.tol, "ftol": 1e-12},
+            callback=solver_progress(on_epoch),
         )
         self.n_iter_ = int(result.nit)
         return result.x * scale
 
     # ------------------------------------------------------------- contract
-    def fit(self, log: EventLog) -> Self:
+    def fit(self, log: EventLog, on_epoch: EpochCallback | None = None) -> Self:
         """Fit the items (and the abilities of the log's learners) by penalised
         maximum likelihood; learners keep their fitted abilities and answers."""
         if len(log) == 0:
@@ -350,6 +357,7 @@ class IRT(StudentModel):
                 rasch_objective,
                 np.maximum(np.r_[learner_curvature, item_curvature], MIN_CURVATURE),
                 (pair_learner, pair_item, n, s, n_learners, self.l2),
+                on_epoch,
             )
             theta, self.difficulty_ = w[:n_learners], w[n_learners:]
             self.discrimination_ = np.ones(n_items)
@@ -358,6 +366,7 @@ class IRT(StudentModel):
                 marginal_objective,
                 np.r_[item_curvature, item_curvature],
                 (pair_learner, pair_item, n, s, self.l2),
+                on_epoch,
             )
             self.difficulty_, self.discrimination_ = v[:n_items], np.exp(v[n_items:])
             a, b = self.discrimination_[pair_item], self.difficulty_[pair_item]

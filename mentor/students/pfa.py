@@ -32,7 +32,7 @@ from mentor.domain import Domain
 from mentor.errors import DataError
 from mentor.events import EventLog
 from mentor.students._sequences import time_rank
-from mentor.students.base import StudentModel
+from mentor.students.base import EpochCallback, StudentModel
 
 
 def pfa_counts(
@@ -177,7 +177,7 @@ class PFA(StudentModel):
         return event, skill, list(local), learner_code[event], learners.tolist()
 
     # ------------------------------------------------------------- contract
-    def fit(self, log: EventLog) -> Self:
+    def fit(self, log: EventLog, on_epoch: EpochCallback | None = None) -> Self:
         """Fit beta, gamma and rho of every skill in the log by L2-regularised
         logistic regression; learners keep their counts at the end of the log."""
         if len(log) == 0:
@@ -225,6 +225,8 @@ class PFA(StudentModel):
                 float(total_s[key]),
                 float(total_n[key] - total_s[key]),
             ]
+        if on_epoch is not None:
+            on_epoch({"epoch": 1})
         return self
 
     def update(self, events: EventLog) -> None:

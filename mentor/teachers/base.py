@@ -34,6 +34,9 @@ class Teacher(abc.ABC):
     name: ClassVar[str]
     #: Whether :meth:`select` needs a student model.
     needs_model: ClassVar[bool] = False
+    #: Whether that model must simulate a practice step
+    #: (:attr:`~mentor.students.base.StudentModel.supports_lookahead`).
+    needs_lookahead: ClassVar[bool] = False
 
     def __init__(self, seed: int | np.random.Generator | None = None) -> None:
         self.rng = seed if isinstance(seed, np.random.Generator) else np.random.default_rng(seed)
@@ -54,6 +57,13 @@ class Teacher(abc.ABC):
 
     def get_params(self) -> dict[str, Any]:
         """Constructor arguments other than the seed and the domain (JSON-able)."""
+        return {}
+
+    @classmethod
+    def _unit_test_params(cls, domain: Domain) -> dict[str, Any]:
+        """Spec parameters that build the teacher over ``domain`` for the contract
+        suite that checks every registered teacher (``tests/test_contract.py``), as
+        river's ``check_estimator`` does: the defaults unless a parameter is required."""
         return {}
 
     def _get_state(self) -> dict[str, Any]:

@@ -178,6 +178,10 @@ class Mixture(_Composite):
             return {"parts": [list(pair) for pair in zip(specs, weights, strict=True)]}
         return params
 
+    @classmethod
+    def _unit_test_params(cls, domain: Domain) -> dict[str, Any]:
+        return {"parts": [[{"name": "target"}, 0.7], [{"name": "due_review"}, 0.3]]}
+
     def get_params(self) -> dict[str, Any]:
         return {
             "parts": [
@@ -305,6 +309,10 @@ class Filter(_Composite):
             (inner,) = cls._saved_part_specs(state)
             return {"teacher": inner, **params}
         return params
+
+    @classmethod
+    def _unit_test_params(cls, domain: Domain) -> dict[str, Any]:
+        return {"teacher": {"name": "random"}, "constraints": [{"kind": "not_recent", "n": 2}]}
 
     def get_params(self) -> dict[str, Any]:
         return {

@@ -161,6 +161,7 @@ class ExpectedGain(Teacher):
 
     name = "expected_gain"
     needs_model = True
+    needs_lookahead = True
 
     def __init__(
         self,

@@ -7,6 +7,7 @@ from typing import Any
 
 import numpy as np
 
+from mentor.domain import Domain
 from mentor.errors import ParameterError
 from mentor.events import EventLog
 from mentor.students.base import StudentModel
@@ -68,6 +69,10 @@ class FixedSequence(Teacher):
 
     def get_params(self) -> dict[str, Any]:
         return {"order": self.order, "repeats": self.repeats}
+
+    @classmethod
+    def _unit_test_params(cls, domain: Domain) -> dict[str, Any]:
+        return {"order": domain.item_ids}
 
     def select(
         self,

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import abc
 import math
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Iterable, Mapping
 from typing import Any, Self
 
 import numpy as np
@@ -26,7 +26,7 @@ from mentor.devices import check_device, resolve_device
 from mentor.domain import Domain
 from mentor.errors import DataError
 from mentor.events import EventLog
-from mentor.students.base import StudentModel
+from mentor.students.base import EpochCallback, StudentModel
 from mentor.students.deep._training import (
     Sequences,
     WindowData,
@@ -103,6 +103,10 @@ class DeepKTModel(StudentModel):
     network_ : torch.nn.Module or None
         The trained network, in evaluation mode.
     """
+
+    @classmethod
+    def _unit_test_params(cls) -> dict[str, Any]:
+        return {"epochs": 2, "batch_size": 4, "device": "cpu"}
 
     def __init__(self, domain: Domain | None = None, **common: Any) -> None:
         super().__init__(domain)
@@ -243,7 +247,7 @@ class DeepKTModel(StudentModel):
         return learners[held_out].tolist()
 
     # ------------------------------------------------------------- contract
-    def fit(self, log: EventLog, on_epoch: Callable[[dict[str, Any]], None] | None = None) -> Self:
+    def fit(self, log: EventLog, on_epoch: EpochCallback | None = None) -> Self:
         """Train the network on ``log``, then set every learner of the log to
         the state their last event left them.
 

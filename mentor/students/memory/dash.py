@@ -44,6 +44,7 @@ from scipy.special import expit, logit
 from mentor.domain import Domain
 from mentor.errors import ParameterError
 from mentor.events import EventLog
+from mentor.students.base import EpochCallback
 from mentor.students.memory._base import MemoryModel
 
 WINDOWS = (3600.0, 86_400.0, 7 * 86_400.0, 30 * 86_400.0)
@@ -193,7 +194,7 @@ class DASH(MemoryModel):
         return self.features(total[mine], correct[mine]), look
 
     # ------------------------------------------------------------ contract
-    def fit(self, log: EventLog) -> Self:
+    def fit(self, log: EventLog, on_epoch: EpochCallback | None = None) -> Self:
         """Fit the logistic regression on every review with a previous review of
         the same card, then replay the log to hold each learner's history."""
         from sklearn.linear_model import LogisticRegression
@@ -217,6 +218,8 @@ class DASH(MemoryModel):
                 self.coef_ = model.coef_[0].astype(np.float64)
                 self.intercept_ = float(model.intercept_[0])
         self.update(log)
+        if on_epoch is not None:
+            on_epoch({"epoch": 1})
         return self
 
     def _review(self, row: int, new: bool, time: float, outcome: float, rating: int) -> None:

@@ -44,6 +44,7 @@ from fsrs.scheduler import DEFAULT_PARAMETERS
 from mentor.domain import Domain
 from mentor.errors import ParameterError, check_flag
 from mentor.events import EventLog
+from mentor.students.base import EpochCallback
 from mentor.students.memory._base import MemoryModel
 from mentor.students.memory._history import ratings_of
 
@@ -132,7 +133,7 @@ class FSRS(MemoryModel):
         self.cards_: list[Card] = []
 
     # ------------------------------------------------------------ contract
-    def fit(self, log: EventLog) -> Self:
+    def fit(self, log: EventLog, on_epoch: EpochCallback | None = None) -> Self:
         """Fit the weights with ``fsrs.Optimizer`` (if ``optimize``), then replay the log."""
         log = log.sorted()
         self._reset()
@@ -144,6 +145,8 @@ class FSRS(MemoryModel):
                 start, self.optimized_ = fitted, True
         self._set_parameters(start)
         self.update(log)
+        if on_epoch is not None:
+            on_epoch({"epoch": 1})
         return self
 
     def _optimize(self, log: EventLog) -> list[float] | None:

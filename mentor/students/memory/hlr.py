@@ -38,6 +38,7 @@ from scipy.optimize import minimize
 from mentor.domain import Domain
 from mentor.errors import ParameterError, check_flag
 from mentor.events import EventLog
+from mentor.students.base import EpochCallback, solver_progress
 from mentor.students.memory._base import MemoryModel
 from mentor.students.memory._history import DAY, Reviews
 
@@ -193,7 +194,7 @@ class HLR(MemoryModel):
         return float(value), grad
 
     # ------------------------------------------------------------ contract
-    def fit(self, log: EventLog) -> Self:
+    def fit(self, log: EventLog, on_epoch: EpochCallback | None = None) -> Self:
         """Fit θ (and card biases) on every review with a previous review of the
         same card, then replay the log to hold each learner's state."""
         log = log.sorted()
@@ -208,6 +209,7 @@ class HLR(MemoryModel):
                 jac=True,
                 method="L-BFGS-B",
                 options={"maxiter": self.max_iter, "ftol": 1e-12, "gtol": 1e-9},
+                callback=solver_progress(on_epoch),
             )
             params = result.x
             self.loss_, self.n_iter_ = float(result.fun), int(result.nit)

@@ -37,6 +37,7 @@ import numpy as np
 from mentor.domain import Domain
 from mentor.errors import ParameterError
 from mentor.events import EventLog
+from mentor.students.base import EpochCallback
 from mentor.students.memory._base import MemoryModel
 from mentor.students.memory._history import DAY
 
@@ -82,10 +83,12 @@ class SM2(MemoryModel):
         self.repetitions_: list[int] = []
 
     # ------------------------------------------------------------ contract
-    def fit(self, log: EventLog) -> Self:
+    def fit(self, log: EventLog, on_epoch: EpochCallback | None = None) -> Self:
         """Replay the log in time order from a fresh start (SM-2 has no parameters to fit)."""
         self._reset()
         self.update(log.sorted())
+        if on_epoch is not None:
+            on_epoch({"epoch": 1})
         return self
 
     def _review(self, row: int, new: bool, time: float, outcome: float, rating: int) -> None:

@@ -109,7 +109,7 @@ from scipy.special import logit
 from mentor.domain import Domain
 from mentor.errors import DataError, DomainError, ParameterError, UnknownIdError
 from mentor.events import EventLog
-from mentor.students.base import StudentModel
+from mentor.students.base import EpochCallback, StudentModel, solver_progress
 from mentor.students.prereq._filter import (
     FilterState,
     Graph,
@@ -321,7 +321,7 @@ class PSIKT(StudentModel):
         return np.array([self._row[x] for x in ids], dtype=np.int64)
 
     # ------------------------------------------------------------- fitting
-    def fit(self, log: EventLog) -> Self:
+    def fit(self, log: EventLog, on_epoch: EpochCallback | None = None) -> Self:
         """Fit the shared parameters (and the learned graph) by maximum a posteriori
         under the filter's predictive likelihood; afterwards the learners of the
         log are known, in the state their last event left them."""
@@ -377,6 +377,7 @@ class PSIKT(StudentModel):
             method="L-BFGS-B",
             bounds=_scaled_bounds(layout.bounds(start), scale),
             options={"maxiter": self.max_iter, "ftol": self.tol, "gtol": 1e-6},
+            callback=solver_progress(on_epoch),
         )
         self.n_iter_ = int(result.nit)
         self.params_ = layout.unpack(result.x / scale)[0]
