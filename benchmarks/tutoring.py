@@ -12,6 +12,9 @@ without feedback. Arms:
 * ``show answer``: the right answer at once;
 * ``single hint``: the nudge of the step the wrong answer's misconception points
   at, one more try, then the answer;
+* ``single hint + 4 practice items``: the single hint, then four new questions of
+  the same type, each followed by its answer: about as many answers as a Socratic
+  session, spent on practice with feedback (the control for the number of turns);
 * ``socratic``: :class:`mentor.tutor.TutorSession` with :class:`mentor.tutor.StepPlanner`
   (every step's prior 0.5), the wrong answer diagnosed;
 * ``socratic + student model``: the same with step priors from a student model
@@ -78,7 +81,7 @@ def main() -> None:
                       "who answered wrong (mean [95 % CI])")
         table.add_column("arm")
         table.add_column("success on new items")
-        table.add_column("reached the answer themselves")
+        table.add_column("typed the right answer during remediation")
         table.add_column("turns")
         rows = {}
         for arm in ARMS:

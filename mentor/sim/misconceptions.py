@@ -188,6 +188,18 @@ def single_hint(learner: MisconceptionLearner, question: Question, wrong: str) -
     return Remediation(solved, 1)
 
 
+def hint_then_practice(learner: MisconceptionLearner, question: Question, wrong: str,
+                       items: int = 4) -> Remediation:
+    """:func:`single_hint`, then ``items`` new questions of the same type, each answer
+    followed by the right one: as many answers as a Socratic session asks for, spent
+    on practice with feedback instead (the control for the number of turns)."""
+    done = single_hint(learner, question, wrong)
+    for _ in range(items):
+        learner.answer(learner.question())
+        learner.shown_answer()
+    return Remediation(done.solved, done.turns + items)
+
+
 def model_priors(learner: MisconceptionLearner, question: Question,
                  answers: int = 2) -> dict[str, float]:
     """What a student model would say about each step skill of the learner: the BKT
@@ -252,6 +264,7 @@ def socratic_modelled(learner: MisconceptionLearner, question: Question,
 ARMS = {
     "show answer": show_answer,
     "single hint": single_hint,
+    "single hint + 4 practice items": hint_then_practice,
     "socratic": socratic,
     "socratic + student model": socratic_modelled,
     "socratic, no diagnosis": socratic_undiagnosed,
