@@ -274,3 +274,25 @@ def test_learnability_state_round_trips_and_is_registered():
         Learnability(estimate="magic")
     with pytest.raises(MentorError, match="needs a student model"):
         Learnability(estimate="model").select(0, [1, 2])
+
+
+def test_checkpoints_carry_the_teachers_state(tmp_path, tokenizer):
+    import json
+
+    from mentor.teachers import SEC
+
+    def trainer_with(teacher, **kwargs):
+        return MentorGRPOTrainer(
+            model=tiny_causal_lm(tokenizer, layers=1, width=16, heads=2, context=16),
+            reward_funcs=_by_prompt, args=_config(tmp_path, **kwargs), train_dataset=_dataset(10),
+            processing_class=tokenizer, teacher=teacher, arm_column="level")
+
+    first = trainer_with(SEC(seed=0), max_steps=2, save_strategy="steps", save_steps=2)
+    first.train()
+    folder = tmp_path / "checkpoint-2"
+    saved = json.loads((folder / "mentor_teacher.json").read_text())
+    assert saved == json.loads(json.dumps(first.mentor_teacher.state_dict()))
+    assert saved["state"]["learners"]  # SEC learned values for the levels it saw
+    second = trainer_with(SEC(seed=5))
+    second._load_from_checkpoint(str(folder))
+    assert second.mentor_teacher.state_dict() == first.mentor_teacher.state_dict()

@@ -32,6 +32,11 @@ Counters: :attr:`MentorGRPOTrainer.rollouts_` (training rollouts generated, refi
 included), :attr:`MentorGRPOTrainer.generation_batches_` (generation batches generated);
 and the ``mentor/`` metrics logged with TRL's own.
 
+Checkpoints: each checkpoint folder also gets ``mentor_teacher.json`` (the teacher's
+``state_dict``), read back by ``train(resume_from_checkpoint=...)``; the teacher resumes with
+what it had learned, though the chunks drawn after resuming are not those the interrupted run
+would have drawn (the trainer replays its dataloader to skip the batches already seen).
+
 Dynamic sampling runs in one process only (a group may span processes in TRL's layout) and
 for text prompts only.
 """
@@ -227,6 +232,30 @@ class MentorGRPOTrainer(GRPOTrainer):
                 value=self.accelerator.num_processes,
             )
         self._refill_rng = np.random.default_rng(self.args.seed)
+
+    # ------------------------------------------------------------------ checkpoints
+    TEACHER_FILE = "mentor_teacher.json"
+
+    def _save_checkpoint(self, model: Any, trial: Any) -> None:
+        super()._save_checkpoint(model, trial)
+        if self.mentor_teacher is None or not self.args.should_save:
+            return
+        import os
+
+        from mentor._io import write_json
+
+        folder = os.path.join(self._get_output_dir(trial), f"checkpoint-{self.state.global_step}")
+        write_json(os.path.join(folder, self.TEACHER_FILE), self.mentor_teacher.state_dict())
+
+    def _load_from_checkpoint(self, resume_from_checkpoint: str, model: Any = None) -> None:
+        super()._load_from_checkpoint(resume_from_checkpoint, model)
+        import json
+        import os
+
+        path = os.path.join(resume_from_checkpoint, self.TEACHER_FILE)
+        if self.mentor_teacher is not None and os.path.isfile(path):
+            with open(path, encoding="utf-8") as handle:
+                self.mentor_teacher.load_state_dict(json.load(handle))
 
     # ------------------------------------------------------------------ sampler
     def _get_train_sampler(self, dataset: Any = None) -> Any:
