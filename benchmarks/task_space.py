@@ -191,26 +191,28 @@ def run_grid(k: int, seed: int, episodes: int, every: int) -> dict[str, Any]:
     return {"scores": scores, "wall": wall, "cpu": cpu}
 
 
-def job(seed: int, args: argparse.Namespace, driver: list[str] | None) -> dict[str, Any]:
-    out: dict[str, Any] = {}
+def job(name: str, seed: int, args: argparse.Namespace, driver: list[str] | None) -> dict:
+    """One teacher on one seed."""
     with threadpool_limits(limits=1):
-        for name in VARIANTS if args.variants else MENTOR:
-            out[name] = run_mentor(name, seed, args.episodes, args.every)
-        if args.variants:
-            for name, k in GRIDS.items():
-                out[name] = run_grid(k, seed, args.episodes, args.every)
-    if driver is not None and not args.variants:
-        if "teachdrl" not in _DRIVER:
-            _DRIVER["teachdrl"] = Server(driver, os.path.join(args.tmp, "teachdrl.log"))
-        server = _DRIVER["teachdrl"]
-        for name in REFERENCE:
-            out[name] = server.call(
-                teacher=name.split(" ")[0],
-                seed=1000 + seed,
-                episodes=args.episodes,
-                every=args.every,
-            )
-    return out
+        if name == "uniform":  # outcomes are ignored: a batch per score is the same run
+            cube = Hypercube(seed=seed)
+            teacher = UniformTasks(cube.task_space, seed=seed)
+            scores = [cube.score()]
+            wall, cpu = time.perf_counter(), time.process_time()
+            for _ in range(args.episodes // args.every):
+                cube.episode(teacher.sample(args.every))
+                scores.append(cube.score())
+            wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
+            return {"scores": scores, "wall": wall, "cpu": cpu}
+        if name in GRIDS:
+            return run_grid(GRIDS[name], seed, args.episodes, args.every)
+        if name in MENTOR or name in VARIANTS:
+            return run_mentor(name, seed, args.episodes, args.every)
+    if "teachdrl" not in _DRIVER:
+        _DRIVER["teachdrl"] = Server(driver, os.path.join(args.tmp, f"teachdrl-{os.getpid()}.log"))
+    return _DRIVER["teachdrl"].call(
+        teacher=name.split(" ")[0], seed=1000 + seed, episodes=args.episodes, every=args.every
+    )
 
 
 def probe(args: argparse.Namespace) -> tuple[list[str] | None, dict[str, Any]]:
@@ -257,41 +259,47 @@ def main() -> None:
         for line in checkpoint.read_text().splitlines():
             entry = json.loads(line)
             if entry["episodes"] == args.episodes and entry["seed"] < args.seeds:
-                results[entry["seed"]] = entry["runs"]
-        console.print(f"resuming: {len(results)} seeds done in {checkpoint}")
-    todo = [s for s in range(args.seeds) if s not in results]
+                results.setdefault(entry["seed"], {})[entry["name"]] = entry["run"]
+        console.print(f"resuming: {sum(map(len, results.values()))} runs in {checkpoint}")
+    if args.variants:
+        tiers = [[*VARIANTS, *GRIDS]]
+    else:  # what the target needs first, for every seed; then our Covar-GMM and RIAC
+        tiers = [["region_lp", *REFERENCE, "uniform"], ["covar_gmm", "riac"]]
 
-    def done(seed: int, runs: dict[str, Any]) -> None:
-        results[seed] = runs
-        with checkpoint.open("a") as handle:  # one line per seed: a crash loses one seed
-            handle.write(json.dumps({"seed": seed, "episodes": args.episodes, "runs": runs}) + "\n")
+    def done(name: str, seed: int, run: dict[str, Any]) -> None:
+        results.setdefault(seed, {})[name] = run
+        with checkpoint.open("a") as handle:  # one line per run: a crash loses one run
+            line = {"seed": seed, "name": name, "episodes": args.episodes, "run": run}
+            handle.write(json.dumps(line) + "\n")
 
     with tempfile.TemporaryDirectory() as tmp:
         args.tmp = tmp
         driver, reference = probe(args)
         if driver is None:
             console.print(f"[yellow]teachDeepRL skipped: {reference['reason']}")
+            tiers = [[n for n in tier if n not in REFERENCE] for tier in tiers]
+        todo = [
+            (name, seed)
+            for tier in tiers
+            for seed in range(args.seeds)
+            for name in tier
+            if name not in results.get(seed, {})
+        ]
         start = time.perf_counter()
         columns = (TextColumn("hypercube"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
         with Progress(*columns, console=console) as progress:
-            task = progress.add_task("seeds", total=args.seeds, completed=len(results))
-            if args.workers > 1:
-                with ProcessPoolExecutor(args.workers) as pool:
-                    futures = {pool.submit(job, s, args, driver): s for s in todo}
-                    for future in as_completed(futures):
-                        done(futures[future], future.result())
-                        progress.advance(task)
-                        console.print(f"seed {futures[future]} done", highlight=False)
-            else:
-                for seed in todo:
-                    done(seed, job(seed, args, driver))
+            task = progress.add_task("runs", total=len(todo))
+            with ProcessPoolExecutor(args.workers) as pool:
+                futures = {pool.submit(job, n, s, args, driver): (n, s) for n, s in todo}
+                for future in as_completed(futures):
+                    name, seed = futures[future]
+                    done(name, seed, future.result())
                     progress.advance(task)
-                    console.print(f"seed {seed} done", highlight=False)
-        for server in _DRIVER.values():
-            server.close()
+                    console.print(f"{name} seed {seed} done", highlight=False)
     elapsed = time.perf_counter() - start
-    seeds = sorted(results)
-    names = [n for n in [*MENTOR, *VARIANTS, *GRIDS, *REFERENCE] if n in results[seeds[0]]]
+    names = [
+        n for n in [*MENTOR, *VARIANTS, *GRIDS, *REFERENCE] if any(n in r for r in results.values())
+    ]
     given = {
         **{n: v[1] for n, v in {**MENTOR, **VARIANTS}.items()},
         **{
@@ -302,32 +310,43 @@ def main() -> None:
     }
     rows: dict[str, Any] = {}
     for name in names:
-        final = [results[s][name]["scores"][-1] for s in seeds]
+        seeds = sorted(s for s in results if name in results[s])
+        runs = [results[s][name] for s in seeds]
         rows[name] = {
             "implementation": "teachDeepRL" if name in REFERENCE else "mentor",
             "parameters": given[name],
-            "mastered": summary(final),
-            "per_seed": final,
-            "wall": float(np.mean([results[s][name]["wall"] for s in seeds])),
-            "cpu": float(np.mean([results[s][name]["cpu"] for s in seeds])),
-            "curve": curve_summary([results[s][name]["scores"] for s in seeds]),
+            "mastered": summary([r["scores"][-1] for r in runs]),
+            "seeds": seeds,
+            "per_seed": [r["scores"][-1] for r in runs],
+            "wall": float(np.mean([r["wall"] for r in runs])),
+            "cpu": float(np.mean([r["cpu"] for r in runs])),
+            "curve": curve_summary([r["scores"] for r in runs]),
         }
+
+    def pair(a: str, b: str) -> dict[str, Any]:
+        """``a - b`` paired by seed, over the seeds both ran."""
+        common = sorted(set(rows[a]["seeds"]) & set(rows[b]["seeds"]))
+        return summary([results[s][a]["scores"][-1] - results[s][b]["scores"][-1] for s in common])
+
     paired = {}
-    for ours, theirs in [("covar_gmm", "covar_gmm (teachDeepRL)"), ("riac", "riac (teachDeepRL)")]:
-        if theirs in rows:
-            paired[f"{ours} - {theirs}"] = summary(
-                [rows[ours]["per_seed"][i] - rows[theirs]["per_seed"][i] for i in range(len(seeds))]
-            )
-    for other in ("covar_gmm (teachDeepRL)", "covar_gmm"):
-        if other in rows and "region_lp" in rows:
-            paired[f"region_lp - {other}"] = summary(
-                [
-                    rows["region_lp"]["per_seed"][i] - rows[other]["per_seed"][i]
-                    for i in range(len(seeds))
-                ]
-            )
-    table = Table(title=f"hypercube 10 x 10, {args.episodes:,} episodes, {len(seeds)} seeds")
-    for column in ("teacher", "implementation", "% mastered", "wall s / run", "CPU s / run"):
+    for a, b in [
+        ("covar_gmm", "covar_gmm (teachDeepRL)"),
+        ("riac", "riac (teachDeepRL)"),
+        ("region_lp", "covar_gmm (teachDeepRL)"),
+        ("region_lp", "riac (teachDeepRL)"),
+        ("region_lp", "covar_gmm"),
+    ]:
+        if a in rows and b in rows:
+            paired[f"{a} - {b}"] = pair(a, b)
+    table = Table(title=f"hypercube 10 x 10, {args.episodes:,} episodes, up to {args.seeds} seeds")
+    for column in (
+        "teacher",
+        "implementation",
+        "% mastered",
+        "seeds",
+        "wall s / run",
+        "CPU s / run",
+    ):
         table.add_column(
             column, justify="left" if column in ("teacher", "implementation") else "right"
         )
@@ -336,6 +355,7 @@ def main() -> None:
             name,
             row["implementation"],
             fmt(row["mastered"]),
+            str(len(row["seeds"])),
             f"{row['wall']:.2f}",
             f"{row['cpu']:.2f}",
         )
@@ -346,7 +366,7 @@ def main() -> None:
         args.out / f"task_space_hypercube{suffix}.json",
         {
             "command": " ".join(["python", *sys.argv]),
-            "seeds": len(seeds),
+            "seeds": args.seeds,
             "episodes": args.episodes,
             "every": args.every,
             "workers": args.workers,
