@@ -26,6 +26,7 @@ and ``gym_curriculum.png`` (success over every goal against timesteps).
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import platform
 import sys
@@ -120,6 +121,11 @@ def run(teacher: str, seed: int, args: argparse.Namespace) -> dict[str, Any]:
     }
 
 
+def settings(args: argparse.Namespace) -> list[int]:
+    """What a checkpointed run must share with this one to be reused."""
+    return [args.timesteps, args.eval_every, args.length, args.envs]
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--seeds", type=int, default=5)
@@ -136,15 +142,27 @@ def main() -> None:
         args.seeds, args.timesteps, args.eval_every = 2, 8_000, 4_000
     names = args.teachers.split(",")
     console = Console()
-    jobs = [(name, seed) for seed in range(args.seeds) for name in names]
+    suffix = "_quick" if args.quick else ""
+    args.out.mkdir(parents=True, exist_ok=True)
+    checkpoint = args.out / f"gym_curriculum{suffix}.jsonl"
     results: dict[tuple[str, int], dict[str, Any]] = {}
+    if checkpoint.exists():  # resume: runs of the same settings are kept
+        for line in checkpoint.read_text().splitlines():
+            entry = json.loads(line)
+            if entry["settings"] == settings(args):
+                results[entry["teacher"], entry["seed"]] = entry["run"]
+    # uniform and the first mentor teacher for every seed first, then the others
+    jobs = [(n, s) for group in (names[:2], names[2:]) for s in range(args.seeds) for n in group]
+    jobs = [j for j in jobs if j not in results]
     start = time.perf_counter()
     with ProcessPoolExecutor(args.workers) as pool:
         futures = {pool.submit(run, name, seed, args): (name, seed) for name, seed in jobs}
         for future in as_completed(futures):
             name, seed = futures[future]
-            results[name, seed] = future.result()
-            r = results[name, seed]
+            results[name, seed] = r = future.result()
+            with checkpoint.open("a") as handle:
+                entry = {"teacher": name, "seed": seed, "settings": settings(args), "run": r}
+                handle.write(json.dumps(entry) + "\n")
             console.print(
                 f"{name} seed {seed}: {100 * r['final']:.1f} % of goals, "
                 f"{r['episodes']} episodes, {r['wall']:.0f} s, "
@@ -153,8 +171,12 @@ def main() -> None:
             )
     rows = {}
     for name in names:
-        runs = [results[name, s] for s in range(args.seeds)]
+        seeds = [s for s in range(args.seeds) if (name, s) in results]
+        if not seeds:
+            continue
+        runs = [results[name, s] for s in seeds]
         rows[name] = {
+            "seeds": seeds,
             "parameters": TEACHERS[name],
             "success": summary([r["final"] for r in runs]),
             "per_seed": [r["final"] for r in runs],
@@ -165,9 +187,13 @@ def main() -> None:
         }
     paired = {
         f"{name} - uniform": summary(
-            [rows[name]["per_seed"][s] - rows["uniform"]["per_seed"][s] for s in range(args.seeds)]
+            [
+                results[name, s]["final"] - results["uniform", s]["final"]
+                for s in rows[name]["seeds"]
+                if ("uniform", s) in results
+            ]
         )
-        for name in names
+        for name in rows
         if name != "uniform" and "uniform" in rows
     }
     table = Table(
@@ -185,6 +211,7 @@ def main() -> None:
         table.add_row(
             name,
             fmt(row["success"], 100),
+            str(len(row["seeds"])),
             f"{row['episodes']:.0f}",
             fmt(row["overhead"], 100, 3),
             f"{row['wall']:.0f}",
@@ -192,8 +219,6 @@ def main() -> None:
     console.print(table)
     for label, s in paired.items():
         console.print(f"{label} (paired by seed, points): {fmt(s, 100)}")
-    suffix = "_quick" if args.quick else ""
-    args.out.mkdir(parents=True, exist_ok=True)
     write_json(
         args.out / f"gym_curriculum{suffix}.json",
         {
