@@ -336,6 +336,12 @@ def test_unknown_agent_embedder_change_and_delete(service):
     client.post("/v1/agents/solver/items", headers=admin, json={"items": [item("x")]})
     answer = client.put("/v1/agents/solver", headers=admin, json={"embedder": "minilm"})
     assert answer.status_code == 409 and "'hashing'" in answer.json()["detail"]
+    # an embedder the server does not enable is refused, naming it
+    client.app.state.agent_embedders = ("hashing",)
+    answer = client.put("/v1/agents/other", headers=admin, json={"embedder": "minilm"})
+    assert answer.status_code == 422 and answer.json()["detail"] == (
+        "field 'embedder', value 'minilm': is not enabled on this server (enabled: hashing)")
+    del client.app.state.agent_embedders
     assert client.delete("/v1/agents/solver", headers=admin).status_code == 204
     assert client.get("/v1/agents/solver", headers=admin).status_code == 404
     assert client.delete("/v1/agents/solver", headers=admin).status_code == 404

@@ -274,6 +274,7 @@ def _schema():
     folder = tempfile.mkdtemp(prefix="mentor-schemathesis-")
     atexit.register(shutil.rmtree, folder, ignore_errors=True)
     app = create_app(None, folder, operator_token=OPERATOR)
+    app.state.agent_embedders = ("hashing",)  # MiniLM's first load outlasts the 10 s timeout
     with TestClient(app) as client:
         admin = setup_workspace(client)
         client.post(

