@@ -86,6 +86,12 @@ def tree_cpu_seconds(pid: int) -> float:
     return total
 
 
+def own_cpu_seconds(pid: int) -> float:
+    """User plus system CPU seconds of one process, without its children (Linux /proc)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def loadavg() -> float:
     return os.getloadavg()[0]
 
@@ -260,9 +266,13 @@ def noisy_runs(server: ServerProcess, restart, info: dict, args, console: Consol
             neighbour.start()
         console.print(f"noisy / {phase}: running {args.duration:g} s ...")
         state["loadavg_before"] = loadavg()
+        cpu = own_cpu_seconds(server.process.pid)
         results = run_scenario(server.url, [stream], args.max_in_flight, args.timeout)
         if neighbour is not None:
             neighbour.join()
+        # The server process's own CPU (an import worker, a child, not counted):
+        # what the neighbour's work cost the interpreter that serves every tenant.
+        state["server_own_cpu_s"] = own_cpu_seconds(server.process.pid) - cpu
         yield phase, server, results, state
 
 
@@ -512,6 +522,7 @@ def bench_backend(backend: str, args, console: Console) -> list[dict]:
                         "neighbour_503s": state.get("load_503s") if phase == "load" else None,
                         "loadavg_before": state["loadavg_before"],
                         "loadavg_after": loadavg(),
+                        "server_own_cpu_s": state["server_own_cpu_s"],
                     }
                     quiet = quiet or row["p99_ms"]
                     row["p99_vs_quiet"] = row["p99_ms"] / quiet
@@ -519,7 +530,9 @@ def bench_backend(backend: str, args, console: Console) -> list[dict]:
                     console.print(
                         f"  next: {row['achieved_rate']:.1f}/s of {args.rate:g}/s, errors "
                         f"{row['errors'] or 0}, p50 {row['p50_ms']:.1f} ms, p99 "
-                        f"{row['p99_ms']:.1f} ms ({row['p99_vs_quiet']:.2f}x quiet); neighbour: "
+                        f"{row['p99_ms']:.1f} ms ({row['p99_vs_quiet']:.2f}x quiet), server "
+                        f"process CPU {row['server_own_cpu_s']:.1f} s, load "
+                        f"{row['loadavg_before']:.1f} -> {row['loadavg_after']:.1f}; neighbour: "
                         + (
                             f"import {state['import_s']:.1f} s"
                             if phase == "import"

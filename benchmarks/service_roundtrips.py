@@ -46,8 +46,13 @@ COURSE = "rt"
 
 def install_counters(db) -> Counter:
     """Count statements, pings and transaction round trips on the service's engines."""
+    from sqlalchemy.engine.base import OptionEngine
+
     counts: Counter = Counter()
-    engines = {id(db.writer.engine): db.writer.engine, id(db.reader.engine): db.reader.engine}
+    # Listeners go on the base engines only: an engine made by execution_options()
+    # (PostgreSQL's reader and autocommit engines) shares its base's dialect, and
+    # its connections fire its base's listeners too (counted twice otherwise).
+    engines = {id(e): e for e in (db.writer, db.reader) if not isinstance(e, OptionEngine)}
     for engine in engines.values():
 
         @event.listens_for(engine, "before_cursor_execute")

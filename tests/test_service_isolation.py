@@ -249,3 +249,54 @@ def test_a_job_whose_heartbeat_stopped_reads_as_interrupted():
     assert (out["status"], out["kind"]) == ("failed", "interrupted")
     job.status = "done"
     assert job_out(job, now)["status"] == "done"  # a finished job has no heartbeat to miss
+
+
+def test_next_in_one_query_answers_every_caller_as_before(make_client):
+    """``next`` looks the caller up in the same query as the practice
+    (:func:`mentor.service.api.practice.caller_and_practice`): each kind of token
+    gets the answer it got from the two lookups."""
+    client = make_client()
+    admin = workspace(client)
+    assert import_course(client, admin).status_code == 201
+    tokens = {}
+    for name in ("ada", "bob"):
+        response = client.post("/v1/learners", headers=admin, json={"id": name})
+        tokens[name] = bearer(response.json()["token"])
+    url = "/v1/courses/algebra/learners/{}/next"
+    key = client.post("/v1/keys", headers=admin, json={"name": "ci"}).json()
+    grader = client.post("/v1/keys", headers=admin, json={"name": "g", "role": "grader"}).json()
+    for headers in (admin, tokens["ada"], bearer(key["key"]), bearer(grader["key"])):
+        assert client.get(url.format("ada"), headers=headers).status_code == 200
+    # A learner token on another learner, known or not: 403 (existence is not told).
+    assert client.get(url.format("bob"), headers=tokens["ada"]).status_code == 403
+    assert client.get(url.format("zed"), headers=tokens["ada"]).status_code == 403
+    # Unknown course or learner for a key: 404; another workspace's, the same.
+    assert client.get(url.format("zed"), headers=admin).status_code == 404
+    response = client.get("/v1/courses/nope/learners/ada/next", headers=tokens["ada"])
+    assert response.status_code == 404 and "nope" in response.json()["detail"]
+    other = workspace(client)
+    assert client.get(url.format("ada"), headers=other).status_code == 404
+    # Unknown tokens of each kind, a revoked key, the operator token.
+    for token in ("ml_unknown", "mk_unknown", "mo_unknown", "xx"):
+        assert client.get(url.format("ada"), headers=bearer(token)).status_code == 401
+    assert client.delete(f"/v1/keys/{key['id']}", headers=admin).status_code == 200
+    response = client.get(url.format("ada"), headers=bearer(key["key"]))
+    assert response.status_code == 401 and "revoked" in response.json()["detail"]
+    assert client.get(url.format("ada"), headers=bearer(OPERATOR)).status_code == 403
+    # Too many items asked: 422 after the caller is known.
+    response = client.get(url.format("ada") + "?k=101", headers=admin)
+    assert response.status_code == 422 and "at most 100" in response.json()["detail"]
+
+
+def test_short_switches_nest_and_restore_the_interval():
+    import sys
+
+    from mentor.service.engines import LOADING_SWITCH_INTERVAL, short_switches
+
+    before = sys.getswitchinterval()
+    with short_switches():
+        assert sys.getswitchinterval() == LOADING_SWITCH_INTERVAL
+        with short_switches():
+            assert sys.getswitchinterval() == LOADING_SWITCH_INTERVAL
+        assert sys.getswitchinterval() == LOADING_SWITCH_INTERVAL
+    assert sys.getswitchinterval() == before
