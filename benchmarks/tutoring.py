@@ -48,6 +48,13 @@ from mentor.sim.misconceptions import ARMS, LAWS, run_arms
 
 OUT = Path(__file__).resolve().parent / "results"
 METRICS = ("post", "solved", "turns")
+#: Paired differences reported (same seeds, same learners).
+PAIRS = (
+    ("socratic", "single hint"),
+    ("socratic", "single hint + 4 practice items"),
+    ("socratic + student model", "single hint + 4 practice items"),
+    ("socratic", "socratic, no diagnosis"),
+)
 
 
 def main() -> None:
@@ -89,14 +96,15 @@ def main() -> None:
             rows[arm] = {m: list(v) for m, v in row.items()}
             table.add_row(arm, *(f"{row[m][0]:.3f} [{row[m][1]:.3f}, {row[m][2]:.3f}]"
                                  for m in METRICS))
-        diff = np.array(runs[law_name]["socratic"]["post"]) - np.array(
-            runs[law_name]["single hint"]["post"])
-        paired = mean_ci(diff)
         console.print(table)
-        console.print(f"  socratic - single hint, success on new items, paired by seed: "
-                      f"{paired[0]:+.3f} [{paired[1]:+.3f}, {paired[2]:+.3f}]")
-        summary["laws"][law_name] = {"arms": rows, "socratic_minus_hint": list(paired),
-                                     "per_seed": runs[law_name]}
+        paired = {}
+        for a, b in PAIRS:
+            diff = np.array(runs[law_name][a]["post"]) - np.array(runs[law_name][b]["post"])
+            paired[f"{a} - {b}"] = list(mean_ci(diff))
+            low, high = paired[f"{a} - {b}"][1:]
+            console.print(f"  {a} - {b}, success on new items, paired by seed: "
+                          f"{diff.mean():+.3f} [{low:+.3f}, {high:+.3f}]")
+        summary["laws"][law_name] = {"arms": rows, "paired": paired, "per_seed": runs[law_name]}
     console.print(f"{elapsed:.0f} s")
     OUT.mkdir(exist_ok=True)
     (OUT / "tutoring.json").write_text(json.dumps(summary, indent=1))
