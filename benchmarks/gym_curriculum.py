@@ -6,6 +6,8 @@ Usage:
         [--teachers uniform,region_lp,alp_gmm,covar_gmm] [--workers 1] [--quick]
 
 Defaults: 5 seeds x 20,000 timesteps (sized for a shared 2-core machine; the script scales).
+Each run is appended to ``results/gym_curriculum<suffix>.jsonl`` and reused by a later run
+with the same settings; ``--report`` only tabulates what it holds.
 
 Environment: :class:`mentor.rl.gym_envs.GoalLine` (walk right to the goal set by the task
 ``x`` in [0, 1], ``goal = 1 + round(x (length - 1))``, and claim it; reward 1 on success).
@@ -136,6 +138,7 @@ def main() -> None:
     parser.add_argument("--teachers", default=",".join(TEACHERS))
     parser.add_argument("--workers", type=int, default=1)
     parser.add_argument("--quick", action="store_true", help="2 seeds, 8,000 timesteps")
+    parser.add_argument("--report", action="store_true", help="only tabulate checkpointed runs")
     parser.add_argument("--out", type=Path, default=RESULTS)
     args = parser.parse_args()
     if args.quick:
@@ -153,7 +156,7 @@ def main() -> None:
                 results[entry["teacher"], entry["seed"]] = entry["run"]
     # uniform and the first mentor teacher for every seed first, then the others
     jobs = [(n, s) for group in (names[:2], names[2:]) for s in range(args.seeds) for n in group]
-    jobs = [j for j in jobs if j not in results]
+    jobs = [j for j in jobs if j not in results and not args.report]
     start = time.perf_counter()
     with ProcessPoolExecutor(args.workers) as pool:
         futures = {pool.submit(run, name, seed, args): (name, seed) for name, seed in jobs}

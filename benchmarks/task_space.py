@@ -5,8 +5,9 @@ Usage:
         [--variants] [--teachdrl-python /work/refs/teachdrl-venv/bin/python]
         [--teachdrl-source /work/refs/teachDeepRL]
 
-Each finished seed is appended to ``results/task_space_hypercube<suffix>.jsonl``; a run with
-the same settings resumes from it (delete the file to start again).
+Each finished (seed, teacher) run is appended to ``results/task_space_hypercube<suffix>.jsonl``;
+a run with the same settings resumes from it (delete the file to start again), and
+``--report`` only tabulates what it holds (each row says over how many seeds).
 
 Environment: :class:`mentor.sim.Hypercube` (Portelas et al., CoRL 2019): 10 x 10 cells of
 [0, 1]^2, each unlocked by a lower neighbour at competence 75, mastered above it; the
@@ -241,6 +242,9 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=1)
     parser.add_argument("--quick", action="store_true", help="3 seeds, 5,000 episodes")
     parser.add_argument(
+        "--report", action="store_true", help="only tabulate the runs in the checkpoint"
+    )
+    parser.add_argument(
         "--variants", action="store_true", help="RegionLP with 32, 512 regions; TSCL on grids"
     )
     parser.add_argument("--teachdrl-python", default="/work/refs/teachdrl-venv/bin/python")
@@ -283,7 +287,7 @@ def main() -> None:
             for tier in tiers
             for seed in range(args.seeds)
             for name in tier
-            if name not in results.get(seed, {})
+            if name not in results.get(seed, {}) and not args.report
         ]
         start = time.perf_counter()
         columns = (TextColumn("hypercube"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
