@@ -306,7 +306,8 @@ class MemoryStore:
             rows = connection.execute(query).all()
         if not rows:
             return [], np.zeros((0, 0), dtype=np.float32)
-        return [int(r.id) for r in rows], np.stack([_vector(r.key_vec) for r in rows])
+        keys = np.frombuffer(b"".join(r.key_vec for r in rows), dtype="<f4")
+        return [int(r.id) for r in rows], keys.reshape(len(rows), -1).copy()
 
     def by_ids(self, workspace: str, agent: str, ids: Sequence[int]) -> list[MemoryItem]:
         """The agent's items with these ids, in the order of ``ids`` (missing ones left
