@@ -85,9 +85,7 @@ def _page(request: Request, svc: Any, who: Any, row: Any, session_id: str,
         "feedback": feedback,
         "notice": notice,
         "steps": steps,
-        # steps the model is sure of count as done once the session is over
-        "found": sum(1 for s in steps if s["status"] in ("resolved", "taught")
-                     or (current is None and s["status"] == "assumed")),
+        "found": sum(1 for s in steps if s["status"] in ("resolved", "taught")),
         "conversation": conversation,
         "mastery": _mastery(svc, row, learner, skills) if current is None else [],
         "max_answer": MAX_ANSWER,
