@@ -27,6 +27,7 @@ from mentor.agents import (  # noqa: E402
 from mentor.agents.sim import SimulatedAgent, SimulatedExtractor, World, sim_check  # noqa: E402
 from mentor.domain import Domain, Item  # noqa: E402
 from mentor.errors import MentorError, ParameterError  # noqa: E402
+from mentor.events import EventLog  # noqa: E402
 from mentor.teachers import Learnability  # noqa: E402
 
 
@@ -70,6 +71,9 @@ def test_memory_student_reads_the_store_and_follows_retirement():
     # the item is retired: tasks it was retrieved for no longer count as "with memory"
     assert student.predict("agent", ["fractions"])[0] == pytest.approx((1 + 1) / (3 + 2))
     assert student.state_dict()["params"]["window"] == 20
+    epochs = []
+    assert student.fit(EventLog([], [], [], []), on_epoch=epochs.append) is student
+    assert epochs == [{"epoch": 1}]
     with pytest.raises(MentorError, match="needs a memory store"):
         MemoryStudent(domain).predict("agent", ["fractions"])
     with pytest.raises(ParameterError, match="field 'window', value 0"):

@@ -137,8 +137,11 @@ class MemoryStudent(StudentModel):
         history = self.store.history(self.workspace, self.agent)
         return family_estimates(history, active, self.window, self.strength)
 
-    def fit(self, log: EventLog) -> Self:
-        """Nothing to fit: the memory's record is the model's state."""
+    def fit(self, log: EventLog, on_epoch: Any = None) -> Self:
+        """Nothing to fit: the memory's record is the model's state (``on_epoch`` is
+        called once, with ``{"epoch": 1}``, as for a model fitted in one pass)."""
+        if on_epoch is not None:
+            on_epoch({"epoch": 1})
         return self
 
     def update(self, events: EventLog) -> None:
