@@ -401,8 +401,8 @@ def test_load_domain_csv_prerequisite_errors(tmp_path):
         ("item,skills\nq1,a\nq2,b\nq1,c\n", [":4, field 'item', value 'q1'", "first on line 2"]),
         ("item,skills,difficulty\nq1,a,hard\n", [":2, field 'difficulty', value 'hard'"]),
         ("item,skills\n,a\n", [":2, field 'item', value ''", "missing value"]),
-        ("item,skills\nq1,a,extra\n", [":2:", "different number of fields"]),
-        ("item,skills,difficulty\nq1\n", [":2:", "different number of fields"]),
+        ("item,skills\nq1,a,extra\n", [":2:", "row has 3 fields but the header has 2"]),
+        ("item,skills,difficulty\nq1\n", [":2:", "row has 1 fields but the header has 3"]),
         ("", [":1:", "file is empty"]),
     ],
 )
@@ -476,7 +476,7 @@ def test_load_junyi_small_table(tmp_path):
         tmp_path / "junyi.csv",
         JUNYI_HEADER
         + "add,TRUE,,1,2,2012-10-11 17:55:24.8 UTC,Addition,arith,math\n"
-        + 'carry,false,"add,add",3,x,2012-10-12 00:00:00 UTC,Carrying,arith,math\n'
+        + 'carry,false,"add,add",,,2012-10-12 00:00:00 UTC,Carrying,arith,math\n'
         + "add,TRUE,carry,9,9,2015-01-01 00:00:00 UTC,Again,other,other\n",
     )
     with warnings.catch_warnings():
@@ -492,9 +492,24 @@ def test_load_junyi_small_table(tmp_path):
         "position": [1, 2],
     }
     assert domain.skill_attributes["carry"]["live"] is False
-    assert "position" not in domain.skill_attributes["carry"]  # "x" is not a number
+    assert "position" not in domain.skill_attributes["carry"]  # both cells blank: no position
     assert domain.item("carry") == Item("carry", ("carry",), attributes={"area": "math"})
     assert domain.dropped_prerequisites == []
+
+
+@pytest.mark.parametrize(
+    ("cells", "field", "value"), [("3,x", "v_position", "x"), (",2", "h_position", "")]
+)
+def test_a_malformed_map_position_is_named(tmp_path, cells, field, value):
+    path = write(
+        tmp_path / "junyi.csv",
+        JUNYI_HEADER
+        + "add,TRUE,,1,2,2012-10-11 17:55:24.8 UTC,Addition,arith,math\n"
+        + f"carry,TRUE,add,{cells},2012-10-12 00:00:00 UTC,Carrying,arith,math\n",
+    )
+    with pytest.raises(DataError) as info:
+        load_junyi(path)
+    contains_all(str(info.value), f"{path}:3", f"field '{field}', value '{value}'", "integer")
 
 
 def test_load_junyi_errors(tmp_path):

@@ -6,12 +6,14 @@ import csv
 import json
 import os
 import warnings
+from collections.abc import Mapping
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import networkx as nx
 
+from mentor._csv import data_rows, open_text, read_header
 from mentor._io import write_json
 from mentor.domain.model import Domain, Item
 from mentor.errors import CycleError, DataError, DomainError
@@ -20,33 +22,15 @@ from mentor.errors import CycleError, DataError, DomainError
 def _rows(
     path: str | os.PathLike[str], required: tuple[str, ...]
 ) -> list[tuple[int, dict[str, str]]]:
+    """Every data row of a UTF-8 CSV table as ``(line, {column: stripped value})``."""
     source = str(path)
-    if not Path(path).is_file():
-        raise DataError("file not found", file=source)
-    with open(path, newline="", encoding="utf-8-sig") as handle:
-        reader = csv.DictReader(handle)
-        header = [h.strip() for h in (reader.fieldnames or [])]
-        if not header:
-            raise DataError("file is empty, expected a header row", file=source, line=1)
-        reader.fieldnames = header
-        for name in required:
-            if name not in header:
-                raise DataError(
-                    f"missing column (header has: {', '.join(header)})",
-                    file=source,
-                    line=1,
-                    field=name,
-                )
-        rows = []
-        for row in reader:
-            if None in row or any(v is None for v in row.values()):
-                raise DataError(
-                    "row has a different number of fields than the header",
-                    file=source,
-                    line=reader.line_num,
-                )
-            rows.append((reader.line_num, {k: v.strip() for k, v in row.items()}))
-        return rows
+    with open_text(path, "utf-8-sig") as handle:
+        reader = csv.reader(handle)
+        header = read_header(reader, source, required)
+        return [
+            (line, {name: value.strip() for name, value in zip(header, row, strict=True)})
+            for line, row in data_rows(reader, header, source)
+        ]
 
 
 def _split(text: str) -> list[str]:
@@ -176,10 +160,9 @@ def load_junyi(path: str | os.PathLike[str], on_cycle: str = "drop") -> Domain:
             "name": row.get("pretty_display_name", name),
             "live": row.get("live", "TRUE").upper() == "TRUE",
         }
-        try:
-            attributes["position"] = [int(row["h_position"]), int(row["v_position"])]
-        except (KeyError, ValueError):
-            pass
+        position = _position(row, source, line)
+        if position is not None:
+            attributes["position"] = position
         skills[name] = attributes
         created[name] = row.get("creation_date", "")
         for parent in dict.fromkeys(_split(row["prerequisites"])):
@@ -233,3 +216,21 @@ def _created(text: str) -> datetime:
     except ValueError:
         return datetime.min.replace(tzinfo=UTC)
     return stamp if stamp.tzinfo is not None else stamp.replace(tzinfo=UTC)
+
+
+def _position(row: Mapping[str, str], source: str, line: int) -> list[int] | None:
+    """``[h, v]`` from the ``h_position`` and ``v_position`` columns; None when the
+    table has no such columns or both cells are blank; a :class:`DataError` naming
+    the cell when one is blank alone or is not an integer."""
+    cells = {field: (row.get(field) or "").strip() for field in ("h_position", "v_position")}
+    if not any(cells.values()):
+        return None
+    position = []
+    for field, text in cells.items():
+        try:
+            position.append(int(text))
+        except ValueError:
+            raise DataError(
+                "a map position must be an integer", file=source, line=line, field=field, value=text
+            ) from None
+    return position

@@ -36,9 +36,9 @@ from typing import Any
 
 import numpy as np
 
+from mentor._csv import data_rows, read_header
 from mentor.errors import DataError
 from mentor.events.log import EventLog
-from mentor.events.readers import data_rows
 
 #: Columns of pyKT's files that hold one value per interaction.
 SEQUENCE_COLUMNS = ("questions", "concepts", "responses", "timestamps", "selectmasks", "is_repeat")
@@ -108,7 +108,7 @@ def read_pykt(path: str | os.PathLike[str], encoding: str = "utf-8-sig") -> Even
     position = 0
     with open(file, newline="", encoding=encoding) as handle:
         reader = csv.reader(handle)
-        header = [name.strip() for name in next(reader, [])]
+        header = read_header(reader, source, ())
         if not is_pykt_header(header):
             raise DataError(
                 "not a pyKT file: expected columns uid, responses and questions or concepts "

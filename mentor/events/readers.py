@@ -11,13 +11,14 @@ import codecs
 import csv
 import math
 import os
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
+from mentor._csv import data_rows, open_text, read_header
 from mentor.errors import DataError
 from mentor.events.log import CORE_COLUMNS, EventLog
 
@@ -77,29 +78,6 @@ def decode_error(
     )
 
 
-def _open_text(path: str | os.PathLike[str], encoding: str = DEFAULT_ENCODING):
-    file = Path(path)
-    if not file.is_file():
-        raise DataError("file not found", file=str(path))
-    return open(file, newline="", encoding=encoding)
-
-
-def data_rows(reader: Any, header: Sequence[str], source: str) -> Iterator[tuple[int, list[str]]]:
-    """``(line, row)`` for every row of a ``csv.reader`` after its header: blank rows
-    skipped, a row with another number of fields than the header refused."""
-    for row in reader:
-        line = reader.line_num
-        if not row or all(not cell.strip() for cell in row):
-            continue
-        if len(row) != len(header):
-            raise DataError(
-                f"row has {len(row)} fields but the header has {len(header)}",
-                file=source,
-                line=line,
-            )
-        yield line, row
-
-
 def _number_or_text(values: list[str]) -> np.ndarray:
     try:
         return np.array([float(v) for v in values], dtype=np.float64)
@@ -146,24 +124,13 @@ def read_csv(
             value=sorted(unknown)[0],
         )
     mapping.update(columns or {})
-    with _open_text(path, encoding) as handle:
+    with open_text(path, encoding) as handle:
         reader = csv.reader(handle, delimiter=delimiter)
-        header = next(reader, None)
-        if header is None:
-            raise DataError("file is empty, expected a header row", file=source, line=1)
-        header = [name.strip() for name in header]
-        has_time = mapping["time"] in header
         needed = [mapping[f] for f in ("learner", "item", "outcome")] + list(extra)
         if "time" in (columns or {}):  # a time column asked for by name must be there
             needed.append(mapping["time"])
-        for name in needed:
-            if name not in header:
-                raise DataError(
-                    f"missing column (header has: {', '.join(header)})",
-                    file=source,
-                    line=1,
-                    field=name,
-                )
+        header = read_header(reader, source, needed)
+        has_time = mapping["time"] in header
         position = {name: header.index(name) for name in header}
         wanted = {f: position[mapping[f]] for f in ("learner", "item", "outcome")}
         if has_time:
@@ -253,7 +220,7 @@ def read_kt(
     encoding (default UTF-8, a byte-order mark allowed).
     """
     source = str(path)
-    with _open_text(path, encoding) as handle:
+    with open_text(path, encoding) as handle:
         text_lines = [line.strip() for line in handle]
     while text_lines and not text_lines[-1]:
         text_lines.pop()
@@ -370,20 +337,9 @@ def read_review_log(
     """
     source = str(path)
     name = Path(path).stem if learner is None else learner
-    with _open_text(path, encoding) as handle:
+    with open_text(path, encoding) as handle:
         reader = csv.reader(handle)
-        header = next(reader, None)
-        if header is None:
-            raise DataError("file is empty, expected a header row", file=source, line=1)
-        header = [h.strip() for h in header]
-        for column in ("card_id", "review_rating", "review_time"):
-            if column not in header:
-                raise DataError(
-                    f"missing column (header has: {', '.join(header)})",
-                    file=source,
-                    line=1,
-                    field=column,
-                )
+        header = read_header(reader, source, ("card_id", "review_rating", "review_time"))
         card_i, rating_i, time_i = (
             header.index(c) for c in ("card_id", "review_rating", "review_time")
         )

@@ -21,6 +21,7 @@ from typing import Any
 import numpy as np
 
 from mentor.engine import Engine
+from mentor.errors import MentorError
 from mentor.service.web.common import skill_name
 from mentor.teachers import (
     ZPDES,
@@ -93,9 +94,12 @@ def item_label(engine: Engine, item: Any) -> str:
 
 
 def _predicted(engine: Engine, learner: Any, item: Any, t: float | None) -> float | None:
+    """The model's chance of success on ``item``; None when the model refuses to
+    predict it (a :class:`MentorError`, such as an item it was never told of) or
+    the value is not finite. Any other error is a bug, and is not hidden."""
     try:
         value = float(np.asarray(engine.model.predict(learner, [item], t), dtype=float)[0])
-    except Exception:  # noqa: BLE001 - a model that cannot predict this item: say nothing
+    except MentorError:
         return None
     return value if np.isfinite(value) else None
 
