@@ -180,3 +180,48 @@ def test_browser_a_learner_works_out_a_wrong_answer_and_the_map_changes(browser,
     screenshot(page, "tutor-4-map")
     assert not errors, errors
     context.close()
+
+
+def test_a_code_item_shows_its_program_and_the_model_tutors_it_without_the_fix(demo_app,  # noqa: F811
+                                                                                demo):  # noqa: F811
+    import json
+
+    from test_tutor import FIXTURES, FixtureChat
+
+    from mentor.service.testing import bearer
+    from mentor.tutor import PROGRAMS, FreeItem
+
+    app, _, _, api = demo_app
+    program = next(p for p in PROGRAMS if p.id == "sum_to_n")
+    item = FreeItem.from_program(program)
+    domain = {"skills": [{"id": "loops"}], "prerequisites": [],
+              "items": [{"id": "sum_to_n", "skills": ["loops"], "attributes": {
+                  "question": item.prompt, "answer": program.fix, "code": program.code}}]}
+    made = api.post("/v1/courses", headers=bearer(demo.admin_key), data={"id": "debugging"},
+                    files={"items": ("d.json", json.dumps(domain).encode(), "application/json")})
+    assert made.status_code == 201, made.text
+    name, token = new_learner(demo_app)
+    client = signed_in(demo_app, token)
+    page = client.get("/practice/debugging").text
+    assert '<pre class="code" id="code">def sum_to_n(n):' in page
+    app.state.service.tutor_chat = FixtureChat(FIXTURES / "sum_to_n.json")
+    try:
+        html = client.post("/practice/debugging", data={**form_fields(page),
+                                                        "answer": "for k in range(n):"}).text
+        assert "Let's work it out" in html
+        csrf = form_fields(html)["csrf"]
+        attempt = re.search(r'name="attempt" value="([0-9a-f]{32})">\s*<input type="hidden" '
+                            r'name="given"', html).group(1)
+        opened = client.post("/practice/debugging/tutor", data={
+            "csrf": csrf, "attempt": attempt, "given": "for k in range(n):"})
+        assert opened.status_code == 200
+        assert '<pre class="code" id="original">' in opened.text
+        assert "What numbers does range(1, 4) give, one by one?" in opened.text
+        url = opened.url.path
+        reply = client.post(url, data={"csrf": csrf, "answer": "1, 2, 3, 4"}).text
+        # the model's first sibling question gave the fix away and was never shown
+        assert "If you run list(range(1, 4)) in Python, how many numbers do you get?" in reply
+        assert "range(1, n + 1)" not in reply and program.fix not in reply
+        assert_accessible(reply)
+    finally:
+        app.state.service.tutor_chat = None

@@ -59,6 +59,7 @@ class Turn:
     prompt: str
     reason: Reason
     attempt: str | None = None
+    code: str = ""  # a code-debugging item's program (its ``code`` attribute)
 
 
 def _course_and_learner(svc, who, course: str) -> tuple[Course, Learner]:
@@ -100,6 +101,8 @@ def current(svc, row: Course, person: Learner) -> dict[str, Any]:
         question, prompt = question_of(domain, item, learner, step)
         skills = [str(s) for s in domain.item(item).skills]
         turn = Turn(item, step, item_label(engine, item), skills, question, prompt, reason)
+        code = domain.item(item).attributes.get("code")
+        turn.code = code if isinstance(code, str) else ""
     return {"turn": turn, "mastery": mastery, "step": step, "domain": domain}
 
 
