@@ -118,6 +118,10 @@ class DKT(DeepKTModel):
 
     name = "dkt"
 
+    @classmethod
+    def _unit_test_params(cls) -> dict[str, Any]:
+        return {**super()._unit_test_params(), "hidden_size": 16}
+
     def __init__(
         self,
         domain: Domain | None = None,

@@ -246,6 +246,11 @@ class SimpleKT(DeepKTModel):
 
     name = "simplekt"
 
+    @classmethod
+    def _unit_test_params(cls) -> dict[str, Any]:
+        sizes = {"d_model": 16, "n_heads": 2, "d_ff": 32, "head_size": 32}
+        return {**super()._unit_test_params(), **sizes}
+
     def __init__(
         self,
         domain: Domain | None = None,
