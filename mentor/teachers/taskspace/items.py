@@ -109,6 +109,12 @@ class TaskItems(Teacher):
     def get_params(self) -> dict[str, Any]:
         return {"teacher": self.teacher.spec(), "attribute": self.attribute}
 
+    @classmethod
+    def _unit_test_params(cls, domain: Domain) -> dict[str, Any]:
+        """ALP-GMM over the unit interval: the contract suite's items carry 1-D points."""
+        space = {"low": [0.0], "high": [1.0]}
+        return {"teacher": {"name": "alp_gmm", "params": {"space": space}}}
+
     def learner_teacher(self, learner: Any) -> TaskTeacher:
         """``learner``'s own task-space teacher (created on first use)."""
         teacher = self.learners_.get(learner)
