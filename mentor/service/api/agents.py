@@ -41,6 +41,7 @@ from mentor.errors import ParameterError
 from mentor.llm.sql import call_row
 from mentor.service.agent_tables import (
     LLM_CALLS,
+    Lazy,
     embedder,
     embedder_available,
     enabled_embedders,
@@ -93,7 +94,7 @@ def _memory(store: MemoryStore, who: Principal, agent: str, settings: Settings
             ) -> ExperienceMemory:
     rule = settings.consolidation
     return ExperienceMemory(
-        store, embedder(settings.embedder), None, str(who.workspace_id), agent,
+        store, Lazy(settings.embedder), None, str(who.workspace_id), agent,
         k=settings.k, consolidation=None if rule is None else Consolidation(**rule),
     )
 
@@ -131,7 +132,7 @@ def _prepare(svc, who: Principal, agent: str, items: list[MemoryItem], task: str
     with svc.db.read() as session:
         settings = _settings(memory_store(svc.db.reader).using(session.connection()), who,
                              agent)
-    return settings, embed_items(embedder(settings.embedder), items, task)
+    return settings, embed_items(Lazy(settings.embedder), items, task)
 
 
 def _same_embedder(now: Settings, before: Settings, agent: str) -> None:
