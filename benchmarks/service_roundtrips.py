@@ -19,7 +19,10 @@ requests, each with a learner's own token, are counted:
   trip of its own (psycopg sends ``BEGIN``, ``COMMIT``, ``ROLLBACK`` as queries);
   on SQLite none is a network round trip (the database is in the process).
 
-Round trips (PostgreSQL) = statements + pings + begin + end. Also counted for
+Round trips (PostgreSQL) = statements + pings + begin + end. ``process_cpu_ms``:
+CPU time of this whole process (the test client included, the same in every
+run; PostgreSQL's own CPU not) per ``next``, one request at a time, which the
+machine's load inflates far less than latency. Also counted for
 ``POST .../events`` (one event per batch, a grader key) to show the write path.
 Writes benchmarks/results/service_roundtrips.json (``--out``).
 """
@@ -30,6 +33,7 @@ import argparse
 import json
 import os
 import tempfile
+import time
 from collections import Counter
 from pathlib import Path
 
@@ -122,6 +126,7 @@ def measure(db_url: str, folder: Path, learners: int, requests: int) -> dict:
         for name in names:  # the engine is current from here on
             client.get(f"/v1/courses/{COURSE}/learners/{name}/next", headers=tokens[name])
         counts = install_counters(app.state.service.db)
+        cpu = time.process_time()
         for k in range(requests):
             name = names[k % learners]
             response = client.get(
@@ -129,6 +134,7 @@ def measure(db_url: str, folder: Path, learners: int, requests: int) -> dict:
             )
             response.raise_for_status()
         per_next = {key: value / requests for key, value in counts.items()}
+        per_next["process_cpu_ms"] = 1000 * (time.process_time() - cpu) / requests
         counts.clear()
         posts = min(requests, learners)
         for k in range(posts):
@@ -153,7 +159,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--backends", nargs="+", default=["sqlite", "postgresql"])
     parser.add_argument("--learners", type=int, default=50)
-    parser.add_argument("--requests", type=int, default=200)
+    parser.add_argument("--requests", type=int, default=1000)
     parser.add_argument(
         "--postgres",
         default=os.environ.get("MENTOR_TEST_POSTGRES_URL")
@@ -178,6 +184,7 @@ def main() -> None:
                 f"{args.label:>8} {backend:>10} {request:>13}: "
                 + ", ".join(f"{k} {row[k]:.2f}" for k in ("statements", "pings", "begin", "end"))
                 + f"  -> round trips {row['round_trips']:.2f} per request"
+                + (f", CPU {row['process_cpu_ms']:.2f} ms" if "process_cpu_ms" in row else "")
             )
     write_json(args.out, {"label": args.label, "rows": rows})
 
