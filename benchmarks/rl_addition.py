@@ -39,6 +39,7 @@ teacher's time per optimiser step next to the step time.
 from __future__ import annotations
 
 import argparse
+import json
 import math
 import os
 import sys
@@ -336,7 +337,7 @@ def summarise(runs: list[dict], args) -> dict:
     table = {}
     for m in methods:
         reach_rollouts, reach_steps, reached = [], [], 0
-        finals = []
+        finals, deltas = [], []
         overheads = []
         for s in seeds:
             run, base = by.get((m, s)), by.get(("uniform", s))
@@ -347,6 +348,7 @@ def summarise(runs: list[dict], args) -> dict:
                 overheads.append(run["teacher_seconds"] / args.steps / run["step_time"])
             if base is None:
                 continue
+            deltas.append(overall(run["curve"][-1]) - overall(base["curve"][-1]))
             best = max((p for p in base["curve"] if p["step"] > 0), key=overall)
             target = overall(best)
             hit = next((p for p in run["curve"] if p["step"] > 0 and overall(p) >= target), None)
@@ -359,6 +361,7 @@ def summarise(runs: list[dict], args) -> dict:
             "seeds": len(finals),
             "final_overall": ci95(finals.mean(axis=1).tolist()),
             "final_per_level": [ci95(finals[:, j].tolist()) for j in range(finals.shape[1])],
+            "delta_vs_uniform": ci95(deltas) if deltas else None,
             "reached_uniform_best": reached,
             "rollouts_ratio_median": float(np.median(reach_rollouts)) if reach_rollouts else None,
             "steps_ratio_median": float(np.median(reach_steps)) if reach_steps else None,
@@ -382,6 +385,7 @@ def report(table: dict, args) -> None:
     t.add_column("overall")
     for j in range(args.levels):
         t.add_column(f"L{j + 1}")
+    t.add_column("Δ overall vs uniform (paired)")
     t.add_column("reached uniform best")
     t.add_column("rollouts ×uniform")
     t.add_column("steps ×uniform")
@@ -394,6 +398,7 @@ def report(table: dict, args) -> None:
         t.add_row(
             m, str(row["seeds"]), fmt(row["final_overall"]),
             *[fmt(p) for p in row["final_per_level"]],
+            "-" if row.get("delta_vs_uniform") is None else fmt(row["delta_vs_uniform"]),
             f"{row['reached_uniform_best']}/{row['seeds']}",
             "-" if row["rollouts_ratio_median"] is None else f"{row['rollouts_ratio_median']:.2f}",
             "-" if row["steps_ratio_median"] is None else f"{row['steps_ratio_median']:.2f}",
@@ -432,6 +437,18 @@ def plot(runs: list[dict], args, path: Path) -> None:
     fig.savefig(path, dpi=120)
 
 
+def resummarise(path: Path) -> None:
+    """Table and plot again from a results file (runs kept as they were)."""
+    from mentor._io import write_json
+
+    data = json.loads(path.read_text())
+    args = argparse.Namespace(**data["caps"])
+    data["summary"] = summarise(data["runs"], args)
+    report(data["summary"], args)
+    write_json(path, data)
+    plot(data["runs"], args, path.with_suffix(".png"))
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--seeds", type=int, default=5)
@@ -452,7 +469,12 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--eval-every", type=int, default=10)
     parser.add_argument("--jobs", type=int, default=2)
     parser.add_argument("--name", default="rl_addition")
+    parser.add_argument("--summarise", metavar="JSON",
+                        help="re-read a results file, print its table and redraw its plot")
     args = parser.parse_args(argv)
+    if args.summarise:
+        resummarise(Path(args.summarise))
+        return
     args.methods = [m for m in args.methods.split(",") if m]
     unknown = sorted(set(args.methods) - set(METHODS))
     if unknown:
