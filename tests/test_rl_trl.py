@@ -296,3 +296,11 @@ def test_checkpoints_carry_the_teachers_state(tmp_path, tokenizer):
     second = trainer_with(SEC(seed=5))
     second._load_from_checkpoint(str(folder))
     assert second.mentor_teacher.state_dict() == first.mentor_teacher.state_dict()
+
+
+def test_trainer_refuses_a_stream_with_a_teacher(tmp_path, tokenizer):
+    stream = _dataset(10).to_iterable_dataset()
+    with pytest.raises(ParameterError, match="map-style"):
+        MentorGRPOTrainer(model=tiny_causal_lm(tokenizer, layers=1, width=16, heads=2),
+                          reward_funcs=_correct, args=_config(tmp_path), train_dataset=stream,
+                          processing_class=tokenizer, teacher=RandomTeacher(0))

@@ -205,6 +205,14 @@ class MentorGRPOTrainer(GRPOTrainer):
         self.generation_batches_ = 0
         self._last_rewards: np.ndarray | None = None
         dataset = kwargs.get("train_dataset")
+        wants_rows = teacher is not None or dynamic_sampling is not None
+        if wants_rows and not hasattr(dataset, "__len__"):
+            raise ParameterError(
+                "a teacher or dynamic sampling needs a map-style training set (a datasets "
+                "Dataset), not a stream",
+                field="train_dataset",
+                value=type(dataset).__name__,
+            )
         if teacher is not None:
             if dataset is None:
                 raise ParameterError("a teacher needs train_dataset=", field="train_dataset")
