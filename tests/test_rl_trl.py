@@ -1,5 +1,5 @@
 """mentor.rl against the installed TRL: the sampler's layout, the reward wrapper, the trainer's
-order of select/observe calls, DAPO dynamic sampling, and the learnability teacher."""
+order of select/observe calls, DAPO dynamic sampling and checkpoints."""
 
 from __future__ import annotations
 
@@ -12,14 +12,13 @@ from datasets import Dataset  # noqa: E402
 from trl import GRPOConfig  # noqa: E402
 from trl.trainer.utils import RepeatSampler  # noqa: E402
 
-from mentor.errors import DataError, MentorError, ParameterError  # noqa: E402
-from mentor.events import EventLog  # noqa: E402
+from mentor.errors import DataError, ParameterError  # noqa: E402
 from mentor.rl._draws import TeacherDraws  # noqa: E402
 from mentor.rl._toy import char_tokenizer, tiny_causal_lm  # noqa: E402
 from mentor.rl.trl_reward import MentorReward  # noqa: E402
 from mentor.rl.trl_sampler import TeacherRepeatSampler  # noqa: E402
 from mentor.rl.trl_trainer import DynamicSampling, MentorGRPOTrainer  # noqa: E402
-from mentor.teachers import TEACHERS, Learnability, RandomTeacher, teacher_from_state  # noqa: E402
+from mentor.teachers import RandomTeacher  # noqa: E402
 
 
 class Recording(RandomTeacher):
@@ -246,34 +245,6 @@ def test_dynamic_sampling_without_a_teacher_refills_uniformly(tmp_path, tokenize
     assert trainer.generation_batches_ == 1
     assert out["advantages"].abs().sum().item() == 0.0
     assert trainer._metrics["train"]["mentor/filled_with_dropped_groups"][-1] == 1.0
-
-
-# ------------------------------------------------------------------ learnability teacher
-def test_learnability_weights_are_p_times_one_minus_p():
-    teacher = Learnability(window=4, seed=0)
-    log = EventLog([0] * 6, ["a", "a", "a", "a", "b", "b"], range(6), [1, 1, 1, 0, 1, 1])
-    teacher.observe(log)
-    # beta: a (1 + 3) / (2 + 4) = 2/3 -> 2/9; b (1 + 2) / 4 = 3/4 -> 3/16; c unseen 1/2 -> 1/4
-    np.testing.assert_allclose(teacher.weights(0, ["a", "b", "c"]), [2 / 9, 3 / 16, 1 / 4])
-    empirical = Learnability(estimate="empirical", window=2)
-    empirical.observe(log)  # a keeps its last 2: [1, 0] -> 1/4; b [1, 1] -> 0
-    np.testing.assert_allclose(empirical.weights(0, ["a", "b", "c"]), [0.25, 0.0, 0.25])
-    greedy = Learnability(estimate="empirical", rule="greedy", window=2, seed=0)
-    greedy.observe(log)
-    assert sorted(greedy.select(0, ["a", "b", "c"], k=2)) == ["a", "c"]
-
-
-def test_learnability_state_round_trips_and_is_registered():
-    teacher = Learnability(window=3, epsilon=0.2, seed=4)
-    teacher.observe(EventLog([0, 0, 0, 0], [1, 1, 2, 1], range(4), [0, 1, 1, 1]))
-    copy = teacher_from_state(teacher.state_dict())
-    assert TEACHERS["learnability"] is Learnability
-    assert [copy.select(0, [1, 2, 3], k=2) for _ in range(5)] == [
-        teacher.select(0, [1, 2, 3], k=2) for _ in range(5)]
-    with pytest.raises(MentorError, match="estimate"):
-        Learnability(estimate="magic")
-    with pytest.raises(MentorError, match="needs a student model"):
-        Learnability(estimate="model").select(0, [1, 2])
 
 
 def test_checkpoints_carry_the_teachers_state(tmp_path, tokenizer):
