@@ -2,8 +2,10 @@
 always and on PostgreSQL when MENTOR_TEST_POSTGRES_URL names a server.
 
 A learner answers an attempt of the demo course wrong with a known
-misconception's answer, opens the session, goes through it; every turn is an
-event in the course's log (tutor = 1, hints) and moves the student model. The
+misconception's answer, opens the session, goes through it; the first answer to
+each sub-question is an event in the course's log (tutor = 1, hints), a hint asked
+for a miss that the course's BKT reads as such (checked by hand), and helped
+answers are no events. The
 session is saved: a fresh app over the same database resumes it. Denials:
 another learner's session is 404, a grader key 403, an attempt answered right
 or not yet answered 409, a finished session 409.
@@ -113,17 +115,72 @@ def test_a_wrong_answer_opens_a_session_whose_turns_are_events(service):
         assert answers < 10, tutor
     assert tutor["status"] == "solved" and tutor["prompt"] is None
     after = state(client, demo, "kim")
-    assert after["events"] == 2 + answers + 1  # the last answer also records the final one
+    # one event per sub-question asked afresh (its first answer); the answer right
+    # after the nudge and the whole question's answer are none (ASSISTments' rule)
+    fresh = [n for n in tutor["transcript"] if n["rung"] == 0 and n["kind"] == "step"]
+    assert after["events"] == 1 + len(fresh) and len(fresh) <= answers
     exported = client.get(f"{COURSE}/events", headers=admin, params={"learner": "kim"}).json()
     tutored = [e for e in exported["events"] if (e["extra"] or {}).get("tutor") == 1]
-    assert len(tutored) == after["events"] - 1
-    assert tutored[-1]["item"] == attempt["item"] and tutored[-1]["outcome"] == 1
+    assert [e["outcome"] for e in tutored] == [0.0] + [1.0] * (len(fresh) - 1)
     assert after["mastery"] != before["mastery"]
     # a finished session takes no more answers
     done = client.post(f"{COURSE}/tutor/{sid}/answer", headers=me, json={"answer": "1"})
     assert done.status_code == 409
     listed = client.get(f"{COURSE}/tutor", headers=admin).json()
     assert [s["id"] for s in listed["sessions"]] == [sid]
+
+
+def bkt_of(client, attempt, item):
+    """The BKT of the attempt's course and the parameters of ``item``."""
+    from sqlalchemy import select
+
+    from mentor.service.tables import Attempt
+
+    svc = client.app.state.service
+    with svc.db.read() as session:  # by the attempt: PostgreSQL's database is shared
+        course_id = session.scalar(select(Attempt.course_id).where(Attempt.id == attempt))
+    with svc.engines.reading(course_id) as (_, engine):
+        return engine.model, engine.model.params(item, item)
+
+
+def test_bkt_sees_a_hint_as_a_miss_and_helped_answers_not_at_all(service):
+    # ASSISTments' rule (mentor.tutor.session): the first action on a sub-question
+    # is its one event, and asking for a hint scores it 0; the right answer that
+    # follows the hint is no event. Checked on the course's BKT (per item, no
+    # forgetting) by hand: posterior = p S / (p S + (1 - p)(1 - G)), then
+    # p' = posterior + (1 - posterior) T.
+    from mentor.service.tutoring import easiest_items
+
+    client, demo, _ = service
+    me = new_learner(client, demo, "ivy")
+    attempt, question, wrong = wrong_attempt(client, me, "ivy")
+    body = client.post(f"{COURSE}/attempts/{attempt['id']}/tutor", headers=me,
+                       json={"answer": wrong}).json()
+    step = next(s for s in question.steps if s.prompt == body["prompt"])
+    item = easiest_items(course())[step.skill]
+    model, params = bkt_of(client, attempt["id"], item)
+    p = model.knowledge("ivy", item)
+    hinted = client.post(f"{COURSE}/tutor/{body['id']}/answer", headers=me,
+                         json={"hint": True}).json()
+    assert hinted["events"] == [{"attribute": step.id, "skill": step.skill, "outcome": 0.0,
+                                 "hints": 1}]
+    slip, guess, learn = params["slip"], params["guess"], params["learn"]
+    posterior = p * slip / (p * slip + (1 - p) * (1 - guess))
+    expected = posterior + (1 - posterior) * learn
+    model, _ = bkt_of(client, attempt["id"], item)
+    assert model.knowledge("ivy", item) == pytest.approx(expected, rel=1e-9)
+    assert expected < p + (1 - p) * learn  # below what a right answer would give
+    exported = client.get(f"{COURSE}/events", headers=bearer(demo.admin_key),
+                          params={"learner": "ivy"}).json()["events"]
+    assert (exported[-1]["item"], exported[-1]["outcome"]) == (item, 0.0)
+    assert exported[-1]["extra"] == {"tutor": 1.0, "hints": 1.0}
+    # the step's answer after the hint: right, but helped, so no event
+    helped = client.post(f"{COURSE}/tutor/{body['id']}/answer", headers=me,
+                         json={"answer": step.answer}).json()
+    assert helped["feedback"].startswith("Yes") and helped["events"] == []
+    model, _ = bkt_of(client, attempt["id"], item)
+    assert model.knowledge("ivy", item) == pytest.approx(expected, rel=1e-9)
+    assert state(client, demo, "ivy")["events"] == 2
 
 
 def test_teaching_hints_show_where_learners_got_stuck(service):
@@ -218,7 +275,9 @@ def test_a_written_answer_is_tutored_by_the_language_model(service):
     assert done["status"] == "solved"
     assert chat.calls == ["propose", "judge", "rephrase", "judge", "judge"]
     learned = client.get("/v1/courses/geo/learners/max/state", headers=bearer(demo.admin_key))
-    assert learned.json()["events"] == 1 + 4  # the wrong answer, 3 steps, the final one
+    # the wrong answer, and the first answers to the two questions asked afresh
+    # ("no" came after a nudge; the whole question's answer is no event)
+    assert learned.json()["events"] == 1 + 2
 
 
 def test_a_model_that_fails_is_a_503_and_records_nothing(service):

@@ -114,7 +114,8 @@ def test_the_misconception_picks_the_first_question_and_right_answers_go_down_th
     assert levels == [0, 1, 2]  # a child question after each right answer
     assert reply.prompt == "Now try the whole question again: 1/3 + 1/4 = ?"
     done = s.answer("7/12")
-    assert done.status == SOLVED and done.prompt is None and done.event.kind == "final"
+    # the whole question's row is the opening attempt: its answer here is no event
+    assert done.status == SOLVED and done.prompt is None and done.events == []
     assert s.turns() == 4 and s.stuck() == []
     with pytest.raises(TutorError, match="solved"):
         s.answer("7/12")
@@ -327,9 +328,32 @@ def test_the_answer_found_early_still_visits_the_step_behind_the_misconception()
     q, s = session_for("1/3 + 1/4 = ?", "1/6", {"equivalent": 0.9, "add_like": 0.01})
     assert s.start().prompt == q.step("combine").prompt
     reply = s.answer("7/12")
-    assert reply.status == "active" and [e.kind for e in reply.events] == ["step", "final"]
+    assert reply.status == "active" and [(e.attribute, e.outcome) for e in reply.events] == \
+        [("combine", 1.0)]
     assert "One more question before we finish" in reply.feedback
     assert reply.prompt == q.step("convert_first").prompt
     done = s.answer("4")
     assert done.status == SOLVED and done.prompt is None
     assert "the step behind your first answer" in done.feedback
+
+
+def test_the_student_model_hears_each_sub_question_once_by_its_first_action():
+    # ASSISTments' rule (see mentor.tutor.session): 1/3 + 1/4 answered 2/7.
+    # common_denominator missed (0), then right after the nudge (no event);
+    # convert_first: a hint first (0, hints 1), then right (no event);
+    # convert_second right at once (1); combine right at once (1), which is also
+    # the whole answer: no event for the whole question.
+    q, s = session_for("1/3 + 1/4 = ?", "2/7", {"equivalent": 0.5, "add_like": 0.5})
+    assert s.start().events == []
+    seen = []
+    for action in ("10", "12", None, "4", "3", "7/12"):
+        reply = s.hint() if action is None else s.answer(action)
+        seen += [(e.attribute, e.skill, e.outcome, e.hints) for e in reply.events]
+    assert reply.status == SOLVED
+    assert seen == [("common_denominator", "equivalent", 0.0, 0),
+                    ("convert_first", "equivalent", 0.0, 1),
+                    ("convert_second", "equivalent", 1.0, 0),
+                    ("combine", "add_like", 1.0, 0)]
+    # the session's own estimate still reads every answer (helped ones included)
+    p = bkt_update(bkt_update(0.5 * 0.2, False), True)
+    assert s.attributes_[0].p == pytest.approx(p)

@@ -15,10 +15,18 @@ model that fails mid-session is a 503 (the turn is not recorded).
 
 Each answer (or hint asked for) is stored with the events it produces as one
 batch (:func:`mentor.service.api.practice.store_batch`), so the course's model
-and teacher learn from tutoring as from practice: a step's answer is an event
-on the easiest item of the step's skill, the final answer an event on the
-session's item, each with ``extra`` ``tutor = 1`` and ``hints`` (the hints seen
-before it). The session's new state is written under the same write lock and
+and teacher learn from tutoring as from practice. Which answers are events, and
+scored how, is ASSISTments' convention (:mod:`mentor.tutor.session`): the first
+action on each sub-question asked afresh, 0 when it was a hint asked for; helped
+answers and the answers to the whole question (whose row is the opening
+attempt) are none. A step's event is logged on the easiest item of the step's
+skill: the item whose prediction gave the step its prior, so the tutor's
+estimate and the student model read and write the same knowledge component
+(with the per-item BKT of the demo, the skill's first level: a sub-question is
+one application of the skill, the level-1 kind of question). Each carries
+``extra`` ``tutor = 1`` and ``hints`` (1 when the first action was a hint), so an
+analysis can leave tutoring out, as ASSISTments' ``original = 0`` marks its
+scaffolding rows. The session's new state is written under the same write lock and
 transaction, after checking that nobody answered the same turn meanwhile (a
 second tab, a resent form: 409).
 """

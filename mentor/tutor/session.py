@@ -29,9 +29,23 @@ TreeInstruct, the session ends when the state is resolved, not merely when the
 answer is typed.
 
 Every text the tutor sends before the solution passes the guard
-(:func:`~mentor.tutor.guard.reveals`). Each answer returns the event to log
-(:class:`TurnEvent`: the skill it exercised, the outcome, whether a hint came
-first), so tutoring feeds the student model. A session is plain data:
+(:func:`~mentor.tutor.guard.reveals`).
+
+What the student model is told (:class:`TurnEvent`) follows the convention of
+the ASSISTments data that knowledge tracing is fitted on (the 2009-2010
+skill-builder data: a row per question, ``correct`` scored on the first
+attempt, and "if a student uses the tutoring ("Hint" or "Break this Problem
+Into Steps"), the question will be marked incorrect";
+https://sites.google.com/site/assistmentsdata/home/assistment-2009-2010-data/skill-builder-data-2009-2010;
+Feng, Heffernan and Koedinger, 2009): each sub-question the tutor asks afresh
+(rung 0) is one event, scored by the learner's first action on it, 1 for a
+right answer and 0 for a wrong one or a hint asked for. The answers that come
+after a nudge, a closed question or a teaching hint are no events: they were
+helped, and the question's row already says it was missed. Nor are the answers
+to the whole question: the attempt that opened the session is the item's row
+(already wrong), and the session is the tutoring that marks it incorrect. So a
+learner who needed hints never counts as knowing, and one who answers three
+tries at a step gives one piece of evidence, not three. A session is plain data:
 :meth:`TutorSession.state_dict` and :meth:`TutorSession.from_state_dict`
 save and resume it.
 
@@ -140,9 +154,10 @@ class Planner(Protocol):
 
 @dataclass(frozen=True)
 class TurnEvent:
-    """What one answer tells the student model: the attribute and skill it was
-    about ("" for the whole question), the outcome, and the hints seen before it
-    (rung: 0 none, 1 a nudge, 2 a named misconception)."""
+    """What one answer tells the student model (see the module docstring: the first
+    action on a sub-question asked afresh): the attribute and skill it was about,
+    the outcome (1 a right answer, 0 a wrong one or a hint asked for), and
+    ``hints``, 1 when the first action was asking for a hint, else 0."""
 
     attribute: str
     skill: str
@@ -154,8 +169,9 @@ class TurnEvent:
 @dataclass
 class Reply:
     """The tutor's answer to one message: feedback on it, the next question (None
-    when the session is over), the status, and the events to log (none for the
-    opening message; two when a step's answer also answers the whole question)."""
+    when the session is over), the status, and the events to log (one for the
+    first action on a sub-question asked afresh, none otherwise; see
+    :class:`TurnEvent`)."""
 
     feedback: str
     prompt: str | None
@@ -164,7 +180,7 @@ class Reply:
 
     @property
     def event(self) -> TurnEvent | None:
-        """The last event (None for the opening message)."""
+        """The last event (None when the message logs none)."""
         return self.events[-1] if self.events else None
 
 
@@ -246,31 +262,31 @@ class TutorSession:
         solves = self.planner.solves(response)
         verdict = self.planner.judge(attribute, node.text, response)
         if solves and not verdict.correct:
-            # The right answer to the whole question, given to a sub-question.
+            # The right answer to the whole question, given to a sub-question: no
+            # answer to the sub-question, and the whole question's row is the
+            # opening attempt (module docstring), so no event.
             node.correct = True
             attribute.observe(True)
             attribute.status = RESOLVED
-            event = TurnEvent("", "", 1.0, node.rung, "final")
-            return self._solved("That is the answer to the whole question.", [event])
+            return self._solved("That is the answer to the whole question.", [])
         node.correct = verdict.correct
         attribute.observe(verdict.correct)
-        event = TurnEvent(attribute.id, attribute.skill, float(verdict.correct), node.rung, "step")
+        events = self._first_action(node, attribute, float(verdict.correct))
         if verdict.correct:
             attribute.status = RESOLVED
             self.level_ += 1
             if solves:  # the last step's answer is the whole answer
-                final = TurnEvent("", "", 1.0, node.rung, "final")
                 return self._solved("Yes, and that is the answer to the whole question.",
-                                    [event, final])
+                                    events)
             prompt = self._next()
             if prompt is None:  # the answer was found before; the last open step is done
                 return Reply("Yes, that's right. That was the step behind your first answer.",
-                             None, self.status_, [event])
-            return Reply("Yes, that's right.", prompt, self.status_, [event])
+                             None, self.status_, events)
+            return Reply("Yes, that's right.", prompt, self.status_, events)
         self._mark(verdict.misconceptions)
         if response not in attribute.answers:
             attribute.answers.append(response)
-        return self._sibling_or_teach(attribute, node, "Not quite.", event)
+        return self._sibling_or_teach(attribute, node, "Not quite.", events)
 
     def hint(self) -> Reply:
         """The learner asks for a hint: the next rung of the ladder (counted as an
@@ -278,42 +294,50 @@ class TutorSession:
         node = self._open_node()
         node.response = ""
         node.correct = False
-        node.kind = "hint" if node.kind == "step" else node.kind
         if node.kind == "final":
             return self._answer_final(node, "", asked_hint=True)
+        events = self._first_action(node, self._attribute(node.attribute), 0.0, hint=True)
+        node.kind = "hint"
         attribute = self._attribute(node.attribute)
         attribute.observe(False)
-        event = TurnEvent(attribute.id, attribute.skill, 0.0, node.rung + 1, "step")
-        return self._sibling_or_teach(attribute, node, "", event)
+        return self._sibling_or_teach(attribute, node, "", events)
+
+    @staticmethod
+    def _first_action(node: Node, attribute: Attribute, outcome: float,
+                      hint: bool = False) -> list[TurnEvent]:
+        """The event of the learner's first action on a sub-question asked afresh
+        (rung 0), none for an action after help (see the module docstring)."""
+        if node.rung != 0 or node.kind != "step":
+            return []
+        return [TurnEvent(attribute.id, attribute.skill, 0.0 if hint else outcome,
+                          int(hint), "step")]
 
     # ------------------------------------------------------------------ the tree
     def _sibling_or_teach(self, attribute: Attribute, node: Node, lead: str,
-                          event: TurnEvent) -> Reply:
+                          events: list[TurnEvent]) -> Reply:
         rung = node.rung + 1
         if rung < self.max_siblings:
             text = self._guarded(self.planner.ask(attribute, rung), attribute)
             self.nodes_.append(Node(self.level_, attribute.id, rung, text))
             attribute.asked += 1
-            return Reply(lead or "Here is a hint.", text, self.status_, [event])
+            return Reply(lead or "Here is a hint.", text, self.status_, events)
         teaching = self.planner.teach(attribute)
         if reveals(teaching, self.planner.forbidden(), self.planner.given()):
             teaching = self.planner.nudge(attribute)
         attribute.taught()
         self.nodes_.append(Node(self.level_, attribute.id, rung, teaching, kind="teach"))
         self.level_ += 1
-        return Reply(f"{lead} {teaching}".strip(), self._next(), self.status_, [event])
+        return Reply(f"{lead} {teaching}".strip(), self._next(), self.status_, events)
 
     def _answer_final(self, node: Node, response: str, asked_hint: bool = False) -> Reply:
         verdict = Verdict(False) if asked_hint else self.planner.judge_final(response)
         node.correct = verdict.correct
-        hints = sum(1 for n in self.nodes_ if n.kind in ("hint", "teach"))
-        event = TurnEvent("", "", float(verdict.correct), min(hints, 2), "final")
-        if verdict.correct:
-            return self._solved("Yes, that's the answer.", [event])
+        if verdict.correct:  # no event: the opening attempt is the question's row
+            return self._solved("Yes, that's the answer.", [])
         self.final_tries_ += 1
         if self.final_tries_ >= self.max_final:
             return self._finish(REVEALED, "Let's look at the whole solution together. "
-                                + self.planner.solution(), event)
+                                + self.planner.solution(), [])
         reopened = self._mark(verdict.misconceptions, reopen=True)
         if not reopened:
             for a in self.attributes_:
@@ -324,7 +348,7 @@ class TutorSession:
         if reopened:
             self.phase_ = "steps"
             lead += " Let's check one step again."
-        return Reply(lead, self._next(), self.status_, [event])
+        return Reply(lead, self._next(), self.status_, [])
 
     def _solved(self, text: str, events: list[TurnEvent]) -> Reply:
         """The learner has the whole answer. As TreeInstruct, the session ends only
@@ -334,9 +358,7 @@ class TutorSession:
         pending = [a for a in self.attributes_
                    if a.misconceptions and a.status in (OPEN, ASSUMED)]
         if not pending:
-            reply = self._finish(SOLVED, text, events[-1])
-            reply.events[:0] = events[:-1]
-            return reply
+            return self._finish(SOLVED, text, events)
         for a in self.attributes_:
             if a.status == OPEN and a not in pending:
                 a.status = ASSUMED
@@ -384,11 +406,11 @@ class TutorSession:
                         a.status = OPEN
         return reopened
 
-    def _finish(self, status: str, text: str, event: TurnEvent) -> Reply:
+    def _finish(self, status: str, text: str, events: list[TurnEvent]) -> Reply:
         self.status_ = status
         if status == REVEALED:
             self.nodes_.append(Node(self.level_, "", 0, text, kind="solution"))
-        return Reply(text, None, status, [event])
+        return Reply(text, None, status, events)
 
     def _open_node(self) -> Node:
         node = self.current
