@@ -357,3 +357,38 @@ def test_the_student_model_hears_each_sub_question_once_by_its_first_action():
     # the session's own estimate still reads every answer (helped ones included)
     p = bkt_update(bkt_update(0.5 * 0.2, False), True)
     assert s.attributes_[0].p == pytest.approx(p)
+
+
+def test_what_the_steps_say_is_true():
+    # Every "x op y = ?" in a sub-question equals the step's answer, every "x is
+    # less than y" holds, no column holds a negative number, and the column steps
+    # of carrying and borrowing compose the answer (the level-3 generators once
+    # drew sums that do not carry and differences that do not borrow, whose steps
+    # then claimed "4 is less than 0" and "3 + 4 + 1 = 7").
+    import re
+    from fractions import Fraction
+
+    from mentor.questions import parse_number
+
+    sums = re.compile(r"(?:What is |: )((?:\d+\s*[+\u2212\u00d7]\s*)+\d+)(?:\s*=\s*\?|\?)")
+    rng = np.random.default_rng(3)
+    for name in TEMPLATES:
+        for level in (1, 2, 3):
+            for _ in range(60):
+                q = generate(name, level, rng)
+                for step in q.steps:
+                    for m in sums.finditer(step.prompt):
+                        expr = m.group(1).replace("\u2212", "-").replace("\u00d7", "*")
+                        assert Fraction(eval(expr)) == parse_number(step.answer), (q.text, step)
+                    for x, y in re.findall(r"(-?\d+) is less than (-?\d+)", step.prompt):
+                        assert int(x) < int(y), (q.text, step.prompt)
+                    assert not re.search(r"has -\d", step.prompt), (q.text, step.prompt)
+                if name in ("add_carry", "sub_borrow"):
+                    digits = [s.answer for s in q.steps]
+                    ones = int(digits[0]) % 10
+                    rest = "".join(digits[1:][::-1]) if name == "sub_borrow" else digits[-1]
+                    if name == "add_carry" and len(digits) == 3:
+                        rest = digits[2] + str(int(digits[1]) % 10)
+                    elif name == "add_carry":
+                        rest = digits[1]
+                    assert int(f"{rest}{ones}") == int(q.answer), (q.text, digits)

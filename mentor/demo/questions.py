@@ -275,11 +275,15 @@ def _place_value(rng: Rng, level: int) -> Question:
 
 
 def _carry_steps(a: int, b: int) -> tuple[Step, ...]:
+    """The column steps of ``a + b``, whose ones must carry (the skill's point: the
+    prompts say a ten is carried)."""
     ones = a % 10 + b % 10
-    tens = a // 10 % 10 + b // 10 % 10 + ones // 10
+    if ones < 10:
+        raise ValueError(f"{a} + {b}: the ones do not carry")
+    tens = a // 10 % 10 + b // 10 % 10 + 1
     steps = [
         Step("ones_column", f"Add the ones first: {a % 10} + {b % 10} = ?", str(ones),
-             f"The ones make {ones}: write {ones % 10} and carry {ones // 10} ten.",
+             f"The ones make {ones}: write {ones % 10} and carry 1 ten.",
              "Add only the last digits.", "add10" if ones <= 10 else "add_carry"),
         Step("carry_tens", f"{ones} ones are 1 ten and {ones % 10} ones. Now add the tens with "
              f"the carried one: {a // 10 % 10} + {b // 10 % 10} + 1 = ?", str(tens),
@@ -305,8 +309,9 @@ def _add_carry(rng: Rng, level: int) -> Question:
         ones_a = _int(rng, 2, 9)
         a = 10 * _int(rng, 1, 6) + ones_a
         b = 10 * _int(rng, 1, 2) + _int(rng, 10 - ones_a, 9)
-    else:
-        a, b = _int(rng, 156, 689), _int(rng, 158, 299)
+    else:  # three digits, the ones carrying (a in 102..699, b in 101..299)
+        a = 100 * _int(rng, 1, 6) + 10 * _int(rng, 0, 9) + _int(rng, 2, 9)
+        b = 100 * _int(rng, 1, 2) + 10 * _int(rng, 0, 9) + _int(rng, 10 - a % 10, 9)
     return _unique(Question(f"{a} + {b} = ?", str(a + b), steps=_carry_steps(a, b),
                             misconceptions=(
         _m("no_carry", _columns(a, b, lambda x, y: (x + y) % 10), "carry_tens",
@@ -317,7 +322,12 @@ def _add_carry(rng: Rng, level: int) -> Question:
 
 
 def _borrow_steps(a: int, b: int) -> tuple[Step, ...]:
+    """The column steps of ``a - b``, whose ones must borrow (the skill's point: the
+    first prompt says so); a three-digit ``a`` gets a tens and a hundreds step, the
+    tens borrowing from the hundreds where they must."""
     a1, b1 = a % 10, b % 10
+    if a1 >= b1 or b >= a:
+        raise ValueError(f"{a} \u2212 {b}: the ones do not borrow")
     steps = [
         Step("borrow_ones", f"In the ones, {a1} is less than {b1}, so borrow a ten: what is "
              f"{a1 + 10} \u2212 {b1}?", str(a1 + 10 - b1),
@@ -326,7 +336,14 @@ def _borrow_steps(a: int, b: int) -> tuple[Step, ...]:
     ]
     a10, b10 = a // 10 % 10, b // 10 % 10
     if a >= 100:
-        if a10 - 1 < b10:
+        a100, b100 = a // 100, b // 100
+        if a10 == 0:
+            steps.append(Step("tens_left", f"The tens column of {a} has 0 to lend, so it "
+                              "borrows a hundred first: 10 tens, less the ten lent to the "
+                              f"ones, leave 9. What is 9 \u2212 {b10}?", str(9 - b10),
+                              f"The tens become 9 and 9 \u2212 {b10} = {9 - b10}.",
+                              "A hundred is ten tens.", "sub_borrow"))
+        elif a10 - 1 < b10:
             steps.append(Step("tens_left", f"After lending a ten, the tens column has {a10 - 1}, "
                               f"less than {b10}: borrow a hundred. What is {a10 - 1 + 10} "
                               f"\u2212 {b10}?", str(a10 + 9 - b10),
@@ -338,6 +355,14 @@ def _borrow_steps(a: int, b: int) -> tuple[Step, ...]:
                               f"What is {a10 - 1} \u2212 {b10}?", str(a10 - 1 - b10),
                               f"The tens give {a10 - 1} \u2212 {b10} = {a10 - 1 - b10}.",
                               "The tens digit went down by one when you borrowed.", "sub10"))
+        lent = 1 if a10 - 1 < b10 else 0
+        left = a100 - lent
+        where = (f"After lending a hundred, the hundreds column has {left}. "
+                 if lent else "The hundreds lent nothing. ")
+        steps.append(Step("hundreds_left", f"{where}What is {left} \u2212 {b100}?",
+                          str(left - b100), f"The hundreds give {left} \u2212 {b100} = "
+                          f"{left - b100}.", "Check whether the hundreds lent one to the tens.",
+                          "sub10"))
     else:
         steps.append(Step("tens_left", f"After lending a ten, {a} has {a10 - 1} tens left. "
                           f"What is {a10 - 1} \u2212 {b10}?", str(a10 - 1 - b10),
@@ -354,9 +379,9 @@ def _sub_borrow(rng: Rng, level: int) -> Question:
     elif level == 2:
         a = 10 * _int(rng, 4, 9) + _int(rng, 0, 6)
         b = 10 * _int(rng, 1, a // 10 - 2) + _int(rng, a % 10 + 1, 9)
-    else:
-        a = 100 * _int(rng, 4, 9) + _int(rng, 0, 9)
-        b = _int(rng, 111, a - 100)
+    else:  # three digits, the ones borrowing (b's hundreds below a's)
+        a = 100 * _int(rng, 4, 9) + 10 * _int(rng, 0, 9) + _int(rng, 0, 8)
+        b = 100 * _int(rng, 1, a // 100 - 1) + 10 * _int(rng, 0, 9) + _int(rng, a % 10 + 1, 9)
     return _unique(Question(f"{a} \u2212 {b} = ?", str(a - b), steps=_borrow_steps(a, b),
                             misconceptions=(
         _m("smaller_from_larger", _columns(a, b, lambda x, y: abs(x - y)), "borrow_ones",
