@@ -322,14 +322,24 @@ def test_a_teaching_hint_that_would_give_the_answer_away_states_only_the_step():
                             "stays 3. Try once more: 1/3 + 1/3 = ?")
 
 
-def test_the_answer_found_early_still_visits_the_step_behind_the_misconception():
-    # 1/6 = (1 + 1)/12: the numerators put over 12 unconverted (step convert_first);
-    # combine (add_like, prior .01) is asked before convert_first (.9 x .2 = .18)
+def test_a_step_whose_question_gives_an_earlier_one_away_waits_for_it():
+    # 1/6 = (1 + 1)/12: the numerators put over 12 unconverted (step convert_first,
+    # .9 x .2 = .18). combine (add_like, prior .01) is the least likely known, but
+    # "What is 4/12 + 3/12?" gives convert_first's 4 away: it waits.
     q, s = session_for("1/3 + 1/4 = ?", "1/6", {"equivalent": 0.9, "add_like": 0.01})
-    assert s.start().prompt == q.step("combine").prompt
+    assert s.start().prompt == q.step("convert_first").prompt
+    assert s.answer("4").prompt == q.step("combine").prompt
+    assert s.answer("7/12").status == SOLVED
+
+
+def test_the_answer_found_early_still_visits_the_step_behind_the_misconception():
+    # 1/6: convert_first (.5 x .2 = .1) is the least likely known, but its question
+    # "Write 1/3 with denominator 12" gives common_denominator's 12 away, so that
+    # step comes first; the learner answers it with the whole answer.
+    q, s = session_for("1/3 + 1/4 = ?", "1/6", {"equivalent": 0.5, "add_like": 0.01})
+    assert s.start().prompt == q.step("common_denominator").prompt
     reply = s.answer("7/12")
-    assert reply.status == "active" and [(e.attribute, e.outcome) for e in reply.events] == \
-        [("combine", 1.0)]
+    assert reply.status == "active" and reply.events == []
     assert "One more question before we finish" in reply.feedback
     assert reply.prompt == q.step("convert_first").prompt
     done = s.answer("4")
@@ -392,3 +402,32 @@ def test_what_the_steps_say_is_true():
                     elif name == "add_carry":
                         rest = digits[1]
                     assert int(f"{rest}{ones}") == int(q.answer), (q.text, digits)
+
+
+def test_every_question_on_the_page_asks_its_step():
+    # A learner who never gets a step right, on every template: each question the
+    # tutor puts up still shows its sub-question (before, a question that gave the
+    # whole answer away, such as "1 x 4 = ?" for 1/6 = ?/24, was replaced by a bare
+    # nudge with nothing to answer), and none gives an earlier open step's answer.
+    rng = np.random.default_rng(2)
+    for name in TEMPLATES:
+        for level in (1, 2, 3):
+            for k in range(6):
+                q = generate(name, level, rng)
+                s = TutorSession(StepPlanner(q), wrong_answer=q.misconceptions[0].answer
+                                 if q.misconceptions else "")
+                s.start()
+                turn = 0
+                while s.current is not None:
+                    node = s.current
+                    if node.kind == "step":
+                        step = q.step(node.attribute)
+                        assert step.prompt in node.text, (q.text, node.text)
+                        open_ = [a for a in s.attributes_ if a.status == "open"
+                                 and a.id != node.attribute]
+                        assert node.rung > 0 or not s.planner.blocked(
+                            s._attribute(node.attribute), open_) or all(
+                            s.planner.blocked(a, []) for a in open_), (q.text, node.text)
+                    s.hint() if (turn + k) % 3 == 0 else s.answer("99999")
+                    turn += 1
+                assert s.status_ == REVEALED

@@ -141,6 +141,10 @@ class Planner(Protocol):
         """The worked solution, shown last."""
         ...
 
+    # Optional: ``blocked(attribute, others) -> bool``, whether the first question
+    # about ``attribute`` would give away the whole answer or the answer of one of
+    # ``others`` (the attributes still open); see :meth:`TutorSession._next`.
+
     def forbidden(self) -> list[str]:
         """Answers no question or hint may reveal before the solution."""
         ...
@@ -368,8 +372,23 @@ class TutorSession:
         return Reply(f"{text} One more question before we finish, about where your first "
                      "answer went wrong.", prompt, self.status_, events)
 
+    def _pick(self) -> Attribute | None:
+        """The open attribute to ask next: the most likely unresolved among those the
+        planner can ask now (``blocked``: a question that would give away the whole
+        answer is never asked, one that would give away an earlier open attribute's
+        answer waits for it)."""
+        blocked = getattr(self.planner, "blocked", None)
+        if blocked is None:
+            return most_likely_unresolved(self.attributes_)
+        open_ = [a for a in self.attributes_ if a.status == OPEN]
+        askable = [a for a in open_ if not blocked(a, [])]
+        ready = [a for a in askable if not blocked(a, [o for o in open_ if o is not a])]
+        # (Every askable one waiting on another happens only when the one waited on
+        # cannot be asked: then the first in working order.)
+        return most_likely_unresolved(ready or askable[:1])
+
     def _next(self) -> str | None:
-        attribute = most_likely_unresolved(self.attributes_)
+        attribute = self._pick()
         if attribute is None and self.answered_:
             self.status_ = SOLVED
             return None

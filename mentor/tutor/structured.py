@@ -10,6 +10,11 @@ step's skill (the learner's P(success) on that skill's easiest item, as the
 service passes it), lowered when the wrong answer shows a misconception that
 the step exposes.
 
+A step is asked only once its question gives away no earlier open step's answer
+(:meth:`StepPlanner.blocked`: the sum ``4/12 + 3/12`` waits for the conversions
+that yield 4 and 3) and not the whole answer (a step such as ``1 x 4 = ?`` whose
+question shows the answer 4 is not asked at all).
+
 The hint ladder per step: the sub-question; the sub-question with its nudge;
 a closed question naming the misconception seen ("it looks like you added the
 denominators too") and offering the right answer beside the learner's wrong
@@ -20,12 +25,13 @@ second try at the whole question recaps the steps that do not give it away.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import asdict
 from typing import Any
 
 from mentor.questions import Misconception, Question, Step, check_answer, fmt, parse_number
-from mentor.tutor.guard import reveals
+from mentor.tutor.guard import numbers_in, reveals
 from mentor.tutor.session import Verdict
 from mentor.tutor.state import Attribute
 
@@ -109,7 +115,31 @@ class StepPlanner:
             return f"Hint: {step.nudge} {step.prompt}"
         lead = (f"Careful: it looks like you {attribute.misconceptions[-1]}. "
                 if attribute.misconceptions else "")
-        return f"{lead}{step.prompt} Is it {_options(step, attribute.answers)}?"
+        closed = f"{lead}{step.prompt} Is it {_options(step, attribute.answers)}?"
+        if not reveals(closed, self.forbidden(), self.given()):
+            return closed
+        # The step's answer is the whole answer: options would give it away, so the
+        # question stays open (and stays on the page), with the nudge once more.
+        return f"{lead or 'Look again. '}{step.nudge} {step.prompt}"
+
+    def blocked(self, attribute: Attribute, others: list[Attribute]) -> bool:
+        """Whether the step's question would give away the whole answer (by the guard),
+        or the answer of an earlier step among ``others`` (steps still open): a
+        number of the prompt, alone or as a fraction's part, equal to it, whether or
+        not the question shows that number too (``What is 4/12 + 3/12?`` gives the
+        conversions' 4 and 3 although ``1/3 + 1/4`` shows a 4 and a 3). Steps are in
+        working order, so only earlier ones can wait on each other: no cycles."""
+        step = self._step(attribute)
+        if reveals(step.prompt, self.forbidden(), self.given()) is not None:
+            return True
+        ids = [s.id for s in self.question.steps]
+        shown = {parse_number(t) for t in re.findall(r"\d+(?:\.\d+)?", step.prompt)}
+        shown |= {parse_number(t) for t in numbers_in(step.prompt)}
+        for other in others:
+            if ids.index(other.id) < ids.index(step.id):
+                if parse_number(self._step(other).answer) in shown:
+                    return True
+        return False
 
     def teach(self, attribute: Attribute) -> str:
         step = self._step(attribute)
