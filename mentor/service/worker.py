@@ -38,6 +38,7 @@ checks every second), so a killed server does not leave an import running.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import functools
 import multiprocessing as mp
 import os
@@ -123,10 +124,12 @@ def failure_of(error: BaseException) -> Failure:
 # ------------------------------------------------------------------ worker process
 
 
-def _initialise(parent: int, nice: int) -> None:
-    """Run in each worker process at its start: lower priority, and exit with the parent."""
-    if nice:
-        os.nice(nice)
+def _initialise(parent: int, priority: int) -> None:
+    """Run in each worker process at its start: its priority (the forkserver's
+    already, as a fork of it), and exit with the server process."""
+    with contextlib.suppress(OSError):  # lowering the niceness is not allowed: keep it
+        if os.getpriority(os.PRIO_PROCESS, 0) < priority:
+            os.setpriority(os.PRIO_PROCESS, 0, priority)
 
     def watch() -> None:
         while True:
@@ -251,6 +254,20 @@ def _context() -> Any:
     return context
 
 
+def _start_forkserver(priority: int) -> None:
+    """Start the forkserver (if it is not running) at the workers' priority, so that
+    its loading of the import code, and every worker forked from it, yields the CPU
+    to the server process."""
+    from multiprocessing import forkserver
+
+    forkserver.ensure_running()
+    pid = getattr(forkserver._forkserver, "_forkserver_pid", None)  # noqa: SLF001
+    if pid:
+        with contextlib.suppress(OSError):
+            if os.getpriority(os.PRIO_PROCESS, pid) < priority:
+                os.setpriority(os.PRIO_PROCESS, pid, priority)
+
+
 class ImportWorker:
     """The web process's handle on the import worker (see the module docstring).
 
@@ -285,17 +302,30 @@ class ImportWorker:
         """Whether an import of ``size`` bytes runs in the worker."""
         return size >= self.min_bytes
 
+    def _priority(self) -> int:
+        """The workers' niceness: this process's plus :attr:`nice` (at most 19)."""
+        return min(19, os.getpriority(os.PRIO_PROCESS, 0) + self.nice)
+
     def _executor(self) -> ProcessPoolExecutor:
         with self._lock:
             if self._pool is None:
+                context = _context()
+                _start_forkserver(self._priority())
                 self._pool = ProcessPoolExecutor(
                     self.workers,
-                    mp_context=_context(),
+                    mp_context=context,
                     initializer=_initialise,
-                    initargs=(os.getpid(), self.nice),
+                    initargs=(os.getpid(), self._priority()),
                     max_tasks_per_child=1,
                 )
             return self._pool
+
+    def _submit(self, request: ImportRequest) -> tuple[ProcessPoolExecutor, Any]:
+        """Start the import (in a worker thread: starting a worker process waits for
+        the forkserver, which loads the import code the first time, seconds of CPU
+        at low priority; on the event loop that wait would stall every request)."""
+        pool = self._executor()
+        return pool, pool.submit(run_import, request)
 
     def _broken(self, pool: ProcessPoolExecutor) -> None:
         with self._lock:
@@ -337,11 +367,13 @@ class ImportWorker:
             return job_out(session.get(ImportJob, job_id))
 
     async def _run(self, request: ImportRequest) -> dict[str, Any] | Failure:
-        pool = self._executor()
+        pool = None
         try:
-            return await asyncio.wrap_future(pool.submit(run_import, request))
+            pool, future = await run_in_threadpool(self._submit, request)
+            return await asyncio.wrap_future(future)
         except BrokenProcessPool:
-            self._broken(pool)
+            if pool is not None:
+                self._broken(pool)
             failure = Failure(
                 500,
                 "the import worker stopped before the import finished (killed, or out of "
