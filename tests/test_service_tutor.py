@@ -220,6 +220,10 @@ def test_denials(service):
     both = client.post(f"{COURSE}/tutor/{sid}/answer", headers=me,
                        json={"answer": "1", "hint": True})
     assert both.status_code == 422
+    assert both.json()["detail"] == ("answer, hint: send either an answer or hint: true, not "
+                                     "answer='1' with hint=true")
+    neither = client.post(f"{COURSE}/tutor/{sid}/answer", headers=me, json={})
+    assert neither.json()["detail"].endswith("not answer=None with hint=false")
     # not answered yet, then answered right
     fresh = client.post(f"{COURSE}/learners/bo/attempts", headers=them).json()
     assert client.post(f"{COURSE}/attempts/{fresh['id']}/tutor", headers=them,

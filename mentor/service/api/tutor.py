@@ -128,7 +128,8 @@ def post_tutor_answer(course: CoursePath, session: SessionPath, body: TurnIn, wh
                       svc: Svc) -> dict:
     """Answer the session's current question, or ask for a hint (``hint: true``)."""
     if body.hint == (body.answer is not None):
-        raise HTTPException(422, "send either answer or hint: true")
+        raise HTTPException(422, f"answer, hint: send either an answer or hint: true, not "
+                            f"answer={body.answer!r} with hint={str(body.hint).lower()}")
     row = _course(svc, who, course)
     done = take_turn(svc, who, row, session, body.answer, body.hint)
     _, learner = find_session(svc, who, row, session)
