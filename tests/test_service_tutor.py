@@ -303,3 +303,41 @@ def test_a_model_that_fails_is_a_503_and_records_nothing(service):
     assert response.status_code == 503 and "connection refused" in response.json()["detail"]
     assert client.get("/v1/courses/geo/tutor", headers=bearer(demo.admin_key)).json()[
         "sessions"] == []
+
+
+def test_a_turn_answered_meanwhile_is_a_409_and_stores_no_events(service, monkeypatch):
+    # Two tabs answer the same question: the second one's session state is stale.
+    # Its events and its state are one transaction, checked under the write lock:
+    # nothing of it is stored.
+    import mentor.service.tutoring as tutoring
+
+    client, demo, _ = service
+    me = new_learner(client, demo, "tab")
+    attempt, question, wrong = wrong_attempt(client, me, "tab")
+    sid = client.post(f"{COURSE}/attempts/{attempt['id']}/tutor", headers=me,
+                      json={"answer": wrong}).json()["id"]
+    real = tutoring.find_session
+    svc = client.app.state.service
+    with svc.db.read() as session:
+        from sqlalchemy import select
+
+        from mentor.service.tutor_tables import TutorSessionRow
+
+        stale = session.scalar(select(TutorSessionRow).where(TutorSessionRow.id == sid))
+        session.expunge(stale)
+    first = client.post(f"{COURSE}/tutor/{sid}/answer", headers=me, json={"hint": True})
+    assert first.status_code == 200 and len(first.json()["events"]) == 1
+    events = state(client, demo, "tab")["events"]
+    calls = []
+
+    def old_then_real(svc, who, row, session_id):
+        calls.append(session_id)
+        found, learner = real(svc, who, row, session_id)
+        return (stale, learner) if len(calls) == 1 else (found, learner)
+
+    monkeypatch.setattr(tutoring, "find_session", old_then_real)
+    second = client.post(f"{COURSE}/tutor/{sid}/answer", headers=me, json={"hint": True})
+    assert second.status_code == 409 and "moved on meanwhile" in second.json()["detail"]
+    monkeypatch.undo()
+    assert state(client, demo, "tab")["events"] == events
+    assert client.get(f"{COURSE}/tutor/{sid}", headers=me).json()["turns"] == 1
