@@ -143,8 +143,9 @@ def _initialise(parent: int, priority: int) -> None:
 
 
 class _JobDatabase(Database):
-    """The worker's database: its one writing transaction (the import's) also marks
-    the job done, so the course and its job's ``done`` commit together."""
+    """The worker's database: its one writing transaction (the import's) also writes
+    the course's id into the job, so the course and its job's course commit
+    together (and a job already marked failed makes the import roll back)."""
 
     def __init__(self, url: str, job_id: int, workspace_id: int, slug: str) -> None:
         super().__init__(url)
