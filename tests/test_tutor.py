@@ -431,3 +431,22 @@ def test_every_question_on_the_page_asks_its_step():
                     s.hint() if (turn + k) % 3 == 0 else s.answer("99999")
                     turn += 1
                 assert s.status_ == REVEALED
+
+
+def test_the_guard_reads_the_question_s_numbers_as_written():
+    # The question's own tokens reveal nothing; the same value written otherwise
+    # does (before, "Is it 0.3, 4/10 or 7?" passed for "Write 3/10 as a decimal.",
+    # since 0.3 equals the question's 3/10).
+    given = "Write 3/10 as a decimal."
+    assert reveals("Write 3/10 with denominator 10.", ["0.3"], given) is None
+    assert reveals("Is it 0.3 or 0.4?", ["0.3"], given) == "0.3"
+    assert reveals("Is it 3/4?", ["3/4"], "Simplify 6/8.") == "3/4"
+    assert reveals("What is 4/12 + 3/12?", ["7/12"], "1/3 + 1/4 = ?") is None
+    # a decimal step's closed question offers decimals (0.4, not 4/10)
+    from mentor.questions import Step
+    from mentor.tutor.structured import _options
+
+    step = Step("as_decimal", "Write 3/10 as a decimal.", "0.3", "", "", kind="decimal")
+    assert _options(step, []) == "0.2, 0.3 or 0.4"
+    assert _options(Step("s", "2.5 + 0.25?", "2.75", "", "", kind="decimal"), ["7"]) == \
+        "2.75, 2.76 or 7"

@@ -9,7 +9,8 @@ then falls back to a template question).
 A text reveals an answer when
 
 - the answer is a number (``12``, ``3/4``, ``0.75``) and a number of equal value
-  appears in the text as a token of its own (``3/4`` is revealed by ``6/8`` too);
+  appears in the text as a token of its own (``3/4`` is revealed by ``6/8`` too),
+  unless the question itself writes that token so;
 - the answer is text (a line of code, a phrase) and the text contains it once
   spaces and case are ignored (``range(1,n+1)`` is revealed by
   ``range(1, n + 1)``).
@@ -36,12 +37,14 @@ def numbers_in(text: str) -> list[str]:
 
 def reveals(text: str, answers: Iterable[str], given: str = "") -> str | None:
     """The first of ``answers`` that ``text`` gives away, or None (see the module
-    docstring). Numbers that already appear in ``given`` (the question itself),
-    alone or as the parts of a fraction, do not count: repeating the question's
-    own numbers reveals nothing."""
-    known = {parse_number(t) for t in numbers_in(given)}
-    known |= {parse_number(t) for t in re.findall(r"\d+(?:\.\d+)?", given)}
-    tokens = [v for v in (parse_number(t) for t in numbers_in(text)) if v not in known]
+    docstring). Numbers written as they already appear in ``given`` (the question
+    itself), alone or as the parts of a fraction, do not count: repeating the
+    question's own numbers reveals nothing. The same value written otherwise does:
+    ``0.3`` gives away the answer of "Write 3/10 as a decimal.", ``3/4`` that of
+    "Simplify 6/8"."""
+    known = {_squash(t) for t in numbers_in(given)}
+    known |= set(re.findall(r"\d+(?:\.\d+)?", given))
+    tokens = [parse_number(t) for t in numbers_in(text) if _squash(t) not in known]
     squashed = _squash(text)
     if given and answers:
         squashed = squashed.replace(_squash(given), " ")

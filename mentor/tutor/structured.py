@@ -28,9 +28,18 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from dataclasses import asdict
+from fractions import Fraction
 from typing import Any
 
-from mentor.questions import Misconception, Question, Step, check_answer, fmt, parse_number
+from mentor.questions import (
+    Misconception,
+    Question,
+    Step,
+    check_answer,
+    fmt,
+    fmt_decimal,
+    parse_number,
+)
 from mentor.tutor.guard import numbers_in, reveals
 from mentor.tutor.session import Verdict
 from mentor.tutor.state import Attribute
@@ -57,11 +66,16 @@ def _options(step: Step, wrong: list[str]) -> str:
             values.append(answer.strip())
         if len(values) == 3:
             break
+    places = len(step.answer.partition(".")[2]) if step.kind == "decimal" else 0
     for delta in (1, -1, 2):
         if len(values) == 3 or right is None:
             break
-        other = fmt(right + delta) if right.denominator == 1 else \
-            f"{right.numerator + delta}/{right.denominator}"
+        if step.kind == "decimal":  # a neighbour in the last decimal place: 0.3 -> 0.4
+            other = fmt_decimal(right + Fraction(delta, 10 ** max(places, 1)))
+        elif right.denominator == 1:
+            other = fmt(right + delta)
+        else:
+            other = f"{right.numerator + delta}/{right.denominator}"
         if all(parse_number(v) != parse_number(other) for v in values) and \
                 parse_number(other) >= 0:
             values.append(other)
