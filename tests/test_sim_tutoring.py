@@ -80,3 +80,19 @@ def test_runs_are_reproducible_and_every_law_runs():
         result = run_arms(2, 5, law)
         for values in result.values():
             assert 0.0 <= values["post"] <= 1.0 and values["turns"] >= 0
+
+
+def test_a_question_kept_open_is_not_answered_as_a_closed_one():
+    # The only step of "How many tens in n?" has the whole answer for its answer, so
+    # its third question offers no options; a learner who answers closed questions
+    # always right and open ones never must climb to the teaching hint (before,
+    # the simulator took any third question for a closed one: solved in three).
+    law = LearningLaw(**{**CERTAIN.__dict__, "discover": 0.0, "expose_right": 0.0,
+                         "closed_right": 1.0})
+    a = learner(law, ("place_value", 1))
+    q = a.question()
+    result = socratic(a, q, a.answer(q))
+    # three tries at the step, the teaching hint (a nudge: the step's answer is the
+    # whole answer), a wrong try at the whole question with the misconception again,
+    # which reopens the step: three rounds of 3 + 1, then the solution is shown
+    assert result.turns == 12 and not result.solved

@@ -238,8 +238,10 @@ def socratic(learner: MisconceptionLearner, question: Question, wrong: str,
         if node.kind == "final":
             response = learner.answer(question)
         else:
+            # closed: the rung that offers options ("Is it 7, 12 or 21?"); where options
+            # would give the whole answer away the tutor keeps the question open
             response = learner.answer_step(question, question.step(node.attribute),
-                                           closed=node.rung >= 2)
+                                           closed=node.rung >= 2 and " Is it " in node.text)
         reply = session.answer(response)
         for n in session.nodes_[taught:]:
             if n.kind == "teach":
