@@ -448,3 +448,12 @@ def test_the_guard_reads_the_question_s_numbers_as_written():
     assert _options(step, []) == "0.2, 0.3 or 0.4"
     assert _options(Step("s", "2.5 + 0.25?", "2.75", "", "", kind="decimal"), ["7"]) == \
         "2.75, 2.76 or 7"
+
+
+def test_a_second_try_with_nothing_to_recap_says_so():
+    # "How many tens are there in 67?": the one step's statement gives the answer 6,
+    # so the second try recaps nothing (before: "Put your steps together. Try once
+    # more", with no steps).
+    q = find("place_value", 1, "How many tens are there in 67?")
+    assert StepPlanner(q).final_prompt(1) == (
+        "Think about the step we worked on, then try once more: How many tens are there in 67?")

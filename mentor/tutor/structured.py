@@ -173,8 +173,10 @@ class StepPlanner:
             return f"Now try the whole question again: {self.question.text}"
         recap = " ".join(s.concept for s in self.question.steps
                          if not reveals(s.concept, self.forbidden(), self.given()))
-        lead = f"Put your steps together: {recap}" if recap else "Put your steps together."
-        return f"{lead} Try once more: {self.question.text}"
+        if not recap:  # every step's statement would give the answer: nothing to recap
+            return f"Think about the step we worked on, then try once more: " \
+                f"{self.question.text}"
+        return f"Put your steps together: {recap} Try once more: {self.question.text}"
 
     def judge_final(self, response: str) -> Verdict:
         q = self.question
