@@ -205,6 +205,7 @@ def main() -> None:
     for column in (
         "teacher",
         "success over all goals %",
+        "seeds",
         "episodes",
         "teacher overhead %",
         "s / run",
