@@ -244,6 +244,7 @@ def main() -> None:
     parser.add_argument(
         "--report", action="store_true", help="only tabulate the runs in the checkpoint"
     )
+    parser.add_argument("--only", default="", help="comma-separated rows to run (default: all)")
     parser.add_argument(
         "--variants", action="store_true", help="RegionLP with 32, 512 regions; TSCL on grids"
     )
@@ -282,6 +283,8 @@ def main() -> None:
         if driver is None:
             console.print(f"[yellow]teachDeepRL skipped: {reference['reason']}")
             tiers = [[n for n in tier if n not in REFERENCE] for tier in tiers]
+        only = set(filter(None, args.only.split(",")))
+        tiers = [[n for n in tier if not only or n in only] for tier in tiers]
         todo = [
             (name, seed)
             for tier in tiers
@@ -394,9 +397,9 @@ def plot(rows: dict[str, Any], args: argparse.Namespace, path: Path) -> None:
     from mentor._io import atomic_path
 
     fig, ax = plt.subplots(figsize=(8, 5))
-    x = np.arange(0, args.episodes + 1, args.every)
     for name, row in rows.items():
         c = row["curve"]
+        x = np.linspace(0, args.episodes, len(c["mean"]))  # grid rows score every 1,000
         style = "--" if row["implementation"] == "teachDeepRL" else "-"
         ax.plot(x, c["mean"], style, label=name)
         ax.fill_between(x, c["low"], c["high"], alpha=0.15)
