@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from mentor.errors import DataError
+from mentor.errors import DataError, ParameterError
 
 if TYPE_CHECKING:
     import torch
@@ -25,7 +25,7 @@ def check_device(value: Any) -> str:
         or (value.startswith("cuda:") and value[5:].isdigit())
     ):
         return value
-    raise DataError(_ALLOWED, field="device", value=value)
+    raise ParameterError(_ALLOWED, field="device", value=value)
 
 
 def resolve_device(device: str) -> torch.device:

@@ -8,8 +8,6 @@ users can catch the base class.
 
 from __future__ import annotations
 
-import numpy as np
-
 
 class MentorError(Exception):
     """Base class of every error that a user of mentor can cause."""
@@ -78,10 +76,3 @@ class UnknownIdError(MentorError, KeyError):
 class StateError(MentorError, ValueError):
     """A saved state that cannot be restored (wrong kind, version or shape)."""
 
-
-def check_flag(name: str, value: object) -> bool:
-    """``value`` if it is a boolean (Python's or NumPy's), else a :class:`ParameterError`
-    (``bool("False")`` is True, so a flag read as text must not be coerced)."""
-    if isinstance(value, (bool, np.bool_)):
-        return bool(value)
-    raise ParameterError("must be true or false", field=name, value=value)

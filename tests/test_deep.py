@@ -17,9 +17,10 @@ pytest.importorskip("safetensors")
 import torch  # noqa: E402
 
 from mentor.domain import Domain, Item  # noqa: E402
-from mentor.errors import DataError, MentorError, StateError  # noqa: E402
+from mentor.errors import DataError, MentorError, ParameterError, StateError  # noqa: E402
 from mentor.events import EventLog  # noqa: E402
 from mentor.metrics import auc  # noqa: E402
+from mentor.students import create_model  # noqa: E402
 from mentor.students.deep import AKT, DKT, SimpleKT  # noqa: E402
 from mentor.students.deep._training import context_start, plan_windows  # noqa: E402
 
@@ -305,11 +306,23 @@ def test_corrupt_state_raises_state_error(cls):
         (DKT, {"lr_decay": 1.5}),
     ],
 )
-def test_bad_hyper_parameters_raise_a_mentor_error(cls, params):
-    with pytest.raises(DataError) as error:
+def test_bad_hyper_parameters_raise_a_parameter_error_naming_the_field(cls, params):
+    with pytest.raises(ParameterError) as error:
         cls(**params)
     assert isinstance(error.value, MentorError)
-    assert next(iter(params)) in str(error.value) or "n_heads" in str(error.value)
+    expected = "n_heads" if "n_heads" in params else next(iter(params))
+    assert error.value.field == expected
+
+
+@pytest.mark.parametrize(
+    "params", [{"epochs": 0}, {"lr": np.float32(-1.0)}, {"dropout": True}, {"max_len": 2.0}]
+)
+def test_create_model_reports_a_bad_hyper_parameter_as_a_parameter_error(params):
+    # The example: create_model("dkt", epochs=0) raised a plain DataError.
+    with pytest.raises(ParameterError) as error:
+        create_model("dkt", **params)
+    assert error.value.field == next(iter(params))
+    assert create_model("dkt", epochs=np.int64(2), lr=np.float32(0.01)).epochs == 2
 
 
 def test_cuda_requested_without_cuda_is_a_mentor_error():

@@ -181,7 +181,7 @@ def test_next_rejects_unknown_and_empty_candidates(domain):
     empty = Domain([], ["A"])
     with pytest.raises(MentorError, match="no candidate items"):
         Engine(empty, Elo(empty), RandomTeacher(0)).next("ada")
-    with pytest.raises(MentorError, match="k must be at least 1"):
+    with pytest.raises(MentorError, match="field .k., value 0: must be an integer >= 1"):
         engine.next("ada", k=0)
 
 

@@ -256,7 +256,7 @@ def test_delayed_post_test_applies_the_forgetting_formula():
     curve = pop.retention([0.0, 50.0])
     assert curve == pytest.approx([now.mean(), later.mean()], rel=1e-12)
     assert pop.post_test(delay=0.0).tolist() == now.tolist()
-    with pytest.raises(ValueError, match="non-negative"):
+    with pytest.raises(ValueError, match="field 'delay', value -1.0: must be >= 0"):
         pop.post_test(delay=-1.0)
 
 

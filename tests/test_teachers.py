@@ -89,7 +89,7 @@ def test_registry_names():
 @pytest.mark.parametrize("teacher", [RandomTeacher(0), FixedSequence(["a"]), TargetSuccess()])
 def test_k_below_one_raises(teacher):
     model = Elo()
-    with pytest.raises(MentorError, match="k must be at least 1"):
+    with pytest.raises(MentorError, match="field .k., value 0: must be an integer >= 1"):
         teacher.select("ada", ["a", "b"], k=0, model=model)
 
 
@@ -193,7 +193,7 @@ def test_fixed_position_advances_only_for_observed_learners():
 def test_fixed_bad_arguments():
     with pytest.raises(MentorError, match="at least one item"):
         FixedSequence([])
-    with pytest.raises(MentorError, match="repeats must be at least 1"):
+    with pytest.raises(MentorError, match="field .repeats., value 0: must be an integer >= 1"):
         FixedSequence(["a"], repeats=0)
 
 

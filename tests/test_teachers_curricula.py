@@ -937,7 +937,7 @@ def test_selections_are_distinct_candidates(paced, name):
     for picks in _drive(teacher, Elo(paced), ["ada"], candidates, n_steps=12, k=3):
         assert len(picks) <= 3 and len(set(picks)) == len(picks)
         assert set(picks) <= set(candidates)
-    with pytest.raises(MentorError, match="k must be at least 1"):
+    with pytest.raises(MentorError, match="field .k., value 0: must be an integer >= 1"):
         teacher.select("ada", candidates, k=0, t=0.0, model=Elo(paced))
     assert teacher.select("ada", [], k=2, t=0.0, model=Elo(paced)) == []
 

@@ -39,6 +39,7 @@ from dataclasses import asdict, dataclass
 import numpy as np
 from scipy.special import expit
 
+from mentor._checks import check_number
 from mentor.domain import Domain
 
 
@@ -191,7 +192,6 @@ class ActivationPopulation:
     def post_test(self, delay: float = 0.0) -> np.ndarray:
         """Each student's expected post-test score over all items, without guess or
         slip, ``delay`` time units from now; the population is not changed."""
-        if delay < 0:
-            raise ValueError(f"delay must be non-negative, got {delay}")
+        delay = check_number("delay", delay, 0.0)
         m = self.activation(self.time + delay)[:, self.item_skill]
         return expit((m - self.item_tau) / self.params.noise).mean(axis=1)

@@ -21,6 +21,7 @@ from typing import Any
 
 import numpy as np
 
+from mentor._checks import check_number
 from mentor.events import EventLog
 from mentor.students.base import StudentModel
 
@@ -88,8 +89,7 @@ class ModelPopulation:
 
     def post_test(self, delay: float = 0.0) -> np.ndarray:
         """Each student's mean predicted success over all items, ``delay`` from now."""
-        if delay < 0:
-            raise ValueError(f"delay must be non-negative, got {delay}")
+        delay = check_number("delay", delay, 0.0)
         return np.array(
             [
                 float(np.mean(self.model.predict(learner, self.item_ids, self.time + delay)))

@@ -54,8 +54,9 @@ import itertools
 
 import numpy as np
 
+from mentor._checks import check_count, check_number
 from mentor.domain import Box
-from mentor.errors import DataError, ParameterError
+from mentor.errors import DataError
 
 
 class Hypercube:
@@ -97,21 +98,12 @@ class Hypercube:
         noise: float = 0.0,
         seed: int | np.random.Generator | None = None,
     ) -> None:
-        for name, value, low in (
-            ("d", d, 1),
-            ("cells", cells, 1),
-            ("max_competence", max_competence, 1),
-            ("distractors", distractors, 0),
-            ("noise", noise, 0),
-        ):
-            if not value >= low:
-                raise ParameterError(f"must be at least {low}", field=name, value=value)
-        self.d = int(d)
-        self.cells = int(cells)
-        self.threshold = int(threshold)
-        self.max_competence = int(max_competence)
-        self.distractors = int(distractors)
-        self.noise = float(noise)
+        self.d = check_count("d", d, 1)
+        self.cells = check_count("cells", cells, 1)
+        self.threshold = check_count("threshold", threshold, None)
+        self.max_competence = check_count("max_competence", max_competence, 1)
+        self.distractors = check_count("distractors", distractors, 0)
+        self.noise = check_number("noise", noise, 0.0)
         self.rng = seed if isinstance(seed, np.random.Generator) else np.random.default_rng(seed)
         #: Nonzero offsets o in {0, 1}^d: c - o (clipped at 0) are c's lower neighbours.
         self._offsets = np.array(list(itertools.product((0, 1), repeat=self.d))[1:], dtype=np.int64)

@@ -81,6 +81,7 @@ from typing import Any
 import numpy as np
 from scipy.special import expit
 
+from mentor._checks import check_choice, check_count, check_flag, check_number, check_unit
 from mentor.errors import DataError, ParameterError
 from mentor.events import EventLog
 from mentor.students.base import StudentModel
@@ -139,18 +140,14 @@ class PassRateSim:
         eval_difficulty: Sequence[float] | np.ndarray | None = None,
         seed: int | np.random.Generator | None = None,
     ) -> None:
-        if k < 1:
-            raise ParameterError("must be at least 1", field="k", value=k)
-        if not lr > 0:
-            raise ParameterError("must be positive", field="lr", value=lr)
-        if not 0.0 <= unsolvable <= 1.0:
-            raise ParameterError("must lie in [0, 1]", field="unsolvable", value=unsolvable)
-        if difficulty_sd < 0:
-            raise ParameterError("must be non-negative", field="difficulty_sd", value=difficulty_sd)
+        self.k = check_count("k", k, 1)
+        self.lr = check_number("lr", lr, 0.0, strict=True)
+        unsolvable = check_unit("unsolvable", unsolvable)
+        difficulty_sd = check_number("difficulty_sd", difficulty_sd, 0.0)
+        n_prompts = check_count("n_prompts", n_prompts, 1)
+        n_eval = check_count("n_eval", n_eval, 1)
         self.rng = seed if isinstance(seed, np.random.Generator) else np.random.default_rng(seed)
-        self.k = int(k)
-        self.lr = float(lr)
-        self.normalise_std = bool(normalise_std)
+        self.normalise_std = check_flag("normalise_std", normalise_std)
         if difficulty is None:
             difficulty = self.rng.normal(difficulty_mean, difficulty_sd, int(n_prompts))
             lost = self.rng.random(difficulty.size) < unsolvable
@@ -278,8 +275,7 @@ class PassRateCurve:
             "trained_rollouts": self.trained_rollouts,
             "steps": self.steps,
         }
-        if unit not in counts:
-            raise ParameterError(f"must be one of {sorted(counts)}", field="unit", value=unit)
+        check_choice("unit", unit, sorted(counts))
         hit = np.flatnonzero(self.pass_rate >= level)
         return float(counts[unit][hit[0]]) if hit.size else None
 
@@ -335,11 +331,9 @@ def run_passrate(
         The curve (length ``steps + 1`` unless stopped early) and the events of
         every rolled-out prompt.
     """
-    if batch_size < 1:
-        raise ParameterError("must be at least 1", field="batch_size", value=batch_size)
-    if max_draws < 1:
-        raise ParameterError("must be at least 1", field="max_draws", value=max_draws)
-    draw = batch_size if draw_size is None else int(draw_size)
+    batch_size = check_count("batch_size", batch_size, 1)
+    max_draws = check_count("max_draws", max_draws, 1)
+    draw = batch_size if draw_size is None else check_count("draw_size", draw_size, 1)
     candidates = sim.prompt_ids
     logs: list[EventLog] = []
     record = [(sim.steps, sim.rollouts, sim.trained_rollouts, sim.eval_pass_rate())]

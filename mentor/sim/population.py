@@ -42,6 +42,7 @@ import numpy as np
 import scipy.sparse as sp
 from scipy.special import expit, log_expit
 
+from mentor._checks import check_number
 from mentor.domain import Domain
 
 
@@ -206,8 +207,7 @@ class StudentPopulation:
             K * exp(-forget_rate * delay / (1 + c)), and leaves the population as it
             is, so the same cohort can be tested at several delays to measure retention.
         """
-        if delay < 0:
-            raise ValueError(f"delay must be non-negative, got {delay}")
+        delay = check_number("delay", delay, 0.0)
         knowledge = self.knowledge
         if self.params.forget_rate * delay != 0.0:
             knowledge = knowledge * self._decay(delay)

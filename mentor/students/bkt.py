@@ -94,9 +94,10 @@ from typing import Any, Self
 
 import numpy as np
 
+from mentor._checks import check_choice, check_count, check_flag, check_number, check_unit
 from mentor.devices import check_device, resolve_device
 from mentor.domain import Domain
-from mentor.errors import DataError, ParameterError, check_flag
+from mentor.errors import DataError, ParameterError
 from mentor.events import EventLog
 from mentor.students._sequences import (
     PackedSequences,
@@ -215,19 +216,15 @@ class BKT(StudentModel):
         grain: str = "skill",
     ) -> None:
         super().__init__(domain)
-        if grain not in GRAINS:
-            raise ParameterError(f"BKT grain must be one of {GRAINS}, got {grain!r}")
-        self.grain = grain
+        self.grain = check_choice("grain", grain, GRAINS)
         self.forgets = check_flag("forgets", forgets)
-        self.max_iter = int(max_iter)
-        self.tol = float(tol)
-        if self.max_iter < 0:
-            raise ParameterError(f"BKT max_iter must be >= 0, got {max_iter}")
+        self.max_iter = check_count("max_iter", max_iter, 0)
+        self.tol = check_number("tol", tol)
         self.multigs = check_flag("multigs", multigs)
         self.multilearn = check_flag("multilearn", multilearn)
-        if not isinstance(multiprior, (bool, str)) or multiprior == "":
+        if not isinstance(multiprior, bool | str) or multiprior == "":
             raise ParameterError(
-                f"BKT multiprior must be True, False or an extra column name, got {multiprior!r}"
+                "must be true, false or an extra column name", field="multiprior", value=multiprior
             )
         self.multiprior = multiprior
         if device is not None:
@@ -242,10 +239,7 @@ class BKT(StudentModel):
         defaults.update(init or {})
         if not self.forgets:
             defaults["forget"] = 0.0
-        for key, value in defaults.items():
-            if not 0.0 <= value <= 1.0:
-                raise ParameterError(f"BKT init {key} must be a probability, got {value}")
-        self.init = {key: float(value) for key, value in defaults.items()}
+        self.init = {key: check_unit(f"init.{key}", value) for key, value in defaults.items()}
         self._reset()
 
     def _reset(self) -> None:

@@ -25,8 +25,8 @@ from typing import Any, Self
 import numpy as np
 from scipy.special import expit
 
+from mentor._checks import check_flag, check_number, json_id
 from mentor.domain import Domain
-from mentor.errors import ParameterError, check_flag
 from mentor.events import EventLog
 from mentor.students.base import EpochCallback, StudentModel
 
@@ -55,10 +55,8 @@ class Elo(StudentModel):
         skill_ability: bool = False,
     ) -> None:
         super().__init__(domain)
-        if not alpha > 0 or not beta >= 0:
-            raise ParameterError(f"Elo needs alpha > 0 and beta >= 0, got {alpha} and {beta}")
-        self.alpha = float(alpha)
-        self.beta = float(beta)
+        self.alpha = check_number("alpha", alpha, 0.0, strict=True)
+        self.beta = check_number("beta", beta, 0.0)
         self.skill_ability = check_flag("skill_ability", skill_ability)
         self._reset()
 
@@ -163,20 +161,14 @@ class Elo(StudentModel):
 
     def _set_state(self, state: Mapping[str, Any]) -> None:
         self._reset()
-        learners = [_key(x) for x in state["learners"]]
+        learners = [json_id(x) for x in state["learners"]]
         self.ability_ = dict(zip(learners, map(float, state["ability"]), strict=True))
         self.learner_count_ = dict(zip(learners, map(int, state["learner_count"]), strict=True))
-        items = [_key(x) for x in state["items"]]
+        items = [json_id(x) for x in state["items"]]
         self.difficulty_ = dict(zip(items, map(float, state["difficulty"]), strict=True))
         self.item_count_ = dict(zip(items, map(int, state["item_count"]), strict=True))
         for learner, skill, value, count in state["skill_ability"]:
-            key = (_key(learner), _key(skill))
+            key = (json_id(learner), json_id(skill))
             self.skill_ability_[key] = float(value)
             self.skill_count_[key] = int(count)
 
-
-def _key(value: Any) -> Any:
-    """JSON lists come back as lists; ids are scalars (int or str)."""
-    if isinstance(value, (list, dict)):
-        raise ValueError(f"an id must be a string or an integer, got {value!r}")
-    return value

@@ -22,12 +22,13 @@ from typing import Any
 
 import numpy as np
 
+from mentor._checks import check_number
 from mentor.domain import Domain
 from mentor.errors import ParameterError
 from mentor.events import EventLog
 from mentor.students.base import StudentModel
 from mentor.teachers.base import Teacher
-from mentor.teachers.curriculum import DifficultyScores, number
+from mentor.teachers.curriculum import DifficultyScores
 
 
 class AdaRFT(Teacher):
@@ -82,24 +83,15 @@ class AdaRFT(Teacher):
         known = np.array([0.0, 1.0]) if self.difficulty.needs_model else self.difficulty.known()
         if (low is None or high is None) and not known.size:
             raise ParameterError(f"{self.name}: no item has a difficulty; give low and high")
-        self.low = number(self.name, "low", float(known.min()) if low is None else low)
-        self.high = number(self.name, "high", float(known.max()) if high is None else high)
-        if not self.low <= self.high:
-            raise ParameterError(f"{self.name} needs low <= high, got {self.low}, {self.high}")
-        self.target = number(self.name, "target", self.low if target is None else target)
-        if not self.low <= self.target <= self.high:
-            raise ParameterError(
-                f"{self.name} target must lie in [low, high] = [{self.low}, {self.high}], "
-                f"got {self.target}"
-            )
+        self.low = check_number("low", float(known.min()) if low is None else low)
+        self.high = check_number("high", float(known.max()) if high is None else high, self.low)
+        self.target = check_number(
+            "target", self.low if target is None else target, self.low, maximum=self.high
+        )
         default_eta = (self.high - self.low) / 2.0
-        self.eta = number(self.name, "eta", default_eta if eta is None else eta)
-        self.alpha = number(self.name, "alpha", alpha)
-        self.beta = number(self.name, "beta", beta)
-        if self.eta < 0 or self.alpha < 0:
-            raise ParameterError(
-                f"{self.name} needs eta >= 0 and alpha >= 0, got {self.eta}, {self.alpha}"
-            )
+        self.eta = check_number("eta", default_eta if eta is None else eta, 0.0)
+        self.alpha = check_number("alpha", alpha, 0.0)
+        self.beta = check_number("beta", beta)
         #: Current target difficulty per learner (learners not here are at ``target``).
         self.targets_: dict[Any, float] = {}
 

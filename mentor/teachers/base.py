@@ -16,6 +16,7 @@ from typing import Any, ClassVar, Self
 
 import numpy as np
 
+from mentor._checks import check_count
 from mentor.domain import Domain
 from mentor.errors import MentorError, ParameterError, StateError
 from mentor.events import EventLog
@@ -73,8 +74,7 @@ class Teacher(abc.ABC):
         pass
 
     def _check(self, candidates: Sequence[Any], k: int, model: StudentModel | None) -> None:
-        if k < 1:
-            raise ParameterError(f"k must be at least 1, got {k}")
+        check_count("k", k, 1)
         if self.needs_model and model is None:
             raise MentorError(f"teacher {self.name!r} needs a student model to select items")
 

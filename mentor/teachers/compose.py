@@ -30,13 +30,13 @@ from typing import Any, Self
 
 import numpy as np
 
+from mentor._checks import check_count, check_number
 from mentor.domain import Domain
-from mentor.errors import MentorError, ParameterError, StateError
+from mentor.errors import ParameterError, StateError
 from mentor.events import EventLog
 from mentor.students.base import StudentModel
 from mentor.teachers.base import Teacher
 from mentor.teachers.constraints import Constraint, as_constraint
-from mentor.teachers.curriculum import number
 
 
 def _create(spec: Any, domain: Domain | None, seed: Any, depth: int, where: str) -> Teacher:
@@ -127,9 +127,9 @@ class Mixture(_Composite):
         for teacher, _ in pairs:
             if not isinstance(teacher, Teacher):
                 raise ParameterError(f"mixture part is not a teacher: {teacher!r}")
-        weights = [number(self.name, "weight", w) for _, w in pairs]
-        if min(weights) < 0 or sum(weights) <= 0:
-            raise ParameterError(f"mixture weights must be >= 0 and not all 0, got {weights}")
+        weights = [check_number("weight", w, 0.0) for _, w in pairs]
+        if sum(weights) <= 0:
+            raise ParameterError("must not be all 0", field="weights", value=weights)
         self.domain = domain
         self.teachers = [teacher for teacher, _ in pairs]
         self.weights = np.array(weights, dtype=float)
@@ -198,8 +198,7 @@ class Mixture(_Composite):
         t: float | None = None,
         model: StudentModel | None = None,
     ) -> list[Any]:
-        if k < 1:
-            raise MentorError(f"k must be at least 1, got {k}")
+        check_count("k", k, 1)
         picks: list[Any] = []
         sources: list[int] = []
         taken: set[Any] = set()
@@ -342,8 +341,7 @@ class Filter(_Composite):
         t: float | None = None,
         model: StudentModel | None = None,
     ) -> list[Any]:
-        if k < 1:
-            raise MentorError(f"k must be at least 1, got {k}")
+        check_count("k", k, 1)
         allowed = self.allowed(learner, candidates, t, model)
         return self.teacher.select(learner, allowed, k, t, model) if allowed else []
 

@@ -17,11 +17,11 @@ from typing import Any, ClassVar
 
 import numpy as np
 
+from mentor._checks import check_count, check_flag, check_unit, plain
 from mentor.domain import Domain
-from mentor.errors import MentorError, ParameterError, StateError, check_flag
+from mentor.errors import MentorError, ParameterError, StateError
 from mentor.events import EventLog
 from mentor.students.base import StudentModel
-from mentor.teachers.curriculum import number, plain
 from mentor.teachers.mastery import MASTERY_THRESHOLD, item_open, open_skills
 
 
@@ -72,9 +72,7 @@ class NotRecent(Constraint):
     name = "not_recent"
 
     def __init__(self, n: int = 1) -> None:
-        if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 1:
-            raise ParameterError(f"not_recent n must be an integer of at least 1, got {n!r}")
-        self.n = int(n)
+        self.n = check_count("n", n, 1)
         self.recent_: dict[Any, list[Any]] = {}
 
     def get_params(self) -> dict[str, Any]:
@@ -117,11 +115,8 @@ class OpenSkills(Constraint):
     def __init__(self, domain: Domain, threshold: float = MASTERY_THRESHOLD) -> None:
         if domain is None:
             raise ParameterError("open_skills needs a domain with a prerequisite graph")
-        threshold = number(self.name, "threshold", threshold)
-        if not 0.0 < threshold <= 1.0:
-            raise ParameterError(f"open_skills threshold must lie in (0, 1], got {threshold}")
         self.domain = domain
-        self.threshold = threshold
+        self.threshold = check_unit("threshold", threshold, strict=True)
 
     def get_params(self) -> dict[str, Any]:
         return {"threshold": self.threshold}

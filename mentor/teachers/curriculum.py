@@ -36,6 +36,8 @@ from typing import Any
 
 import numpy as np
 
+from mentor._checks import check_choice, check_count, check_number
+from mentor._checks import plain as plain  # re-exported: learnability.py, rl/_draws.py
 from mentor.domain import Domain
 from mentor.errors import MentorError, ParameterError
 from mentor.events import EventLog
@@ -49,20 +51,10 @@ ORDERS = ("easy_first", "hard_first", "random")
 CLOCKS = ("events", "time")
 
 
-def plain(value: Any) -> Any:
-    """A NumPy scalar as the Python value it holds (ids read from logs are NumPy)."""
-    return value.item() if isinstance(value, np.generic) else value
-
-
 def number(owner: str, label: str, value: Any) -> float:
-    """``value`` as a finite float, or a :class:`ParameterError` naming the parameter."""
-    try:
-        result = float(value)
-    except (TypeError, ValueError):
-        result = math.nan
-    if isinstance(value, (bool, str)) or not math.isfinite(result):
-        raise ParameterError(f"{owner} {label} must be a finite number, got {value!r}")
-    return result
+    """``value`` as a finite float (:func:`mentor._checks.check_number`); kept only for
+    the modules that still call it this way (teachers/learnability.py)."""
+    return check_number(label, value)
 
 
 class DifficultyScores:
@@ -169,9 +161,7 @@ class StepClock:
     """
 
     def __init__(self, clock: str, owner: str) -> None:
-        if clock not in CLOCKS:
-            raise ParameterError(f"{owner}: clock must be one of {CLOCKS}, got {clock!r}")
-        self.clock = clock
+        self.clock = check_choice("clock", clock, CLOCKS)
         self.owner = owner
         self.count: dict[Any, int] = {}
 
@@ -274,10 +264,8 @@ class Curriculum(Teacher):
         seed: int | np.random.Generator | None = None,
     ) -> None:
         super().__init__(seed)
-        if order not in ORDERS:
-            raise ParameterError(f"{self.name}: order must be one of {ORDERS}, got {order!r}")
         self.domain = domain
-        self.order = order
+        self.order = check_choice("order", order, ORDERS)
         self.difficulty = (
             None if order == "random" else DifficultyScores(difficulty, domain, self.name)
         )
@@ -285,11 +273,9 @@ class Curriculum(Teacher):
         self.steps_ = StepClock(clock, self.name)
         if order_seed is None and order == "random":
             order_seed = int(self.rng.integers(2**62))
-        if order_seed is not None and (
-            isinstance(order_seed, bool) or not isinstance(order_seed, (int, np.integer))
-        ):
-            raise ParameterError(f"{self.name}: order_seed must be an integer, got {order_seed!r}")
-        self.order_seed = None if order_seed is None else int(order_seed)
+        if order_seed is not None:
+            order_seed = check_count("order_seed", order_seed, None)
+        self.order_seed = order_seed
 
     def get_params(self) -> dict[str, Any]:
         return {

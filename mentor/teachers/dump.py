@@ -33,7 +33,7 @@ from typing import Any
 
 import numpy as np
 
-from mentor.errors import ParameterError
+from mentor._checks import check_count, check_number
 from mentor.events import EventLog
 from mentor.students.base import StudentModel
 from mentor.teachers.base import Teacher
@@ -74,15 +74,9 @@ class DUMP(Teacher):
         seed: int | np.random.Generator | None = None,
     ) -> None:
         super().__init__(seed)
-        if int(window) != window or window < 1:
-            raise ParameterError(f"DUMP window must be an integer >= 1, got {window}")
-        if not (np.isfinite(c) and c >= 0):
-            raise ParameterError(f"DUMP exploration weight c must be >= 0, got {c}")
-        if not (np.isfinite(temperature) and temperature > 0):
-            raise ParameterError(f"DUMP temperature must be positive, got {temperature}")
-        self.window = int(window)
-        self.c = float(c)
-        self.temperature = float(temperature)
+        self.window = check_count("window", window, 1)
+        self.c = check_number("c", c, 0.0)
+        self.temperature = check_number("temperature", temperature, 0.0, strict=True)
         self.column = str(column)
         self.learners_: dict[Any, _LearnerArms] = {}
 

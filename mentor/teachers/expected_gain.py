@@ -55,12 +55,12 @@ import networkx as nx
 import numpy as np
 from fsrs import Card, Rating, Scheduler, State
 
+from mentor._checks import check_choice, check_count, check_flag, check_number, check_unit
 from mentor.domain import Domain
-from mentor.errors import MentorError, ParameterError, check_flag
+from mentor.errors import MentorError, ParameterError
 from mentor.events import EventLog
 from mentor.students.base import StudentModel
 from mentor.teachers.base import Teacher
-from mentor.teachers.curriculum import number
 from mentor.teachers.zpdes import activity_graph
 
 #: Kinds of choice, as recorded in :attr:`Choice.kind`.
@@ -179,34 +179,16 @@ class ExpectedGain(Teacher):
         super().__init__(seed)
         if domain is None:
             raise ParameterError("expected_gain needs the course's domain")
-        threshold = number(self.name, "threshold", threshold)
-        if not 0.0 < threshold < 1.0:
-            raise ParameterError(f"{self.name} threshold must lie in (0, 1), got {threshold}")
-        if isinstance(step_back, bool) or not isinstance(step_back, int | np.integer):
-            raise ParameterError(f"{self.name} step_back must be an integer, got {step_back!r}")
-        if step_back < 0:
-            raise ParameterError(f"{self.name} step_back must be >= 0, got {step_back}")
-        retention = number(self.name, "retention", retention)
-        if not 0.0 < retention < 1.0:
-            raise ParameterError(f"{self.name} retention must lie in (0, 1), got {retention}")
-        day = number(self.name, "day", day)
-        if not day > 0.0:
-            raise ParameterError(f"{self.name} day must be positive, got {day}")
-        review_share = number(self.name, "review_share", review_share)
-        if not 0.0 <= review_share <= 1.0:
-            raise ParameterError(f"{self.name} review_share must lie in [0, 1], got {review_share}")
-        self.review_share = review_share
-        if objective not in OBJECTIVES:
-            raise ParameterError(
-                f"{self.name} objective must be one of {OBJECTIVES}, got {objective!r}"
-            )
-        self.objective = objective
+        threshold = check_unit("threshold", threshold, strict=True, strict_maximum=True)
+        step_back = check_count("step_back", step_back, 0)
+        retention = check_unit("retention", retention, strict=True, strict_maximum=True)
+        day = check_number("day", day, 0.0, strict=True)
+        self.review_share = check_unit("review_share", review_share)
+        self.objective = check_choice("objective", objective, OBJECTIVES)
         if open_threshold is not None:
-            open_threshold = number(self.name, "open_threshold", open_threshold)
-            if not 0.0 < open_threshold <= threshold:
-                raise ParameterError(
-                    f"{self.name} open_threshold must lie in (0, threshold], got {open_threshold}"
-                )
+            open_threshold = check_number(
+                "open_threshold", open_threshold, 0.0, strict=True, maximum=threshold
+            )
         self.open_threshold = threshold if open_threshold is None else open_threshold
         self.domain = domain
         self.threshold = threshold

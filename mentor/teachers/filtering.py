@@ -24,21 +24,13 @@ from typing import Any
 
 import numpy as np
 
-from mentor.errors import MentorError, ParameterError
+from mentor._checks import check_choice, check_count, check_number, check_unit
+from mentor.errors import MentorError
 from mentor.events import EventLog
 from mentor.students.base import StudentModel
 from mentor.teachers.base import Teacher
-from mentor.teachers.curriculum import number
 
 ESTIMATES = ("empirical", "beta", "model")
-
-
-def _count(owner: str, label: str, value: Any, least: int) -> int:
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < least:
-        raise ParameterError(
-            f"{owner} {label} must be an integer of at least {least}, got {value!r}"
-        )
-    return int(value)
 
 
 class OnlineDifficultyFilter(Teacher):
@@ -90,27 +82,14 @@ class OnlineDifficultyFilter(Teacher):
         seed: int | np.random.Generator | None = None,
     ) -> None:
         super().__init__(seed)
-        low = number(self.name, "low", low)
-        high = number(self.name, "high", high)
-        if not 0.0 <= low <= high <= 1.0:
-            raise ParameterError(
-                f"{self.name} band needs 0 <= low <= high <= 1, got low {low!r}, high {high!r}"
-            )
-        if estimate not in ESTIMATES:
-            raise ParameterError(
-                f"{self.name} estimate must be one of {ESTIMATES}, got {estimate!r}"
-            )
-        prior_a = number(self.name, "prior_a", prior_a)
-        prior_b = number(self.name, "prior_b", prior_b)
-        if not (prior_a > 0 and prior_b > 0):
-            raise ParameterError(
-                f"{self.name} Beta prior must be positive, got {prior_a}, {prior_b}"
-            )
-        self.low, self.high, self.estimate = low, high, estimate
-        self.window = _count(self.name, "window", window, 1)
-        self.prior_a, self.prior_b = prior_a, prior_b
-        self.draw_size = None if draw_size is None else _count(self.name, "draw_size", draw_size, 1)
-        self.max_refills = _count(self.name, "max_refills", max_refills, 0)
+        self.low = check_unit("low", low)
+        self.high = check_number("high", high, self.low, maximum=1.0)
+        self.estimate = check_choice("estimate", estimate, ESTIMATES)
+        self.window = check_count("window", window, 1)
+        self.prior_a = check_number("prior_a", prior_a, 0.0, strict=True)
+        self.prior_b = check_number("prior_b", prior_b, 0.0, strict=True)
+        self.draw_size = None if draw_size is None else check_count("draw_size", draw_size, 1)
+        self.max_refills = check_count("max_refills", max_refills, 0)
         #: Last ``window`` outcomes per (learner, item).
         self.history_: dict[tuple[Any, Any], list[float]] = {}
         #: Number of draws made by the last :meth:`select` (diagnostic, not saved).

@@ -49,8 +49,9 @@ from typing import Any
 import networkx as nx
 import numpy as np
 
+from mentor._checks import check_count, check_number, check_unit
 from mentor.domain import Domain
-from mentor.errors import MentorError, ParameterError
+from mentor.errors import MentorError
 from mentor.events import EventLog
 from mentor.students.base import StudentModel
 from mentor.teachers.base import Teacher
@@ -107,34 +108,17 @@ class MasteringRate(Teacher):
         super().__init__(seed)
         if domain is None:
             raise MentorError("the mastering-rate teacher needs a domain for its task graph")
-        if int(window) != window or window < 2:
-            raise ParameterError(f"mastering-rate window must be an integer >= 2, got {window}")
-        if not (np.isfinite(power) and power >= 0):
-            raise ParameterError(f"mastering-rate power must be >= 0, got {power}")
-        for label, value in [
-            ("potential", potential),
-            ("to_predecessors", to_predecessors),
-            ("to_successors", to_successors),
-            ("epsilon", epsilon),
-        ]:
-            if not 0.0 <= value <= 1.0:
-                raise ParameterError(f"mastering-rate {label} must lie in [0, 1], got {value}")
-        if not (np.isfinite(min_performance) and np.isfinite(max_performance)) or not (
-            min_performance < max_performance
-        ):
-            raise ParameterError(
-                "mastering-rate performance bounds need min < max, got "
-                f"{min_performance} and {max_performance}"
-            )
         self.domain = domain
-        self.window = int(window)
-        self.power = float(power)
-        self.potential = float(potential)
-        self.to_predecessors = float(to_predecessors)
-        self.to_successors = float(to_successors)
-        self.min_performance = float(min_performance)
-        self.max_performance = float(max_performance)
-        self.epsilon = float(epsilon)
+        self.window = check_count("window", window, 2)
+        self.power = check_number("power", power, 0.0)
+        self.potential = check_unit("potential", potential)
+        self.to_predecessors = check_unit("to_predecessors", to_predecessors)
+        self.to_successors = check_unit("to_successors", to_successors)
+        self.epsilon = check_unit("epsilon", epsilon)
+        self.min_performance = check_number("min_performance", min_performance)
+        self.max_performance = check_number(
+            "max_performance", max_performance, self.min_performance, strict=True
+        )
         self.graph = activity_graph(domain)
         self.tasks = list(self.graph.nodes)
         self._index = {task: i for i, task in enumerate(self.tasks)}

@@ -35,11 +35,11 @@ from typing import Any
 
 import numpy as np
 
+from mentor._checks import check_choice, check_unit, plain
 from mentor.domain import Domain
 from mentor.errors import ParameterError
 from mentor.students.base import StudentModel
 from mentor.teachers.base import Teacher
-from mentor.teachers.curriculum import number, plain
 
 RULES = ("lowest", "uniform")
 #: Default mastery at or above which a skill counts as mastered (see above).
@@ -103,14 +103,9 @@ class MasteryGate(Teacher):
         super().__init__(seed)
         if domain is None:
             raise ParameterError("mastery teacher needs a domain with a prerequisite graph")
-        threshold = number(self.name, "threshold", threshold)
-        if not 0.0 < threshold <= 1.0:
-            raise ParameterError(f"{self.name} threshold must lie in (0, 1], got {threshold}")
-        if rule not in RULES:
-            raise ParameterError(f"{self.name} rule must be one of {RULES}, got {rule!r}")
         self.domain = domain
-        self.threshold = threshold
-        self.rule = rule
+        self.threshold = check_unit("threshold", threshold, strict=True)
+        self.rule = check_choice("rule", rule, RULES)
 
     def get_params(self) -> dict[str, Any]:
         return {"threshold": self.threshold, "rule": self.rule}

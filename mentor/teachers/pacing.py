@@ -37,21 +37,12 @@ import math
 from collections.abc import Mapping
 from typing import Any, ClassVar
 
+from mentor._checks import check_number, check_unit
 from mentor.errors import ParameterError
 
 #: Longest cycle :class:`Cyclical` accepts (a multiplier very close to 1 would
 #: otherwise make the cycle enormous).
 MAX_CYCLE = 10_000
-
-
-def _number(name: str, value: Any) -> float:
-    try:
-        number = float(value)
-    except (TypeError, ValueError):
-        number = math.nan
-    if isinstance(value, (bool, str)) or not math.isfinite(number):
-        raise ParameterError(f"pacing parameter {name} must be a finite number, got {value!r}")
-    return number
 
 
 class Pacing(abc.ABC):
@@ -86,12 +77,8 @@ class _Ramp(Pacing):
     """A pacing that grows from ``start`` at step 0 to 1 at step ``ramp``."""
 
     def __init__(self, start: float = 0.2, ramp: float = 1000.0) -> None:
-        self.start = _number("start", start)
-        self.ramp = _number("ramp", ramp)
-        if not 0.0 < self.start <= 1.0:
-            raise ParameterError(f"pacing start must lie in (0, 1], got {start!r}")
-        if not self.ramp > 0.0:
-            raise ParameterError(f"pacing ramp must be positive, got {ramp!r}")
+        self.start = check_unit("start", start, strict=True)
+        self.ramp = check_number("ramp", ramp, 0.0, strict=True)
 
     def get_params(self) -> dict[str, Any]:
         return {"start": self.start, "ramp": self.ramp}
@@ -153,9 +140,7 @@ class Exponential(_Ramp):
 
     def __init__(self, start: float = 0.2, ramp: float = 1000.0, c: float = 10.0) -> None:
         super().__init__(start, ramp)
-        self.c = _number("c", c)
-        if not self.c > 0.0:
-            raise ParameterError(f"pacing c must be positive, got {c!r}")
+        self.c = check_number("c", c, 0.0, strict=True)
 
     def get_params(self) -> dict[str, Any]:
         return {**super().get_params(), "c": self.c}
@@ -174,9 +159,7 @@ class Logarithmic(_Ramp):
 
     def __init__(self, start: float = 0.2, ramp: float = 1000.0, c: float = 10.0) -> None:
         super().__init__(start, ramp)
-        self.c = _number("c", c)
-        if not self.c > 0.0:
-            raise ParameterError(f"pacing c must be positive, got {c!r}")
+        self.c = check_number("c", c, 0.0, strict=True)
 
     def get_params(self) -> dict[str, Any]:
         return {**super().get_params(), "c": self.c}
@@ -195,15 +178,9 @@ class FixedExponential(Pacing):
     def __init__(
         self, start: float = 0.04, increase: float = 2.0, step_length: float = 100.0
     ) -> None:
-        self.start = _number("start", start)
-        self.increase = _number("increase", increase)
-        self.step_length = _number("step_length", step_length)
-        if not 0.0 < self.start <= 1.0:
-            raise ParameterError(f"pacing start must lie in (0, 1], got {start!r}")
-        if not self.increase >= 1.0:
-            raise ParameterError(f"pacing increase must be at least 1, got {increase!r}")
-        if not self.step_length > 0.0:
-            raise ParameterError(f"pacing step_length must be positive, got {step_length!r}")
+        self.start = check_unit("start", start, strict=True)
+        self.increase = check_number("increase", increase, 1.0)
+        self.step_length = check_number("step_length", step_length, 0.0, strict=True)
 
     def get_params(self) -> dict[str, Any]:
         return {"start": self.start, "increase": self.increase, "step_length": self.step_length}
@@ -224,9 +201,7 @@ class Constant(Pacing):
     name = "constant"
 
     def __init__(self, fraction: float = 1.0) -> None:
-        self.fraction = _number("fraction", fraction)
-        if not 0.0 < self.fraction <= 1.0:
-            raise ParameterError(f"pacing fraction must lie in (0, 1], got {fraction!r}")
+        self.fraction = check_unit("fraction", fraction, strict=True)
 
     def get_params(self) -> dict[str, Any]:
         return {"fraction": self.fraction}
@@ -259,18 +234,10 @@ class Cyclical(Pacing):
         multiplier: float = 0.5,
         phase_length: float = 100.0,
     ) -> None:
-        self.start = _number("start", start)
-        self.end = _number("end", end)
-        self.multiplier = _number("multiplier", multiplier)
-        self.phase_length = _number("phase_length", phase_length)
-        if not 0.0 < self.start <= self.end <= 1.0:
-            raise ParameterError(
-                f"cyclical pacing needs 0 < start <= end <= 1, got start {start!r}, end {end!r}"
-            )
-        if not 0.0 < self.multiplier < 1.0:
-            raise ParameterError(f"cyclical multiplier must lie in (0, 1), got {multiplier!r}")
-        if not self.phase_length > 0.0:
-            raise ParameterError(f"cyclical phase_length must be positive, got {phase_length!r}")
+        self.start = check_unit("start", start, strict=True)
+        self.end = check_number("end", end, self.start, maximum=1.0)
+        self.multiplier = check_unit("multiplier", multiplier, strict=True, strict_maximum=True)
+        self.phase_length = check_number("phase_length", phase_length, 0.0, strict=True)
         self.cycle = self._cycle()
 
     def _cycle(self) -> list[float]:

@@ -29,11 +29,10 @@ from typing import Any
 
 import numpy as np
 
-from mentor.errors import ParameterError
+from mentor._checks import check_number, check_unit
 from mentor.events import EventLog
 from mentor.students.base import StudentModel
 from mentor.teachers.base import Teacher
-from mentor.teachers.curriculum import number
 
 
 class _Seen(Teacher):
@@ -99,10 +98,7 @@ class DueReview(_Seen):
         self, retention: float = 0.9, seed: int | np.random.Generator | None = None
     ) -> None:
         super().__init__(seed)
-        retention = number(self.name, "retention", retention)
-        if not 0.0 < retention < 1.0:
-            raise ParameterError(f"{self.name} retention must lie in (0, 1), got {retention}")
-        self.retention = retention
+        self.retention = check_unit("retention", retention, strict=True, strict_maximum=True)
 
     def get_params(self) -> dict[str, Any]:
         return {"retention": self.retention}
@@ -166,14 +162,8 @@ class PowerLawReplay(_Seen):
         seed: int | np.random.Generator | None = None,
     ) -> None:
         super().__init__(seed)
-        decay = number(self.name, "decay", decay)
-        scale = number(self.name, "scale", scale)
-        if decay < 0:
-            raise ParameterError(f"{self.name} decay must be at least 0, got {decay}")
-        if not scale > 0:
-            raise ParameterError(f"{self.name} scale must be positive, got {scale}")
-        self.decay = decay
-        self.scale = scale
+        self.decay = check_number("decay", decay, 0.0)
+        self.scale = check_number("scale", scale, 0.0, strict=True)
 
     def get_params(self) -> dict[str, Any]:
         return {"decay": self.decay, "scale": self.scale}

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from mentor._checks import check_number, check_unit
 from mentor.errors import ParameterError
 
 
@@ -74,7 +75,7 @@ def epsilon_greedy_probabilities(scores: np.ndarray, epsilon: float) -> np.ndarr
     with random tie-breaking, mixed with a uniform distribution.
     """
     s = _check_finite_or_inf(scores)
-    _check_unit("epsilon", epsilon)
+    check_unit("epsilon", epsilon)
     if s.size == 0:
         return s
     best = s == s.max()
@@ -90,7 +91,7 @@ def epsilon_greedy(
     With ``k = 1`` the probabilities are :func:`epsilon_greedy_probabilities`.
     """
     s = _check_finite_or_inf(scores)
-    _check_unit("epsilon", epsilon)
+    check_unit("epsilon", epsilon)
     remaining = np.arange(s.size)
     picks: list[int] = []
     for _ in range(min(k, s.size)):
@@ -112,8 +113,7 @@ def boltzmann_probabilities(scores: np.ndarray, temperature: float) -> np.ndarra
     small temperatures approach greedy choice, large ones uniform choice.
     """
     s = _check_finite_or_inf(scores)
-    if not (np.isfinite(temperature) and temperature > 0):
-        raise ParameterError(f"temperature must be a positive number, got {temperature}")
+    check_number("temperature", temperature, 0.0, strict=True)
     if s.size == 0:
         return s
     top = np.isposinf(s)
@@ -160,10 +160,8 @@ def ucb_scores(
     n = np.asarray(counts, dtype=float).ravel()
     if m.shape != n.shape:
         raise ParameterError(f"means and counts differ in length: {m.size} and {n.size}")
-    if c < 0 or not np.isfinite(c):
-        raise ParameterError(f"UCB exploration weight c must be >= 0, got {c}")
-    if offset < 0:
-        raise ParameterError(f"UCB offset must be >= 0, got {offset}")
+    check_number("c", c, 0.0)
+    check_number("offset", offset, 0.0)
     if (n < 0).any():
         raise ParameterError("UCB counts must be >= 0")
     big_n = float(n.sum()) if total is None else float(total)
@@ -187,7 +185,3 @@ def ucb(
     ``offset = 0``): untried arms first, exact ties broken at random."""
     return greedy(ucb_scores(means, counts, c, total), rng, k)
 
-
-def _check_unit(name: str, value: float) -> None:
-    if not 0.0 <= value <= 1.0:
-        raise ParameterError(f"{name} must lie in [0, 1], got {value}")

@@ -33,7 +33,7 @@ from typing import Any
 
 import numpy as np
 
-from mentor.errors import ParameterError
+from mentor._checks import check_number, check_unit
 from mentor.events import EventLog
 from mentor.students.base import StudentModel
 from mentor.teachers.base import Teacher
@@ -67,12 +67,8 @@ class SEC(Teacher):
         seed: int | np.random.Generator | None = None,
     ) -> None:
         super().__init__(seed)
-        if not (np.isfinite(alpha) and 0.0 < alpha <= 1.0):
-            raise ParameterError(f"SEC alpha must lie in (0, 1], got {alpha}")
-        if not (np.isfinite(temperature) and temperature > 0):
-            raise ParameterError(f"SEC temperature must be positive, got {temperature}")
-        self.alpha = float(alpha)
-        self.temperature = float(temperature)
+        self.alpha = check_unit("alpha", alpha, strict=True)
+        self.temperature = check_number("temperature", temperature, 0.0, strict=True)
         self.column = str(column)
         self.learners_: dict[Any, EMA] = {}
 

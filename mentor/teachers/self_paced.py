@@ -19,11 +19,12 @@ from typing import Any
 
 import numpy as np
 
-from mentor.errors import MentorError, ParameterError
+from mentor._checks import check_choice, check_number
+from mentor.errors import MentorError
 from mentor.events import EventLog
 from mentor.students.base import StudentModel
 from mentor.teachers.base import Teacher
-from mentor.teachers.curriculum import StepClock, number
+from mentor.teachers.curriculum import StepClock
 
 SIGNALS = ("model", "observed")
 
@@ -73,23 +74,11 @@ class SelfPaced(Teacher):
         seed: int | np.random.Generator | None = None,
     ) -> None:
         super().__init__(seed)
-        threshold = number(self.name, "threshold", threshold)
-        growth = number(self.name, "growth", growth)
-        interval = number(self.name, "interval", interval)
-        unseen_loss = number(self.name, "unseen_loss", unseen_loss)
-        if not threshold > 0:
-            raise ParameterError(f"self_paced threshold must be positive, got {threshold!r}")
-        if not growth >= 1:
-            raise ParameterError(f"self_paced growth must be at least 1, got {growth!r}")
-        if not interval > 0:
-            raise ParameterError(f"self_paced interval must be positive, got {interval!r}")
-        if signal not in SIGNALS:
-            raise ParameterError(f"self_paced signal must be one of {SIGNALS}, got {signal!r}")
-        self.threshold = float(threshold)
-        self.growth = float(growth)
-        self.interval = float(interval)
-        self.signal = signal
-        self.unseen_loss = float(unseen_loss)
+        self.threshold = check_number("threshold", threshold, 0.0, strict=True)
+        self.growth = check_number("growth", growth, 1.0)
+        self.interval = check_number("interval", interval, 0.0, strict=True)
+        self.signal = check_choice("signal", signal, SIGNALS)
+        self.unseen_loss = check_number("unseen_loss", unseen_loss)
         self.steps_ = StepClock(clock, self.name)
         #: Latest observed loss per (learner, item) (``signal="observed"``).
         self.loss_: dict[tuple[Any, Any], float] = {}

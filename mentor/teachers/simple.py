@@ -7,6 +7,7 @@ from typing import Any
 
 import numpy as np
 
+from mentor._checks import check_count
 from mentor.domain import Domain
 from mentor.errors import ParameterError
 from mentor.events import EventLog
@@ -61,10 +62,8 @@ class FixedSequence(Teacher):
         super().__init__(seed)
         if not len(order):
             raise ParameterError("a fixed sequence needs at least one item")
-        if repeats < 1:
-            raise ParameterError(f"repeats must be at least 1, got {repeats}")
         self.order = list(order)
-        self.repeats = int(repeats)
+        self.repeats = check_count("repeats", repeats, 1)
         self.position_: dict[Any, int] = {}
 
     def get_params(self) -> dict[str, Any]:

@@ -25,6 +25,7 @@ from typing import Any, ClassVar
 
 import numpy as np
 
+from mentor._checks import check_choice, check_count, check_number, check_unit
 from mentor.errors import DataError, ParameterError
 
 
@@ -92,18 +93,6 @@ def _plain(record: Any) -> Any:
     return float(record)
 
 
-def _check_rate(name: str, value: float) -> float:
-    if not (np.isfinite(value) and 0.0 < value <= 1.0):
-        raise ParameterError(f"{name} must lie in (0, 1], got {value}")
-    return float(value)
-
-
-def _check_window(value: int, least: int) -> int:
-    if int(value) != value or value < least:
-        raise ParameterError(f"window must be an integer >= {least}, got {value}")
-    return int(value)
-
-
 class Count(ArmStatistic):
     """Number of observations of each arm (0 for an arm never observed)."""
 
@@ -141,8 +130,8 @@ class EMA(ArmStatistic):
 
     def __init__(self, alpha: float = 0.1, initial: float = 0.0) -> None:
         super().__init__()
-        self.alpha = _check_rate("EMA alpha", alpha)
-        self.initial = float(initial)
+        self.alpha = check_unit("alpha", alpha, strict=True)
+        self.initial = check_number("initial", initial)
 
     def get_params(self) -> dict[str, Any]:
         return {"alpha": self.alpha, "initial": self.initial}
@@ -176,7 +165,7 @@ class OnlineLP(ArmStatistic):
 
     def __init__(self, alpha: float = 0.1) -> None:
         super().__init__()
-        self.alpha = _check_rate("OnlineLP alpha", alpha)
+        self.alpha = check_unit("alpha", alpha, strict=True)
 
     def get_params(self) -> dict[str, Any]:
         return {"alpha": self.alpha}
@@ -220,13 +209,9 @@ class WindowedLP(ArmStatistic):
 
     def __init__(self, window: int = 10, method: str = "slope", initial: float = 0.0) -> None:
         super().__init__()
-        self.window = _check_window(window, 2)
-        if method not in self.METHODS:
-            raise ParameterError(
-                f"WindowedLP method must be one of {', '.join(self.METHODS)}, got {method!r}"
-            )
-        self.method = method
-        self.initial = float(initial)
+        self.window = check_count("window", window, 2)
+        self.method = check_choice("method", method, self.METHODS)
+        self.initial = check_number("initial", initial)
 
     def get_params(self) -> dict[str, Any]:
         return {"window": self.window, "method": self.method, "initial": self.initial}
@@ -278,7 +263,7 @@ class AbsoluteLP(ArmStatistic):
 
     def __init__(self, alpha: float = 0.1) -> None:
         super().__init__()
-        self.alpha = _check_rate("AbsoluteLP alpha", alpha)
+        self.alpha = check_unit("alpha", alpha, strict=True)
 
     def get_params(self) -> dict[str, Any]:
         return {"alpha": self.alpha}
@@ -315,7 +300,7 @@ class MeanAbsAdvantage(ArmStatistic):
 
     def __init__(self, window: int = 300) -> None:
         super().__init__()
-        self.window = _check_window(window, 1)
+        self.window = check_count("window", window, 1)
 
     def get_params(self) -> dict[str, Any]:
         return {"window": self.window}

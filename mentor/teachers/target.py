@@ -15,7 +15,7 @@ from typing import Any
 
 import numpy as np
 
-from mentor.errors import ParameterError
+from mentor._checks import check_unit
 from mentor.students.base import StudentModel
 from mentor.teachers.base import Teacher
 from mentor.teachers.sampling import closest
@@ -37,9 +37,7 @@ class TargetSuccess(Teacher):
 
     def __init__(self, target: float = 0.7, seed: int | np.random.Generator | None = None) -> None:
         super().__init__(seed)
-        if not 0.0 < target < 1.0:
-            raise ParameterError(f"target success must lie in (0, 1), got {target}")
-        self.target = float(target)
+        self.target = check_unit("target", target, strict=True, strict_maximum=True)
 
     def get_params(self) -> dict[str, Any]:
         return {"target": self.target}

@@ -36,7 +36,7 @@ from typing import Any, ClassVar
 
 import numpy as np
 
-from mentor.errors import ParameterError, check_flag
+from mentor._checks import check_choice, check_count, check_flag, check_number, check_unit
 from mentor.events import EventLog
 from mentor.students.base import StudentModel
 from mentor.teachers.base import Teacher
@@ -90,28 +90,14 @@ class TSCL(Teacher):
         seed: int | np.random.Generator | None = None,
     ) -> None:
         super().__init__(seed)
-        if variant not in self.VARIANTS:
-            raise ParameterError(
-                f"TSCL variant must be one of {', '.join(self.VARIANTS)}, got {variant!r}"
-            )
-        if policy not in self.POLICIES:
-            raise ParameterError(
-                f"TSCL policy must be one of {', '.join(self.POLICIES)}, got {policy!r}"
-            )
-        if not 0.0 <= epsilon <= 1.0:
-            raise ParameterError(f"TSCL epsilon must lie in [0, 1], got {epsilon}")
-        if not (np.isfinite(temperature) and temperature > 0):
-            raise ParameterError(f"TSCL temperature must be positive, got {temperature}")
-        self.variant = variant
-        self.window = int(window)
-        self.alpha = float(alpha)
-        self.policy = policy
-        self.epsilon = float(epsilon)
-        self.temperature = float(temperature)
+        self.variant = check_choice("variant", variant, self.VARIANTS)
+        # both checked, whichever variant uses them (as WindowedLP and OnlineLP check them)
+        self.window = check_count("window", window, 2)
+        self.alpha = check_unit("alpha", alpha, strict=True)
+        self.policy = check_choice("policy", policy, self.POLICIES)
+        self.epsilon = check_unit("epsilon", epsilon)
+        self.temperature = check_number("temperature", temperature, 0.0, strict=True)
         self.absolute = check_flag("absolute", absolute)
-        # check both parameters, whichever variant uses them
-        WindowedLP(self.window)
-        OnlineLP(self.alpha)
         self.learners_: dict[Any, _LearnerCurves] = {}
 
     def get_params(self) -> dict[str, Any]:

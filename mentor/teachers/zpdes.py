@@ -32,8 +32,9 @@ from typing import Any
 import networkx as nx
 import numpy as np
 
+from mentor._checks import check_count, check_number, check_unit
 from mentor.domain import Domain
-from mentor.errors import MentorError, ParameterError
+from mentor.errors import MentorError
 from mentor.events import EventLog
 from mentor.students.base import StudentModel
 from mentor.teachers.base import Teacher
@@ -103,18 +104,14 @@ class ZPDES(Teacher):
         super().__init__(seed)
         if domain is None:
             raise MentorError("ZPDES needs a domain to build its activity graph")
-        if window < 2:
-            raise ParameterError(f"ZPDES window must be at least 2, got {window}")
-        if not 0.0 <= gamma <= 1.0:
-            raise ParameterError(f"ZPDES gamma must lie in [0, 1], got {gamma}")
+        self.window = check_count("window", window, 2)
+        self.beta = check_unit("beta", beta)
+        self.eta = check_number("eta", eta, 0.0)
+        self.gamma = check_unit("gamma", gamma)
+        self.open_threshold = check_unit("open_threshold", open_threshold)
+        self.mastery_threshold = check_unit("mastery_threshold", mastery_threshold)
         self.domain = domain
         self.graph = activity_graph(domain)
-        self.window = int(window)
-        self.beta = float(beta)
-        self.eta = float(eta)
-        self.gamma = float(gamma)
-        self.open_threshold = float(open_threshold)
-        self.mastery_threshold = float(mastery_threshold)
         self.roots = [a for a in self.graph if self.graph.in_degree(a) == 0]
         self.learners_: dict[Any, _LearnerZone] = {}
 

@@ -30,6 +30,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from mentor._checks import check_unit
 from mentor._io import atomic_path
 from mentor.errors import DataError
 
@@ -298,8 +299,7 @@ def load_digits(test_size: float = 0.3, seed: int = 0) -> ImageData:
     from sklearn.datasets import load_digits as sk_digits
     from sklearn.model_selection import train_test_split
 
-    if not 0.0 < test_size < 1.0:
-        raise DataError("must lie in (0, 1)", field="test_size", value=test_size)
+    test_size = check_unit("test_size", test_size, strict=True, strict_maximum=True)
     bunch = sk_digits()
     x = np.rint(bunch.images * (255.0 / 16.0)).astype(np.uint8)
     y = bunch.target.astype(np.int64)

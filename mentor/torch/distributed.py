@@ -33,10 +33,10 @@ import numpy as np
 import torch
 import torch.distributed as dist
 
+from mentor._checks import check_count
 from mentor.errors import DataError, MentorError, ParameterError
 from mentor.events import EventLog
 from mentor.torch.sampler import CurriculumSampler, as_numpy
-from mentor.torch.scoring import positive_int
 
 
 class DistributedCurriculum:
@@ -65,7 +65,7 @@ class DistributedCurriculum:
         self.group = dist.new_group(backend="gloo")
         self.rank = dist.get_rank()
         self.world_size = dist.get_world_size()
-        self.batch_size = positive_int("batch_size", batch_size)
+        self.batch_size = check_count("batch_size", batch_size, 1)
         if self.rank == 0:
             if sampler is None:
                 raise ParameterError("rank 0 needs the curriculum sampler", field="sampler")

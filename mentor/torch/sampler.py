@@ -55,12 +55,13 @@ import numpy as np
 import torch
 from torch.utils.data import Sampler
 
+from mentor._checks import check_count
 from mentor.errors import DataError, ParameterError, StateError
 from mentor.events import EventLog
 from mentor.teachers.base import Teacher
 from mentor.teachers.curriculum import Curriculum, open_size
 from mentor.teachers.self_paced import SelfPaced
-from mentor.torch.scoring import ScoreModel, Scorer, decode_array, encode_array, positive_int
+from mentor.torch.scoring import ScoreModel, Scorer, decode_array, encode_array
 
 STATE_KIND = "curriculum_sampler"
 STATE_VERSION = 1
@@ -140,9 +141,9 @@ class CurriculumSampler(Sampler[list[int]]):
                 "must be a mentor Teacher", field="teacher", value=type(teacher).__name__
             )
         self.teacher = teacher
-        self.n = positive_int("n", n)
-        self.batch_size = positive_int("batch_size", batch_size)
-        self.arms_per_batch = positive_int("arms_per_batch", arms_per_batch)
+        self.n = check_count("n", n, 1)
+        self.batch_size = check_count("batch_size", batch_size, 1)
+        self.arms_per_batch = check_count("arms_per_batch", arms_per_batch, 1)
         if self.arms_per_batch > self.batch_size:
             raise ParameterError(
                 f"cannot exceed batch_size {self.batch_size}",
@@ -150,17 +151,15 @@ class CurriculumSampler(Sampler[list[int]]):
                 value=arms_per_batch,
             )
         default_steps = math.ceil(self.n / self.batch_size)
-        self.steps_per_epoch = positive_int(
-            "steps_per_epoch", default_steps if steps_per_epoch is None else steps_per_epoch
+        self.steps_per_epoch = check_count(
+            "steps_per_epoch", default_steps if steps_per_epoch is None else steps_per_epoch, 1
         )
-        self.rescore_every = positive_int("rescore_every", rescore_every)
-        self.max_pending = positive_int("max_pending", max_pending)
+        self.rescore_every = check_count("rescore_every", rescore_every, 1)
+        self.max_pending = check_count("max_pending", max_pending, 1)
         self.learner = learner
         if seed is None:
             seed = int(np.random.SeedSequence().entropy % 2**63)
-        if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)):
-            raise ParameterError("must be an integer", field="seed", value=seed)
-        self.seed = int(seed)
+        self.seed = check_count("seed", seed, None)
         if scorer is not None and scorer.n != self.n:
             raise ParameterError(f"scores {scorer.n} examples, not {self.n}", field="scorer")
         self.scorer = scorer

@@ -35,7 +35,8 @@ import torch
 import torch.nn.functional as F
 from torch.utils.data import DataLoader, Dataset, TensorDataset
 
-from mentor.errors import DataError, ParameterError, StateError
+from mentor._checks import check_choice, check_count, check_unit
+from mentor.errors import DataError, StateError
 
 #: What :func:`transfer_scores` can return per example.
 TRANSFER_KINDS = ("loss", "confidence")
@@ -60,13 +61,6 @@ def decode_array(text: Any, dtype: str, size: int | None = None) -> np.ndarray:
     if size is not None and array.size != size:
         raise ValueError(f"{array.size} values where {size} were expected")
     return array
-
-
-def positive_int(name: str, value: Any) -> int:
-    """``value`` as an int >= 1, or a :class:`ParameterError` naming the parameter."""
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
-        raise ParameterError("must be a positive integer", field=name, value=value)
-    return int(value)
 
 
 def score_array(values: Any, n: int | None = None, field: str = "scores") -> np.ndarray:
@@ -97,7 +91,7 @@ class Scorer(abc.ABC):
     name: ClassVar[str]
 
     def __init__(self, n: int) -> None:
-        self.n = positive_int("n", n)
+        self.n = check_count("n", n, 1)
         self.version = 0
 
     @abc.abstractmethod
@@ -198,11 +192,7 @@ class MovingLoss(Scorer):
 
     def __init__(self, n: int, alpha: float = 0.3, initial: Any = float("nan")) -> None:
         super().__init__(n)
-        if isinstance(alpha, bool) or not isinstance(alpha, (int, float, np.number)):
-            raise ParameterError("must be a number in (0, 1]", field="alpha", value=alpha)
-        if not 0.0 < float(alpha) <= 1.0:
-            raise ParameterError("must lie in (0, 1]", field="alpha", value=alpha)
-        self.alpha = float(alpha)
+        self.alpha = check_unit("alpha", alpha, strict=True)
         if np.ndim(initial) == 0:
             self.values_ = np.full(self.n, score_array([initial], field="initial")[0])
         else:
@@ -267,7 +257,7 @@ def _loader(data: Any, batch_size: int) -> DataLoader:
             field="data",
             value=type(data).__name__,
         )
-    return DataLoader(data, batch_size=positive_int("batch_size", batch_size), shuffle=False)
+    return DataLoader(data, batch_size=check_count("batch_size", batch_size, 1), shuffle=False)
 
 
 def transfer_scores(
@@ -305,9 +295,7 @@ def transfer_scores(
         One float64 score per example, in the order of ``data``.
     """
     if kind not in TRANSFER_KINDS:
-        raise ParameterError(
-            f"must be one of {', '.join(TRANSFER_KINDS)}", field="kind", value=kind
-        )
+        check_choice("kind", kind, TRANSFER_KINDS)
     if device is None:
         first = next(model.parameters(), None)
         device = first.device if first is not None else torch.device("cpu")

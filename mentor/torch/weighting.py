@@ -30,23 +30,12 @@ from typing import Any, TypeVar
 import numpy as np
 import torch
 
-from mentor.errors import ParameterError
+from mentor._checks import check_choice, check_number, check_unit
 
 #: The closed-form weightings :class:`SelfPacedWeights` offers.
 KINDS = ("hard", "linear", "mixture")
 
 ArrayT = TypeVar("ArrayT", np.ndarray, torch.Tensor)
-
-
-def _positive(name: str, value: Any, least: float = 0.0, strict: bool = True) -> float:
-    if isinstance(value, bool) or not isinstance(value, (int, float, np.number)):
-        raise ParameterError("must be a number", field=name, value=value)
-    number = float(value)
-    ok = math.isfinite(number) and (number > least if strict else number >= least)
-    if not ok:
-        bound = f"> {least:g}" if strict else f">= {least:g}"
-        raise ParameterError(f"must be a finite number {bound}", field=name, value=value)
-    return number
 
 
 class SelfPacedWeights:
@@ -83,15 +72,11 @@ class SelfPacedWeights:
         interval: float = 100.0,
         inner: float = 0.5,
     ) -> None:
-        if kind not in KINDS:
-            raise ParameterError(f"must be one of {', '.join(KINDS)}", field="kind", value=kind)
-        self.kind = kind
-        self.lam = _positive("lam", lam)
-        self.growth = _positive("growth", growth, 1.0, strict=False)
-        self.interval = _positive("interval", interval)
-        self.inner = _positive("inner", inner)
-        if self.inner >= 1.0:
-            raise ParameterError("must lie in (0, 1)", field="inner", value=inner)
+        self.kind = check_choice("kind", kind, KINDS)
+        self.lam = check_number("lam", lam, 0.0, strict=True)
+        self.growth = check_number("growth", growth, 1.0)
+        self.interval = check_number("interval", interval, 0.0, strict=True)
+        self.inner = check_unit("inner", inner, strict=True, strict_maximum=True)
 
     def get_params(self) -> dict[str, Any]:
         """Constructor arguments (JSON-able)."""

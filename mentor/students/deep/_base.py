@@ -22,9 +22,10 @@ from typing import Any, Self
 import numpy as np
 import torch
 
+from mentor._checks import check_count, check_number, check_unit
 from mentor.devices import check_device, resolve_device
 from mentor.domain import Domain
-from mentor.errors import DataError
+from mentor.errors import DataError, ParameterError
 from mentor.events import EventLog
 from mentor.students.base import EpochCallback, StudentModel
 from mentor.students.deep._training import (
@@ -33,9 +34,7 @@ from mentor.students.deep._training import (
     decode_tensors,
     encode_tensors,
     group_by_learner,
-    number,
     plan_windows,
-    positive_int,
     seeded,
     train_network,
 )
@@ -112,33 +111,24 @@ class DeepKTModel(StudentModel):
         super().__init__(domain)
         unknown = sorted(set(common) - set(COMMON_PARAMS))
         if unknown:
-            raise DataError(
+            raise ParameterError(
                 f"unknown parameter of {type(self).__name__}",
                 field=unknown[0],
                 value=common[unknown[0]],
             )
         values = {**COMMON_PARAMS, **common}
-        self.max_len = positive_int("max_len", values["max_len"])
-        if self.max_len < 2:
-            raise DataError("must be at least 2", field="max_len", value=self.max_len)
-        self.batch_size = positive_int("batch_size", values["batch_size"])
-        self.epochs = positive_int("epochs", values["epochs"])
-        self.lr = number("lr", values["lr"], 0.0, math.inf, open_low=True, open_high=True)
-        self.weight_decay = number(
-            "weight_decay", values["weight_decay"], 0.0, math.inf, open_high=True
-        )
-        self.dropout = number("dropout", values["dropout"], 0.0, 1.0, open_high=True)
-        self.clip_norm = number(
-            "clip_norm", values["clip_norm"], 0.0, math.inf, open_low=True, open_high=True
-        )
-        self.validation = number("validation", values["validation"], 0.0, 1.0, open_high=True)
-        self.patience = positive_int("patience", values["patience"])
-        self.lr_decay = number("lr_decay", values["lr_decay"], 0.0, 1.0, open_low=True)
+        self.max_len = check_count("max_len", values["max_len"], 2)
+        self.batch_size = check_count("batch_size", values["batch_size"], 1)
+        self.epochs = check_count("epochs", values["epochs"], 1)
+        self.lr = check_number("lr", values["lr"], 0.0, strict=True)
+        self.weight_decay = check_number("weight_decay", values["weight_decay"], 0.0)
+        self.dropout = check_unit("dropout", values["dropout"], strict_maximum=True)
+        self.clip_norm = check_number("clip_norm", values["clip_norm"], 0.0, strict=True)
+        self.validation = check_unit("validation", values["validation"], strict_maximum=True)
+        self.patience = check_count("patience", values["patience"], 1)
+        self.lr_decay = check_unit("lr_decay", values["lr_decay"], strict=True)
         self.device = check_device(values["device"])
-        seed = values["seed"]
-        if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
-            raise DataError("must be an integer >= 0", field="seed", value=seed)
-        self.seed = int(seed)
+        self.seed = check_count("seed", values["seed"], 0)
         self.items_: list[Any] = []
         self._item_index: dict[Any, int] = {}
         self.base_rate_ = 0.5

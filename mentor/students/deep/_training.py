@@ -34,51 +34,8 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from mentor.errors import DataError
-
 # ---------------------------------------------------------------- parameters
 
-
-def positive_int(name: str, value: Any) -> int:
-    """``value`` as an int >= 1, or a :class:`DataError` naming the parameter."""
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
-        raise DataError("must be a positive integer", field=name, value=value)
-    return int(value)
-
-
-def non_negative_int(name: str, value: Any) -> int:
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 0:
-        raise DataError("must be an integer >= 0", field=name, value=value)
-    return int(value)
-
-
-def number(
-    name: str,
-    value: Any,
-    low: float,
-    high: float,
-    *,
-    open_low: bool = False,
-    open_high: bool = False,
-) -> float:
-    """``value`` as a float in the interval, or a :class:`DataError`."""
-    if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)):
-        raise DataError("must be a number", field=name, value=value)
-    value = float(value)
-    ok = math.isfinite(value) or (high == math.inf and value == math.inf)
-    ok = ok and (value > low if open_low else value >= low)
-    ok = ok and (value < high if open_high else value <= high)
-    if not ok:
-        left = "(" if open_low else "["
-        right = ")" if open_high else "]"
-        raise DataError(f"must lie in {left}{low:g}, {high:g}{right}", field=name, value=value)
-    return value
-
-
-def choice(name: str, value: Any, options: tuple[str, ...]) -> str:
-    if value not in options:
-        raise DataError(f"must be one of {', '.join(options)}", field=name, value=value)
-    return str(value)
 
 
 @contextlib.contextmanager

@@ -30,14 +30,13 @@ import torch
 from torch import nn
 from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
 
+from mentor._checks import check_choice, check_count
 from mentor.domain import Domain
 from mentor.events import EventLog
 from mentor.students.deep._base import DeepKTModel
 from mentor.students.deep._training import (
     Sequences,
-    choice,
     plan_windows,
-    positive_int,
     token_batches,
     window_matrix,
 )
@@ -132,10 +131,10 @@ class DKT(DeepKTModel):
         **common: Any,
     ) -> None:
         super().__init__(domain, **common)
-        self.cell = choice("cell", cell, ("lstm", "gru"))
-        self.hidden_size = positive_int("hidden_size", hidden_size)
-        self.embed_dim = None if embed_dim is None else positive_int("embed_dim", embed_dim)
-        self.n_layers = positive_int("n_layers", n_layers)
+        self.cell = check_choice("cell", cell, ("lstm", "gru"))
+        self.hidden_size = check_count("hidden_size", hidden_size, 1)
+        self.embed_dim = None if embed_dim is None else check_count("embed_dim", embed_dim, 1)
+        self.n_layers = check_count("n_layers", n_layers, 1)
         self._states: dict[Any, np.ndarray] = {}
 
     def _model_params(self) -> dict[str, Any]:

@@ -48,8 +48,9 @@ import numpy as np
 import torch
 from torch import nn
 
+from mentor._checks import check_count
 from mentor.domain import Domain
-from mentor.errors import DataError
+from mentor.errors import ParameterError
 from mentor.events import EventLog
 from mentor.students.deep._base import DeepKTModel
 from mentor.students.deep._training import (
@@ -57,7 +58,6 @@ from mentor.students.deep._training import (
     concat_histories,
     context_start,
     plan_windows,
-    positive_int,
     token_batches,
     window_matrix,
 )
@@ -263,18 +263,18 @@ class SimpleKT(DeepKTModel):
         **common: Any,
     ) -> None:
         super().__init__(domain, **{"batch_size": 32, "lr": 3e-3, **common})
-        self.d_model = positive_int("d_model", d_model)
-        self.n_heads = positive_int("n_heads", n_heads)
+        self.d_model = check_count("d_model", d_model, 1)
+        self.n_heads = check_count("n_heads", n_heads, 1)
         if self.d_model % self.n_heads:
-            raise DataError(
+            raise ParameterError(
                 f"must divide d_model ({self.d_model})", field="n_heads", value=self.n_heads
             )
-        self.n_blocks = positive_int("n_blocks", n_blocks)
-        self.d_ff = positive_int("d_ff", d_ff)
-        self.head_size = positive_int("head_size", head_size)
-        self.stride = None if stride is None else positive_int("stride", stride)
+        self.n_blocks = check_count("n_blocks", n_blocks, 1)
+        self.d_ff = check_count("d_ff", d_ff, 1)
+        self.head_size = check_count("head_size", head_size, 1)
+        self.stride = None if stride is None else check_count("stride", stride, 1)
         if self.stride is not None and self.stride > self.max_len:
-            raise DataError(
+            raise ParameterError(
                 f"must be at most max_len ({self.max_len})", field="stride", value=self.stride
             )
         self.skills_: list[Any] = []

@@ -28,7 +28,8 @@ from typing import Any
 
 import numpy as np
 
-from mentor.errors import DataError, check_flag
+from mentor._checks import check_flag, json_id
+from mentor.errors import DataError
 from mentor.events import EventLog
 
 DAY = 86_400.0
@@ -266,8 +267,8 @@ class Reviews:
     def load_state_dict(self, state: Mapping[str, Any]) -> None:
         """Restore what :meth:`state_dict` returned."""
         self.clear()
-        learners = [_key(x) for x in state["learner"]]
-        cards = [_key(x) for x in state["card"]]
+        learners = [json_id(x) for x in state["learner"]]
+        cards = [json_id(x) for x in state["card"]]
         counts = [int(x) for x in state["count"]]
         if not (len(learners) == len(cards) == len(counts)):
             raise ValueError("review state columns differ in length")
@@ -280,7 +281,7 @@ class Reviews:
         self.last_time = [float(x) for x in state["last_time"]]
         if len(self.correct) != len(counts) or len(self.last_time) != len(counts):
             raise ValueError("review state columns differ in length")
-        self.now = {_key(learner): float(time) for learner, time in state["now"]}
+        self.now = {json_id(learner): float(time) for learner, time in state["now"]}
         self.first_count = int(state["first_count"])
         self.first_correct = float(state["first_correct"])
         if self.keep_history:
@@ -305,9 +306,3 @@ def _take(values: list, rows: np.ndarray, known: np.ndarray, fill: float) -> np.
         return np.full(len(rows), fill, dtype=np.float64)
     return np.where(known, np.asarray(values, dtype=np.float64)[rows], fill)
 
-
-def _key(value: Any) -> Any:
-    """JSON lists come back as lists; ids are scalars (int or str)."""
-    if isinstance(value, (list, dict)):
-        raise ValueError(f"an id must be a string or an integer, got {value!r}")
-    return value

@@ -33,7 +33,6 @@ before t and costs O(log n) in its number of reviews (binary search per window).
 
 from __future__ import annotations
 
-import math
 from bisect import bisect_left, bisect_right
 from collections.abc import Mapping, Sequence
 from typing import Any, Self
@@ -41,6 +40,7 @@ from typing import Any, Self
 import numpy as np
 from scipy.special import expit, logit
 
+from mentor._checks import check_choice, check_count, check_number
 from mentor.domain import Domain
 from mentor.errors import ParameterError
 from mentor.events import EventLog
@@ -125,21 +125,13 @@ class DASH(MemoryModel):
         C: float = 1.0,  # noqa: N803 (scikit-learn's name)
         max_iter: int = 1000,
     ) -> None:
-        windows = [float(w) for w in windows]
-        if any(not 0 < w < math.inf for w in windows) or len(set(windows)) != len(windows):
-            raise ParameterError(
-                f"DASH windows must be distinct finite positive seconds, got {windows}"
-            )
-        if transform not in TRANSFORMS:
-            raise ParameterError(f"DASH transform must be one of {TRANSFORMS}, got {transform!r}")
-        if not C > 0:
-            raise ParameterError(f"DASH needs C > 0, got {C}")
-        if int(max_iter) != max_iter or max_iter < 1:
-            raise ParameterError(f"DASH needs max_iter a whole number >= 1, got {max_iter}")
+        windows = [check_number("windows", w, 0.0, strict=True) for w in windows]
+        if len(set(windows)) != len(windows):
+            raise ParameterError("must be distinct seconds", field="windows", value=windows)
         self.windows = sorted(windows)
-        self.transform = transform
-        self.C = float(C)
-        self.max_iter = int(max_iter)
+        self.transform = check_choice("transform", transform, TRANSFORMS)
+        self.C = check_number("C", C, 0.0, strict=True)
+        self.max_iter = check_count("max_iter", max_iter, 1)
         self.coef_ = np.zeros(2 * (len(self.windows) + 1))
         self.intercept_ = 0.0
         super().__init__(domain)

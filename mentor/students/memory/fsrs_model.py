@@ -41,8 +41,9 @@ import numpy as np
 from fsrs import Card, Rating, ReviewLog, Scheduler
 from fsrs.scheduler import DEFAULT_PARAMETERS
 
+from mentor._checks import check_choice, check_flag, check_unit
 from mentor.domain import Domain
-from mentor.errors import ParameterError, check_flag
+from mentor.errors import ParameterError
 from mentor.events import EventLog
 from mentor.students.base import EpochCallback
 from mentor.students.memory._base import MemoryModel
@@ -95,14 +96,12 @@ class FSRS(MemoryModel):
         desired_retention: float = 0.9,
         elapsed: str = "exact",
     ) -> None:
-        if not 0.0 < desired_retention < 1.0:
-            raise ParameterError(f"FSRS needs 0 < desired_retention < 1, got {desired_retention}")
-        if elapsed not in ("exact", "days"):
-            raise ParameterError("must be 'exact' or 'days'", field="elapsed", value=elapsed)
-        self.elapsed = elapsed
+        self.desired_retention = check_unit(
+            "desired_retention", desired_retention, strict=True, strict_maximum=True
+        )
+        self.elapsed = check_choice("elapsed", elapsed, ("exact", "days"))
         self.parameters = None if parameters is None else [float(w) for w in parameters]
         self.optimize = check_flag("optimize", optimize)
-        self.desired_retention = float(desired_retention)
         self.optimized_ = False
         self._set_parameters(self._start())
         super().__init__(domain)

@@ -35,8 +35,8 @@ from typing import Any, Self
 import numpy as np
 from scipy.optimize import minimize
 
+from mentor._checks import check_count, check_flag, check_number, json_id
 from mentor.domain import Domain
-from mentor.errors import ParameterError, check_flag
 from mentor.events import EventLog
 from mentor.students.base import EpochCallback, solver_progress
 from mentor.students.memory._base import MemoryModel
@@ -110,21 +110,14 @@ class HLR(MemoryModel):
         max_half_life: float = MAX_HALF_LIFE,
         max_iter: int = 500,
     ) -> None:
-        if not alpha >= 0 or not l2 >= 0:
-            raise ParameterError(f"HLR needs alpha >= 0 and l2 >= 0, got {alpha} and {l2}")
-        if not 0 < min_half_life < max_half_life < math.inf:
-            raise ParameterError(
-                "HLR needs 0 < min_half_life < max_half_life (days), "
-                f"got {min_half_life} and {max_half_life}"
-            )
-        if int(max_iter) != max_iter or max_iter < 0:
-            raise ParameterError(f"HLR needs max_iter a whole number >= 0, got {max_iter}")
-        self.alpha = float(alpha)
-        self.l2 = float(l2)
+        self.alpha = check_number("alpha", alpha, 0.0)
+        self.l2 = check_number("l2", l2, 0.0)
         self.card_bias = check_flag("card_bias", card_bias)
-        self.min_half_life = float(min_half_life)
-        self.max_half_life = float(max_half_life)
-        self.max_iter = int(max_iter)
+        self.min_half_life = check_number("min_half_life", min_half_life, 0.0, strict=True)
+        self.max_half_life = check_number(
+            "max_half_life", max_half_life, self.min_half_life, strict=True
+        )
+        self.max_iter = check_count("max_iter", max_iter, 0)
         self.theta_ = np.zeros(3)
         self.card_bias_: dict[Any, float] = {}
         self.loss_ = math.nan
@@ -267,8 +260,6 @@ class HLR(MemoryModel):
         self.theta_ = theta
         self.card_bias_ = {}
         for card, value in state["card_bias"]:
-            if isinstance(card, (list, dict)):
-                raise ValueError(f"an id must be a string or an integer, got {card!r}")
-            self.card_bias_[card] = float(value)
+            self.card_bias_[json_id(card)] = float(value)
         self.loss_ = math.nan if state["loss"] is None else float(state["loss"])
         self.n_iter_ = int(state["n_iter"])

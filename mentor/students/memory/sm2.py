@@ -34,8 +34,8 @@ from typing import Any, Self
 
 import numpy as np
 
+from mentor._checks import check_number
 from mentor.domain import Domain
-from mentor.errors import ParameterError
 from mentor.events import EventLog
 from mentor.students.base import EpochCallback
 from mentor.students.memory._base import MemoryModel
@@ -66,12 +66,8 @@ class SM2(MemoryModel):
     def __init__(
         self, domain: Domain | None = None, easiness: float = 2.5, max_interval: float = 36500.0
     ) -> None:
-        if not easiness >= 1.3:
-            raise ParameterError(f"SM-2 needs easiness >= 1.3, got {easiness}")
-        if not max_interval >= 1:
-            raise ParameterError(f"SM-2 needs max_interval >= 1 day, got {max_interval}")
-        self.easiness = float(easiness)
-        self.max_interval = float(max_interval)
+        self.easiness = check_number("easiness", easiness, 1.3)
+        self.max_interval = check_number("max_interval", max_interval, 1.0)
         super().__init__(domain)
 
     def get_params(self) -> dict[str, Any]:

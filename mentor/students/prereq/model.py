@@ -106,8 +106,9 @@ import numpy as np
 from scipy.optimize import minimize
 from scipy.special import logit
 
+from mentor._checks import check_choice, check_count, check_number
 from mentor.domain import Domain
-from mentor.errors import DataError, DomainError, ParameterError, UnknownIdError
+from mentor.errors import DataError, DomainError, UnknownIdError
 from mentor.events import EventLog
 from mentor.students.base import EpochCallback, StudentModel, solver_progress
 from mentor.students.prereq._filter import (
@@ -194,14 +195,12 @@ class PSIKT(StudentModel):
         tol: float = 1e-7,
     ) -> None:
         super().__init__(domain)
-        if graph not in GRAPHS:
-            raise ParameterError(f"psikt graph must be one of {GRAPHS}", field="graph", value=graph)
-        for name, value in (("l1", l1), ("l2", l2), ("tol", tol)):
-            if not isinstance(value, (int, float)) or not math.isfinite(value) or value < 0:
-                raise ParameterError("must be a non-negative number", field=name, value=value)
-        for name, value in (("min_support", min_support), ("max_iter", max_iter)):
-            if isinstance(value, bool) or not isinstance(value, int) or value < 0:
-                raise ParameterError("must be a non-negative integer", field=name, value=value)
+        self.graph = check_choice("graph", graph, GRAPHS)
+        self.l1 = check_number("l1", l1, 0.0)
+        self.l2 = check_number("l2", l2, 0.0)
+        self.tol = check_number("tol", tol, 0.0)
+        self.min_support = check_count("min_support", min_support, 0)
+        self.max_iter = check_count("max_iter", max_iter, 0)
         if domain is not None:
             several = [i for i, item in domain.items.items() if len(item.skills) != 1]
             if several:
@@ -209,12 +208,6 @@ class PSIKT(StudentModel):
                     f"psikt needs exactly one skill per item; item {several[0]!r} has "
                     f"{len(domain.items[several[0]].skills)}"
                 )
-        self.graph = graph
-        self.l1 = float(l1)
-        self.l2 = float(l2)
-        self.min_support = int(min_support)
-        self.max_iter = int(max_iter)
-        self.tol = float(tol)
         self._reset()
 
     def get_params(self) -> dict[str, Any]:

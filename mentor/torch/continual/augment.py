@@ -13,6 +13,7 @@ from collections.abc import Sequence
 import torch
 import torch.nn.functional as F
 
+from mentor._checks import check_count
 from mentor.errors import ParameterError
 
 
@@ -39,8 +40,7 @@ class RandomCropFlip:
         fill: float | Sequence[float] = 0.0,
         seed: int = 0,
     ) -> None:
-        if isinstance(padding, bool) or not isinstance(padding, int) or padding < 0:
-            raise ParameterError("must be an integer >= 0", field="padding", value=padding)
+        padding = check_count("padding", padding, 0)
         self.padding = padding
         self.flip = bool(flip)
         self.fill = torch.as_tensor(fill, dtype=torch.float32).flatten()

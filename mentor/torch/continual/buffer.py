@@ -24,6 +24,7 @@ from typing import NamedTuple
 import numpy as np
 import torch
 
+from mentor._checks import check_count
 from mentor.errors import ParameterError
 
 
@@ -34,12 +35,6 @@ class Batch(NamedTuple):
     y: torch.Tensor
     logits: torch.Tensor | None
     task: torch.Tensor
-
-
-def _positive(name: str, value: int) -> int:
-    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-        raise ParameterError("must be a positive integer", field=name, value=value)
-    return value
 
 
 class ReplayBuffer:
@@ -63,7 +58,7 @@ class ReplayBuffer:
     """
 
     def __init__(self, capacity: int, device: torch.device | str = "cpu", seed: int = 0) -> None:
-        self.capacity = _positive("capacity", capacity)
+        self.capacity = check_count("capacity", capacity, 1)
         self.device = torch.device(device)
         self.generator = torch.Generator(device=self.device)
         self.generator.manual_seed(seed)

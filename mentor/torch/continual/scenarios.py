@@ -34,6 +34,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
+from mentor._checks import check_count, check_unit
 from mentor.errors import DataError, ParameterError
 
 SETTINGS = ("class", "task", "domain")
@@ -404,8 +405,7 @@ def domain_incremental(
 def online(scenario: Scenario, batch_size: int = 10) -> Scenario:
     """The same tasks seen once, in batches of ``batch_size`` (default 10, as in
     Aljundi et al. 2019's online setting)."""
-    if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:
-        raise ParameterError("must be a positive integer", field="batch_size", value=batch_size)
+    batch_size = check_count("batch_size", batch_size, 1)
     return replace(scenario, epochs=1, batch_size=batch_size)
 
 
@@ -429,8 +429,7 @@ def blurry(scenario: Scenario, fraction: float = 0.1, seed: int = 0) -> Scenario
     Test sets are unchanged. Examples are moved from the original tasks, so an
     example moves at most once.
     """
-    if not 0.0 <= fraction < 1.0:
-        raise ParameterError("must lie in [0, 1)", field="fraction", value=fraction)
+    fraction = check_unit("fraction", fraction, strict_maximum=True)
     if scenario.setting != "class" or scenario.num_tasks < 2:
         raise ParameterError(
             "blurry needs a class-incremental scenario with 2 or more tasks",

@@ -34,10 +34,11 @@ import torch
 from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
+from mentor._checks import check_count
 from mentor.errors import ParameterError
 from mentor.metrics.continual import continual_summary
 from mentor.torch.continual.scenarios import Scenario
-from mentor.torch.continual.strategies.base import Strategy, positive_int
+from mentor.torch.continual.strategies.base import Strategy
 
 
 @dataclass
@@ -168,8 +169,8 @@ def run(
     -------
     ContinualResult
     """
-    epochs = scenario.epochs or positive_int("epochs", epochs)
-    batch_size = scenario.batch_size or positive_int("batch_size", batch_size)
+    epochs = scenario.epochs or check_count("epochs", epochs, 1)
+    batch_size = scenario.batch_size or check_count("batch_size", batch_size, 1)
     if scenario.num_classes > strategy.num_outputs():
         raise ParameterError(
             f"the network has {strategy.num_outputs()} outputs but the scenario "

@@ -5,8 +5,9 @@ from __future__ import annotations
 import torch
 from torch import nn
 
+from mentor._checks import check_count
 from mentor.torch.continual.buffer import ReplayBuffer
-from mentor.torch.continual.strategies.base import Strategy, positive_int
+from mentor.torch.continual.strategies.base import Strategy
 
 
 def agem_project(g: torch.Tensor, g_ref: torch.Tensor) -> torch.Tensor:
@@ -56,7 +57,7 @@ class AGEM(Strategy):
         **kwargs,
     ) -> None:
         super().__init__(net, lr=lr, **kwargs)
-        self.minibatch_size = positive_int("minibatch_size", minibatch_size)
+        self.minibatch_size = check_count("minibatch_size", minibatch_size, 1)
         self.buffer = ReplayBuffer(buffer_size, self.device, seed=self.seed)
         self._params = [p for p in self.net.parameters() if p.requires_grad]
 

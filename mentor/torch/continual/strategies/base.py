@@ -16,36 +16,16 @@ per epoch.
 from __future__ import annotations
 
 import abc
-import math
 from collections.abc import Callable
-from typing import Any, ClassVar
+from typing import ClassVar
 
 import torch
 import torch.nn.functional as F
 from torch import nn
 
+from mentor._checks import check_number
 from mentor.devices import check_device, resolve_device
 from mentor.errors import ParameterError
-
-
-def positive_int(name: str, value: Any) -> int:
-    """``value`` as an int >= 1, or a :class:`ParameterError` naming the parameter."""
-    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-        raise ParameterError("must be a positive integer", field=name, value=value)
-    return value
-
-
-def non_negative(name: str, value: Any, *, positive: bool = False) -> float:
-    """``value`` as a finite float >= 0 (> 0 with ``positive``), or a :class:`ParameterError`."""
-    ok = not isinstance(value, bool) and isinstance(value, (int, float))
-    ok = ok and math.isfinite(value) and (value > 0 if positive else value >= 0)
-    if not ok:
-        raise ParameterError(
-            "must be a positive number" if positive else "must be a number >= 0",
-            field=name,
-            value=value,
-        )
-    return float(value)
 
 
 class Strategy(abc.ABC):
@@ -99,9 +79,9 @@ class Strategy(abc.ABC):
         self.transform = transform
         self.device = resolve_device(check_device(device))
         self.net = net.to(self.device)
-        self.lr = non_negative("lr", lr, positive=True)
-        self.momentum = non_negative("momentum", momentum)
-        self.weight_decay = non_negative("weight_decay", weight_decay)
+        self.lr = check_number("lr", lr, 0.0, strict=True)
+        self.momentum = check_number("momentum", momentum, 0.0)
+        self.weight_decay = check_number("weight_decay", weight_decay, 0.0)
         self.amp = bool(amp)
         self.seed = int(seed)
         self.generator = torch.Generator(device=self.device)

@@ -6,8 +6,9 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from mentor._checks import check_count, check_number
 from mentor.torch.continual.buffer import ReplayBuffer
-from mentor.torch.continual.strategies.base import Strategy, non_negative, positive_int
+from mentor.torch.continual.strategies.base import Strategy
 
 
 class DERpp(Strategy):
@@ -54,9 +55,9 @@ class DERpp(Strategy):
         **kwargs,
     ) -> None:
         super().__init__(net, lr=lr, **kwargs)
-        self.alpha = non_negative("alpha", alpha)
-        self.beta = non_negative("beta", beta)
-        self.minibatch_size = positive_int("minibatch_size", minibatch_size)
+        self.alpha = check_number("alpha", alpha, 0.0)
+        self.beta = check_number("beta", beta, 0.0)
+        self.minibatch_size = check_count("minibatch_size", minibatch_size, 1)
         self.buffer = ReplayBuffer(buffer_size, self.device, seed=self.seed)
 
     def observe(self, x: torch.Tensor, y: torch.Tensor, task: int | torch.Tensor) -> torch.Tensor:

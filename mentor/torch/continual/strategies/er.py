@@ -5,8 +5,9 @@ from __future__ import annotations
 import torch
 from torch import nn
 
+from mentor._checks import check_count
 from mentor.torch.continual.buffer import ReplayBuffer
-from mentor.torch.continual.strategies.base import Strategy, positive_int
+from mentor.torch.continual.strategies.base import Strategy
 
 
 class ER(Strategy):
@@ -40,7 +41,7 @@ class ER(Strategy):
         **kwargs,
     ) -> None:
         super().__init__(net, lr=lr, **kwargs)
-        self.minibatch_size = positive_int("minibatch_size", minibatch_size)
+        self.minibatch_size = check_count("minibatch_size", minibatch_size, 1)
         self.buffer = ReplayBuffer(buffer_size, self.device, seed=self.seed)
 
     def observe(self, x: torch.Tensor, y: torch.Tensor, task: int | torch.Tensor) -> torch.Tensor:

@@ -7,7 +7,8 @@ import torch.nn.functional as F
 from torch import nn
 from torch.func import functional_call, grad, vmap
 
-from mentor.torch.continual.strategies.base import Strategy, non_negative, positive_int
+from mentor._checks import check_count, check_number
+from mentor.torch.continual.strategies.base import Strategy
 
 
 def diagonal_fisher(
@@ -93,9 +94,9 @@ class OnlineEWC(Strategy):
         **kwargs,
     ) -> None:
         super().__init__(net, lr=lr, **kwargs)
-        self.ewc_lambda = non_negative("ewc_lambda", ewc_lambda)
-        self.gamma = non_negative("gamma", gamma)
-        self.fisher_batch_size = positive_int("fisher_batch_size", fisher_batch_size)
+        self.ewc_lambda = check_number("ewc_lambda", ewc_lambda, 0.0)
+        self.gamma = check_number("gamma", gamma, 0.0)
+        self.fisher_batch_size = check_count("fisher_batch_size", fisher_batch_size, 1)
         #: Running diagonal Fisher and anchor weights, by parameter name (after task 0).
         self.fisher_: dict[str, torch.Tensor] | None = None
         self.anchor_: dict[str, torch.Tensor] | None = None

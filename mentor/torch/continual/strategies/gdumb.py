@@ -7,8 +7,9 @@ import copy
 import torch
 from torch import nn
 
+from mentor._checks import check_count, check_number
 from mentor.torch.continual.buffer import ClassBalancedBuffer
-from mentor.torch.continual.strategies.base import Strategy, non_negative, positive_int
+from mentor.torch.continual.strategies.base import Strategy
 
 
 class GDumb(Strategy):
@@ -58,10 +59,10 @@ class GDumb(Strategy):
         **kwargs,
     ) -> None:
         super().__init__(net, lr=lr, momentum=momentum, weight_decay=weight_decay, **kwargs)
-        self.epochs = positive_int("epochs", epochs)
-        self.batch_size = positive_int("batch_size", batch_size)
-        self.min_lr = non_negative("min_lr", min_lr)
-        self.clip = non_negative("clip", clip, positive=True)
+        self.epochs = check_count("epochs", epochs, 1)
+        self.batch_size = check_count("batch_size", batch_size, 1)
+        self.min_lr = check_number("min_lr", min_lr, 0.0)
+        self.clip = check_number("clip", clip, 0.0, strict=True)
         self.buffer = ClassBalancedBuffer(buffer_size, self.device, seed=self.seed)
         self._initial = copy.deepcopy(self.net.state_dict())
 

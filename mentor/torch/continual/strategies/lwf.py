@@ -8,7 +8,8 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from mentor.torch.continual.strategies.base import Strategy, non_negative
+from mentor._checks import check_number
+from mentor.torch.continual.strategies.base import Strategy
 
 
 def distillation(
@@ -56,8 +57,8 @@ class LwF(Strategy):
         **kwargs,
     ) -> None:
         super().__init__(net, lr=lr, **kwargs)
-        self.alpha = non_negative("alpha", alpha)
-        self.temperature = non_negative("temperature", temperature, positive=True)
+        self.alpha = check_number("alpha", alpha, 0.0)
+        self.temperature = check_number("temperature", temperature, 0.0, strict=True)
         self.old_net_: nn.Module | None = None
         self._old_classes: torch.Tensor | None = None
         self._seen: torch.Tensor | None = None

@@ -8,12 +8,13 @@ import numpy as np
 import torch
 from torch import nn
 
+from mentor._checks import check_count, check_number
 from mentor.events import EventLog
 from mentor.students.base import StudentModel
 from mentor.teachers.base import Teacher
 from mentor.teachers.review import PowerLawReplay
 from mentor.torch.continual.buffer import ReplayBuffer
-from mentor.torch.continual.strategies.base import Strategy, non_negative, positive_int
+from mentor.torch.continual.strategies.base import Strategy
 
 
 class ScheduledER(Strategy):
@@ -91,8 +92,8 @@ class ScheduledER(Strategy):
         )
         self.model = model
         self.learner = learner
-        self.time_scale = non_negative("time_scale", time_scale, positive=True)
-        self.minibatch_size = positive_int("minibatch_size", minibatch_size)
+        self.time_scale = check_number("time_scale", time_scale, 0.0, strict=True)
+        self.minibatch_size = check_count("minibatch_size", minibatch_size, 1)
         self.buffer = ReplayBuffer(buffer_size, self.device, seed=self.seed)
         self.finished: list[int] = []
         self.replays_: dict[int, int] = {}
