@@ -8,6 +8,8 @@ users can catch the base class.
 
 from __future__ import annotations
 
+from typing import Any
+
 
 class MentorError(Exception):
     """Base class of every error that a user of mentor can cause."""
@@ -59,7 +61,7 @@ class DomainError(MentorError, ValueError):
 class CycleError(DomainError):
     """A prerequisite graph that is not acyclic; the message names one cycle."""
 
-    def __init__(self, cycle: list, source: str | None = None) -> None:
+    def __init__(self, cycle: list[Any], source: str | None = None) -> None:
         self.cycle = cycle
         path = " -> ".join(map(str, [*cycle, cycle[0]]))
         where = f"{source}: " if source else ""

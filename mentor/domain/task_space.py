@@ -57,11 +57,13 @@ class Box:
     def contains(self, points: Any) -> np.ndarray:
         """Whether each point (row) lies in the box."""
         x = np.atleast_2d(np.asarray(points, dtype=float))
-        return np.all((x >= self.low) & (x <= self.high), axis=1)
+        result: np.ndarray = np.all((x >= self.low) & (x <= self.high), axis=1)
+        return result
 
     def clip(self, points: Any) -> np.ndarray:
         """Points moved to the nearest point of the box."""
-        return np.clip(np.asarray(points, dtype=float), self.low, self.high)
+        result: np.ndarray = np.clip(np.asarray(points, dtype=float), self.low, self.high)
+        return result
 
     @property
     def width(self) -> np.ndarray:
@@ -70,12 +72,14 @@ class Box:
 
     def normalise(self, points: Any) -> np.ndarray:
         """Points mapped affinely to the unit box ``[0, 1]^dim``."""
-        return (np.asarray(points, dtype=float) - self.low) / self.width
+        result: np.ndarray = (np.asarray(points, dtype=float) - self.low) / self.width
+        return result
 
     def grid(self, bins: int | Sequence[int]) -> np.ndarray:
         """Centres of a regular grid of ``bins`` cells per dimension (an integer or one per
         dimension), shape ``(prod(bins), dim)``, the last dimension varying fastest."""
-        counts = [int(bins)] * self.dim if np.ndim(bins) == 0 else [int(b) for b in bins]
+        values = np.atleast_1d(np.asarray(bins))
+        counts = [int(b) for b in values] if np.ndim(bins) else [int(values[0])] * self.dim
         if len(counts) != self.dim or min(counts) < 1:
             raise DomainError(
                 f"a grid of a {self.dim}-D box needs bins >= 1 per dimension, got {bins}"

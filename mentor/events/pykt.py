@@ -160,8 +160,8 @@ def read_pykt(path: str | os.PathLike[str], encoding: str = "utf-8-sig") -> Even
                     field="responses",
                     value=int(r[bad[0]]),
                 )
-            q = values.get("questions")
-            c = values.get("concepts")
+            q = values.get("questions", [])
+            c = values.get("concepts", [])
             repeat = values.get("is_repeat", [0] * len(r))
             stamp = values.get("timestamps")
             fold = int(row[col["fold"]]) if "fold" in col else -1
@@ -227,7 +227,8 @@ def _rename(ids: np.ndarray, table: list[str] | None, source: str, key: str) -> 
     if ids.size and (ids.min() < 0 or ids.max() >= len(table)):
         bad = int(ids[(ids < 0) | (ids >= len(table))][0])
         raise DataError("index not in keyid2idx.json", file=source, field=key, value=bad)
-    return np.asarray(table, dtype=str)[ids]
+    result: np.ndarray = np.asarray(table, dtype=str)[ids]
+    return result
 
 
 def pykt_domain(*logs: EventLog) -> Any:

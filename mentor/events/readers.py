@@ -276,14 +276,14 @@ def read_kt(
             raise DataError(
                 "answer is not a number", file=source, line=first + 3, field="outcome", value=bad
             ) from None
-        bad = np.flatnonzero(~((answer_values >= 0) & (answer_values <= 1)))
-        if bad.size:
+        outside = np.flatnonzero(~((answer_values >= 0) & (answer_values <= 1)))
+        if outside.size:
             raise DataError(
-                f"answer must lie in [0, 1] (answer {bad[0] + 1} of {count})",
+                f"answer must lie in [0, 1] (answer {outside[0] + 1} of {count})",
                 file=source,
                 line=first + 3,
                 field="outcome",
-                value=answers[bad[0]].strip(),
+                value=answers[outside[0]].strip(),
             )
         learners.append(np.full(count, f"{prefix}{block}"))
         items.append(item_ids)

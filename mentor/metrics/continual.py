@@ -125,7 +125,8 @@ def forgetting_per_task(matrix: Sequence[Sequence[float]] | np.ndarray) -> np.nd
     earlier = r[: t - 1, : t - 1]
     trained = np.tril(np.ones((t - 1, t - 1), dtype=bool))  # row l >= column j
     best = np.where(trained, earlier, -np.inf).max(axis=0)
-    return best - r[-1, : t - 1]
+    result: np.ndarray = best - r[-1, : t - 1]
+    return result
 
 
 def forgetting(matrix: Sequence[Sequence[float]] | np.ndarray) -> float:

@@ -62,7 +62,8 @@ class _Registry(Mapping[str, "type[StudentModel]"]):
                 raise MentorError(
                     f"student model {name!r} needs PyTorch: pip install 'mentor[torch]'"
                 ) from None
-        return getattr(importlib.import_module(module_name), class_name)
+        cls: type[StudentModel] = getattr(importlib.import_module(module_name), class_name)
+        return cls
 
     def __iter__(self) -> Iterator[str]:
         return iter(self._where)
@@ -156,7 +157,7 @@ def _read_spec(spec: Mapping[str, Any], extra: Mapping[str, Any]) -> tuple[str, 
 def model_from_state(state: Mapping[str, Any], domain: Domain | None = None) -> StudentModel:
     """Rebuild any model from its :meth:`StudentModel.state_dict`."""
     kind = state.get("kind") if isinstance(state, Mapping) else None
-    if kind not in MODELS:
+    if not isinstance(kind, str) or kind not in MODELS:
         raise StateError(f"not a saved student model (kind {kind!r})")
     return MODELS[kind].from_state_dict(state, domain=domain)
 

@@ -12,6 +12,7 @@ distinct prefix.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 import numpy as np
@@ -47,7 +48,7 @@ class PackedSequences:
     def n_slots(self) -> int:
         return int(self.slot_of.size)
 
-    def steps(self):
+    def steps(self) -> Iterator[tuple[int, int, int]]:
         """``(t, start, count)`` for each time step."""
         for t in range(self.active.size):
             yield t, int(self.offsets[t]), int(self.active[t])

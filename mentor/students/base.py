@@ -64,7 +64,8 @@ class LookAhead:
         ``(1 - P(L)) learn``: the posterior is a martingale, so only the learning
         transition moves the expectation)."""
         p = self.p_success
-        return p * self.if_correct + (1.0 - p) * self.if_wrong - self.mastery
+        result: np.ndarray = p * self.if_correct + (1.0 - p) * self.if_wrong - self.mastery
+        return result
 
     @property
     def expected_skill_gain(self) -> np.ndarray:

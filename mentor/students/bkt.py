@@ -88,9 +88,9 @@ is accepted for the common contract and ignored.
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
-from typing import Any, Self
+from typing import Any, Literal, Self, overload
 
 import numpy as np
 
@@ -107,7 +107,13 @@ from mentor.students._sequences import (
     prefix_tree,
 )
 from mentor.students.base import EpochCallback, LookAhead, StudentModel
-from mentor.students.bkt_em import EStepCounts, TreeEM, clipped_ratio, forward_filter
+from mentor.students.bkt_em import (
+    EStepCounts,
+    EStepEngine,
+    TreeEM,
+    clipped_ratio,
+    forward_filter,
+)
 
 PARAMS = ("prior", "learn", "forget", "guess", "slip")
 GRAINS = ("skill", "item")
@@ -126,8 +132,8 @@ class _Layout:
     outcome: np.ndarray
     event: np.ndarray
     item: np.ndarray  # position in ``items``
-    items: list
-    learners: list
+    items: list[Any]
+    learners: list[Any]
 
     @property
     def seq_skill(self) -> np.ndarray:
@@ -201,6 +207,18 @@ class BKT(StudentModel):
 
     name = "bkt"
     supports_lookahead = True
+
+    # Fitted per skill (``prior_`` ...) and per (skill, item) pair (``item_guess_``
+    # ...); set by name in _reset and _index, hence declared here.
+    prior_: np.ndarray
+    learn_: np.ndarray
+    forget_: np.ndarray
+    guess_: np.ndarray
+    slip_: np.ndarray
+    item_learn_: np.ndarray
+    item_forget_: np.ndarray
+    item_guess_: np.ndarray
+    item_slip_: np.ndarray
 
     def __init__(
         self,
@@ -310,7 +328,15 @@ class BKT(StudentModel):
         c = self._class_index.get((index, prior_class))
         return float(self.prior_[index] if c is None else self.class_prior_[c])
 
+    @overload
+    def _index(self, skill: Any, create: Literal[True] = True) -> int: ...
+
+    @overload
+    def _index(self, skill: Any, create: bool) -> int | None: ...
+
     def _index(self, skill: Any, create: bool = True) -> int | None:
+        """The position of ``skill``, added with the initial parameters when new and
+        ``create`` (else None for a skill not seen)."""
         index = self._skill_index.get(skill)
         if index is None and create:
             index = len(self.skills_)
@@ -391,17 +417,19 @@ class BKT(StudentModel):
             self._pair_skill = np.array([i for i, _ in self._pair_index], dtype=np.int64)
         return index[inverse]
 
-    def _class_values(self, events: EventLog, rows: np.ndarray) -> list:
+    def _class_values(self, events: EventLog, rows: np.ndarray) -> list[Any]:
         """The ``multiprior`` class of the given event rows."""
         if self.multiprior is True:
-            return (events.outcome[rows] >= 0.5).astype(np.int64).tolist()
-        column = events.extra.get(self.multiprior)
+            classes: list[Any] = (events.outcome[rows] >= 0.5).astype(np.int64).tolist()
+            return classes
+        column = events.extra.get(str(self.multiprior))
         if column is None:
             raise DataError(
                 "missing the column that gives each learner's prior class (multiprior)",
                 field=str(self.multiprior),
             )
-        return np.asarray(column)[rows].tolist()
+        values: list[Any] = np.asarray(column)[rows].tolist()
+        return values
 
     # ------------------------------------------------------------- fitting
     def fit(self, log: EventLog, on_epoch: EpochCallback | None = None) -> Self:
@@ -473,7 +501,7 @@ class BKT(StudentModel):
             self.knowledge_.setdefault(layout.learners[learner], {})[skill] = p
         return self
 
-    def _engine(self, tree: PrefixTree, n_codes: int, n_roots: int):
+    def _engine(self, tree: PrefixTree, n_codes: int, n_roots: int) -> EStepEngine:
         """The E-step engine for ``device``: NumPy, or PyTorch on a device."""
         if self.device is None:
             return TreeEM(tree, n_codes, n_roots, self.forgets)
@@ -490,7 +518,9 @@ class BKT(StudentModel):
         device = resolve_device(self.device)
         return TorchTreeEM(tree, n_codes, n_roots, self.forgets, device)
 
-    def _code_tables(self, gs: np.ndarray, tr: np.ndarray, outcome: np.ndarray) -> tuple:
+    def _code_tables(
+        self, gs: np.ndarray, tr: np.ndarray, outcome: np.ndarray
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
         """Per observation code: emission probabilities when known and unknown,
         learn and forget; and the prior of each root class."""
         if self.multigs:
@@ -509,7 +539,7 @@ class BKT(StudentModel):
     def _m_step(
         self,
         stats: EStepCounts,
-        engine: TreeEM,
+        engine: EStepEngine,
         gs: np.ndarray,
         tr: np.ndarray,
         outcome: np.ndarray,
@@ -564,7 +594,7 @@ class BKT(StudentModel):
 
     def update(self, events: EventLog) -> None:
         """Bayesian update of each learner's knowledge, O(1) per (event, skill)."""
-        classes: list = [None] * len(events)
+        classes: list[Any] = [None] * len(events)
         if self.multiprior is not False and len(events):
             classes = self._class_values(events, np.arange(len(events)))
         for learner, item, o, prior_class in zip(
@@ -696,18 +726,20 @@ class BKT(StudentModel):
                     known[item] = self.knowledge(learner, item)
                 return known[item]
 
-            weight = np.array([self._others_known(item, p_known) for item in items])
+            domain = self.domain
+            weight = np.array([self._others_known(domain, item, p_known) for item in items])
         return LookAhead(out[0], out[1], out[2], out[3], weight)
 
-    def _others_known(self, item: Any, p_known: Any) -> float:
+    @staticmethod
+    def _others_known(domain: Domain, item: Any, p_known: Callable[[Any], float]) -> float:
         """Summed over the item's skills, the product of P(known) of the skill's
         other items (``grain="item"``): d(skill mastery) / d(P(known) of the item)."""
-        found = self.domain.items.get(item)
+        found = domain.items.get(item)
         if found is None:
             return 1.0
         return float(
             sum(
-                math.prod(p_known(i) for i in self.domain.items_of(s) if i != item)
+                math.prod(p_known(i) for i in domain.items_of(s) if i != item)
                 for s in found.skills
             )
         )

@@ -17,6 +17,7 @@ expected counts of one E-step follow (:class:`EStepCounts`). The formulas are in
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Protocol
 
 import numpy as np
 
@@ -26,6 +27,35 @@ EPS = 1e-6
 #: A prefix tree's deep tail is scanned as chains where it has at most this many
 #: nodes per depth over at least this many depths (see :class:`Chains`).
 CHAIN_WIDTH, CHAIN_DEPTH = 64, 16
+
+
+class EStepEngine(Protocol):
+    """What BKT's EM loop needs from an E-step engine: :class:`TreeEM` here, or
+    ``TorchTreeEM`` (``mentor.students.bkt_torch``) on a PyTorch device."""
+
+    code_count: np.ndarray
+    code_cont: np.ndarray
+    root_count: np.ndarray
+
+    def forward(
+        self,
+        ek: np.ndarray,
+        eu: np.ndarray,
+        learn: np.ndarray,
+        forget: np.ndarray,
+        prior: np.ndarray,
+    ) -> float: ...
+
+    def e_step(
+        self,
+        ek: np.ndarray,
+        eu: np.ndarray,
+        learn: np.ndarray,
+        forget: np.ndarray,
+        prior: np.ndarray,
+    ) -> EStepCounts: ...
+
+    def next_knowledge(self, nodes: np.ndarray) -> np.ndarray: ...
 
 
 @dataclass
@@ -75,7 +105,14 @@ class Chains:
             (i, i + k) for k in steps for i in [np.flatnonzero(pos + k < length)]
         ]
 
-    def forward(self, p: np.ndarray, ek, eu, learn, forget) -> None:
+    def forward(
+        self,
+        p: np.ndarray,
+        ek: np.ndarray,
+        eu: np.ndarray,
+        learn: np.ndarray,
+        forget: np.ndarray,
+    ) -> None:
         """P(known) of every chain node from its chain root's, in place in ``p``
         (the arguments after ``p`` are per observation code).
 
@@ -177,7 +214,12 @@ class TreeEM:
         self.children = [tree.parent[a:b] for a, b in bounds]
 
     def forward(
-        self, ek: np.ndarray, eu: np.ndarray, learn: np.ndarray, forget: np.ndarray, prior
+        self,
+        ek: np.ndarray,
+        eu: np.ndarray,
+        learn: np.ndarray,
+        forget: np.ndarray,
+        prior: np.ndarray,
     ) -> float:
         """Filter every node; returns the log-likelihood. ``prior`` is per root class."""
         b = self.buf
@@ -215,7 +257,12 @@ class TreeEM:
         return float(tmp.sum())
 
     def e_step(
-        self, ek: np.ndarray, eu: np.ndarray, learn: np.ndarray, forget: np.ndarray, prior
+        self,
+        ek: np.ndarray,
+        eu: np.ndarray,
+        learn: np.ndarray,
+        forget: np.ndarray,
+        prior: np.ndarray,
     ) -> EStepCounts:
         """Expected counts under the given parameters (one Baum-Welch E-step)."""
         log_likelihood = self.forward(ek, eu, learn, forget, prior)
@@ -263,7 +310,8 @@ class TreeEM:
 
     def next_knowledge(self, nodes: np.ndarray) -> np.ndarray:
         """P(known) after each given node's observation, from the last :meth:`forward`."""
-        return self.buf["pn"][nodes]
+        result: np.ndarray = self.buf["pn"][nodes]
+        return result
 
 
 def chain_start(tree: PrefixTree, width: int, depth: int) -> int:

@@ -124,7 +124,8 @@ class Elo(StudentModel):
 
     def predict(self, learner: Any, items: Iterable[Any], t: float | None = None) -> np.ndarray:
         """sigma(ability - difficulty); unseen learners and items start at 0."""
-        return expit(self._logits(learner, list(items)))
+        result: np.ndarray = expit(self._logits(learner, list(items)))
+        return result
 
     def state(self, learner: Any) -> dict[str, Any]:
         """Ability, number of answers, and mastery per skill: the predicted success

@@ -173,7 +173,10 @@ def ability_steps(
     def value(point: np.ndarray) -> np.ndarray:
         z = a * (point[learner] - b)
         terms = s * z - n * np.logaddexp(0.0, z)
-        return np.bincount(learner, weights=terms, minlength=size) - 0.5 * l2 * point * point
+        total: np.ndarray = (
+            np.bincount(learner, weights=terms, minlength=size) - 0.5 * l2 * point * point
+        )
+        return total
 
     theta = np.array(theta, dtype=float)
     for _ in range(steps):
@@ -311,7 +314,7 @@ class IRT(StudentModel):
         self,
         objective: Any,
         curvature: np.ndarray,
-        args: tuple,
+        args: tuple[Any, ...],
         on_epoch: EpochCallback | None = None,
     ) -> np.ndarray:
         """L-BFGS-B from 0 in the variables ``u = w sqrt(h)``, ``h`` the curvature of
@@ -332,7 +335,8 @@ class IRT(StudentModel):
             callback=solver_progress(on_epoch),
         )
         self.n_iter_ = int(result.nit)
-        return result.x * scale
+        solution: np.ndarray = result.x * scale
+        return solution
 
     # ------------------------------------------------------------- contract
     def fit(self, log: EventLog, on_epoch: EpochCallback | None = None) -> Self:
@@ -418,7 +422,8 @@ class IRT(StudentModel):
     def predict(self, learner: Any, items: Iterable[Any], t: float | None = None) -> np.ndarray:
         """sigma(a (theta - b)) for each item; ``t`` is ignored."""
         a, b = self._item_params(list(items))
-        return expit(a * (self.ability_.get(learner, 0.0) - b))
+        result: np.ndarray = expit(a * (self.ability_.get(learner, 0.0) - b))
+        return result
 
     def predict_log(self, log: EventLog) -> np.ndarray:
         """Online prediction of every event from the model and the earlier events,

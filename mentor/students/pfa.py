@@ -154,7 +154,10 @@ class PFA(StudentModel):
     def _coefficients(self) -> np.ndarray:
         """``(skills + 1, 3)`` array of beta, gamma, rho; the last row (index -1)
         is all zeros, for skills the model has not fitted."""
-        return np.c_[np.r_[self.beta_, 0.0], np.r_[self.gamma_, 0.0], np.r_[self.rho_, 0.0]]
+        table: np.ndarray = np.c_[
+            np.r_[self.beta_, 0.0], np.r_[self.gamma_, 0.0], np.r_[self.rho_, 0.0]
+        ]
+        return table
 
     def _observations(
         self, log: EventLog
@@ -253,7 +256,8 @@ class PFA(StudentModel):
     def predict(self, learner: Any, items: Iterable[Any], t: float | None = None) -> np.ndarray:
         """sigma(sum over the item's skills of beta + gamma S + rho F); ``t`` is ignored."""
         logits = [sum(self._skill_logit(learner, s) for s in self.skills_of(i)) for i in items]
-        return expit(np.asarray(logits, dtype=float))
+        result: np.ndarray = expit(np.asarray(logits, dtype=float))
+        return result
 
     def predict_log(self, log: EventLog) -> np.ndarray:
         """Online prediction of every event from the model's counts plus the earlier
@@ -278,7 +282,8 @@ class PFA(StudentModel):
         index = np.array([self._skill_index.get(s, -1) for s in skills], dtype=np.int64)[skill]
         coef = self._coefficients()[index]
         logit = coef[:, 0] + coef[:, 1] * successes + coef[:, 2] * failures
-        return expit(np.bincount(event, weights=logit, minlength=len(log)))
+        result: np.ndarray = expit(np.bincount(event, weights=logit, minlength=len(log)))
+        return result
 
     def state(self, learner: Any) -> dict[str, Any]:
         """Mastery per skill: P(success) on an item of that skill alone, given the

@@ -78,6 +78,12 @@ class Teacher(abc.ABC):
         if self.needs_model and model is None:
             raise MentorError(f"teacher {self.name!r} needs a student model to select items")
 
+    def _model(self, model: StudentModel | None) -> StudentModel:
+        """``model``, which a teacher that ``needs_model`` cannot do without."""
+        if model is None:
+            raise MentorError(f"teacher {self.name!r} needs a student model to select items")
+        return model
+
     def state_dict(self) -> dict[str, Any]:
         """Parameters, learned state and random-generator state as JSON-able data."""
         return {

@@ -78,7 +78,13 @@ class NotRecent(Constraint):
     def get_params(self) -> dict[str, Any]:
         return {"n": self.n}
 
-    def allows(self, learner, candidates, t, model) -> np.ndarray:
+    def allows(
+        self,
+        learner: Any,
+        candidates: Sequence[Any],
+        t: float | None,
+        model: StudentModel | None,
+    ) -> np.ndarray:
         recent = set(self.recent_.get(learner, ()))
         return np.array([c not in recent for c in candidates], dtype=bool)
 
@@ -121,7 +127,13 @@ class OpenSkills(Constraint):
     def get_params(self) -> dict[str, Any]:
         return {"threshold": self.threshold}
 
-    def allows(self, learner, candidates, t, model) -> np.ndarray:
+    def allows(
+        self,
+        learner: Any,
+        candidates: Sequence[Any],
+        t: float | None,
+        model: StudentModel | None,
+    ) -> np.ndarray:
         if model is None:
             raise MentorError("constraint 'open_skills' needs a student model")
         mastery = model.state(learner).get("mastery", {})
@@ -144,7 +156,13 @@ class Among(Constraint):
     def get_params(self) -> dict[str, Any]:
         return {"items": self.items, "exclude": self.exclude}
 
-    def allows(self, learner, candidates, t, model) -> np.ndarray:
+    def allows(
+        self,
+        learner: Any,
+        candidates: Sequence[Any],
+        t: float | None,
+        model: StudentModel | None,
+    ) -> np.ndarray:
         inside = np.array([plain(c) in self._set for c in candidates], dtype=bool)
         return ~inside if self.exclude else inside
 
@@ -163,7 +181,13 @@ class Predicate(Constraint):
             raise ParameterError(f"predicate needs a function, got {fn!r}")
         self.fn = fn
 
-    def allows(self, learner, candidates, t, model) -> np.ndarray:
+    def allows(
+        self,
+        learner: Any,
+        candidates: Sequence[Any],
+        t: float | None,
+        model: StudentModel | None,
+    ) -> np.ndarray:
         return np.array([bool(self.fn(learner, c, t, model)) for c in candidates], dtype=bool)
 
     def spec(self) -> dict[str, Any]:

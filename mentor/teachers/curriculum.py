@@ -307,7 +307,7 @@ class Curriculum(Teacher):
         t: float | None,
         model: StudentModel | None,
     ) -> np.ndarray:
-        if self.order == "random":
+        if self.order == "random" or self.difficulty is None:  # no difficulty when random
             return rank(random_keys(self.order_seed or 0, candidates))
         scores = self.difficulty(learner, candidates, t, model)
         return rank(scores, descending=self.order == "hard_first")

@@ -46,7 +46,7 @@ closed as one unit.
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -250,6 +250,7 @@ class ExpectedGain(Teacher):
         model: StudentModel | None = None,
     ) -> list[Any]:
         self._check(candidates, k, model)
+        model = self._model(model)
         if not model.supports_lookahead:
             raise MentorError(
                 f"teacher 'expected_gain' needs a student model that can look ahead; "
@@ -334,7 +335,9 @@ class ExpectedGain(Teacher):
         failures = self.failures_.get(learner, {})
         return {item for item, n in failures.items() if n >= self.step_back}
 
-    def _stuck(self, learner: Any, candidates: Sequence[Any], mastery: Mapping[Any, float]):
+    def _stuck(
+        self, learner: Any, candidates: Sequence[Any], mastery: Mapping[Any, float]
+    ) -> Callable[[Callable[..., Choice]], Choice] | None:
         """A step back when the learner has failed items ``step_back`` times in a row: to
         the least-mastered item before one of them that the learner is not stuck at too
         (the nearest first among equals)."""

@@ -134,7 +134,8 @@ class OnlineDifficultyFilter(Teacher):
         """Whether each pass rate is in the band and strictly inside (0, 1); NaN qualifies."""
         p = np.asarray(p, dtype=float)
         inside = (p > 0.0) & (p < 1.0) & (p >= self.low) & (p <= self.high)
-        return np.isnan(p) | inside
+        result: np.ndarray = np.isnan(p) | inside
+        return result
 
     def distance(self, p: np.ndarray) -> np.ndarray:
         """Distance of each pass rate to the band ``[low, high]`` (0 for NaN)."""

@@ -117,7 +117,7 @@ class MasteryGate(Teacher):
 
     def frontier(self, learner: Any, model: StudentModel) -> list[Any]:
         """Open, unmastered skills, lowest mastery first (ties: the domain's order)."""
-        mastery = self.mastery(learner, model)
+        mastery = self.mastery(learner, self._model(model))
         opened = open_skills(self.domain, mastery, self.threshold)
         return self._by_mastery((s for s in opened if mastery[s] < self.threshold), mastery)
 
@@ -135,12 +135,12 @@ class MasteryGate(Teacher):
         self._check(candidates, k, model)
         if not len(candidates):
             return []
-        mastery = self.mastery(learner, model)
+        mastery = self.mastery(learner, self._model(model))
         opened = open_skills(self.domain, mastery, self.threshold)
         available = [i for i, c in enumerate(candidates) if item_open(self.domain, c, opened)]
         if not available:
-            picks = self.rng.choice(len(candidates), size=min(k, len(candidates)), replace=False)
-            return [candidates[i] for i in picks.tolist()]
+            drawn = self.rng.choice(len(candidates), size=min(k, len(candidates)), replace=False)
+            return [candidates[i] for i in drawn.tolist()]
         skills_of = {i: self.domain.items[plain(candidates[i])].skills for i in available}
         new = [i for i in available if any(mastery[s] < self.threshold for s in skills_of[i])]
         picks = self._pick(new, skills_of, mastery, k, unmastered=True)
@@ -161,7 +161,8 @@ class MasteryGate(Teacher):
         if not pool:
             return []
         if self.rule == "uniform":
-            return self.rng.choice(pool, size=min(need, len(pool)), replace=False).tolist()
+            chosen = self.rng.choice(pool, size=min(need, len(pool)), replace=False)
+            return [int(i) for i in chosen]
         targets = {s for i in pool for s in skills_of[i]}
         if unmastered:
             targets = {s for s in targets if mastery[s] < self.threshold}

@@ -129,7 +129,7 @@ class DueReview(_Seen):
         model: StudentModel | None = None,
     ) -> list[Any]:
         self._check(candidates, k, model)
-        return [item for item, _ in self.due(learner, candidates, t, model)[:k]]
+        return [item for item, _ in self.due(learner, candidates, t, self._model(model))[:k]]
 
 
 class PowerLawReplay(_Seen):

@@ -37,7 +37,8 @@ def proportional(
     n = w.size
     total = w.sum()
     probs = np.full(n, 1.0 / n) if total <= 0 else (1.0 - epsilon) * w / total + epsilon / n
-    return rng.choice(n, size=min(k, n), replace=False, p=probs / probs.sum())
+    result: np.ndarray = rng.choice(n, size=min(k, n), replace=False, p=probs / probs.sum())
+    return result
 
 
 def closest(scores: np.ndarray, target: float, rng: np.random.Generator, k: int = 1) -> np.ndarray:
@@ -79,7 +80,8 @@ def epsilon_greedy_probabilities(scores: np.ndarray, epsilon: float) -> np.ndarr
     if s.size == 0:
         return s
     best = s == s.max()
-    return epsilon / s.size + (1.0 - epsilon) * best / best.sum()
+    result: np.ndarray = epsilon / s.size + (1.0 - epsilon) * best / best.sum()
+    return result
 
 
 def epsilon_greedy(
@@ -118,11 +120,13 @@ def boltzmann_probabilities(scores: np.ndarray, temperature: float) -> np.ndarra
         return s
     top = np.isposinf(s)
     if top.any():
-        return top / top.sum()
+        result: np.ndarray = top / top.sum()
+        return result
     if np.isneginf(s).all():
         return np.full(s.size, 1.0 / s.size)
     e = np.exp((s - s.max()) / temperature)
-    return e / e.sum()
+    softmax: np.ndarray = e / e.sum()
+    return softmax
 
 
 def boltzmann(
@@ -170,7 +174,8 @@ def ucb_scores(
     seen = (n + offset) > 0
     bonus = np.full(m.size, np.inf)
     bonus[seen] = c * np.sqrt(2.0 * log_n / (n[seen] + offset))
-    return m + bonus
+    result: np.ndarray = m + bonus
+    return result
 
 
 def ucb(

@@ -20,7 +20,7 @@ restored exactly.
 from __future__ import annotations
 
 import abc
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any, ClassVar
 
 import numpy as np
@@ -318,7 +318,9 @@ class MeanAbsAdvantage(ArmStatistic):
         return [float(v) for v in record]
 
 
-def group_by_learner_and_arm(learners: Sequence[Any], arms: Sequence[Any]) -> dict:
+def group_by_learner_and_arm(
+    learners: Sequence[Any], arms: Sequence[Any]
+) -> dict[Any, dict[Any, list[int]]]:
     """Event indices grouped as ``{learner: {arm: [i, ...]}}``, learners and arms in order of
     first appearance and indices in log order."""
     groups: dict[Any, dict[Any, list[int]]] = {}
@@ -328,7 +330,10 @@ def group_by_learner_and_arm(learners: Sequence[Any], arms: Sequence[Any]) -> di
 
 
 def batch_advantages(
-    outcomes: np.ndarray, advantages: np.ndarray | None, groups: dict, column: str = "advantage"
+    outcomes: np.ndarray,
+    advantages: np.ndarray | None,
+    groups: Mapping[Any, Mapping[Any, list[int]]],
+    column: str = "advantage",
 ) -> np.ndarray:
     """Each event's advantage: the given column when there is one, else the outcome minus the
     mean outcome of the same learner's events on the same arm in this batch (the

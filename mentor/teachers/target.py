@@ -53,5 +53,5 @@ class TargetSuccess(Teacher):
         self._check(candidates, k, model)
         if not len(candidates):
             return []
-        predicted = model.predict(learner, candidates, t)
+        predicted = self._model(model).predict(learner, candidates, t)
         return [candidates[i] for i in closest(predicted, self.target, self.rng, k).tolist()]

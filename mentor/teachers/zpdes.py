@@ -169,7 +169,7 @@ class ZPDES(Teacher):
             del history[: -self.window]
             if item in zone.weights and len(history) >= 2:
                 half = len(history) // 2
-                progress = np.mean(history[half:]) - np.mean(history[:half])
+                progress = float(np.mean(history[half:]) - np.mean(history[:half]))
                 zone.weights[item] = max(0.0, self.beta * zone.weights[item] + self.eta * progress)
             rate = float(np.mean(history))
             if len(history) >= self.window // 2 and rate >= self.open_threshold:

@@ -112,7 +112,7 @@ class MemoryModel(StudentModel):
         rows = reviews.rows_of.get(learner, [])
         cards = [reviews.card[r] for r in rows]
         now = reviews.now.get(learner)
-        recall = self._recall(np.asarray(rows, dtype=int), now).tolist() if rows else []
+        recall = self._recall(np.asarray(rows, dtype=int), now).tolist() if now is not None else []
         out: dict[str, Any] = {
             "time": now,
             "mastery": dict(zip(cards, map(float, recall), strict=True)),

@@ -100,7 +100,8 @@ class Lookback:
     @property
     def elapsed_days(self) -> np.ndarray:
         """Days since the previous review of the same card (NaN for a first review)."""
-        return (self.time - self.last_time) / DAY
+        result: np.ndarray = (self.time - self.last_time) / DAY
+        return result
 
     @property
     def seen(self) -> np.ndarray:
@@ -300,7 +301,7 @@ class Reviews:
             self.cumulative = [list(accumulate(o, initial=0.0)) for o in self.outcomes]
 
 
-def _take(values: list, rows: np.ndarray, known: np.ndarray, fill: float) -> np.ndarray:
+def _take(values: list[Any], rows: np.ndarray, known: np.ndarray, fill: float) -> np.ndarray:
     """``values[rows]`` where ``known``, ``fill`` elsewhere (values may be empty)."""
     if not len(values):
         return np.full(len(rows), fill, dtype=np.float64)

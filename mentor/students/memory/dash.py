@@ -232,12 +232,14 @@ class DASH(MemoryModel):
 
     def _recall(self, rows: np.ndarray, time: float) -> np.ndarray:
         total, correct = self._row_counts(rows, time)
-        return expit(self.features(total, correct) @ self.coef_ + self.intercept_)
+        result: np.ndarray = expit(self.features(total, correct) @ self.coef_ + self.intercept_)
+        return result
 
     def predict_log(self, log: EventLog) -> np.ndarray:
         """Each event from the history before it, vectorised over the whole log."""
         x, look = self._log_features(log)
-        return np.where(look.seen, expit(x @ self.coef_ + self.intercept_), look.new_card_recall)
+        seen: np.ndarray = expit(x @ self.coef_ + self.intercept_)
+        return np.where(look.seen, seen, look.new_card_recall)
 
     def is_monotone(self) -> bool:
         """Whether recall can only fall as time passes: all window weights >= 0

@@ -232,7 +232,8 @@ class HLR(MemoryModel):
     def _recall(self, rows: np.ndarray, time: float) -> np.ndarray:
         last = np.array([self.reviews_.last_time[r] for r in rows.tolist()], dtype=np.float64)
         elapsed = np.maximum(time - last, 0.0) / DAY
-        return np.exp2(-elapsed / self._rows_half_life(rows))
+        result: np.ndarray = np.exp2(-elapsed / self._rows_half_life(rows))
+        return result
 
     def predict_log(self, log: EventLog) -> np.ndarray:
         """Each event from the state before it, vectorised over the whole log."""
@@ -242,7 +243,9 @@ class HLR(MemoryModel):
         return np.where(look.seen, np.exp2(-elapsed / h), look.new_card_recall)
 
     def _memory(self, rows: list[int]) -> dict[str, list[Any]]:
-        half_life = self._rows_half_life(np.asarray(rows, dtype=int)) if rows else []
+        if not rows:
+            return {"half_life": []}
+        half_life = self._rows_half_life(np.asarray(rows, dtype=int))
         return {"half_life": [float(h) for h in half_life]}
 
     def _get_memory_state(self) -> dict[str, Any]:

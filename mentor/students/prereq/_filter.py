@@ -209,7 +209,8 @@ class Prior:
 
     @property
     def p(self) -> np.ndarray:
-        return expit(self.z)
+        result: np.ndarray = expit(self.z)
+        return result
 
 
 def prior(

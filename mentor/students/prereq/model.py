@@ -115,6 +115,7 @@ from mentor.students.prereq._filter import (
     FilterState,
     Graph,
     Params,
+    _Record,
     gradient,
     group_steps,
     log_likelihood,
@@ -239,7 +240,9 @@ class PSIKT(StudentModel):
         self.n_iter_ = 0
         self.fit_seconds_ = 0.0
 
-    def _set_index(self, skills: list, items: list, item_skills: list) -> None:
+    def _set_index(
+        self, skills: list[Any], items: list[Any], item_skills: list[Any]
+    ) -> None:
         self.skills_ = list(skills)
         self.items_ = list(items)
         self._skill_index = {s: k for k, s in enumerate(self.skills_)}
@@ -275,7 +278,7 @@ class PSIKT(StudentModel):
             index = self._item_index
         return np.array([index[item] for item in items], dtype=np.int64)
 
-    def _add_items(self, new: list) -> None:
+    def _add_items(self, new: list[Any]) -> None:
         """Items first seen after fitting a model without a domain: each becomes a
         skill of its own, with no prerequisites, at the fitted skills' mean base,
         forgetting rate and gain (the centres the L2 prior shrinks towards), and
@@ -344,7 +347,7 @@ class PSIKT(StudentModel):
         def objective(x: np.ndarray) -> tuple[float, np.ndarray]:
             params, rate_centre, gain_centre = layout.unpack(x)
             state = FilterState.fresh(n_learners, params)
-            tape: list = []
+            tape: list[_Record] = []
             run(params, self.graph_, state, code, skill, item, log.time, outcome, steps, tape)
             ll = log_likelihood(outcome, tape)
             grad = gradient(params, self.graph_, state, code, skill, item, outcome, tape)
@@ -376,7 +379,7 @@ class PSIKT(StudentModel):
         self.params_ = layout.unpack(result.x / scale)[0]
         self._clear_learners()
         rows = self._rows(learners)[code]
-        tape = []
+        tape: list[_Record] = []
         run(
             self.params_,
             self.graph_,
@@ -716,7 +719,7 @@ class _Layout:
         self.cuts = np.cumsum(sizes)
 
     def pack(self, p: Params, rate_centre: float, gain_centre: float) -> np.ndarray:
-        return np.r_[
+        vector: np.ndarray = np.r_[
             p.base,
             p.log_rate,
             p.gain,
@@ -728,6 +731,7 @@ class _Layout:
             rate_centre,
             gain_centre,
         ]
+        return vector
 
     def unpack(self, x: np.ndarray) -> tuple[Params, float, float]:
         base, log_rate, gain, difficulty, weight, rest = np.split(x, self.cuts)
@@ -777,7 +781,8 @@ class _Layout:
             0.05 * n,
             0.05 * n,
         ]
-        return np.sqrt(curvature + 1.0)
+        result: np.ndarray = np.sqrt(curvature + 1.0)
+        return result
 
 
 def _scaled_bounds(
