@@ -7,7 +7,21 @@ HOST ?= 127.0.0.1
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: run simulate test lint clean
+# The core (domain, events, students without deep models, teachers, sim, metrics,
+# engine) must stand alone: `make test-core` runs its tests in a second venv that
+# has only the core dependencies and pytest/hypothesis (no torch, FastAPI or
+# SQLAlchemy), and fails if a test skips because a module could not be imported.
+CORE_VENV := .venv-core
+CORE_BIN := $(CORE_VENV)/bin
+CORE_TESTS := tests/test_checks.py tests/test_cli.py tests/test_continual_metrics.py \
+	tests/test_domain.py tests/test_engine.py tests/test_evaluation.py tests/test_events.py \
+	tests/test_irt_pfa.py tests/test_leak_guards.py tests/test_memory.py tests/test_metrics.py \
+	tests/test_prereq_model.py tests/test_pykt.py tests/test_sim.py tests/test_sim_benches.py \
+	tests/test_startup.py tests/test_students.py tests/test_task_space_teachers.py \
+	tests/test_teacher_factory.py tests/test_teachers.py tests/test_teachers_curricula.py \
+	tests/test_teachers_lp.py
+
+.PHONY: run simulate test test-core test-rest lint typecheck ci clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -30,5 +44,31 @@ test: $(VENV)/.installed
 lint: $(VENV)/.installed
 	$(BIN)/ruff check mentor tests benchmarks
 
+typecheck: $(VENV)/.installed
+	$(BIN)/mypy
+
+$(CORE_BIN)/python:
+	$(PYTHON) -m venv $(CORE_VENV)
+	$(CORE_BIN)/python -m pip install --quiet --upgrade pip
+
+$(CORE_VENV)/.installed: pyproject.toml Makefile | $(CORE_BIN)/python
+	$(CORE_BIN)/python -m pip install --quiet -e '.[test]'
+	touch $@
+
+test-core: $(CORE_VENV)/.installed
+	@! $(CORE_BIN)/python -c 'import torch' 2>/dev/null || (echo "$(CORE_VENV) has torch" && exit 1)
+	@! $(CORE_BIN)/python -c 'import fastapi' 2>/dev/null || (echo "$(CORE_VENV) has fastapi" && exit 1)
+	@! $(CORE_BIN)/python -c 'import sqlalchemy' 2>/dev/null || (echo "$(CORE_VENV) has sqlalchemy" && exit 1)
+	MENTOR_TEST_CORE=1 $(CORE_BIN)/python -m pytest -m "not torch" $(CORE_TESTS)
+
+# The suite without the core tests that test-core has just run (CI runs each test
+# once): every other file, then the core files' tests that need torch.
+test-rest: $(VENV)/.installed
+	$(BIN)/python -m pytest $(addprefix --ignore=,$(CORE_TESTS))
+	$(BIN)/python -m pytest -m torch $(CORE_TESTS)
+
+# What CI runs (.ci/run): lint, type check, the core alone, then the rest.
+ci: lint typecheck test-core test-rest
+
 clean:
-	rm -rf $(VENV) out .pytest_cache mentor-data
+	rm -rf $(VENV) $(CORE_VENV) out .pytest_cache mentor-data

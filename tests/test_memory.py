@@ -187,6 +187,7 @@ def test_fsrs_agrees_with_fsrs_scheduler(parameters, elapsed):
         assert model.predict("ann", ["c1"], when.timestamp())[0] == pytest.approx(expected)
 
 
+@pytest.mark.torch
 def test_fsrs_fit_runs_the_fsrs_optimizer_and_keeps_its_weights():
     pytest.importorskip("torch")
     # 2 x 60 cards x 6 reviews a day or more after the previous one: 720 reviews, enough

@@ -18,7 +18,10 @@ from mentor.events import EventLog
 from mentor.students import BKT, Elo, create_model, model_from_state
 
 #: BKT's EM engines: NumPy (device None) and PyTorch on the CPU (mentor.students.bkt_torch)
-ENGINES = [pytest.param(None, id="numpy"), pytest.param("cpu", id="torch-cpu")]
+ENGINES = [
+    pytest.param(None, id="numpy"),
+    pytest.param("cpu", id="torch-cpu", marks=pytest.mark.torch),
+]
 HAND = {"prior": 0.3, "learn": 0.2, "forget": 0.1, "guess": 0.25, "slip": 0.1}
 
 
