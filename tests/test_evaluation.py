@@ -250,7 +250,10 @@ def test_cli_evaluate_list():
         (["elo", "--data", "LOG", "--protocol", "random"], "field '--protocol', value 'random'"),
         (["elo", "--data", "LOG", "--set", "elo.alpha"], "expected MODEL.PARAM=VALUE"),
         (["elo", "--data", "LOG", "--set", "bkt.x=1"], "model 'bkt' is not being evaluated"),
-        (["elo", "--data", "LOG", "--folds", "1"], "k-fold needs at least 2 folds"),
+        (
+            ["elo", "--data", "LOG", "--folds", "1"],
+            "field 'folds', value 1: must be an integer >= 2",
+        ),
         (["elo", "--data", "LOG", "--set", "elo.gamma=2"], "elo has no parameter 'gamma'"),
         (["elo", "--data", "LOG", "--set", "elo.alpha=-1"], "alpha"),
         (

@@ -23,6 +23,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from mentor._checks import check_count
 from mentor.errors import DataError
 from mentor.events import EventLog
 
@@ -39,8 +40,7 @@ class Fold:
 def learner_kfold(log: EventLog, k: int = 5, seed: int = 0) -> Iterator[Fold]:
     """k folds over learners, dealt at random with ``seed`` (default 5 folds)."""
     learners = log.learners()
-    if k < 2:
-        raise DataError("k-fold needs at least 2 folds", field="folds", value=k)
+    k = check_count("folds", k, 2)
     if len(learners) < k:
         raise DataError(
             f"k-fold over learners needs at least {k} learners, the log has {len(learners)}",
@@ -62,8 +62,7 @@ def time_folds(log: EventLog, n_splits: int = 5) -> Iterator[Fold]:
     Event j of a learner with n events (in time order, ties in log order) lies
     in chunk ``floor(j * (n_splits + 1) / n)``.
     """
-    if n_splits < 1:
-        raise DataError("time split needs at least 1 fold", field="folds", value=n_splits)
+    n_splits = check_count("folds", n_splits, 1)
     order = np.lexsort(
         (np.arange(len(log)), log.time, np.searchsorted(log.learners(), log.learner))
     )

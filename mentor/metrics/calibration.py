@@ -25,7 +25,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from mentor.errors import DataError
+from mentor._checks import check_count
 from mentor.metrics.prediction import _check
 
 
@@ -42,8 +42,7 @@ class Reliability:
 
 def reliability(outcomes: np.ndarray, predictions: np.ndarray, bins: int = 10) -> Reliability:
     """Mean prediction and mean outcome in each of ``bins`` equal-width bins."""
-    if bins < 1:
-        raise DataError("need at least one bin", field="bins", value=bins)
+    bins = check_count("bins", bins, 1)
     y, p = _check(outcomes, predictions)
     index = np.minimum((p * bins).astype(np.int64), bins - 1)
     count = np.bincount(index, minlength=bins)
