@@ -11,7 +11,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from mentor._io import write_json
-from mentor.errors import MentorError
+from mentor.errors import MentorError, ParameterError
 from mentor.students import MODELS
 
 #: The names of mentor.sim.DEFAULT_TEACHERS, for the help text: importing
@@ -52,17 +52,19 @@ def simulate(
     Prints mean and 95% confidence interval over seeds of post-test mastery,
     learning gain per practice step and area under the learning curve.
     """
+    from mentor._checks import check_count
     from mentor.sim import DEFAULT_TEACHERS, make_course, run_experiment
     from mentor.sim.plot import plot_learning_curves
 
     n_students = students or (100 if quick else 200)
     n_steps = steps or (100 if quick else 150)
     n_seeds = seeds or (5 if quick else 10)
-    for name, value in (("students", n_students), ("steps", n_steps), ("seeds", n_seeds)):
-        if value < 1:
-            raise MentorError(f"--{name} must be at least 1, got {value}")
-    if n_seeds < 2:
-        raise MentorError("--seeds must be at least 2 to estimate a confidence interval")
+    check_count("--students", n_students, 1)
+    check_count("--steps", n_steps, 1)
+    if check_count("--seeds", n_seeds, 1) < 2:
+        raise ParameterError(
+            "must be at least 2 to estimate a confidence interval", field="--seeds", value=n_seeds
+        )
     chosen = [t.strip() for t in teachers.split(",") if t.strip()]
     unknown = [t for t in chosen if t not in DEFAULT_TEACHERS]
     if unknown or not chosen:
