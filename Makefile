@@ -1,5 +1,7 @@
 # Two commands for a newcomer: `make run` (set up, then serve the demo course) and
-# `make test` (set up, then run the test suite). Both create .venv on first use.
+# `make test` (set up, then lint, type-check and run the test suite: the core alone in
+# .venv-core, then the rest in .venv). Both create their venvs on first use; .ci/run
+# runs `make test`.
 # `make run PORT=8001 HOST=0.0.0.0` serves elsewhere (default 127.0.0.1:8000).
 PYTHON ?= python3
 PORT ?= 8000
@@ -21,7 +23,7 @@ CORE_TESTS := tests/test_checks.py tests/test_cli.py tests/test_continual_metric
 	tests/test_task_space_teachers.py tests/test_teacher_factory.py tests/test_teachers.py \
 	tests/test_teachers_curricula.py tests/test_teachers_lp.py
 
-.PHONY: run simulate test test-core test-rest lint typecheck ci clean
+.PHONY: run simulate test pytest test-core test-rest lint typecheck clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -38,7 +40,10 @@ run: $(VENV)/.installed
 simulate: $(VENV)/.installed
 	$(BIN)/mentor simulate
 
-test: $(VENV)/.installed
+test: lint typecheck test-core test-rest
+
+# The whole suite in .venv alone, the core tests included.
+pytest: $(VENV)/.installed
 	$(BIN)/python -m pytest
 
 lint: $(VENV)/.installed
@@ -63,12 +68,11 @@ test-core: $(CORE_VENV)/.installed
 
 # The suite without the core tests that test-core has just run (CI runs each test
 # once): every other file, then the core files' tests that need torch.
+# Everything `make test-core` did not run: the other test files, and the core tests
+# marked torch.
 test-rest: $(VENV)/.installed
 	$(BIN)/python -m pytest $(addprefix --ignore=,$(CORE_TESTS))
 	$(BIN)/python -m pytest -m torch $(CORE_TESTS)
-
-# What CI runs (.ci/run): lint, type check, the core alone, then the rest.
-ci: lint typecheck test-core test-rest
 
 clean:
 	rm -rf $(VENV) $(CORE_VENV) out .pytest_cache mentor-data
