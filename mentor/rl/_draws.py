@@ -41,10 +41,10 @@ from typing import Any
 
 import numpy as np
 
+from mentor._checks import plain
 from mentor.errors import DataError, ParameterError
 from mentor.events import EventLog
 from mentor.teachers.base import Teacher
-from mentor.teachers.curriculum import plain
 
 
 def _ids(name: str, values: Any) -> list[Any]:

@@ -36,8 +36,7 @@ from typing import Any
 
 import numpy as np
 
-from mentor._checks import check_choice, check_count, check_number
-from mentor._checks import plain as plain  # re-exported: learnability.py, rl/_draws.py
+from mentor._checks import check_choice, check_count, plain
 from mentor.domain import Domain
 from mentor.errors import MentorError, ParameterError
 from mentor.events import EventLog
@@ -49,12 +48,6 @@ from mentor.teachers.pacing import Cyclical, Linear, Pacing, as_pacing
 ORDERS = ("easy_first", "hard_first", "random")
 #: The clocks a paced teacher can count steps with.
 CLOCKS = ("events", "time")
-
-
-def number(owner: str, label: str, value: Any) -> float:
-    """``value`` as a finite float (:func:`mentor._checks.check_number`); kept only for
-    the modules that still call it this way (teachers/learnability.py)."""
-    return check_number(label, value)
 
 
 class DifficultyScores:

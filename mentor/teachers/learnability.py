@@ -36,11 +36,11 @@ from typing import Any, ClassVar
 
 import numpy as np
 
-from mentor.errors import MentorError, ParameterError
+from mentor._checks import check_choice, check_count, check_number, check_unit, plain
+from mentor.errors import MentorError
 from mentor.events import EventLog
 from mentor.students.base import StudentModel
 from mentor.teachers.base import Teacher
-from mentor.teachers.curriculum import number, plain
 from mentor.teachers.sampling import greedy, proportional
 
 
@@ -80,29 +80,12 @@ class Learnability(Teacher):
         seed: int | np.random.Generator | None = None,
     ) -> None:
         super().__init__(seed)
-        if estimate not in self.ESTIMATES:
-            raise ParameterError(
-                f"{self.name} estimate must be one of {', '.join(self.ESTIMATES)}, "
-                f"got {estimate!r}"
-            )
-        if rule not in self.RULES:
-            raise ParameterError(
-                f"{self.name} rule must be one of {', '.join(self.RULES)}, got {rule!r}"
-            )
-        if isinstance(window, bool) or not isinstance(window, (int, np.integer)) or window < 1:
-            raise ParameterError(f"{self.name} window must be an integer >= 1, got {window!r}")
-        self.prior_a = number(self.name, "prior_a", prior_a)
-        self.prior_b = number(self.name, "prior_b", prior_b)
-        if not (self.prior_a > 0 and self.prior_b > 0):
-            raise ParameterError(
-                f"{self.name} Beta prior must be positive, got {self.prior_a}, {self.prior_b}"
-            )
-        self.epsilon = number(self.name, "epsilon", epsilon)
-        if not 0.0 <= self.epsilon <= 1.0:
-            raise ParameterError(f"{self.name} epsilon must lie in [0, 1], got {epsilon!r}")
-        self.estimate = estimate
-        self.window = int(window)
-        self.rule = rule
+        self.estimate = check_choice("estimate", estimate, self.ESTIMATES)
+        self.rule = check_choice("rule", rule, self.RULES)
+        self.window = check_count("window", window, 1)
+        self.prior_a = check_number("prior_a", prior_a, 0.0, strict=True)
+        self.prior_b = check_number("prior_b", prior_b, 0.0, strict=True)
+        self.epsilon = check_unit("epsilon", epsilon)
         self.needs_model = estimate == "model"  # type: ignore[misc]
         #: Last ``window`` outcomes per (learner, item).
         self.history_: dict[tuple[Any, Any], deque[float]] = {}

@@ -50,10 +50,11 @@ from typing import Any
 
 import numpy as np
 
+from mentor._checks import check_count, check_unit
 from mentor.domain import Box
 from mentor.errors import ParameterError
 from mentor.teachers.taskspace._gmm import CRITERIA, fit_best, load_mixture, proportional
-from mentor.teachers.taskspace.base import TaskTeacher, check_fraction, check_int
+from mentor.teachers.taskspace.base import TaskTeacher
 
 #: Episodes before ALP is computed (the authors' ``len(database) > 5``).
 ALP_WARMUP = 6
@@ -107,10 +108,10 @@ class ALPGMM(TaskTeacher):
     ) -> None:
         super().__init__(space, seed)
         who = "ALP-GMM"
-        self.fit_every = check_int(who, "fit_every", fit_every, 1)
-        self.k_min = check_int(who, "k_min", k_min, 1)
-        self.k_max = check_int(who, "k_max", k_max, 1)
-        self.n_init = check_int(who, "n_init", n_init, 1)
+        self.fit_every = check_count("fit_every", fit_every, 1)
+        self.k_min = check_count("k_min", k_min, 1)
+        self.k_max = check_count("k_max", k_max, 1)
+        self.n_init = check_count("n_init", n_init, 1)
         if k_max < k_min:
             raise ParameterError(
                 f"{who} needs k_min <= k_max ({k_min})", field="k_max", value=k_max
@@ -123,7 +124,7 @@ class ALPGMM(TaskTeacher):
                 value=fit_every,
             )
         bootstrap = self.fit_every if bootstrap is None else bootstrap
-        self.bootstrap = check_int(who, "bootstrap", bootstrap, self.fit_every)
+        self.bootstrap = check_count("bootstrap", bootstrap, self.fit_every)
         if criterion not in CRITERIA:
             raise ParameterError(
                 f"{who} criterion must be one of {', '.join(CRITERIA)}",
@@ -131,8 +132,8 @@ class ALPGMM(TaskTeacher):
                 value=criterion,
             )
         self.criterion = criterion
-        self.random_fraction = check_fraction(who, "random_fraction", random_fraction)
-        self.history = None if history is None else check_int(who, "history", history, 1)
+        self.random_fraction = check_unit("random_fraction", random_fraction)
+        self.history = None if history is None else check_count("history", history, 1)
         self.tasks_ = _History(self.dim)
 
     def get_params(self) -> dict[str, Any]:

@@ -27,6 +27,7 @@ from typing import Any, ClassVar, Self
 
 import numpy as np
 
+from mentor._checks import check_count
 from mentor.domain import Box
 from mentor.errors import DataError, MentorError, ParameterError, StateError
 from mentor.students.base import STATE_VERSION, check_state
@@ -41,22 +42,6 @@ def as_box(space: Box | Mapping[str, Any], who: str) -> Box:
             f"{who} needs a Box task space", field="space", value=type(space).__name__
         )
     return space
-
-
-def check_int(who: str, name: str, value: Any, least: int) -> int:
-    """``value`` as an int ``>= least`` (bools refused), else :class:`ParameterError`."""
-    if isinstance(value, bool) or not isinstance(value, int | np.integer) or value < least:
-        raise ParameterError(f"{who} {name} must be an integer >= {least}", field=name, value=value)
-    return int(value)
-
-
-def check_fraction(who: str, name: str, value: Any) -> float:
-    """``value`` as a float in [0, 1], else :class:`ParameterError`."""
-    if isinstance(value, bool) or not isinstance(value, int | float | np.number):
-        raise ParameterError(f"{who} {name} must be a number in [0, 1]", field=name, value=value)
-    if not 0.0 <= float(value) <= 1.0:
-        raise ParameterError(f"{who} {name} must lie in [0, 1]", field=name, value=value)
-    return float(value)
 
 
 class TaskTeacher(abc.ABC):
@@ -105,9 +90,7 @@ class TaskTeacher(abc.ABC):
 
     # ------------------------------------------------------------------ helpers
     def _check_n(self, n: int) -> int:
-        if isinstance(n, bool) or not isinstance(n, int | np.integer) or n < 1:
-            raise ParameterError("n must be an integer >= 1", field="n", value=n)
-        return int(n)
+        return check_count("n", n, 1)
 
     def _check_batch(self, tasks: Any, outcomes: Any) -> tuple[np.ndarray, np.ndarray]:
         """Tasks ``(n, dim)`` inside the box and ``n`` finite outcomes, or :class:`DataError`."""

@@ -33,10 +33,11 @@ from typing import Any
 
 import numpy as np
 
+from mentor._checks import check_count, check_flag, check_unit
 from mentor.domain import Box
 from mentor.errors import ParameterError
 from mentor.teachers.taskspace._gmm import CRITERIA, fit_best, load_mixture, proportional
-from mentor.teachers.taskspace.base import TaskTeacher, check_fraction, check_int
+from mentor.teachers.taskspace.base import TaskTeacher
 
 
 class CovarGMM(TaskTeacher):
@@ -84,10 +85,10 @@ class CovarGMM(TaskTeacher):
     ) -> None:
         super().__init__(space, seed)
         who = "Covar-GMM"
-        self.fit_every = check_int(who, "fit_every", fit_every, 1)
-        self.k_min = check_int(who, "k_min", k_min, 1)
-        self.k_max = check_int(who, "k_max", k_max, 1)
-        self.n_init = check_int(who, "n_init", n_init, 1)
+        self.fit_every = check_count("fit_every", fit_every, 1)
+        self.k_min = check_count("k_min", k_min, 1)
+        self.k_max = check_count("k_max", k_max, 1)
+        self.n_init = check_count("n_init", n_init, 1)
         if k_max < k_min:
             raise ParameterError(
                 f"{who} needs k_min <= k_max ({k_min})", field="k_max", value=k_max
@@ -99,19 +100,16 @@ class CovarGMM(TaskTeacher):
                 value=fit_every,
             )
         bootstrap = self.fit_every if bootstrap is None else bootstrap
-        self.bootstrap = check_int(who, "bootstrap", bootstrap, self.fit_every)
+        self.bootstrap = check_count("bootstrap", bootstrap, self.fit_every)
         if criterion not in CRITERIA:
             raise ParameterError(
                 f"{who} criterion must be one of {', '.join(CRITERIA)}",
                 field="criterion",
                 value=criterion,
             )
-        if not isinstance(absolute_lp, bool):
-            raise ParameterError(
-                f"{who} absolute_lp must be a bool", field="absolute_lp", value=absolute_lp
-            )
+        absolute_lp = check_flag("absolute_lp", absolute_lp)
         self.criterion = criterion
-        self.random_fraction = check_fraction(who, "random_fraction", random_fraction)
+        self.random_fraction = check_unit("random_fraction", random_fraction)
         self.absolute_lp = absolute_lp
         self.episodes_ = 0
         self.recent_: list[list[float]] = []

@@ -39,9 +39,10 @@ from typing import Any
 
 import numpy as np
 
+from mentor._checks import check_count, check_unit
 from mentor.domain import Box
 from mentor.errors import ParameterError
-from mentor.teachers.taskspace.base import TaskTeacher, check_fraction, check_int
+from mentor.teachers.taskspace.base import TaskTeacher
 
 #: Candidate points drawn at once when sampling inside a Voronoi cell.
 CELL_DRAWS = 64
@@ -92,13 +93,12 @@ class RegionLP(TaskTeacher):
     ) -> None:
         super().__init__(space, seed)
         who = "RegionLP"
-        self.regions = check_int(who, "regions", regions, 2)
-        self.window = check_int(who, "window", window, 2)
-        self.random_fraction = check_fraction(who, "random_fraction", random_fraction)
-        self.neighbour_fraction = check_fraction(who, "neighbour_fraction", neighbour_fraction)
+        self.regions = check_count("regions", regions, 2)
+        self.window = check_count("window", window, 2)
+        self.random_fraction = check_unit("random_fraction", random_fraction)
+        self.neighbour_fraction = check_unit("neighbour_fraction", neighbour_fraction)
         default = min(3 * self.dim, self.regions - 1)
-        self.neighbours = check_int(
-            who, "neighbours", default if neighbours is None else neighbours, 1
+        self.neighbours = check_count("neighbours", default if neighbours is None else neighbours, 1
         )
         if self.neighbours >= self.regions:
             raise ParameterError(

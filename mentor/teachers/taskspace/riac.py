@@ -50,10 +50,10 @@ from typing import Any
 
 import numpy as np
 
+from mentor._checks import check_count, check_flag, check_number, check_unit
 from mentor.domain import Box
-from mentor.errors import ParameterError
 from mentor.teachers.taskspace._gmm import proportional
-from mentor.teachers.taskspace.base import TaskTeacher, check_fraction, check_int
+from mentor.teachers.taskspace.base import TaskTeacher
 
 
 def region_alp(rewards: np.ndarray, window: int) -> float:
@@ -115,38 +115,18 @@ class RIAC(TaskTeacher):
         seed: int | np.random.Generator | None = None,
     ) -> None:
         super().__init__(space, seed)
-        who = "RIAC"
-        self.max_region_size = check_int(who, "max_region_size", max_region_size, 2)
+        self.max_region_size = check_count("max_region_size", max_region_size, 2)
         window = self.max_region_size if alp_window is None else alp_window
-        self.alp_window = check_int(who, "alp_window", window, 3)
-        self.split_attempts = check_int(who, "split_attempts", split_attempts, 1)
+        self.alp_window = check_count("alp_window", window, 3)
+        self.split_attempts = check_count("split_attempts", split_attempts, 1)
         least = self.max_region_size / 20 if min_region_size is None else min_region_size
-        if (
-            isinstance(least, bool)
-            or not isinstance(least, int | float)
-            or not (0 <= least <= self.max_region_size / 2)
-        ):
-            raise ParameterError(
-                f"{who} min_region_size must lie in [0, max_region_size / 2]",
-                field="min_region_size",
-                value=min_region_size,
-            )
-        self.min_region_size = float(least)
-        self.min_width = check_fraction(who, "min_width", min_width)
-        if self.min_width > 0.5:
-            raise ParameterError(
-                f"{who} min_width must be at most 1/2", field="min_width", value=min_width
-            )
-        self.discard_fraction = check_fraction(who, "discard_fraction", discard_fraction)
-        if not isinstance(leaves_only, bool):
-            raise ParameterError(
-                f"{who} leaves_only must be a bool", field="leaves_only", value=leaves_only
-            )
-        self.leaves_only = leaves_only
-        if isinstance(mutation, bool) or not isinstance(mutation, int | float) or mutation < 0:
-            raise ParameterError(
-                f"{who} mutation must be a number >= 0", field="mutation", value=mutation
-            )
+        self.min_region_size = check_number(
+            "min_region_size", least, 0.0, maximum=self.max_region_size / 2
+        )
+        self.min_width = check_number("min_width", min_width, 0.0, maximum=0.5)
+        self.discard_fraction = check_unit("discard_fraction", discard_fraction)
+        self.leaves_only = check_flag("leaves_only", leaves_only)
+        mutation = check_number("mutation", mutation, 0.0)
         self.mutation = float(mutation)
         self.regions_: list[_Region] = [
             _Region(np.array(self.space.low), np.array(self.space.high), None)
