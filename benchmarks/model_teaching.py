@@ -84,6 +84,7 @@ TEACHERS = (
     "expected_gain",
     "expected_gain_reviews",
     "expected_gain_depth_first",
+    "expected_gain_lookahead",
 )
 #: Steps in a simulated day, for FSRS's review schedule: ten questions a day, as the
 #: demo's simulated classmates practise.
@@ -120,6 +121,8 @@ def build(name: str, domain: Domain, steps: int, seed: int) -> tuple[Teacher, An
     model = BKT(domain, grain="item", forgets=False)
     if name == "expected_gain":
         return ExpectedGain(domain, reviews=False, seed=seed), model
+    if name == "expected_gain_lookahead":
+        return ExpectedGain(domain, reviews=False, horizon=2, seed=seed), model
     if name == "expected_gain_depth_first":
         options = {"objective": "skill", "open_threshold": None, "reviews": False}
         return ExpectedGain(domain, seed=seed, **options), model

@@ -61,12 +61,15 @@ from mentor.events import EventLog
 from mentor.students.base import StudentModel
 from mentor.teachers.base import Teacher
 from mentor.teachers.curriculum import number
+from mentor.teachers.planning import two_step_values
 from mentor.teachers.zpdes import activity_graph
 
 #: Kinds of choice, as recorded in :attr:`Choice.kind`.
 KINDS = ("learn", "step_back", "review", "revisit", "fallback")
 #: What the teacher maximises: the skills' reported mastery, or the item's own.
 OBJECTIVES = ("skill", "item")
+#: Attempts looked ahead: one (greedy) or two (:func:`mentor.teachers.planning.two_step_values`).
+HORIZONS = (1, 2)
 #: Seconds in a day: FSRS schedules in days.
 DAY = 86400.0
 #: 9899-01-01: the last date Python can hold (9999-12-31) less FSRS's longest
@@ -174,6 +177,7 @@ class ExpectedGain(Teacher):
         review_share: float = 0.2,
         open_threshold: float | None = 0.8,
         objective: str = "item",
+        horizon: int = 1,
         seed: int | np.random.Generator | None = None,
     ) -> None:
         super().__init__(seed)
@@ -201,6 +205,9 @@ class ExpectedGain(Teacher):
                 f"{self.name} objective must be one of {OBJECTIVES}, got {objective!r}"
             )
         self.objective = objective
+        if isinstance(horizon, bool) or horizon not in HORIZONS:
+            raise ParameterError(f"{self.name} horizon must be one of {HORIZONS}, got {horizon!r}")
+        self.horizon = int(horizon)
         if open_threshold is not None:
             open_threshold = number(self.name, "open_threshold", open_threshold)
             if not 0.0 < open_threshold <= threshold:
@@ -223,6 +230,7 @@ class ExpectedGain(Teacher):
         self.counts_: dict[Any, list[int]] = {}
         graph = activity_graph(domain)
         self._before = {item: list(graph.predecessors(item)) for item in graph.nodes}
+        self._after = {item: list(graph.successors(item)) for item in graph.nodes}
         self._ancestors = {item: nx.ancestors(graph, item) for item in graph.nodes}
         #: Per learner and item: failed attempts in a row at it.
         self.failures_: dict[Any, dict[Any, int]] = {}
@@ -239,6 +247,7 @@ class ExpectedGain(Teacher):
             "review_share": self.review_share,
             "open_threshold": self.open_threshold,
             "objective": self.objective,
+            "horizon": self.horizon,
         }
 
     def _when(self, t: float) -> datetime:
@@ -327,6 +336,25 @@ class ExpectedGain(Teacher):
             and all(mastery[p] >= self.open_threshold for p in self._before.get(c, ()))
         ]
         first = skill_gain if self.objective == "skill" else gain
+        if self.horizon == 2:
+            # two-step look-ahead: each open item's own gain plus the best gain one
+            # more attempt can then make, counting the items its answer opens
+            values = two_step_values(
+                open_items,
+                at,
+                ahead.p_success,
+                ahead.mastery,
+                ahead.if_correct,
+                ahead.if_wrong,
+                first,
+                self._after,
+                self._before,
+                self.open_threshold,
+                self.threshold,
+            )
+            first = np.zeros(len(needed))
+            for item, value in values.items():
+                first[at[item]] = value
         # items the learner is stuck at (with nothing before them to step back to)
         # come after every other open item: other work, not the same item again
         stuck_at = self._stuck_items(learner)
