@@ -28,7 +28,7 @@ from scipy.special import expit
 from mentor.domain import Domain
 from mentor.errors import ParameterError, check_flag
 from mentor.events import EventLog
-from mentor.students.base import EpochCallback, StudentModel
+from mentor.students.base import EpochCallback, LookAhead, StudentModel
 
 
 class Elo(StudentModel):
@@ -46,6 +46,7 @@ class Elo(StudentModel):
     """
 
     name = "elo"
+    supports_lookahead = True
 
     def __init__(
         self,
@@ -127,6 +128,13 @@ class Elo(StudentModel):
     def predict(self, learner: Any, items: Iterable[Any], t: float | None = None) -> np.ndarray:
         """sigma(ability - difficulty); unseen learners and items start at 0."""
         return expit(self._logits(learner, list(items)))
+
+    def lookahead(self, learner: Any, items: Iterable[Any], t: float | None = None) -> LookAhead:
+        """One more answer at each item, by the Elo update
+        (:func:`mentor.students.lookahead.elo_lookahead`)."""
+        from mentor.students.lookahead import elo_lookahead
+
+        return elo_lookahead(self, learner, items)
 
     def state(self, learner: Any) -> dict[str, Any]:
         """Ability, number of answers, and mastery per skill: the predicted success
