@@ -160,3 +160,58 @@ def test_two_step_look_ahead_prefers_the_item_that_opens_new_work():
     assert picks == {1: "c1", 2: "a1"}
     with pytest.raises(Exception, match="horizon"):
         ExpectedGain(domain, horizon=3)
+
+
+def fitted_psikt():
+    from mentor.students import PSIKT
+
+    domain = Domain([Item("a1", ("a",), 0.3), Item("b1", ("b",), 0.6)], prerequisites=[("a", "b")])
+    rng = np.random.default_rng(0)
+    learners, items, times, outcomes = [], [], [], []
+    for n in range(8):
+        for step in range(8):
+            learners.append(f"l{n}")
+            items.append("a1" if step < 4 else "b1")
+            times.append(float(step))
+            outcomes.append(float(rng.random() < 0.3 + 0.08 * step))
+    return PSIKT(domain, max_iter=30).fit(EventLog(learners, items, times, outcomes))
+
+
+def test_psikt_lookahead_matches_hand_computation_and_its_own_update():
+    from dataclasses import replace
+
+    model = fitted_psikt()
+    # wide beliefs, so that the update's Kalman terms weigh in the hand computation
+    model.params_ = replace(
+        model.params_, log_var=math.log(0.5), log_ability_var=0.0, log_trait_var=math.log(0.3)
+    )
+    prm = model.params_
+    # a new learner meets skill a (no prerequisites) at its level: m = base, v = q, g = 0,
+    # traits (0, 0) with variances (P11, P22) and no covariance
+    a, i = model.skills_.index("a"), int(model._items(["a1"])[0])
+    q, p11, p22 = math.exp(prm.log_var), math.exp(prm.log_ability_var), math.exp(prm.log_trait_var)
+    s, big_s = prm.base[a] - prm.difficulty[i], p11 + q
+    p = sigmoid(s / math.sqrt(1 + math.pi * big_s / 8))
+    ahead = model.lookahead("new", ["a1"], t=0.0)
+    assert ahead.p_success[0] == pytest.approx(p)
+    h = p * (1 - p)
+    den = 1 + big_s * h
+    for outcome, after in ((1.0, ahead.if_correct[0]), (0.0, ahead.if_wrong[0])):
+        omega = (outcome - p) / den
+        mean = prm.base[a] + q * omega + prm.gain[a]  # M = m + v omega + eta
+        var = q - q * q * h / den
+        ability, ability_var = p11 * omega, p11 - p11 * p11 * h / den
+        # at the same time nothing decays; one attempt practised (g = 1), rho's mean stays 0
+        s2, big_s2 = ability + mean - prm.difficulty[i], ability_var + p22 + var
+        assert after == pytest.approx(sigmoid(s2 / math.sqrt(1 + math.pi * big_s2 / 8)))
+    # a learner with a history, on an item with a prerequisite: the model's own update
+    before = model.predict("l3", ["a1", "b1"], 9.0)
+    ahead = model.lookahead("l3", ["a1", "b1"], 9.0)
+    assert np.allclose(model.predict("l3", ["a1", "b1"], 9.0), before)  # unchanged
+    assert np.allclose(ahead.p_success, before)
+    for outcome, after in ((1.0, ahead.if_correct), (0.0, ahead.if_wrong)):
+        shadow = type(model).from_state_dict(model.state_dict())
+        shadow.update(EventLog(["l3"], ["b1"], [9.0], [outcome]))
+        assert shadow.predict("l3", ["b1"], 9.0)[0] == pytest.approx(after[1])
+    teacher = ExpectedGain(model.domain, reviews=False, seed=0)
+    assert teacher.select("l3", ["a1", "b1"], 1, 9.0, model)[0] in ("a1", "b1")

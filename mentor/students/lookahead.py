@@ -19,12 +19,18 @@ wrong answer at the item (see :class:`mentor.students.LookAhead`).
   martingale in the logit under its own prediction, so its expected gain is the
   curvature term alone: small, positive below p = 1/2 and negative above. Elo
   models ability, not learning; it plans poorly, but it can be asked.
+* PSI-KT (the prerequisite-aware filter of :mod:`mentor.students.prereq`, after Zhou
+  et al., ICLR 2024): the learner's belief is copied and the answer filtered into
+  the copy by the model's own update, then the item is predicted again at the same
+  time (:func:`psikt_lookahead`): the gain counts the practice gain ``eta_k`` and
+  what the answer says about the learner's ability and learning rate.
 """
 
 from __future__ import annotations
 
 import math
 from collections.abc import Iterable
+from dataclasses import fields
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -35,6 +41,7 @@ from mentor.students.base import LookAhead
 if TYPE_CHECKING:  # pragma: no cover - for type checkers only
     from mentor.students.elo import Elo
     from mentor.students.pfa import PFA
+    from mentor.students.prereq.model import PSIKT
 
 
 def pfa_lookahead(model: PFA, learner: Any, items: Iterable[Any]) -> LookAhead:
@@ -73,3 +80,36 @@ def elo_lookahead(model: Elo, learner: Any, items: Iterable[Any]) -> LookAhead:
         step[n] = total
     # error e = 1 - p after a right answer, -p after a wrong one
     return LookAhead(p, p.copy(), expit(logits + step * (1.0 - p)), expit(logits - step * p))
+
+
+def psikt_lookahead(model: PSIKT, learner: Any, items: Iterable[Any], t: float | None) -> LookAhead:
+    """One more attempt at each item at time ``t`` under the PSI-KT-style filter: the
+    learner's belief is copied once per item and outcome (2 x items rows), the answer
+    is filtered into each copy (:func:`mentor.students.prereq._filter.run`: the
+    Kalman-style update of the traits and of the skill's knowledge, plus the skill's
+    practice gain), and each copy predicts its item again at ``t``. The model is not
+    changed; O(items x skills) memory, one vectorised filter step."""
+    from mentor.students.prereq._filter import FilterState, prior, run
+
+    items = list(items)
+    p = model.predict(learner, items, t)  # checks t against the learner's clock
+    index = model._items(items)
+    n = index.size
+    if n == 0:
+        return LookAhead(p, p.copy(), p.copy(), p.copy())
+    state, row = model._filter_of(learner)
+    if t is None:
+        clock = float(state.clock[row])
+        t = clock if math.isfinite(clock) else 0.0
+    pick = np.full(2 * n, row)
+    copies = FilterState(*(getattr(state, f.name)[pick].copy() for f in fields(FilterState)))
+    rows = np.arange(2 * n)
+    item = np.tile(index, 2)
+    skill = model.item_skill_[item]
+    time = np.full(2 * n, float(t))
+    outcome = np.r_[np.ones(n), np.zeros(n)]
+    run(model.params_, model.graph_, copies, rows, skill, item, time, outcome, [rows])
+    after = prior(
+        model.params_, model.graph_, copies, rows, skill, model.params_.difficulty[item], time
+    ).p
+    return LookAhead(p, p.copy(), after[:n], after[n:])
