@@ -1,7 +1,7 @@
 """Time of one ``Engine.next`` with the service's default model and teacher on a 200-item course.
 
 Usage:
-    python benchmarks/next_latency.py [--steps 300] [--seed 0]
+    python benchmarks/next_latency.py [--steps 300] [--seed 0] [--horizon 1]
 
 A course of 67 skills x 3 levels (201 items, :func:`mentor.sim.make_course` with 8
 layers) and ``BKT(grain="item", forgets=False)`` with ``ExpectedGain`` (its defaults,
@@ -31,9 +31,13 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--steps", type=int, default=300)
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument(
+        "--horizon", type=int, default=1, choices=(1, 2), help="ExpectedGain's look-ahead"
+    )
     args = parser.parse_args()
     course = make_course(n_skills=67, levels=3, layers=8, seed=args.seed)
-    engine = Engine(course, BKT(course, grain="item", forgets=False), ExpectedGain(course))
+    teacher = ExpectedGain(course, horizon=args.horizon)
+    engine = Engine(course, BKT(course, grain="item", forgets=False), teacher)
     student = StudentPopulation(course, 1, seed=args.seed)
     index = {item: n for n, item in enumerate(course.item_ids)}
     seconds = []
@@ -49,6 +53,7 @@ def main() -> None:
     figures = {
         "items": len(course.item_ids),
         "steps": args.steps,
+        "horizon": args.horizon,
         "mean_ms": float(ms.mean()),
         "median_ms": float(np.median(ms)),
         "p99_ms": float(np.quantile(ms, 0.99)),
@@ -56,11 +61,13 @@ def main() -> None:
         "load_average": os.getloadavg()[0],
     }
     print(
-        f"{figures['items']} items, {args.steps} calls: mean {figures['mean_ms']:.2f} ms, "
+        f"{figures['items']} items, horizon {args.horizon}, {args.steps} calls: "
+        f"mean {figures['mean_ms']:.2f} ms, "
         f"median {figures['median_ms']:.2f}, p99 {figures['p99_ms']:.2f}, "
         f"max {figures['max_ms']:.2f} (load average {figures['load_average']:.1f})"
     )
-    write_json(Path(__file__).parent / "results" / "next_latency.json", figures)
+    suffix = "" if args.horizon == 1 else f"_horizon{args.horizon}"
+    write_json(Path(__file__).parent / "results" / f"next_latency{suffix}.json", figures)
 
 
 if __name__ == "__main__":

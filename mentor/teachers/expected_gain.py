@@ -150,6 +150,13 @@ class ExpectedGain(Teacher):
         (:attr:`LookAhead.expected_skill_gain`; for BKT per item, a skill counts
         only once all its levels are known, so the teacher finishes a skill before
         it starts another).
+    horizon
+        Attempts looked ahead: 1 (default), the greedy rule above; 2, each open
+        item's gain plus the best gain a second attempt can then make, counting the
+        items its answer opens on the activity graph
+        (:func:`mentor.teachers.planning.two_step_values`, after Rafferty et al.'s
+        POMDP planning). On ``benchmarks/model_teaching.py`` two steps taught no
+        better than one (``benchmarks/RESULTS.md``), so one is the default.
 
     The defaults (``objective="item"``, ``open_threshold=0.8``) were chosen by
     ``benchmarks/model_teaching.py``: against ``objective="skill"`` with items
