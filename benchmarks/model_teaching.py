@@ -3,6 +3,12 @@ built like the teacher's model and on students who are not.
 
 Usage:
     python benchmarks/model_teaching.py ../shared/data [--seeds 20] [--quick] [--only SIM]
+        [--teacher NAME]
+
+``--only`` and ``--teacher`` (each may be repeated) run part of the table; the figures of
+the other simulators and teachers already in the JSON file are kept (every run of a
+teacher on a simulator is deterministic given its seeds, so parts can be run apart, in
+parallel processes: the file is updated under a lock).
 
 Simulators (SIM), each with 20 seeds and common random numbers (every teacher of a
 seed meets the same students):
@@ -48,7 +54,9 @@ Writes ``benchmarks/results/model_teaching.json`` and ``model_teaching.png``.
 from __future__ import annotations
 
 import argparse
+import fcntl
 import json
+import tempfile
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -84,6 +92,7 @@ TEACHERS = (
     "expected_gain",
     "expected_gain_reviews",
     "expected_gain_depth_first",
+    "expected_gain_lookahead",
 )
 #: Steps in a simulated day, for FSRS's review schedule: ten questions a day, as the
 #: demo's simulated classmates practise.
@@ -120,6 +129,8 @@ def build(name: str, domain: Domain, steps: int, seed: int) -> tuple[Teacher, An
     model = BKT(domain, grain="item", forgets=False)
     if name == "expected_gain":
         return ExpectedGain(domain, reviews=False, seed=seed), model
+    if name == "expected_gain_lookahead":
+        return ExpectedGain(domain, reviews=False, horizon=2, seed=seed), model
     if name == "expected_gain_depth_first":
         options = {"objective": "skill", "open_threshold": None, "reviews": False}
         return ExpectedGain(domain, seed=seed, **options), model
@@ -165,6 +176,7 @@ def run_sim(
     steps: int,
     tick: Callable[[], None],
     simulator: dict | None = None,
+    teachers: tuple[str, ...] = TEACHERS,
 ) -> dict[str, Any]:
     def population(domain: Domain, n: int, seed: int) -> Any:
         if simulator is not None:
@@ -175,7 +187,7 @@ def run_sim(
 
     out: dict[str, Any] = {"items": len(domain.item_ids), "skills": len(domain.skills)}
     curves: dict[str, list] = {}
-    for name in TEACHERS:
+    for name in teachers:
         finals, reach, retention, seconds = [], [], [], []
         for seed in range(seeds):
             cohort = population(domain, students, seed)
@@ -206,7 +218,7 @@ def table(console: Console, sim: str, result: dict[str, Any], seeds: int) -> Non
     t = Table(title=f"{sim}: {result['skills']} skills, {result['items']} items, {seeds} seeds")
     for col in ("teacher", "post-test %", "steps to 80 %", "retention % (500)", "select ms (p99)"):
         t.add_column(col)
-    for name in TEACHERS:
+    for name in (n for n in TEACHERS if n in result):
         r = result[name]
         m, lo, hi = r["post_mastery"]
         reach = "not reached" if r["reach80"] is None else f"{r['reach80'][0]:.0f}"
@@ -229,7 +241,7 @@ def plot(results: dict[str, Any], path: Path) -> None:
 
     fig, axes = plt.subplots(1, len(results), figsize=(4.5 * len(results), 3.6), squeeze=False)
     for ax, (sim, result) in zip(axes[0], results.items(), strict=True):
-        for name in TEACHERS:
+        for name in (n for n in TEACHERS if n in result):
             ax.plot(result[name]["curve"], label=name)
         ax.set_title(sim)
         ax.set_xlabel("step")
@@ -247,7 +259,9 @@ def main() -> None:
     parser.add_argument("--seeds", type=int, default=20)
     parser.add_argument("--quick", action="store_true", help="3 seeds, 60 steps")
     parser.add_argument("--only", action="append", choices=SIMS)
+    parser.add_argument("--teacher", action="append", choices=TEACHERS)
     args = parser.parse_args()
+    teachers = tuple(args.teacher or TEACHERS)
     seeds, steps = (3, 60) if args.quick else (args.seeds, 300)
     sims = args.only or list(SIMS)
     console = Console()
@@ -259,7 +273,7 @@ def main() -> None:
         )
     results: dict[str, Any] = {}
     with Progress(console=console) as progress:
-        task = progress.add_task("teaching", total=len(sims) * len(TEACHERS) * seeds)
+        task = progress.add_task("teaching", total=len(sims) * len(teachers) * seeds)
         for sim in sims:
             base = sim.removesuffix("_actr")
             students = 10 if base == "junyi" else 15
@@ -271,6 +285,7 @@ def main() -> None:
                 steps,
                 lambda: progress.advance(task),
                 simulator if sim == "assist2009_dkt" else None,
+                teachers,
             )
             if sim == "assist2009_dkt":
                 results[sim]["simulator"] = simulator_info
@@ -279,11 +294,14 @@ def main() -> None:
     suffix = "_quick" if args.quick else ""
     RESULTS.mkdir(exist_ok=True)
     path = RESULTS / f"model_teaching{suffix}.json"
-    # a run of some simulators keeps the others' figures
-    kept = json.loads(path.read_text())["results"] if path.exists() else {}
-    results = {**kept, **results}
-    write_json(path, {"seeds": seeds, "steps": steps, "results": results})
-    plot(results, RESULTS / f"model_teaching{suffix}.png")
+    with open(Path(tempfile.gettempdir()) / "mentor_model_teaching.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)  # parallel runs of parts update one file
+        # a run of some simulators or teachers keeps the others' figures
+        kept = json.loads(path.read_text())["results"] if path.exists() else {}
+        for sim, result in results.items():
+            kept[sim] = {**kept.get(sim, {}), **result}
+        write_json(path, {"seeds": seeds, "steps": steps, "results": kept})
+        plot(kept, RESULTS / f"model_teaching{suffix}.png")
 
 
 if __name__ == "__main__":

@@ -193,3 +193,40 @@ def test_simulate_quick_ranks_teachers_and_writes_outputs(tmp_path):
 
 def test_simulate_rejects_unknown_teacher(tmp_path):
     assert_one_line_error(mentor("simulate", "--teachers", "random,oracle"), "oracle")
+
+
+@pytest.mark.parametrize(
+    ("option", "value", "expected"),
+    [("--students", "0", "field '--students', value 0"), ("--seeds", "1", "at least 2")],
+)
+def test_simulate_refuses_sizes_it_cannot_run(option, value, expected):
+    """0 students is refused, not read as 'the default' (it was: 0 is falsy)."""
+    assert_one_line_error(mentor("simulate", option, value), expected)
+
+
+def test_simulate_offers_the_expected_gain_teacher(tmp_path):
+    """expected_gain plans with its own BKT per item (the fitted Elo cannot plan) and,
+    on the default course, teaches far more than random in 60 steps."""
+    result = mentor(
+        "simulate",
+        "--teachers",
+        "random,expected_gain",
+        "--students",
+        "10",
+        "--steps",
+        "60",
+        "--seeds",
+        "2",
+        "--json",
+        tmp_path / "table.json",
+        "--plot",
+        tmp_path / "curves.png",
+    )
+    assert result.returncode == 0, result.stderr
+    post = {
+        r["teacher"]: r
+        for r in json.loads((tmp_path / "table.json").read_text())
+        if r["metric"] == "post_mastery"
+    }
+    assert set(post) == {"random", "expected_gain"}
+    assert post["expected_gain"]["ci_low"] > post["random"]["ci_high"], post

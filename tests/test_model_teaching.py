@@ -11,7 +11,7 @@ from fsrs import Card, Rating, Scheduler
 from mentor import Domain, Engine, Event, Item
 from mentor.errors import MentorError, ParameterError
 from mentor.sim import ActivationParams, ActivationPopulation, ModelPopulation
-from mentor.students import BKT, Elo
+from mentor.students import BKT, IRT
 from mentor.teachers import ExpectedGain, teacher_from_state
 
 
@@ -146,7 +146,7 @@ def test_expected_gain_brings_mastered_items_back_only_when_fsrs_says_they_are_d
 def test_expected_gain_refuses_models_without_lookahead_and_bad_parameters():
     domain = course()
     with pytest.raises(MentorError, match="look ahead"):
-        ExpectedGain(domain).select("ada", domain.item_ids, 1, 0.0, Elo(domain))
+        ExpectedGain(domain).select("ada", domain.item_ids, 1, 0.0, IRT(domain))
     with pytest.raises(ParameterError):
         ExpectedGain(domain, threshold=1.0)
     with pytest.raises(ParameterError):

@@ -676,3 +676,30 @@ def test_log_of_a_cohort_is_a_valid_event_log(small_course):
     _, log = run_cohort(pop, RandomTeacher(2), None, steps=3, learner_ids=["x", "y", "z"])
     log.validate()
     assert isinstance(log, EventLog)
+
+
+def test_run_experiment_gives_planning_teachers_their_own_model(small_course):
+    from mentor.sim import PLANNING_TEACHERS
+    from mentor.students import BKT
+
+    seen = []
+    make_teacher, _ = PLANNING_TEACHERS["expected_gain"]
+
+    def factory(domain, steps, seed):
+        teacher = make_teacher(domain, steps, seed)
+        select = teacher.select
+
+        def spy(learner, candidates, k=1, t=None, model=None):
+            seen.append(model)
+            return select(learner, candidates, k, t, model)
+
+        teacher.select = spy
+        return teacher
+
+    # the shared model is Elo, fitted on the pilot; expected_gain gets a BKT per item
+    run_experiment(
+        small_course, {"expected_gain": factory}, n_students=3, steps=2, seeds=1, pilot_students=3
+    )
+    assert len(seen) == 6
+    assert all(isinstance(m, BKT) and m.grain == "item" for m in seen)
+    assert len({id(m) for m in seen}) == 1  # one model for the cohort's run

@@ -79,7 +79,8 @@ def test_model_list_reads_each_class_docstring():
 
 
 def test_simulate_help_names_the_simulator_teachers():
-    from mentor.cli.simulate import TEACHER_NAMES
-    from mentor.sim import DEFAULT_TEACHERS
+    from mentor.cli.simulate import PLANNING_NAMES, TEACHER_NAMES
+    from mentor.sim import DEFAULT_TEACHERS, PLANNING_TEACHERS
 
     assert TEACHER_NAMES == tuple(DEFAULT_TEACHERS)
+    assert PLANNING_NAMES == tuple(PLANNING_TEACHERS)

@@ -17,6 +17,9 @@ from mentor.students import MODELS
 #: The names of mentor.sim.DEFAULT_TEACHERS, for the help text: importing
 #: mentor.sim at start-up would load SciPy and scikit-learn (a test checks they agree).
 TEACHER_NAMES = ("random", "fixed", "target", "zpdes")
+#: The names of mentor.sim.PLANNING_TEACHERS: offered, not run by default (each plans
+#: with a student model of its own, and takes longer per choice).
+PLANNING_NAMES = ("expected_gain",)
 
 METRICS = {
     "post_mastery": "post-test mastery",
@@ -33,7 +36,12 @@ def simulate(
     steps: Annotated[int | None, typer.Option(help="Practice steps per student [150].")] = None,
     seeds: Annotated[int | None, typer.Option(help="Independent cohorts per teacher [10].")] = None,
     teachers: Annotated[
-        str, typer.Option(help=f"Comma-separated teachers from: {', '.join(TEACHER_NAMES)}.")
+        str,
+        typer.Option(
+            help=f"Comma-separated teachers from: {', '.join(TEACHER_NAMES + PLANNING_NAMES)} "
+            "(expected_gain plans with its own BKT per item at default parameters, "
+            "not with --model)."
+        ),
     ] = ",".join(TEACHER_NAMES),
     model: Annotated[
         str, typer.Option(help=f"Student model the teachers consult: {', '.join(sorted(MODELS))}.")
@@ -53,24 +61,28 @@ def simulate(
     learning gain per practice step and area under the learning curve.
     """
     from mentor._checks import check_count
-    from mentor.sim import DEFAULT_TEACHERS, make_course, run_experiment
+    from mentor.sim import DEFAULT_TEACHERS, PLANNING_TEACHERS, make_course, run_experiment
     from mentor.sim.plot import plot_learning_curves
 
-    n_students = students or (100 if quick else 200)
-    n_steps = steps or (100 if quick else 150)
-    n_seeds = seeds or (5 if quick else 10)
+    n_students = students if students is not None else (100 if quick else 200)
+    n_steps = steps if steps is not None else (100 if quick else 150)
+    n_seeds = seeds if seeds is not None else (5 if quick else 10)
     check_count("--students", n_students, 1)
     check_count("--steps", n_steps, 1)
     if check_count("--seeds", n_seeds, 1) < 2:
         raise ParameterError(
             "must be at least 2 to estimate a confidence interval", field="--seeds", value=n_seeds
         )
-    chosen = [t.strip() for t in teachers.split(",") if t.strip()]
-    unknown = [t for t in chosen if t not in DEFAULT_TEACHERS]
+    factories = {
+        **DEFAULT_TEACHERS,
+        **{name: factory for name, (factory, _) in PLANNING_TEACHERS.items()},
+    }
+    chosen = list(dict.fromkeys(t.strip() for t in teachers.split(",") if t.strip()))
+    unknown = [t for t in chosen if t not in factories]
     if unknown or not chosen:
         raise MentorError(
             f"unknown teacher {unknown[0] if unknown else '(none)'!r}; "
-            f"choose from {', '.join(DEFAULT_TEACHERS)}"
+            f"choose from {', '.join(factories)}"
         )
     if model not in MODELS:
         raise MentorError(
@@ -93,7 +105,7 @@ def simulate(
         task = progress.add_task("teaching", total=n_seeds * len(chosen))
         result = run_experiment(
             domain,
-            {name: DEFAULT_TEACHERS[name] for name in chosen},
+            {name: factories[name] for name in chosen},
             n_students=n_students,
             steps=n_steps,
             seeds=n_seeds,

@@ -2,7 +2,13 @@
 
 from mentor.sim.activation import ActivationParams, ActivationPopulation
 from mentor.sim.course import make_course, make_junyi_course, prerequisite_closure
-from mentor.sim.experiment import DEFAULT_TEACHERS, ExperimentResult, run_cohort, run_experiment
+from mentor.sim.experiment import (
+    DEFAULT_TEACHERS,
+    PLANNING_TEACHERS,
+    ExperimentResult,
+    run_cohort,
+    run_experiment,
+)
 from mentor.sim.fitted import ModelPopulation
 from mentor.sim.hypercube import Hypercube
 from mentor.sim.passrate import PassRateCurve, PassRateSim, run_passrate
@@ -13,6 +19,7 @@ __all__ = [
     "ActivationParams",
     "ActivationPopulation",
     "DEFAULT_TEACHERS",
+    "PLANNING_TEACHERS",
     "ExperimentResult",
     "Hypercube",
     "PassRateCurve",

@@ -22,8 +22,15 @@ from mentor.errors import DataError
 from mentor.events import EventLog
 from mentor.metrics.teaching import aulc, gain_per_step, mean_ci
 from mentor.sim.population import StudentParams, StudentPopulation
-from mentor.students import StudentModel, create_model, model_from_state
-from mentor.teachers import ZPDES, FixedSequence, RandomTeacher, TargetSuccess, Teacher
+from mentor.students import BKT, StudentModel, create_model, model_from_state
+from mentor.teachers import (
+    ZPDES,
+    ExpectedGain,
+    FixedSequence,
+    RandomTeacher,
+    TargetSuccess,
+    Teacher,
+)
 
 TeacherFactory = Callable[[Domain, int, int], Teacher]
 """Builds a teacher from (domain, number of steps, seed)."""
@@ -44,6 +51,23 @@ DEFAULT_TEACHERS: dict[str, TeacherFactory] = {
     "fixed": _fixed,
     "target": lambda domain, steps, seed: TargetSuccess(0.7, seed=seed),
     "zpdes": lambda domain, steps, seed: ZPDES(domain, seed=seed),
+}
+
+
+def _expected_gain(domain: Domain, steps: int, seed: int) -> Teacher:
+    return ExpectedGain(domain, seed=seed)
+
+
+def _item_bkt(domain: Domain) -> StudentModel:
+    return BKT(domain, grain="item", forgets=False)
+
+
+#: Teachers that plan with a student model of their own rather than the fitted model
+#: the others share: name -> (teacher factory, model factory). ``expected_gain`` plans
+#: with ``BKT(domain, grain="item", forgets=False)`` at BKT's default parameters, as the
+#: service's default teacher does (``benchmarks/model_teaching.py``).
+PLANNING_TEACHERS: dict[str, tuple[TeacherFactory, Callable[[Domain], StudentModel]]] = {
+    "expected_gain": (_expected_gain, _item_bkt),
 }
 
 
@@ -132,11 +156,16 @@ def run_experiment(
     pilot_students: int = 200,
     params: StudentParams | None = None,
     progress: Callable[[], None] | None = None,
+    own_models: Mapping[str, Callable[[Domain], StudentModel]] | None = None,
 ) -> ExperimentResult:
     """Run every teacher on ``seeds`` independent cohorts (see the module docstring).
 
-    ``progress`` is called once after each (seed, teacher) run.
+    ``progress`` is called once after each (seed, teacher) run. A teacher named in
+    ``own_models`` is given a fresh model from its factory instead of a copy of the
+    fitted ``model`` (by default, the model factories of :data:`PLANNING_TEACHERS`).
     """
+    if own_models is None:
+        own_models = {name: model for name, (_, model) in PLANNING_TEACHERS.items()}
     teachers = DEFAULT_TEACHERS if teachers is None else teachers
     curves: dict[str, list[np.ndarray]] = {name: [] for name in teachers}
     for seed in range(seeds):
@@ -148,10 +177,11 @@ def run_experiment(
         state = fitted.state_dict()
         for name, factory in teachers.items():
             population = StudentPopulation(domain, n_students, seed=seed, params=params)
+            own = own_models.get(name)
             curve, _ = run_cohort(
                 population,
                 factory(domain, steps, seed),
-                model_from_state(state, domain=domain),
+                model_from_state(state, domain=domain) if own is None else own(domain),
                 steps,
             )
             curves[name].append(curve)

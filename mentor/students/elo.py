@@ -28,7 +28,7 @@ from scipy.special import expit
 from mentor._checks import check_flag, check_number, json_id
 from mentor.domain import Domain
 from mentor.events import EventLog
-from mentor.students.base import EpochCallback, StudentModel
+from mentor.students.base import EpochCallback, LookAhead, StudentModel
 
 
 class Elo(StudentModel):
@@ -46,6 +46,7 @@ class Elo(StudentModel):
     """
 
     name = "elo"
+    supports_lookahead = True
 
     def __init__(
         self,
@@ -126,6 +127,13 @@ class Elo(StudentModel):
         """sigma(ability - difficulty); unseen learners and items start at 0."""
         result: np.ndarray = expit(self._logits(learner, list(items)))
         return result
+
+    def lookahead(self, learner: Any, items: Iterable[Any], t: float | None = None) -> LookAhead:
+        """One more answer at each item, by the Elo update
+        (:func:`mentor.students.lookahead.elo_lookahead`)."""
+        from mentor.students.lookahead import elo_lookahead
+
+        return elo_lookahead(self, learner, items)
 
     def state(self, learner: Any) -> dict[str, Any]:
         """Ability, number of answers, and mastery per skill: the predicted success

@@ -32,7 +32,7 @@ from mentor.domain import Domain
 from mentor.errors import DataError
 from mentor.events import EventLog
 from mentor.students._sequences import time_rank
-from mentor.students.base import EpochCallback, StudentModel
+from mentor.students.base import EpochCallback, LookAhead, StudentModel
 
 
 def pfa_counts(
@@ -124,6 +124,7 @@ class PFA(StudentModel):
     """
 
     name = "pfa"
+    supports_lookahead = True
 
     def __init__(
         self,
@@ -258,6 +259,13 @@ class PFA(StudentModel):
         logits = [sum(self._skill_logit(learner, s) for s in self.skills_of(i)) for i in items]
         result: np.ndarray = expit(np.asarray(logits, dtype=float))
         return result
+
+    def lookahead(self, learner: Any, items: Iterable[Any], t: float | None = None) -> LookAhead:
+        """One more answer at each item, counted as PFA counts it
+        (:func:`mentor.students.lookahead.pfa_lookahead`)."""
+        from mentor.students.lookahead import pfa_lookahead
+
+        return pfa_lookahead(self, learner, items)
 
     def predict_log(self, log: EventLog) -> np.ndarray:
         """Online prediction of every event from the model's counts plus the earlier

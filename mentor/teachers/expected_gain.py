@@ -61,12 +61,15 @@ from mentor.errors import MentorError, ParameterError
 from mentor.events import EventLog
 from mentor.students.base import StudentModel
 from mentor.teachers.base import Teacher
+from mentor.teachers.planning import two_step_values
 from mentor.teachers.zpdes import activity_graph
 
 #: Kinds of choice, as recorded in :attr:`Choice.kind`.
 KINDS = ("learn", "step_back", "review", "revisit", "fallback")
 #: What the teacher maximises: the skills' reported mastery, or the item's own.
 OBJECTIVES = ("skill", "item")
+#: Attempts looked ahead: one (greedy) or two (:func:`mentor.teachers.planning.two_step_values`).
+HORIZONS = (1, 2)
 #: Seconds in a day: FSRS schedules in days.
 DAY = 86400.0
 #: 9899-01-01: the last date Python can hold (9999-12-31) less FSRS's longest
@@ -147,6 +150,13 @@ class ExpectedGain(Teacher):
         (:attr:`LookAhead.expected_skill_gain`; for BKT per item, a skill counts
         only once all its levels are known, so the teacher finishes a skill before
         it starts another).
+    horizon
+        Attempts looked ahead: 1 (default), the greedy rule above; 2, each open
+        item's gain plus the best gain a second attempt can then make, counting the
+        items its answer opens on the activity graph
+        (:func:`mentor.teachers.planning.two_step_values`, after Rafferty et al.'s
+        POMDP planning). On ``benchmarks/model_teaching.py`` two steps taught no
+        better than one (``benchmarks/RESULTS.md``), so one is the default.
 
     The defaults (``objective="item"``, ``open_threshold=0.8``) were chosen by
     ``benchmarks/model_teaching.py``: against ``objective="skill"`` with items
@@ -174,6 +184,7 @@ class ExpectedGain(Teacher):
         review_share: float = 0.2,
         open_threshold: float | None = 0.8,
         objective: str = "item",
+        horizon: int = 1,
         seed: int | np.random.Generator | None = None,
     ) -> None:
         super().__init__(seed)
@@ -185,6 +196,11 @@ class ExpectedGain(Teacher):
         day = check_number("day", day, 0.0, strict=True)
         self.review_share = check_unit("review_share", review_share)
         self.objective = check_choice("objective", objective, OBJECTIVES)
+        if isinstance(horizon, bool) or horizon not in HORIZONS:
+            raise ParameterError(
+                f"must be one of {', '.join(map(str, HORIZONS))}", field="horizon", value=horizon
+            )
+        self.horizon = int(horizon)
         if open_threshold is not None:
             open_threshold = check_number(
                 "open_threshold", open_threshold, 0.0, strict=True, maximum=threshold
@@ -205,6 +221,7 @@ class ExpectedGain(Teacher):
         self.counts_: dict[Any, list[int]] = {}
         graph = activity_graph(domain)
         self._before = {item: list(graph.predecessors(item)) for item in graph.nodes}
+        self._after = {item: list(graph.successors(item)) for item in graph.nodes}
         self._ancestors = {item: nx.ancestors(graph, item) for item in graph.nodes}
         #: Per learner and item: failed attempts in a row at it.
         self.failures_: dict[Any, dict[Any, int]] = {}
@@ -221,6 +238,7 @@ class ExpectedGain(Teacher):
             "review_share": self.review_share,
             "open_threshold": self.open_threshold,
             "objective": self.objective,
+            "horizon": self.horizon,
         }
 
     def _when(self, t: float) -> datetime:
@@ -254,7 +272,7 @@ class ExpectedGain(Teacher):
         if not model.supports_lookahead:
             raise MentorError(
                 f"teacher 'expected_gain' needs a student model that can look ahead; "
-                f"{model.name!r} cannot (use 'bkt')"
+                f"{model.name!r} cannot (use 'bkt', 'pfa' or 'elo')"
             )
         candidates = list(dict.fromkeys(candidates))
         if not candidates:
@@ -310,6 +328,25 @@ class ExpectedGain(Teacher):
             and all(mastery[p] >= self.open_threshold for p in self._before.get(c, ()))
         ]
         first = skill_gain if self.objective == "skill" else gain
+        if self.horizon == 2:
+            # two-step look-ahead: each open item's own gain plus the best gain one
+            # more attempt can then make, counting the items its answer opens
+            values = two_step_values(
+                open_items,
+                at,
+                ahead.p_success,
+                ahead.mastery,
+                ahead.if_correct,
+                ahead.if_wrong,
+                first,
+                self._after,
+                self._before,
+                self.open_threshold,
+                self.threshold,
+            )
+            first = np.zeros(len(needed))
+            for item, value in values.items():
+                first[at[item]] = value
         # items the learner is stuck at (with nothing before them to step back to)
         # come after every other open item: other work, not the same item again
         stuck_at = self._stuck_items(learner)

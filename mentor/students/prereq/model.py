@@ -110,7 +110,7 @@ from mentor._checks import check_choice, check_count, check_number
 from mentor.domain import Domain
 from mentor.errors import DataError, DomainError, UnknownIdError
 from mentor.events import EventLog
-from mentor.students.base import EpochCallback, StudentModel, solver_progress
+from mentor.students.base import EpochCallback, LookAhead, StudentModel, solver_progress
 from mentor.students.prereq._filter import (
     FilterState,
     Graph,
@@ -184,6 +184,7 @@ class PSIKT(StudentModel):
     """
 
     name = "psikt"
+    supports_lookahead = True
 
     def __init__(
         self,
@@ -460,6 +461,13 @@ class PSIKT(StudentModel):
             np.full(n, float(t)),
         )
         return pr.p
+
+    def lookahead(self, learner: Any, items: Iterable[Any], t: float | None = None) -> LookAhead:
+        """One more answer at each item at time ``t``, filtered into a copy of the
+        learner's belief (:func:`mentor.students.lookahead.psikt_lookahead`)."""
+        from mentor.students.lookahead import psikt_lookahead
+
+        return psikt_lookahead(self, learner, items, t)
 
     def predict_log(self, log: EventLog) -> np.ndarray:
         """Predict every event from the model and the earlier events of its learner
