@@ -136,10 +136,9 @@ def _still_there(service: Any, saved: dict[str, Any]) -> bool:
 def ensure_demo(service: Any, seed: int | None = None) -> Demo:
     """The demo workspace of this service (see the module docstring), created if
     missing. ``service`` is ``app.state.service`` of :func:`mentor.service.create_app`."""
-    from mentor.service.api.courses import _create_course
-    from mentor.service.api.learners import post_learner
-    from mentor.service.api.schemas import LearnerIn
+    from mentor.service.api.learners import create_learner
     from mentor.service.api.workspaces import create_workspace
+    from mentor.service.courses import create_course
     from mentor.service.importing import Upload
     from mentor.service.security import Principal
 
@@ -160,7 +159,7 @@ def ensure_demo(service: Any, seed: int | None = None) -> Demo:
         who = Principal("admin", workspace_id=workspace.id, key_id=key.id)
     seed = secrets.randbits(31) if seed is None else seed
     history = simulated_history(seed, service.now())
-    _create_course(
+    create_course(
         service,
         who,
         COURSE_ID,
@@ -173,7 +172,7 @@ def ensure_demo(service: Any, seed: int | None = None) -> Demo:
         None,
         Upload("classmates.csv", history),
     )
-    token = post_learner(LearnerIn(id=LEARNER), who, service)["token"]
+    token = create_learner(service, who.workspace_id, LEARNER)["token"]
     demo = Demo(COURSE_ID, LEARNER, token, admin_key, True)
     _write_secret(
         path,

@@ -15,7 +15,7 @@ Each import gets a fresh worker process (``max_tasks_per_child=1``): the
 memory a large course took is given back to the system when it is done, and
 a crash of one import (out of memory, a bug in a loader) cannot leave state
 behind for the next. The worker runs the same import code as a small
-import (:func:`mentor.service.api.courses._create_course`: the same checks,
+import (:func:`mentor.service.courses.create_course`: the same checks,
 quotas and error messages) against its own connection to the same database.
 
 Durability (:mod:`mentor.service.jobs`): a job row is written, ``queued``,
@@ -185,8 +185,8 @@ def _heartbeat(db: Database, job_id: int, stop: threading.Event) -> None:
 def run_import(request: ImportRequest) -> dict[str, Any] | Failure:
     """The worker's task: import the course; its answer, or a :class:`Failure`
     (the job row says the same)."""
-    from mentor.service.api.courses import _create_quietly
     from mentor.service.api.deps import Service
+    from mentor.service.courses import create_course_quietly
     from mentor.service.engines import EngineStore
 
     status = Database(request.db_url)
@@ -205,7 +205,7 @@ def run_import(request: ImportRequest) -> dict[str, Any] | Failure:
             Path("."),
             clock=functools.partial(float, request.now),
         )
-        result = _create_quietly(
+        result = create_course_quietly(
             svc,
             request.who,
             request.slug,

@@ -10,7 +10,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
-from mentor.service.api.deps import Admin, Svc, find_learner
+from mentor.service.api.deps import Admin, Service, Svc, find_learner
 from mentor.service.api.schemas import LEARNER_ID, LearnerIn, LearnerOut, NewLearnerOut
 from mentor.service.security import LEARNER_PREFIX, SHOWN, new_token, token_hash
 from mentor.service.tables import Learner, utcnow
@@ -75,15 +75,21 @@ def post_learner(body: LearnerIn, who: Admin, svc: Svc) -> dict:
     """Add a learner to the workspace and issue their token (shown once). A learner
     who already has practice but no token (added by an admin's events) gets one;
     409 if the learner already has a token (rotate it with ``POST .../token``)."""
+    return create_learner(svc, who.workspace_id, body.id)
+
+
+def create_learner(svc: Service, workspace_id: int, learner_id: str) -> dict:
+    """Add ``learner_id`` to the workspace and issue their token, as
+    :func:`post_learner` answers (the demo seeder and the admin page call this)."""
     with svc.db.write() as session:
-        ensure_learners(session, who.workspace_id, [body.id])
+        ensure_learners(session, workspace_id, [learner_id])
         learner = session.scalar(
             select(Learner).where(
-                Learner.workspace_id == who.workspace_id, Learner.external_id == body.id
+                Learner.workspace_id == workspace_id, Learner.external_id == learner_id
             )
         )
         if learner.token_hash is not None:
-            raise HTTPException(409, f"learner {body.id!r} already exists and has a token")
+            raise HTTPException(409, f"learner {learner_id!r} already exists and has a token")
         return learner_out(learner, _issue(learner))
 
 

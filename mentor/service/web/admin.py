@@ -15,11 +15,12 @@ from starlette.exceptions import HTTPException
 
 from mentor.errors import MentorError
 from mentor.service.api import courses as course_api
-from mentor.service.api.courses import CoursePath, course_out
+from mentor.service.api.courses import CoursePath
 from mentor.service.api.deps import find_course, find_learner
-from mentor.service.api.learners import LearnerPath, post_learner
+from mentor.service.api.learners import LearnerPath, create_learner
 from mentor.service.api.practice import plain
 from mentor.service.api.schemas import COURSE_ID, LEARNER_ID, LearnerIn
+from mentor.service.courses import course_out
 from mentor.service.engines import CourseGone
 from mentor.service.events_store import load_events
 from mentor.service.importing import UploadError
@@ -118,7 +119,7 @@ def add_learner(
             status_code=422,
         )
     try:
-        out = post_learner(body, who, svc)
+        out = create_learner(svc, who.workspace_id, body.id)
     except HTTPException as error:
         return _dashboard(request, svc, who, error=str(error.detail), status_code=error.status_code)
     base = str(request.base_url).rstrip("/")
