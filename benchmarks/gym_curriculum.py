@@ -88,7 +88,9 @@ def run(teacher: str, seed: int, args: argparse.Namespace) -> dict[str, Any]:
 
     torch.set_num_threads(1)
     box = Box([0.0], [1.0])
-    tasks = create_task_teacher({"name": teacher, "params": {"space": box.to_dict(), "seed": seed}})
+    tasks = create_task_teacher(
+        {"name": teacher, "params": {"space": box.state_dict(), "seed": seed}}
+    )
     venv = make_vec_env(
         GoalLine,
         n_envs=args.envs,

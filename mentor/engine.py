@@ -90,7 +90,7 @@ class Engine:
         return {
             "kind": "engine",
             "version": ENGINE_VERSION,
-            "domain": self.domain.to_dict(),
+            "domain": self.domain.state_dict(),
             "model": self.model.state_dict(),
             "teacher": self.teacher.state_dict(),
         }
@@ -103,7 +103,7 @@ class Engine:
         if state.get("version") != ENGINE_VERSION:
             raise StateError(f"engine state version {state.get('version')!r} is not supported")
         try:
-            domain = Domain.from_dict(state["domain"])
+            domain = Domain.from_state_dict(state["domain"])
             model_state, teacher_state = state["model"], state["teacher"]
         except KeyError as error:
             raise StateError(f"engine state lacks {error}") from None

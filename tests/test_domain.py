@@ -236,8 +236,8 @@ def full_domain() -> Domain:
     )
 
 
-def test_to_dict_layout():
-    assert full_domain().to_dict() == {
+def test_state_dict_layout():
+    assert full_domain().state_dict() == {
         "skills": [{"id": "arith", "area": "numbers"}, {"id": "alg"}],
         "items": [
             {
@@ -257,20 +257,20 @@ def test_to_dict_layout():
 
 def test_dict_round_trip_through_json():
     domain = full_domain()
-    data = json.loads(json.dumps(domain.to_dict()))
-    back = Domain.from_dict(data)
-    assert back.to_dict() == domain.to_dict()
+    data = json.loads(json.dumps(domain.state_dict()))
+    back = Domain.from_state_dict(data)
+    assert back.state_dict() == domain.state_dict()
     assert back.item(7).skills == ("arith", "alg")  # integer ids survive JSON
     assert back.item("add") == domain.item("add")
     assert back.task_spaces["walker"] == domain.task_spaces["walker"]
     assert list(back.graph.edges) == [("arith", "alg")]
 
 
-def test_from_dict_defaults():
-    domain = Domain.from_dict({"items": [{"id": "a"}, {"id": "b", "skills": "s"}]})
+def test_from_state_dict_defaults():
+    domain = Domain.from_state_dict({"items": [{"id": "a"}, {"id": "b", "skills": "s"}]})
     assert domain.skills == ["a", "s"]
     assert domain.skills_of("a") == ("a",) and domain.skills_of("b") == ("s",)
-    assert len(Domain.from_dict({}).items) == 0
+    assert len(Domain.from_state_dict({}).items) == 0
 
 
 @pytest.mark.parametrize(
@@ -295,9 +295,9 @@ def test_from_dict_defaults():
         ({"items": [{"id": "a", "skills": ["b"]}], "skills": ["a"]}, "names unknown skill 'b'"),
     ],
 )
-def test_from_dict_errors(data, message):
+def test_from_state_dict_errors(data, message):
     with pytest.raises(DomainError) as info:
-        Domain.from_dict(data, source="src.json")
+        Domain.from_state_dict(data, source="src.json")
     assert message in str(info.value)
 
 
@@ -308,7 +308,7 @@ def test_save_and_load_domain_json(tmp_path):
     path = tmp_path / "sub" / "course.json"
     save_domain(full_domain(), path)
     assert sorted(p.name for p in path.parent.iterdir()) == ["course.json"]
-    assert load_domain(path).to_dict() == full_domain().to_dict()
+    assert load_domain(path).state_dict() == full_domain().state_dict()
 
 
 def test_load_domain_hand_written_json(tmp_path):
@@ -457,11 +457,11 @@ def test_box_sample_contains_clip():
 
 def test_box_dict_round_trip():
     box = Box([0, 1], [2, 3], ["x", "y"])
-    assert box.to_dict() == {"low": [0.0, 1.0], "high": [2.0, 3.0], "names": ["x", "y"]}
-    assert Box.from_dict(json.loads(json.dumps(box.to_dict()))) == box
-    assert Box.from_dict({"low": [0], "high": [1]}) == Box([0], [1])
+    assert box.state_dict() == {"low": [0.0, 1.0], "high": [2.0, 3.0], "names": ["x", "y"]}
+    assert Box.from_state_dict(json.loads(json.dumps(box.state_dict()))) == box
+    assert Box.from_state_dict({"low": [0], "high": [1]}) == Box([0], [1])
     with pytest.raises(DomainError, match="a box needs 'low' and 'high' lists"):
-        Box.from_dict({"high": [1]})
+        Box.from_state_dict({"high": [1]})
 
 
 # ====================================================================== Junyi

@@ -238,7 +238,7 @@ def test_save_load_round_trip_makes_identical_choices(tmp_path, model, teacher, 
     loaded = Engine.load(path)
 
     # the same course, model and teacher settings, sharing the loaded domain
-    assert loaded.domain.to_dict() == engine.domain.to_dict()
+    assert loaded.domain.state_dict() == engine.domain.state_dict()
     assert type(loaded.model) is type(engine.model)
     assert type(loaded.teacher) is type(engine.teacher)
     assert loaded.model.get_params() == engine.model.get_params()

@@ -87,7 +87,9 @@ def test_registry_and_old_import_path():
 
 @pytest.mark.parametrize("name", sorted(SMALL))
 def test_contract_every_teacher(name):
-    teacher = create_task_teacher({"name": name, "params": {"space": BOX.to_dict(), **SMALL[name]}})
+    teacher = create_task_teacher(
+        {"name": name, "params": {"space": BOX.state_dict(), **SMALL[name]}}
+    )
     assert teacher.spec() == {"name": name, "params": teacher.get_params()}
     run_stream(teacher, 100, seed=1)
     x = teacher.sample(7)
@@ -110,7 +112,7 @@ def test_contract_every_teacher(name):
     with pytest.raises(ParameterError):
         teacher.sample(0)
     with pytest.raises(ParameterError, match="no parameter 'windw'"):
-        create_task_teacher({"name": name, "params": {"space": BOX.to_dict(), "windw": 3}})
+        create_task_teacher({"name": name, "params": {"space": BOX.state_dict(), "windw": 3}})
     with pytest.raises(ParameterError, match="Box"):
         task_teacher_class(name)(["a", "b"])
     with pytest.raises(StateError):
@@ -456,5 +458,5 @@ def test_task_items_errors():
     bad = Domain([Item("a", ("s",), attributes={"task": [3.0]})])
     with pytest.raises(DomainError, match="item 'a'"):
         TaskItems(bad, ALPGMM(box))
-    spec = {"name": "region_lp", "params": {"space": box.to_dict(), "regions": 8}}
+    spec = {"name": "region_lp", "params": {"space": box.state_dict(), "regions": 8}}
     assert isinstance(TaskItems(domain, spec).teacher, RegionLP)

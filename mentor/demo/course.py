@@ -80,7 +80,7 @@ def item_id(skill: str, level: int) -> str:
 
 def course_dict() -> dict[str, Any]:
     """The course as the domain JSON that ``POST /v1/courses`` (and
-    :meth:`mentor.domain.Domain.from_dict`) reads."""
+    :meth:`mentor.domain.Domain.from_state_dict`) reads."""
     return {
         "skills": [
             {"id": skill, "name": name, "description": description}
@@ -102,7 +102,7 @@ def course_dict() -> dict[str, Any]:
 
 def course() -> Domain:
     """The demo course as a :class:`~mentor.domain.Domain`."""
-    return Domain.from_dict(course_dict(), source="mentor.demo")
+    return Domain.from_state_dict(course_dict(), source="mentor.demo")
 
 
 __all__ = [

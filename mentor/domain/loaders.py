@@ -101,7 +101,7 @@ def load_domain_csv(
 
 
 def load_domain(path: str | os.PathLike[str]) -> Domain:
-    """Load a domain from a ``.json`` file (see :meth:`Domain.to_dict`) or an
+    """Load a domain from a ``.json`` file (see :meth:`Domain.state_dict`) or an
     items ``.csv`` file (see :func:`load_domain_csv`)."""
     source = str(path)
     suffix = Path(path).suffix.lower()
@@ -116,12 +116,12 @@ def load_domain(path: str | os.PathLike[str]) -> Domain:
             data = json.load(handle)
     except json.JSONDecodeError as error:
         raise DataError(f"invalid JSON: {error.msg}", file=source, line=error.lineno) from None
-    return Domain.from_dict(data, source=source)
+    return Domain.from_state_dict(data, source=source)
 
 
 def save_domain(domain: Domain, path: str | os.PathLike[str]) -> None:
     """Write a domain as JSON, atomically."""
-    write_json(path, domain.to_dict())
+    write_json(path, domain.state_dict())
 
 
 def load_junyi(path: str | os.PathLike[str], on_cycle: str = "drop") -> Domain:

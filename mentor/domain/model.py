@@ -218,8 +218,8 @@ class Domain:
         )
 
     # ---------------------------------------------------------------- plain data
-    def to_dict(self) -> dict[str, Any]:
-        """The domain as JSON-able data (the format :meth:`from_dict` reads)."""
+    def state_dict(self) -> dict[str, Any]:
+        """The domain as JSON-able data (the format :meth:`from_state_dict` reads)."""
         return {
             "skills": [{"id": s, **attrs} for s, attrs in self.skill_attributes.items()],
             "items": [
@@ -232,12 +232,12 @@ class Domain:
                 for item in self.items.values()
             ],
             "prerequisites": [[p, c] for p, c in self.graph.edges],
-            "task_spaces": {name: box.to_dict() for name, box in self.task_spaces.items()},
+            "task_spaces": {name: box.state_dict() for name, box in self.task_spaces.items()},
         }
 
     @classmethod
-    def from_dict(cls, data: Mapping[str, Any], source: str | None = None) -> Domain:
-        """Build a domain from plain data (see :meth:`to_dict` for the layout)."""
+    def from_state_dict(cls, data: Mapping[str, Any], source: str | None = None) -> Domain:
+        """Build a domain from plain data (see :meth:`state_dict` for the layout)."""
         where = f"{source}: " if source else ""
         if not isinstance(data, Mapping):
             raise DomainError(f"{where}a domain must be a JSON object, got {type(data).__name__}")
@@ -277,7 +277,7 @@ class Domain:
                         f"got {pair!r}"
                     )
                 prerequisites.append((pair[0], pair[1]))
-            spaces = {n: Box.from_dict(b) for n, b in data.get("task_spaces", {}).items()}
+            spaces = {n: Box.from_state_dict(b) for n, b in data.get("task_spaces", {}).items()}
             # Inside the try: an id that is a JSON list or object is unhashable (TypeError).
             return cls(items, skills, prerequisites, spaces, source=source)
         except (TypeError, ValueError, AttributeError) as error:

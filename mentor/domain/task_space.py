@@ -117,11 +117,11 @@ class Box:
             )
         return x
 
-    def to_dict(self) -> dict[str, Any]:
+    def state_dict(self) -> dict[str, Any]:
         return {"low": list(self.low), "high": list(self.high), "names": list(self.names)}
 
     @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> Box:
+    def from_state_dict(cls, data: dict[str, Any]) -> Box:
         try:
             return cls(data["low"], data["high"], data.get("names", ()))
         except (KeyError, TypeError) as error:

@@ -151,7 +151,7 @@ def create_course(
                 seed=seed,
                 model=model_spec,
                 teacher=teacher_spec,
-                task_spaces={n: box.to_dict() for n, box in domain.task_spaces.items()},
+                task_spaces={n: box.state_dict() for n, box in domain.task_spaces.items()},
                 source={"format": parsed.format, "file": items.filename},
                 created_at=utcnow(),
             )

@@ -248,7 +248,7 @@ def load_domain_rows(session: Session, course_id: int) -> Domain:
         [Item(i, tuple(k), d, dict(a)) for i, k, d, a in items],
         {s: dict(a) for s, a in skills},
         [(p, s) for p, s in edges],
-        {name: Box.from_dict(box) for name, box in spaces.items()},
+        {name: Box.from_state_dict(box) for name, box in spaces.items()},
     )
 
 

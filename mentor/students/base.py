@@ -181,7 +181,7 @@ class StudentModel(abc.ABC):
             "kind": self.name,
             "version": STATE_VERSION,
             "params": self.get_params(),
-            "domain": None if self.domain is None else self.domain.to_dict(),
+            "domain": None if self.domain is None else self.domain.state_dict(),
             "state": self._get_state(),
         }
 
@@ -202,7 +202,7 @@ class StudentModel(abc.ABC):
         """
         check_state(state, cls.name)
         if domain is None and state.get("domain") is not None:
-            domain = Domain.from_dict(state["domain"])
+            domain = Domain.from_state_dict(state["domain"])
         try:
             model = cls(domain=domain, **state.get("params", {}))
         except TypeError as error:

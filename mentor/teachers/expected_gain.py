@@ -110,7 +110,7 @@ class Choice:
     failures: int = 0
     due: float | None = None
 
-    def to_dict(self) -> dict[str, Any]:
+    def state_dict(self) -> dict[str, Any]:
         return asdict(self)
 
 

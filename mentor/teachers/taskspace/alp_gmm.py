@@ -69,7 +69,7 @@ class ALPGMM(TaskTeacher):
     Parameters
     ----------
     space
-        The task space, a :class:`~mentor.domain.Box` or its ``to_dict()``.
+        The task space, a :class:`~mentor.domain.Box` or its ``state_dict()``.
     fit_every
         Episodes between two fits of the mixture; each fit uses the last ``fit_every``
         episodes. At least ``k_max``; default 250.
@@ -188,10 +188,10 @@ class ALPGMM(TaskTeacher):
 
     # ------------------------------------------------------------------ state
     def _get_state(self) -> dict[str, Any]:
-        return self.tasks_.to_dict()
+        return self.tasks_.state_dict()
 
     def _set_state(self, state: Mapping[str, Any]) -> None:
-        self.tasks_ = _History.from_dict(state, self.dim)
+        self.tasks_ = _History.from_state_dict(state, self.dim)
 
 
 def _sample_gmm(gmm: Mapping[str, Any], rng: np.random.Generator) -> np.ndarray:
@@ -288,7 +288,7 @@ class _History:
 
         self.tree = cKDTree(self._tasks[: self.tree_size].copy()) if self.tree_size else None
 
-    def to_dict(self) -> dict[str, Any]:
+    def state_dict(self) -> dict[str, Any]:
         return {
             "tasks": self.tasks.tolist(),
             "rewards": self.rewards.tolist(),
@@ -300,7 +300,7 @@ class _History:
         }
 
     @classmethod
-    def from_dict(cls, data: Mapping[str, Any], dim: int) -> _History:
+    def from_state_dict(cls, data: Mapping[str, Any], dim: int) -> _History:
         state = cls(dim)
         tasks = np.asarray(data["tasks"], dtype=float).reshape(-1, dim)
         rewards = np.asarray(data["rewards"], dtype=float).reshape(-1)

@@ -34,9 +34,9 @@ from mentor.students.base import STATE_VERSION, check_state
 
 
 def as_box(space: Box | Mapping[str, Any], who: str) -> Box:
-    """``space`` as a :class:`Box` (a box or its ``to_dict()``), else :class:`ParameterError`."""
+    """``space`` as a :class:`Box` (a box or its ``state_dict()``), else :class:`ParameterError`."""
     if isinstance(space, Mapping):
-        space = Box.from_dict(dict(space))
+        space = Box.from_state_dict(dict(space))
     if not isinstance(space, Box):
         raise ParameterError(
             f"{who} needs a Box task space", field="space", value=type(space).__name__
@@ -50,7 +50,7 @@ class TaskTeacher(abc.ABC):
     Parameters
     ----------
     space
-        The task space, a :class:`~mentor.domain.Box` or its ``to_dict()``.
+        The task space, a :class:`~mentor.domain.Box` or its ``state_dict()``.
     seed
         Seed or generator of the teacher's random draws.
     """
@@ -79,7 +79,7 @@ class TaskTeacher(abc.ABC):
 
     def get_params(self) -> dict[str, Any]:
         """Constructor arguments other than the seed (JSON-able)."""
-        return {"space": self.space.to_dict()}
+        return {"space": self.space.state_dict()}
 
     def _get_state(self) -> dict[str, Any]:
         return {}

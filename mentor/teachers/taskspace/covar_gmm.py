@@ -47,7 +47,7 @@ class CovarGMM(TaskTeacher):
     Parameters
     ----------
     space
-        The task space, a :class:`~mentor.domain.Box` or its ``to_dict()``.
+        The task space, a :class:`~mentor.domain.Box` or its ``state_dict()``.
     fit_every
         Episodes between two fits, and the number of episodes each fit uses (>= k_max);
         also the period of the time stamp. Default 250.

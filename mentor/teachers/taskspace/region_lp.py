@@ -64,7 +64,7 @@ class RegionLP(TaskTeacher):
     Parameters
     ----------
     space
-        The task space, a :class:`~mentor.domain.Box` or its ``to_dict()``.
+        The task space, a :class:`~mentor.domain.Box` or its ``state_dict()``.
     regions
         Number of regions (Sobol centres). Default 128.
     window

@@ -76,7 +76,7 @@ class RIAC(TaskTeacher):
     Parameters
     ----------
     space
-        The task space, a :class:`~mentor.domain.Box` or its ``to_dict()``.
+        The task space, a :class:`~mentor.domain.Box` or its ``state_dict()``.
     max_region_size
         Episodes a leaf holds before it is split. Default 200.
     alp_window
@@ -272,10 +272,10 @@ class RIAC(TaskTeacher):
 
     # ------------------------------------------------------------------ state
     def _get_state(self) -> dict[str, Any]:
-        return {"regions": [r.to_dict() for r in self.regions_]}
+        return {"regions": [r.state_dict() for r in self.regions_]}
 
     def _set_state(self, state: Mapping[str, Any]) -> None:
-        regions = [_Region.from_dict(entry, self.dim) for entry in state["regions"]]
+        regions = [_Region.from_state_dict(entry, self.dim) for entry in state["regions"]]
         if not regions:
             raise ValueError("RIAC needs at least the root region")
         for region in regions:
@@ -297,7 +297,7 @@ class _Region:
         self.rewards: list[float] = []
         self.alp = 0.0
 
-    def to_dict(self) -> dict[str, Any]:
+    def state_dict(self) -> dict[str, Any]:
         return {
             "low": self.low.tolist(),
             "high": self.high.tolist(),
@@ -309,7 +309,7 @@ class _Region:
         }
 
     @classmethod
-    def from_dict(cls, data: Mapping[str, Any], dim: int) -> _Region:
+    def from_state_dict(cls, data: Mapping[str, Any], dim: int) -> _Region:
         low = np.asarray(data["low"], dtype=float).reshape(dim)
         high = np.asarray(data["high"], dtype=float).reshape(dim)
         cut = None if data["cut"] is None else (int(data["cut"][0]), float(data["cut"][1]))

@@ -16,7 +16,7 @@ class UniformTasks(TaskTeacher):
     Parameters
     ----------
     space
-        The task space, a :class:`~mentor.domain.Box` or its ``to_dict()``.
+        The task space, a :class:`~mentor.domain.Box` or its ``state_dict()``.
     seed
         Seed of the draws.
     """
