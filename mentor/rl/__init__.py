@@ -17,4 +17,17 @@ level, a data source), named by an arm column. A rollout's reward is an event's 
   with DAPO dynamic sampling (:class:`DynamicSampling`).
 - :mod:`mentor.rl.sft`: easy-to-hard orderings for TRL's ``SFTTrainer``.
 - :mod:`mentor.rl.verl_sampler`: a sampler for verl's curriculum-sampler hook.
+
+RL agents (Gymnasium), where the items are episode tasks (points of a task space, or ids):
+
+- :mod:`mentor.rl.gym_tasks`: the library-free part: a teacher choosing each episode's task
+  and learning from its result.
+- :mod:`mentor.rl.gym_wrapper`: :class:`TaskWrapper`, sets the task at every ``reset``.
+- :mod:`mentor.rl.gym_curriculum`: :class:`TaskCurriculum`, the teacher in the main process
+  for ``SyncVectorEnv`` and ``AsyncVectorEnv`` (no Ray).
+- :mod:`mentor.rl.sb3`: :class:`TaskCallback` for Stable-Baselines3.
+- :mod:`mentor.rl.syllabus`: :class:`MentorCurriculum`, a Syllabus ``Curriculum`` backed by a
+  mentor teacher.
+- :mod:`mentor.rl.gym_envs`: :class:`GoalLine`, a small environment with a continuous task
+  parameter.
 """
