@@ -18,7 +18,8 @@ from typing import Protocol
 
 import numpy as np
 
-from mentor.errors import MentorError, ParameterError
+from mentor._checks import check_count
+from mentor.errors import MentorError
 
 _WORD = re.compile(r"\w+")
 
@@ -54,9 +55,7 @@ class HashingEmbedder:
     """
 
     def __init__(self, dim: int = 512, trigrams: bool = True) -> None:
-        if not (isinstance(dim, int) and dim >= 8):
-            raise ParameterError("must be an integer >= 8", field="dim", value=dim)
-        self.dim = dim
+        self.dim = check_count("dim", dim, 8)
         self.trigrams = trigrams
         self._cache: dict[str, tuple[int, float]] = {}
 

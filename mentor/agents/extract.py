@@ -13,6 +13,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
+from mentor._checks import check_count
 from mentor.agents import prompts
 from mentor.agents.items import MemoryItem, Task, Trajectory
 from mentor.agents.parsing import parse_memory_items
@@ -63,10 +64,8 @@ class LLMExtractor:
     def __init__(
         self, model: ChatModel, max_items: int = 3, options: Mapping[str, Any] | None = None
     ) -> None:
-        if not (isinstance(max_items, int) and max_items >= 1):
-            raise ParameterError("must be an integer >= 1", field="max_items", value=max_items)
         self.model = model
-        self.max_items = max_items
+        self.max_items = check_count("max_items", max_items, 1)
         self.options = {"temperature": 0.0} if options is None else dict(options)
 
     def prompt(

@@ -19,6 +19,7 @@ import urllib.request
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
+from mentor._checks import check_count, check_number
 from mentor.errors import ParameterError
 from mentor.llm.audit import AuditLog, request_key
 from mentor.llm.base import Completion, LLMError, Message, check_messages
@@ -126,10 +127,8 @@ class OpenAIChat:
             raise ParameterError("must be an http:// or https:// URL", field="url", value=url)
         if not model:
             raise ParameterError("must name a model", field="model", value=model)
-        if not (math.isfinite(timeout) and timeout > 0):
-            raise ParameterError("must be > 0 seconds", field="timeout", value=timeout)
-        if not (isinstance(max_retries, int) and max_retries >= 0):
-            raise ParameterError("must be an integer >= 0", field="max_retries", value=max_retries)
+        timeout = check_number("timeout", timeout, 0.0, strict=True)
+        max_retries = check_count("max_retries", max_retries, 0)
         if not (math.isfinite(backoff) and backoff >= 0 and max_backoff >= 0):
             raise ParameterError("must be >= 0 seconds", field="backoff", value=backoff)
         if transport not in ("auto", "httpx", "urllib"):

@@ -41,7 +41,7 @@ from typing import Any
 
 import numpy as np
 
-from mentor._checks import plain
+from mentor._checks import check_count, plain
 from mentor.errors import DataError, ParameterError
 from mentor.events import EventLog
 from mentor.teachers.base import Teacher
@@ -100,9 +100,9 @@ class TeacherDraws:
                 "must be a mentor Teacher", field="teacher", value=type(teacher).__name__
             )
         if ids is None:
-            if n is None or isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 1:
+            if n is None:
                 raise ParameterError("give ids, or a number of rows n >= 1", field="n", value=n)
-            ids = range(int(n))
+            ids = range(check_count("n", n, 1))
         self.teacher = teacher
         self.ids = _ids("ids", ids)
         if not self.ids:
@@ -151,8 +151,7 @@ class TeacherDraws:
     # ------------------------------------------------------------------ choosing
     def draw(self, k: int, t: float | None = None) -> list[int]:
         """The rows of the next chunk of ``k`` prompts (distinct when choosing prompts)."""
-        if isinstance(k, bool) or not isinstance(k, (int, np.integer)) or k < 1:
-            raise ParameterError("must be an integer >= 1", field="k", value=k)
+        k = check_count("k", k, 1)
         start = time.perf_counter()
         if self.arms is None:
             picks = self.teacher.select(self.learner, self.ids, min(k, len(self.ids)), t)

@@ -19,18 +19,12 @@ dataloader asks for its first index.
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import Any
 
 from torch.utils.data import Sampler
 
+from mentor._checks import check_count
 from mentor.errors import ParameterError
 from mentor.rl._draws import TeacherDraws
-
-
-def _positive(name: str, value: Any) -> int:
-    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-        raise ParameterError("must be an integer >= 1", field=name, value=value)
-    return value
 
 
 class TeacherRepeatSampler(Sampler[int]):
@@ -67,9 +61,9 @@ class TeacherRepeatSampler(Sampler[int]):
                 "must be a TeacherDraws", field="draws", value=type(draws).__name__
             )
         self.draws = draws
-        self.mini_repeat_count = _positive("mini_repeat_count", mini_repeat_count)
-        self.batch_size = _positive("batch_size", batch_size)
-        self.repeat_count = _positive("repeat_count", repeat_count)
+        self.mini_repeat_count = check_count("mini_repeat_count", mini_repeat_count, 1)
+        self.batch_size = check_count("batch_size", batch_size, 1)
+        self.repeat_count = check_count("repeat_count", repeat_count, 1)
         if chunks_per_pass is None:
             chunks_per_pass = len(draws) // self.batch_size
             if chunks_per_pass < 1:
@@ -78,7 +72,7 @@ class TeacherRepeatSampler(Sampler[int]):
                     field="batch_size",
                     value=batch_size,
                 )
-        self.chunks_per_pass = _positive("chunks_per_pass", chunks_per_pass)
+        self.chunks_per_pass = check_count("chunks_per_pass", chunks_per_pass, 1)
         self.chunks_: list[list[int]] = []
 
     def __iter__(self) -> Iterator[int]:
