@@ -195,6 +195,19 @@ def test_simulate_rejects_unknown_teacher(tmp_path):
     assert_one_line_error(mentor("simulate", "--teachers", "random,oracle"), "oracle")
 
 
+def test_simulate_runs_any_registered_teacher(tmp_path):
+    """Teachers beyond the named four are built by create_teacher at their defaults; one
+    that needs parameters (a mixture) is refused in one line before anything runs."""
+    table = tmp_path / "t.json"
+    run = mentor(
+        "simulate", "--students", "20", "--steps", "10", "--seeds", "2",
+        "--teachers", "random,learnability", "--json", table, "--plot", tmp_path / "c.png",
+    )  # fmt: skip
+    assert run.returncode == 0, run.stderr
+    assert {row["teacher"] for row in json.loads(table.read_text())} == {"random", "learnability"}
+    assert_one_line_error(mentor("simulate", "--teachers", "mixture"), "mixture needs parts")
+
+
 @pytest.mark.parametrize(
     ("option", "value", "expected"),
     [("--students", "0", "field '--students', value 0"), ("--seeds", "1", "at least 2")],

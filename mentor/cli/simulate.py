@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from rich.console import Console
@@ -38,9 +38,10 @@ def simulate(
     teachers: Annotated[
         str,
         typer.Option(
-            help=f"Comma-separated teachers from: {', '.join(TEACHER_NAMES + PLANNING_NAMES)} "
+            help=f"Comma-separated teachers: {', '.join(TEACHER_NAMES + PLANNING_NAMES)} "
             "(expected_gain plans with its own BKT per item at default parameters, "
-            "not with --model)."
+            "not with --model), or any other registered teacher at its defaults "
+            "(built by mentor.teachers.create_teacher, e.g. tscl, learnability, mastery)."
         ),
     ] = ",".join(TEACHER_NAMES),
     model: Annotated[
@@ -63,6 +64,7 @@ def simulate(
     from mentor._checks import check_count
     from mentor.sim import DEFAULT_TEACHERS, PLANNING_TEACHERS, make_course, run_experiment
     from mentor.sim.plot import plot_learning_curves
+    from mentor.teachers import TEACHERS, create_teacher
 
     n_students = students if students is not None else (100 if quick else 200)
     n_steps = steps if steps is not None else (100 if quick else 150)
@@ -78,17 +80,22 @@ def simulate(
         **{name: factory for name, (factory, _) in PLANNING_TEACHERS.items()},
     }
     chosen = list(dict.fromkeys(t.strip() for t in teachers.split(",") if t.strip()))
+    for name in chosen:
+        if name not in factories and name in TEACHERS:
+            factories[name] = _registered(name, create_teacher)
     unknown = [t for t in chosen if t not in factories]
     if unknown or not chosen:
         raise MentorError(
             f"unknown teacher {unknown[0] if unknown else '(none)'!r}; "
-            f"choose from {', '.join(factories)}"
+            f"choose from {', '.join(factories)} or another of mentor.teachers.TEACHERS"
         )
     if model not in MODELS:
         raise MentorError(
             f"unknown student model {model!r}; choose one of {', '.join(sorted(MODELS))}"
         )
     domain = make_course(n_skills=skills, seed=course_seed)
+    for name in chosen:  # a teacher that cannot be built at its defaults: say so before running
+        factories[name](domain, n_steps, 0)
     console = Console()
     console.print(
         f"course: {len(domain.skills)} skills, {len(domain.items)} items, "
@@ -134,3 +141,9 @@ def simulate(
     console.print(f"learning curves written to {plot}")
     if json_path:
         write_json(json_path, rows)
+
+
+def _registered(name: str, create: Any) -> Any:
+    """A factory ``(domain, steps, seed) -> teacher`` for a registered teacher at its
+    defaults."""
+    return lambda domain, steps, seed: create(name, domain, seed)
