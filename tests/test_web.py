@@ -483,6 +483,15 @@ def test_the_import_form_imports_through_the_api_and_shows_its_errors(demo_app, 
     assert response.status_code == 422 and "course id" in response.text
     response = admin.post("/admin/import", data={**form, "id": "x", "csrf": "no"}, files=files)
     assert response.status_code == 403
+    # The form offers only teachers a name alone builds; the others are refused in a line.
+    page = admin.get("/admin/import").text
+    assert 'value="zpdes"' in page and 'value="expected_gain"' in page
+    for needs_parameters in ("fixed", "mixture", "filter", "task_items"):
+        assert f'value="{needs_parameters}"' not in page
+        response = admin.post(
+            "/admin/import", data={**form, "id": "y", "teacher": needs_parameters}, files=files
+        )
+        assert response.status_code == 422 and "Unknown teacher" in response.text
 
 
 def test_a_course_without_generated_questions_asks_the_learner(demo_app, demo):

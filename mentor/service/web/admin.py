@@ -4,6 +4,7 @@ adding a learner, and each course's learning curves and teacher's choices."""
 
 from __future__ import annotations
 
+import inspect
 import json
 import re
 from typing import Annotated, Any
@@ -33,8 +34,21 @@ from mentor.teachers import TEACHERS
 
 router = APIRouter(route_class=WebRoute, include_in_schema=False)
 IMPORT_PATH = "/admin/import"
-#: Teachers offered by the import form (those that need no nested spec).
-FORM_TEACHERS = sorted(set(TEACHERS) - {"mixture", "filter"})
+
+
+def _built_from_a_name(name: str) -> bool:
+    """Whether a teacher needs nothing but its name (and the course): no required
+    parameter other than the domain (not a fixed order, parts or an inner teacher)."""
+    return all(
+        p.default is not inspect.Parameter.empty or p.name == "domain"
+        for p in inspect.signature(TEACHERS[name]).parameters.values()
+        if p.kind not in (inspect.Parameter.VAR_POSITIONAL, inspect.Parameter.VAR_KEYWORD)
+    )
+
+
+#: Teachers offered by the import form: those a name alone builds (the API takes any
+#: teacher with its parameters).
+FORM_TEACHERS = sorted(name for name in TEACHERS if _built_from_a_name(name))
 LEARNERS_SHOWN = 200
 
 
@@ -192,7 +206,7 @@ async def import_course(
         problem = "Choose the items file."
     elif model not in MODELS:
         problem = f"Unknown student model {model!r}."
-    elif teacher not in TEACHERS:
+    elif teacher not in FORM_TEACHERS:
         problem = f"Unknown teacher {teacher!r}."
     if problem:
         return _import_page(request, form, problem, status_code=422)
