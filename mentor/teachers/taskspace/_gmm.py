@@ -14,7 +14,47 @@ from typing import Any
 import numpy as np
 from threadpoolctl import threadpool_limits
 
+from mentor._checks import check_choice, check_count
+from mentor.errors import ParameterError
+
 CRITERIA = ("aic", "bic")
+
+
+def check_fit_settings(
+    who: str,
+    fit_every: Any,
+    k_min: Any,
+    k_max: Any,
+    n_init: Any,
+    bootstrap: Any,
+    criterion: Any,
+) -> tuple[int, int, int, int, int, str]:
+    """The mixture settings both teachers share, checked: ``(fit_every, k_min, k_max,
+    n_init, bootstrap, criterion)``; ``bootstrap`` defaults to ``fit_every``. A
+    :class:`ParameterError` names the bad one (a mixture needs at least as many points
+    as components, so ``fit_every >= k_max >= k_min``)."""
+    fit_every = check_count("fit_every", fit_every, 1)
+    k_min = check_count("k_min", k_min, 1)
+    k_max = check_count("k_max", k_max, 1)
+    n_init = check_count("n_init", n_init, 1)
+    if k_max < k_min:
+        raise ParameterError(f"{who} needs k_min <= k_max ({k_min})", field="k_max", value=k_max)
+    if fit_every < k_max:
+        raise ParameterError(
+            f"{who} fit_every must be at least k_max ({k_max}): "
+            "a mixture needs at least as many points as components",
+            field="fit_every",
+            value=fit_every,
+        )
+    bootstrap = check_count("bootstrap", fit_every if bootstrap is None else bootstrap, fit_every)
+    return (
+        fit_every,
+        k_min,
+        k_max,
+        n_init,
+        bootstrap,
+        check_choice("criterion", criterion, CRITERIA),
+    )
 
 
 def fit_best(

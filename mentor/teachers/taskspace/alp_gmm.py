@@ -52,8 +52,12 @@ import numpy as np
 
 from mentor._checks import check_count, check_unit
 from mentor.domain import Box
-from mentor.errors import ParameterError
-from mentor.teachers.taskspace._gmm import CRITERIA, fit_best, load_mixture, proportional
+from mentor.teachers.taskspace._gmm import (
+    check_fit_settings,
+    fit_best,
+    load_mixture,
+    proportional,
+)
 from mentor.teachers.taskspace.base import TaskTeacher
 
 #: Episodes before ALP is computed (the authors' ``len(database) > 5``).
@@ -107,30 +111,14 @@ class ALPGMM(TaskTeacher):
         seed: int | np.random.Generator | None = None,
     ) -> None:
         super().__init__(space, seed)
-        who = "ALP-GMM"
-        self.fit_every = check_count("fit_every", fit_every, 1)
-        self.k_min = check_count("k_min", k_min, 1)
-        self.k_max = check_count("k_max", k_max, 1)
-        self.n_init = check_count("n_init", n_init, 1)
-        if k_max < k_min:
-            raise ParameterError(
-                f"{who} needs k_min <= k_max ({k_min})", field="k_max", value=k_max
-            )
-        if fit_every < k_max:
-            raise ParameterError(
-                f"{who} fit_every must be at least k_max ({k_max}): "
-                "a mixture needs at least as many points as components",
-                field="fit_every",
-                value=fit_every,
-            )
-        bootstrap = self.fit_every if bootstrap is None else bootstrap
-        self.bootstrap = check_count("bootstrap", bootstrap, self.fit_every)
-        if criterion not in CRITERIA:
-            raise ParameterError(
-                f"{who} criterion must be one of {', '.join(CRITERIA)}",
-                field="criterion",
-                value=criterion,
-            )
+        (
+            self.fit_every,
+            self.k_min,
+            self.k_max,
+            self.n_init,
+            self.bootstrap,
+            criterion,
+        ) = check_fit_settings("ALP-GMM", fit_every, k_min, k_max, n_init, bootstrap, criterion)
         self.criterion = criterion
         self.random_fraction = check_unit("random_fraction", random_fraction)
         self.history = None if history is None else check_count("history", history, 1)
