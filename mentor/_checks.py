@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import math
 import numbers
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 import numpy as np
@@ -140,3 +140,24 @@ def json_id(value: Any) -> Any:
     if isinstance(value, list | dict):
         raise ValueError(f"an id must be a string or an integer, got {value!r}")
     return value
+
+
+def check_spec(spec: Any, what: str, names: Iterable[str]) -> tuple[str, dict[str, Any]]:
+    """The name and parameters of a JSON spec ``{"name": ..., "params": {...}}`` of a
+    ``what`` (a student model, a teacher) whose name is one of ``names``, else a
+    :class:`ParameterError` naming the field."""
+    if not isinstance(spec, Mapping) or not isinstance(spec.get("name"), str):
+        raise ParameterError(f"a {what} is given as {{'name': ..., 'params': {{...}}}}", value=spec)
+    unknown = sorted(set(spec) - {"name", "params"})
+    if unknown:
+        raise ParameterError(f"unknown {what} field", field=unknown[0])
+    params = spec.get("params") or {}
+    if not isinstance(params, Mapping):
+        raise ParameterError(f"{what} params must be an object", field="params", value=params)
+    name = spec["name"]
+    choices = sorted(names)
+    if name not in choices:
+        raise ParameterError(
+            f"unknown {what}; choose one of {', '.join(choices)}", field="name", value=name
+        )
+    return name, dict(params)

@@ -15,6 +15,7 @@ from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from mentor._checks import check_spec
 from mentor.errors import MentorError, ParameterError, StateError, UnknownIdError
 
 if TYPE_CHECKING:  # pragma: no cover - for type checkers only
@@ -134,24 +135,7 @@ def _read_spec(spec: Mapping[str, Any], extra: Mapping[str, Any]) -> tuple[str, 
     """The name and parameters of a model spec, checked."""
     if extra:
         raise ParameterError("give a model's parameters inside its spec or as keywords, not both")
-    name = spec.get("name")
-    if not isinstance(name, str):
-        raise ParameterError(
-            "a student model is given as {'name': ..., 'params': {...}}", value=spec
-        )
-    unknown = sorted(set(spec) - {"name", "params"})
-    if unknown:
-        raise ParameterError("unknown student model field", field=unknown[0])
-    params = spec.get("params") or {}
-    if not isinstance(params, Mapping):
-        raise ParameterError("student model params must be an object", field="params", value=params)
-    if name not in MODELS:
-        raise ParameterError(
-            f"unknown student model; choose one of {', '.join(sorted(MODELS))}",
-            field="name",
-            value=name,
-        )
-    return name, dict(params)
+    return check_spec(spec, "student model", MODELS)
 
 
 def model_from_state(state: Mapping[str, Any], domain: Domain | None = None) -> StudentModel:

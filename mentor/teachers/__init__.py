@@ -10,6 +10,7 @@ from typing import Any
 
 import numpy as np
 
+from mentor._checks import check_spec
 from mentor.domain import Domain
 from mentor.errors import ParameterError, StateError, UnknownIdError
 from mentor.teachers.adarft import AdaRFT
@@ -98,21 +99,7 @@ def create_teacher(
         raise ParameterError(f"teachers nest at most {MAX_DEPTH} deep")
     if isinstance(spec, str):
         spec = {"name": spec}
-    if not isinstance(spec, Mapping) or not isinstance(spec.get("name"), str):
-        raise ParameterError("a teacher is given as {'name': ..., 'params': {...}}", value=spec)
-    unknown = sorted(set(spec) - {"name", "params"})
-    if unknown:
-        raise ParameterError("unknown teacher field", field=unknown[0])
-    params = spec.get("params") or {}
-    if not isinstance(params, Mapping):
-        raise ParameterError("teacher params must be an object", field="params", value=params)
-    name = spec["name"]
-    if name not in TEACHERS:
-        raise ParameterError(
-            f"unknown teacher; choose one of {', '.join(sorted(TEACHERS))}",
-            field="name",
-            value=name,
-        )
+    name, params = check_spec(spec, "teacher", TEACHERS)
     return TEACHERS[name].from_spec(params, domain, seed, depth)
 
 
