@@ -32,6 +32,7 @@ from test_web import (  # noqa: E402, F401 - the demo app, the browser and the s
 
 from mentor.demo import course, question_for  # noqa: E402
 from mentor.questions import Question  # noqa: E402
+from mentor.service.web.knowledge_map import band  # noqa: E402
 
 
 def wrong_for(question: Question) -> str:
@@ -99,6 +100,16 @@ def test_a_wrong_answer_offers_to_work_it_out_and_the_session_page_leads_to_the_
         html = response.text
     assert "You worked it out!" in html and "Back to practice" in html
     assert_accessible(html)
+    # each skill with the knowledge map's word for its mastery; the demo's BKT leaves a
+    # skill first met in this question below 50 % after one right step (see the demo's
+    # parameters), so the page says why the number is still low
+    changes = re.findall(r'<p class="change">(.*?): (.*?) \((\d+)% mastery\)\.</p>', html)
+    assert changes, html
+    for _, word, percent in changes:
+        assert word == band(int(percent) / 100).name.replace("mastered", "mastered ✓")
+    learning = [name for name, word, _ in changes if word != "mastered ✓"]
+    assert ('id="why-more"' in html) == bool(learning)
+    assert all(name in html.split('id="why-more"')[-1] for name in learning)
     # a resent form is not recorded twice
     again = client.post(url, data={"csrf": csrf, "answer": question.answer})
     assert again.status_code == 200 and "already answered" in again.text

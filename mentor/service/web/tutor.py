@@ -34,6 +34,7 @@ from mentor.service.tutoring import (
 )
 from mentor.service.web.common import AdminWho, LearnerWho, Svc, WebRoute, check_csrf, render
 from mentor.service.web.common import skill_name as _skill_name
+from mentor.service.web.knowledge_map import band
 
 router = APIRouter(route_class=WebRoute, include_in_schema=False)
 STATUS_TEXT = {
@@ -51,10 +52,13 @@ def _course(svc: Any, who: Any, course: str) -> Any:
 
 
 def _mastery(svc: Any, row: Any, learner: str, skills: list[str]) -> list[dict[str, Any]]:
+    """The session's skills with the model's mastery and the knowledge map's band for it
+    (the page and the map use the same words)."""
     try:
         with svc.engines.reading(row.id) as (_, engine):
             mastery = plain(engine.state(learner)).get("mastery") or {}
-            return [{"name": _skill_name(engine.domain, s), "mastery": mastery.get(s)}
+            return [{"name": _skill_name(engine.domain, s), "mastery": mastery.get(s),
+                     "band": band(mastery.get(s)).name}
                     for s in skills]
     except CourseGone:
         raise HTTPException(404, f"course {row.slug!r} not found") from None
