@@ -4,7 +4,8 @@
   a bad parameter): 422, with mentor's message (it names the file, line,
   field and value) and ``kind``, the error's class name;
 - a malformed request (wrong type, missing field or header): 422, the
-  problems joined into one line, and listed in ``errors``;
+  problems joined into one line (each naming the field and the value given), and
+  listed in ``errors``;
 - a body over the size limit: 413 (see :mod:`mentor.service.limits`);
 - a large course still loading: 503 with Retry-After
   (:class:`~mentor.service.engines.CourseLoading`).
@@ -42,6 +43,23 @@ def _plain(value: Any) -> Any:
     return repr(value)
 
 
+#: Problems whose input is not the value at fault (a missing field's input is its parent).
+_NO_VALUE = {"missing", "json_invalid", "extra_forbidden"}
+
+
+def _problem(problem: Any) -> str:
+    """One problem as ``where: message, got value`` (the value left out where the
+    message already gives it, and cut to 80 characters)."""
+    where = _where(problem.get("loc", ()))
+    if problem.get("loc", ("",))[0] == "header":
+        where = "header " + where.split(".", 1)[-1].replace("_", "-").title()
+    message = str(problem.get("msg", "invalid"))
+    if "input" in problem and problem.get("type") not in _NO_VALUE and ", got " not in message:
+        shown = repr(problem["input"])
+        message += f", got {shown if len(shown) <= 80 else shown[:77] + '...'}"
+    return f"{where}: {message}"
+
+
 def install(app: FastAPI) -> None:
     """Register the service's exception handlers on ``app``."""
 
@@ -61,12 +79,7 @@ def install(app: FastAPI) -> None:
     @app.exception_handler(RequestValidationError)
     async def invalid_request(request: Request, error: RequestValidationError) -> JSONResponse:
         problems = error.errors()
-        lines = []
-        for problem in problems[:5]:
-            where = _where(problem.get("loc", ()))
-            if problem.get("loc", ("",))[0] == "header":
-                where = "header " + where.split(".", 1)[-1].replace("_", "-").title()
-            lines.append(f"{where}: {problem.get('msg', 'invalid')}")
+        lines = [_problem(problem) for problem in problems[:5]]
         if len(problems) > 5:
             lines.append(f"and {len(problems) - 5} more problems")
         errors = [
