@@ -373,6 +373,99 @@ def test_openapi_describes_the_agent_routes(service):
                                                                        "raw"]
 
 
+def test_an_outcome_sent_again_under_its_key_is_recorded_once(service):
+    """A retry with the same Idempotency-Key and body gets the first answer again and
+    changes nothing; the same key with another body is a 422; a key is the caller's."""
+    client, new_workspace = service
+    admin = new_workspace()
+    setup_agent(client, admin)
+    (kept,) = client.post("/v1/agents/solver/items", headers=admin,
+                          json={"items": [item("Common denominator")]}).json()["added"]
+    body = {"task_id": "a", "family": "fractions", "task": FRACTIONS, "success": True,
+            "retrieved": [kept], "items": [item("Simplify at the end")]}
+    keyed = {**admin, "Idempotency-Key": "outcome-1"}
+    first = client.post("/v1/agents/solver/outcomes", headers=keyed, json=body)
+    assert first.status_code == 201 and "idempotent-replayed" not in first.headers
+    again = client.post("/v1/agents/solver/outcomes", headers=keyed, json=body)
+    assert again.status_code == 201 and again.headers["idempotent-replayed"] == "true"
+    assert again.json() == first.json()
+    got = client.get(f"/v1/agents/solver/items/{kept}", headers=admin).json()
+    assert (got["uses"], got["successes"]) == (1, 1)
+    assert len(client.get("/v1/agents/solver/items", headers=admin).json()) == 2
+    assert len(client.get("/v1/agents/solver/outcomes", headers=admin).json()) == 1
+    other = client.post("/v1/agents/solver/outcomes", headers=keyed,
+                        json={**body, "success": False})
+    assert other.status_code == 422 and other.json()["detail"] == (
+        "Idempotency-Key 'outcome-1' was already used for a different outcome; use a new key "
+        "for a new outcome")
+    # the agent's own token has its own keys: the same key records its own outcome
+    token = client.post("/v1/learners", json={"id": "solver"}, headers=admin).json()["token"]
+    mine = client.post("/v1/agents/solver/outcomes", json=body,
+                       headers={**bearer(token), "Idempotency-Key": "outcome-1"})
+    assert mine.status_code == 201 and "idempotent-replayed" not in mine.headers
+    assert client.get(f"/v1/agents/solver/items/{kept}", headers=admin).json()["uses"] == 2
+    bad = client.post("/v1/agents/solver/outcomes", json=body,
+                      headers={**admin, "Idempotency-Key": "two words"})
+    assert bad.status_code == 422 and "Idempotency-Key must be" in bad.json()["detail"]
+    # deleting the agent forgets its keys: the same key records anew after a new setup
+    assert client.delete("/v1/agents/solver", headers=admin).status_code == 204
+    setup_agent(client, admin)
+    fresh = client.post("/v1/agents/solver/outcomes", headers=keyed,
+                        json={**body, "retrieved": [], "items": []})
+    assert fresh.status_code == 201 and "idempotent-replayed" not in fresh.headers
+
+
+class LostAnswers:
+    """The service's test client, except that the first answer to each ``POST .../outcomes``
+    is lost after the server handled it (a timeout on the way back)."""
+
+    def __init__(self, client) -> None:
+        self.client = client
+        self.lost: list[str] = []
+
+    def request(self, method, url, **kwargs):
+        import httpx
+
+        response = self.client.request(method, url, **kwargs)
+        key = (kwargs.get("headers") or {}).get("Idempotency-Key")
+        if url.endswith("/outcomes") and key not in self.lost:
+            self.lost.append(key)
+            raise httpx.ReadTimeout("the answer was lost")
+        return response
+
+
+def test_remote_memory_sends_a_lost_outcome_again_and_it_counts_once(service, monkeypatch):
+    from mentor.agents import Task, Trajectory
+    from mentor.agents.remote import RemoteMemory
+
+    def record(memory, task_id):
+        task = Task(task_id, "fractions", FRACTIONS)
+        memory.record(task, [Trajectory(task, "5/6", "5/6")], [True], [found], success=True)
+
+    client, new_workspace = service
+    admin = new_workspace()
+    setup_agent(client, admin)
+    (kept,) = client.post("/v1/agents/solver/items", headers=admin,
+                          json={"items": [item("Common denominator")]}).json()["added"]
+    monkeypatch.setattr("mentor.agents.remote.time.sleep", lambda seconds: None)
+    flaky = LostAnswers(client)
+    remote = RemoteMemory("", admin["Authorization"].split()[1], "solver", client=flaky)
+    task = Task("a", "fractions", FRACTIONS)
+    [found] = remote.retrieve(task)
+    for n in range(2):
+        record(remote, f"t{n}")
+    assert len(flaky.lost) == 2 and len(set(flaky.lost)) == 2  # a key per outcome
+    got = client.get(f"/v1/agents/solver/items/{kept}", headers=admin).json()
+    assert (got["uses"], got["successes"]) == (2, 2)
+    rows = client.get("/v1/agents/solver/outcomes", headers=admin).json()
+    assert [r["task_id"] for r in rows] == ["t0", "t1"]
+    # with no retries left, the lost answer is the caller's error
+    once = RemoteMemory("", admin["Authorization"].split()[1], "solver", retries=0,
+                        client=LostAnswers(client))
+    with pytest.raises(Exception, match="the answer was lost"):
+        record(once, "t2")
+
+
 def test_the_loop_over_the_api_matches_the_in_process_memory(service):
     """The simulated agent (60 tasks, ReasoningBank + consolidation, top-3) through
     RemoteMemory and the service makes exactly the choices, outcomes, merges and

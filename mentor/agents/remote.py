@@ -7,10 +7,17 @@ agents written in other languages, share through the service. Retrieval and the
 bookkeeping (credit, merge, retire) happen on the server with the agent's settings
 (``PUT /v1/agents/{agent}``); extraction stays with the agent, whose extractor (an LLM)
 writes the items that :meth:`RemoteMemory.record` sends with the outcome.
+
+Each outcome is posted with an Idempotency-Key of its own, and a request that fails on
+the way (a dropped connection, a timeout, a 502, 503 or 504) is sent again with the same
+key, up to ``retries`` times: the server records the outcome once even when the first
+answer was lost after it was stored.
 """
 
 from __future__ import annotations
 
+import time
+import uuid
 from collections.abc import Sequence
 from typing import Any
 from urllib.parse import quote
@@ -54,7 +61,13 @@ class RemoteMemory:
         An ``httpx.Client`` to send with (tests pass the service's test client).
     timeout
         Seconds per request of the client made here (unused with ``client``). Default 30.
+    retries
+        Times a failed request (connection error, timeout, 502, 503, 504) is sent again,
+        after 0.5 s, 1 s, 2 s, ... (or the server's Retry-After). Default 3.
     """
+
+    #: Answers worth sending the same request again for (the server or a proxy was busy).
+    RETRY_STATUS = (502, 503, 504)
 
     def __init__(
         self,
@@ -66,6 +79,7 @@ class RemoteMemory:
         k: int | None = None,
         client: Any = None,
         timeout: float = 30.0,
+        retries: int = 3,
     ) -> None:
         if client is None:
             try:
@@ -81,10 +95,33 @@ class RemoteMemory:
         self.extractor = extractor
         self.failures = failures
         self.k = k
+        self.retries = retries
 
-    def _call(self, method: str, path: str, body: dict | None = None) -> Any:
-        response = self.client.request(method, self.base + path, json=body,
-                                       headers=self.headers)
+    def _send(self, method: str, path: str, body: dict | None, headers: dict[str, str]) -> Any:
+        """The response, after up to :attr:`retries` more tries of a request that failed on
+        the way."""
+        import httpx
+
+        for attempt in range(self.retries + 1):
+            wait = 0.5 * 2 ** attempt
+            try:
+                response = self.client.request(method, self.base + path, json=body,
+                                               headers=headers)
+            except httpx.TransportError:
+                if attempt == self.retries:
+                    raise
+            else:
+                if response.status_code not in self.RETRY_STATUS or attempt == self.retries:
+                    return response
+                after = response.headers.get("retry-after", "")
+                wait = float(after) if after.isdigit() else wait
+            time.sleep(wait)
+        raise AssertionError("unreachable")  # the last try returns or raises
+
+    def _call(self, method: str, path: str, body: dict | None = None,
+              key: str | None = None) -> Any:
+        headers = self.headers if key is None else {**self.headers, "Idempotency-Key": key}
+        response = self._send(method, path, body, headers)
         if response.status_code >= 400:
             try:
                 detail = response.json().get("detail", response.text)
@@ -138,7 +175,7 @@ class RemoteMemory:
             "retrieved": [m.id for m in retrieved if m.id is not None],
             "items": [{"title": m.title, "description": m.description, "content": m.content,
                        "polarity": m.polarity, "source_task": m.source_task} for m in items],
-        })
+        }, key=uuid.uuid4().hex)
         done.added = list(answer["added"])
         done.merged = {int(i): n for i, n in answer["merged"].items()}
         done.retired = {int(i): why for i, why in answer["retired"].items()}

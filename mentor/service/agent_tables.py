@@ -1,9 +1,9 @@
 """The agents' tables in the service's database: their experience memory
-(:func:`mentor.agents.store.memory_tables`: settings, items, outcomes) and the audit log
-of their chat calls (:func:`mentor.llm.sql.call_table`), defined in the service's
-metadata so that its migrations make them (revision 0005) and its schema check covers
-them. A workspace is written in the tables' ``workspace`` column as its row id in
-decimal.
+(:func:`mentor.agents.store.memory_tables`: settings, items, outcomes), the audit log
+of their chat calls (:func:`mentor.llm.sql.call_table`), and the outcomes posted with an
+Idempotency-Key (:data:`AGENT_REQUESTS`), defined in the service's metadata so that its
+migrations make them (revisions 0005 and 0007) and its schema check covers them. A
+workspace is written in the tables' ``workspace`` column as its row id in decimal.
 
 The embedders the service uses, one instance per name for the process, are here too:
 MiniLM loads its weights on its first use (seconds; the request that first needs it
@@ -19,6 +19,7 @@ from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
+import sqlalchemy as sa
 
 from mentor.agents.store import MemoryStore, memory_tables
 from mentor.llm.sql import call_table
@@ -28,6 +29,24 @@ from mentor.service.tables import Base
 MEMORY_TABLES = memory_tables(Base.metadata)
 #: The chat calls' audit table, ``llm_calls``.
 LLM_CALLS = call_table(Base.metadata)
+
+#: One row per outcome posted with an Idempotency-Key (``POST /agents/{agent}/outcomes``):
+#: the key is scoped to the workspace, the agent and the caller (:attr:`Principal.scope`);
+#: a retry with the same key and body gets ``response`` again and records nothing.
+AGENT_REQUESTS = sa.Table(
+    "agent_requests",
+    Base.metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("workspace", sa.String(200), nullable=False),
+    sa.Column("agent", sa.String(200), nullable=False),
+    sa.Column("principal", sa.String(64), nullable=False),
+    sa.Column("idempotency_key", sa.String(255), nullable=False),
+    sa.Column("request_hash", sa.String(64), nullable=False),
+    sa.Column("response", sa.JSON, nullable=False),
+    sa.Column("created", sa.Float, nullable=False),
+    sa.UniqueConstraint("workspace", "agent", "principal", "idempotency_key",
+                        name="agent_requests_key"),
+)
 
 #: The embedders an agent's memory may use.
 EMBEDDERS = ("minilm", "hashing")

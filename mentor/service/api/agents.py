@@ -14,7 +14,11 @@ embedding similarity), solve the task with the items, extract items from the att
 retrieved and the new items: one transaction credits each retrieved item (uses,
 successes, the successes its tasks' families would have had), adds the new items
 (merged into near-identical ones with consolidation) and retires the items that did
-worse than their families by the agent's margin. ``.../student`` reads the memory as a
+worse than their families by the agent's margin. An outcome posted with an
+``Idempotency-Key`` header is recorded once: a retry with the same key and body (the
+first answer lost on the way back) gets the first answer again, with
+``Idempotent-Replayed: true``, and changes nothing; the same key with another body is
+refused (422). ``.../student`` reads the memory as a
 student model per task family (:class:`mentor.agents.MemoryStudent`), for a curriculum;
 ``.../calls`` keeps the agent's chat calls for audit and replay
 (:class:`mentor.llm.SQLAudit`'s table).
@@ -26,11 +30,14 @@ agent's embedder (MiniLM by default, loaded once per process).
 
 from __future__ import annotations
 
+import hashlib
 import json
-from typing import Annotated
+import time
+from typing import Annotated, Any
 
 import numpy as np
-from fastapi import APIRouter, HTTPException, Path, Query, Request, Response
+from fastapi import APIRouter, Header, HTTPException, Path, Query, Request, Response
+from fastapi.responses import JSONResponse
 from sqlalchemy import select
 
 from mentor.agents.items import MemoryItem, Task
@@ -40,6 +47,7 @@ from mentor.agents.student import family_estimates
 from mentor.errors import ParameterError
 from mentor.llm.sql import call_row
 from mentor.service.agent_tables import (
+    AGENT_REQUESTS,
     LLM_CALLS,
     Lazy,
     embedder,
@@ -64,6 +72,7 @@ from mentor.service.api.agent_schemas import (
 )
 from mentor.service.api.deps import Admin, Member, RowId, Svc
 from mentor.service.api.learners import ensure_learners
+from mentor.service.api.practice import IDEMPOTENCY_KEY
 from mentor.service.api.schemas import LEARNER_ID, addressable
 from mentor.service.security import Principal
 
@@ -209,8 +218,9 @@ def delete_agent(agent: AgentPath, who: Admin, svc: Svc) -> Response:
         store = memory_store(svc.db.writer).using(session.connection())
         if not store.forget(workspace, agent):
             raise HTTPException(404, f"agent {agent!r} not found")
-        session.connection().execute(LLM_CALLS.delete().where(
-            LLM_CALLS.c.workspace == workspace, LLM_CALLS.c.agent == agent))
+        for table in (LLM_CALLS, AGENT_REQUESTS):
+            session.connection().execute(table.delete().where(
+                table.c.workspace == workspace, table.c.agent == agent))
     return Response(status_code=204)
 
 
@@ -296,18 +306,59 @@ def retrieve(agent: AgentPath, body: RetrieveIn, who: Member, svc: Svc) -> dict:
 
 
 # --------------------------------------------------------------------------- outcomes
+def _replayed(connection: Any, who: Principal, agent: str, key: str,
+              request_hash: str) -> JSONResponse | None:
+    """The answer first given to the outcome posted under ``key``, if there was one (422 if
+    that outcome was another)."""
+    done = connection.execute(select(AGENT_REQUESTS.c.request_hash, AGENT_REQUESTS.c.response)
+                              .where(AGENT_REQUESTS.c.workspace == str(who.workspace_id),
+                                     AGENT_REQUESTS.c.agent == agent,
+                                     AGENT_REQUESTS.c.principal == who.scope,
+                                     AGENT_REQUESTS.c.idempotency_key == key)).one_or_none()
+    if done is None:
+        return None
+    if done.request_hash != request_hash:
+        raise HTTPException(422, f"Idempotency-Key {key!r} was already used for a different "
+                            "outcome; use a new key for a new outcome")
+    return JSONResponse(done.response, status_code=201, headers={"Idempotent-Replayed": "true"})
+
+
 @router.post("/agents/{agent}/outcomes", status_code=201, response_model=OutcomeOut)
-def post_outcome(agent: AgentPath, body: OutcomeIn, who: Member, svc: Svc) -> dict:
+def post_outcome(
+    agent: AgentPath,
+    body: OutcomeIn,
+    who: Member,
+    svc: Svc,
+    idempotency_key: Annotated[str | None, Header(
+        description="Optional, unique per outcome (a UUID, say). A retry with the same key "
+        "and body records nothing and gets the first answer again (with the header "
+        "Idempotent-Replayed: true); the same key with another body is refused (422). "
+        "Without it, a retried outcome is recorded twice.")] = None,
+) -> Any:
     """Record a finished task: credit the retrieved items, add the extracted ones, merge
     and retire (with consolidation), in one transaction. A retrieved id that is not one
     of the agent's items is refused (422, naming it); a retired one is recorded but
     credits nothing."""
     _may(who, agent)
+    if idempotency_key is not None and not IDEMPOTENCY_KEY.match(idempotency_key):
+        raise HTTPException(422, "Idempotency-Key must be 1 to 255 printable ASCII characters "
+                            "without spaces")
+    request_hash = hashlib.sha256(
+        json.dumps(body.model_dump(mode="json"), sort_keys=True).encode()).hexdigest()
+    if idempotency_key is not None:
+        with svc.db.read() as session:
+            replay = _replayed(session.connection(), who, agent, idempotency_key, request_hash)
+        if replay is not None:  # nothing to embed: the common retry costs one read
+            return replay
     workspace = str(who.workspace_id)
     before, prepared = _prepare(svc, who, agent, _items(body.items, body.task), body.task)
     with svc.db.write() as session:
         store = memory_store(svc.db.writer).using(session.connection())
         settings = _settings(store, who, agent, lock=True)
+        if idempotency_key is not None:  # under the agent's lock: a concurrent retry waits
+            replay = _replayed(session.connection(), who, agent, idempotency_key, request_hash)
+            if replay is not None:
+                return replay
         if prepared:
             _same_embedder(settings, before, agent)
         owned = store.owned(workspace, agent, body.retrieved)
@@ -319,8 +370,14 @@ def post_outcome(agent: AgentPath, body: OutcomeIn, who: Member, svc: Svc) -> di
         rate = memory.family_rate(body.family)
         done = memory.remember(Task(body.task_id, body.family, body.task), body.success,
                                body.retrieved, prepared, body.attempts)
-    return {"added": done.added, "merged": done.merged, "retired": done.retired,
-            "family_rate": rate}
+        answer = OutcomeOut(added=done.added, merged=done.merged, retired=done.retired,
+                            family_rate=rate).model_dump(mode="json")
+        if idempotency_key is not None:
+            session.connection().execute(AGENT_REQUESTS.insert().values(
+                workspace=workspace, agent=agent, principal=who.scope,
+                idempotency_key=idempotency_key, request_hash=request_hash, response=answer,
+                created=time.time()))
+    return answer
 
 
 @router.get("/agents/{agent}/outcomes", response_model=list[OutcomeRowOut])
