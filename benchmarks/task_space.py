@@ -53,7 +53,14 @@ import numpy as np
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
-from teachers import THREADS, Server, curve_summary, fmt, summary  # benchmarks/teachers.py
+from teachers import (  # benchmarks/teachers.py
+    HYPERCUBE_PRELUDE,
+    THREADS,
+    Server,
+    curve_summary,
+    fmt,
+    summary,
+)
 from threadpoolctl import threadpool_limits
 
 from mentor._io import write_json
@@ -101,30 +108,7 @@ REFERENCE = {
 
 DRIVER = r'''
 """teachDeepRL's CovarGMM and RIAC on mentor's Hypercube, behind a JSON-lines pipe."""
-import importlib.util, json, os, sys, time, types, warnings
-out, sys.stdout = sys.stdout, sys.stderr
-warnings.filterwarnings("ignore")
-import numpy as np
-
-main, source = sys.argv[1], sys.argv[2]
-
-
-def load(name, path):
-    spec = importlib.util.spec_from_file_location(name, os.path.join(main, path))
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[name] = module
-    spec.loader.exec_module(module)
-    return module
-
-
-for package in ("mentor", "mentor.domain", "mentor.sim"):
-    stub = types.ModuleType(package)
-    stub.__path__ = []
-    sys.modules[package] = stub
-load("mentor.errors", "mentor/errors.py")
-task_space = load("mentor.domain.task_space", "mentor/domain/task_space.py")
-sys.modules["mentor.domain"].Box = task_space.Box
-Hypercube = load("mentor.sim.hypercube", "mentor/sim/hypercube.py").Hypercube
+''' + HYPERCUBE_PRELUDE + r'''
 sys.path.insert(0, source)
 from teachDRL.teachers.algos.covar_gmm import CovarGMM
 from teachDRL.teachers.algos.riac import RIAC

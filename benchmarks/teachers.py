@@ -241,8 +241,11 @@ for line in sys.stdin:
     reply(result)
 '''
 
-TEACHDRL_SERVER = r'''
-"""teachDeepRL's ALP-GMM on mentor's Hypercube, behind a JSON-lines pipe."""
+#: The start of a reference teacher's driver (run by the reference's own interpreter):
+#: mentor/sim/hypercube.py needs only mentor.errors and mentor.domain.Box, so those three
+#: files are loaded by path instead of importing the mentor package and its dependencies.
+#: The driver's first argument is mentor's checkout, the second the reference's sources.
+HYPERCUBE_PRELUDE = r'''
 import importlib.util, json, os, sys, time, types, warnings
 out, sys.stdout = sys.stdout, sys.stderr
 warnings.filterwarnings("ignore")
@@ -259,8 +262,6 @@ def load(name, path):
     return module
 
 
-# mentor/sim/hypercube.py needs only mentor.errors and mentor.domain.Box: load those three
-# files by path instead of importing the mentor package and its dependencies.
 for package in ("mentor", "mentor.domain", "mentor.sim"):
     stub = types.ModuleType(package)
     stub.__path__ = []
@@ -269,6 +270,11 @@ load("mentor.errors", "mentor/errors.py")
 task_space = load("mentor.domain.task_space", "mentor/domain/task_space.py")
 sys.modules["mentor.domain"].Box = task_space.Box
 Hypercube = load("mentor.sim.hypercube", "mentor/sim/hypercube.py").Hypercube
+'''
+
+TEACHDRL_SERVER = r'''
+"""teachDeepRL's ALP-GMM on mentor's Hypercube, behind a JSON-lines pipe."""
+''' + HYPERCUBE_PRELUDE + r'''
 sys.path.insert(0, source)
 from teachDRL.teachers.algos.alp_gmm import ALPGMM
 import gym, scipy, sklearn
