@@ -132,16 +132,18 @@ class Correction:
     @classmethod
     def from_dict(cls, state: Mapping[str, Any]) -> Correction:
         k = len(FEATURES)
-        arrays = [np.asarray(state[key], dtype=np.float64) for key in ("mean", "sd", "coef")]
-        if any(a.shape != (k,) or not np.all(np.isfinite(a)) for a in arrays):
+        mean, sd, coef = (
+            np.asarray(state[key], dtype=np.float64) for key in ("mean", "sd", "coef")
+        )
+        if any(a.shape != (k,) or not np.all(np.isfinite(a)) for a in (mean, sd, coef)):
             raise ValueError(f"a correction needs {k} finite means, sds and weights")
-        if np.any(arrays[1] <= 0):
+        if np.any(sd <= 0):
             raise ValueError("a correction's sds must be > 0")
         intercept = float(state["intercept"])
         if not np.isfinite(intercept):
             raise ValueError("a correction's intercept must be finite")
         l2 = None if state["l2"] is None else float(state["l2"])
-        return cls(*arrays, intercept, l2, int(state["reviews"]))
+        return cls(mean, sd, coef, intercept, l2, int(state["reviews"]))
 
 
 def fit_correction(
@@ -216,7 +218,7 @@ class FSRSLogistic(FSRS):
         holdout: float = 0.25,
         max_iter: int = 500,
     ) -> None:
-        if isinstance(l2, str) or not isinstance(l2, Sequence) or not len(l2):
+        if not isinstance(l2, list | tuple) or not l2:
             raise ParameterError("must be a non-empty list of penalties", field="l2", value=l2)
         self.l2 = [check_number("l2", value, 0.0) for value in l2]
         self.holdout = check_number("holdout", holdout, 0.0, True, maximum=1.0, strict_maximum=True)
