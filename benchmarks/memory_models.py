@@ -14,7 +14,10 @@ and earlier test reviews, never from itself).
 Models: ``fsrs`` (py-fsrs, weights fitted by ``fsrs.Optimizer`` on each
 training part, recall at the exact elapsed time), ``fsrs-default`` (py-fsrs
 default weights), ``fsrs-whole-days`` (as ``fsrs``, with py-fsrs's own
-``get_card_retrievability``, which counts whole days), ``hlr`` (paper's
+``get_card_retrievability``, which counts whole days), ``fsrs-lr`` (FSRS
+fitted as ``fsrs``, plus a logistic correction of its logit from the card's
+review history, one for same-day and one for cross-day reviews, its penalty
+chosen on the latest quarter of each training part), ``hlr`` (paper's
 loss and defaults), ``dash``, ``sm2``, and mentor's ``elo`` (no notion of time)
 for reference.
 
@@ -54,13 +57,14 @@ from mentor.evaluation.plot import plot_evaluation
 from mentor.events import EventLog, read_review_log
 from mentor.metrics import accuracy, auc, calibration_error, log_loss, rmse, rmse_bins
 from mentor.students import Elo, StudentModel
-from mentor.students.memory import DASH, FSRS, HLR, SM2
+from mentor.students.memory import DASH, FSRS, HLR, SM2, FSRSLogistic
 from mentor.students.memory._history import Reviews, ratings_of
 
 MODELS: dict[str, Callable[[], StudentModel]] = {
     "fsrs": FSRS,
     "fsrs-default": lambda: FSRS(optimize=False),
     "fsrs-whole-days": lambda: FSRS(elapsed="days"),
+    "fsrs-lr": FSRSLogistic,
     "hlr": HLR,
     "dash": DASH,
     "sm2": SM2,

@@ -29,6 +29,7 @@ _MODEL_CLASSES: dict[str, tuple[str, str]] = {
     "irt": ("mentor.students.irt", "IRT"),
     "pfa": ("mentor.students.pfa", "PFA"),
     "fsrs": ("mentor.students.memory.fsrs_model", "FSRS"),
+    "fsrs-lr": ("mentor.students.memory.fsrs_lr", "FSRSLogistic"),
     "hlr": ("mentor.students.memory.hlr", "HLR"),
     "dash": ("mentor.students.memory.dash", "DASH"),
     "sm2": ("mentor.students.memory.sm2", "SM2"),

@@ -6,6 +6,9 @@ future time t (seconds, the log's clock):
 
 - :class:`FSRS` (``"fsrs"``): FSRS-6 through the official ``fsrs`` package,
   weights fitted by its optimizer (needs the ``mentor[torch]`` extra).
+- :class:`FSRSLogistic` (``"fsrs-lr"``): FSRS-6 with a logistic correction on its
+  logit from the card's review history, fitted separately for same-day and
+  cross-day reviews.
 - :class:`HLR` (``"hlr"``): half-life regression, Settles and Meeder, ACL 2016.
 - :class:`DASH` (``"dash"``): logistic regression on review counts in time
   windows, Lindsey et al. 2014, as srs-benchmark's DASH.
@@ -15,10 +18,11 @@ future time t (seconds, the log's clock):
 
 from mentor.students.memory._base import MemoryModel
 from mentor.students.memory.dash import DASH
+from mentor.students.memory.fsrs_lr import FSRSLogistic
 from mentor.students.memory.fsrs_model import FSRS
 from mentor.students.memory.hlr import HLR
 from mentor.students.memory.sm2 import SM2
 
-MEMORY_MODELS = (FSRS, HLR, DASH, SM2)
+MEMORY_MODELS = (FSRS, FSRSLogistic, HLR, DASH, SM2)
 
-__all__ = ["DASH", "FSRS", "HLR", "MEMORY_MODELS", "SM2", "MemoryModel"]
+__all__ = ["DASH", "FSRS", "FSRSLogistic", "HLR", "MEMORY_MODELS", "SM2", "MemoryModel"]

@@ -135,6 +135,15 @@ class FSRS(MemoryModel):
     def fit(self, log: EventLog, on_epoch: EpochCallback | None = None) -> Self:
         """Fit the weights with ``fsrs.Optimizer`` (if ``optimize``), then replay the log."""
         log = log.sorted()
+        self._fit_weights(log)
+        self.update(log)
+        if on_epoch is not None:
+            on_epoch({"epoch": 1})
+        return self
+
+    def _fit_weights(self, log: EventLog) -> None:
+        """Forget every card, then set the weights: fitted on ``log`` (time-sorted) by
+        ``fsrs.Optimizer`` if ``optimize`` and it is available, else the starting ones."""
         self._reset()
         self.optimized_ = False
         start = self._start()
@@ -143,10 +152,6 @@ class FSRS(MemoryModel):
             if fitted is not None:
                 start, self.optimized_ = fitted, True
         self._set_parameters(start)
-        self.update(log)
-        if on_epoch is not None:
-            on_epoch({"epoch": 1})
-        return self
 
     def _optimize(self, log: EventLog) -> list[float] | None:
         """``fsrs.Optimizer.compute_optimal_parameters`` on the log; None without torch."""
