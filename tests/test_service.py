@@ -846,6 +846,44 @@ def test_state_is_a_snapshot_plus_the_batches_after_it(db_url, tmp_path):
             assert session.execute(query, {"c": course_id}).scalar() == 7
 
 
+def test_a_course_read_back_in_slices_is_the_course_imported(db_url, tmp_path, monkeypatch):
+    """Loading a course's domain from its tables (two rows a slice, JSON columns
+    decoded once per distinct text) gives back every item as imported, in order:
+    several skills, no difficulty, nested and repeated attributes, non-ASCII text."""
+    from mentor.service import engines
+
+    monkeypatch.setattr(engines, "ITEM_ROWS_PER_SLICE", 2)
+    made = create_app(db_url, tmp_path / "data", operator_token=OPERATOR)
+    client = TestClient(made).__enter__()
+    admin = workspace(client)
+    hint = {"hint": "zählen", "steps": [1, {"n": 2}]}
+    items = [
+        {"id": "i0", "skills": ["A", "B"], "difficulty": 0.5, "attributes": hint},
+        {"id": "i1", "skills": ["A"]},
+        {"id": "i2", "skills": ["B"], "difficulty": -1.25, "attributes": hint},
+        {"id": "i3", "skills": ["A", "B"], "difficulty": 0.5},
+        {"id": "i4", "skills": ["B"], "attributes": {"text": "½ + ½"}},
+    ]
+    course = {"skills": [{"id": "A"}, {"id": "B"}], "items": items, "prerequisites": [["A", "B"]]}
+    files = {"items": ("course.json", json.dumps(course).encode(), "application/json")}
+    assert import_course(client, admin, "slices", files=files).status_code == 201
+    with made.state.service.db.read() as session:
+        course_id = session.execute(text("SELECT max(id) FROM courses")).scalar()
+        domain = engines.load_domain_rows(session, course_id)
+    attributes = [hint, {}, hint, {}, {"text": "½ + ½"}]
+    assert [(i.id, i.skills, i.difficulty, dict(i.attributes)) for i in domain.items.values()] == [
+        ("i0", ("A", "B"), 0.5, attributes[0]),
+        ("i1", ("A",), None, attributes[1]),
+        ("i2", ("B",), -1.25, attributes[2]),
+        ("i3", ("A", "B"), 0.5, attributes[3]),
+        ("i4", ("B",), None, attributes[4]),
+    ]
+    # Items with the same attributes text share nothing a caller could change.
+    assert domain.items["i0"].attributes is not domain.items["i2"].attributes
+    assert (list(domain.skills), list(domain.graph.edges)) == (["A", "B"], [("A", "B")])
+    client.__exit__(None, None, None)
+
+
 def test_a_reader_older_than_the_cache_gets_the_newer_engine(db_url, tmp_path):
     """A reader whose transaction began before a batch committed sees the old
     version in the database but gets the process's newer engine, without a
