@@ -223,22 +223,52 @@ def check_history_times(svc: Service, log: EventLog, clock: str, filename: str) 
 
 
 def insert_domain(session: Session, course_id: int, domain) -> None:
+    """Store a course's skills, items and prerequisites in its tables.
+
+    The items go in with their JSON columns serialised here, each distinct value
+    once (a large course repeats few: one skill list per skill, ``{}``), without
+    the ORM's per-row work: on PostgreSQL in one ``COPY`` (a 100,000-item course
+    took 6 s of the import's 8.5 as 100,000 ``INSERT`` statements, and as much
+    work again in the database server), on SQLite in one ``executemany``.
+    """
     skills = [
         {"course_id": course_id, "position": k, "skill_id": s, "attributes": a}
         for k, (s, a) in enumerate(domain.skill_attributes.items())
     ]
-    items = [
-        {
-            "course_id": course_id,
-            "position": k,
-            "item_id": item.id,
-            "skills": list(item.skills),
-            "difficulty": item.difficulty,
-            "attributes": dict(item.attributes),
-        }
-        for k, item in enumerate(domain.items.values())
-    ]
     edges = [{"course_id": course_id, "prerequisite": p, "skill": c} for p, c in domain.graph.edges]
-    for table, rows in ((Skill, skills), (CourseItem, items), (Prerequisite, edges)):
+    for table, rows in ((Skill, skills), (Prerequisite, edges)):
         if rows:
             session.execute(insert(table), rows)
+    skill_texts: dict[tuple, str] = {}
+
+    def skills_text(key: tuple) -> str:
+        text = skill_texts.get(key)
+        if text is None:
+            text = skill_texts[key] = json.dumps(list(key))
+        return text
+
+    items = [
+        (
+            course_id,
+            k,
+            item.id,
+            skills_text(item.skills),
+            item.difficulty,
+            json.dumps(dict(item.attributes)) if item.attributes else "{}",
+        )
+        for k, item in enumerate(domain.items.values())
+    ]
+    if not items:
+        return
+    columns = "course_id, position, item_id, skills, difficulty, attributes"
+    table = CourseItem.__tablename__
+    connection = session.connection()
+    if connection.dialect.name == "postgresql":
+        with connection.connection.driver_connection.cursor() as cursor:
+            with cursor.copy(f"COPY {table} ({columns}) FROM STDIN") as copy:
+                for row in items:
+                    copy.write_row(row)
+    else:
+        connection.exec_driver_sql(
+            f"INSERT INTO {table} ({columns}) VALUES (?, ?, ?, ?, ?, ?)", items
+        )

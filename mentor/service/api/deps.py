@@ -188,7 +188,9 @@ def principal_of(
 
 
 def _reading(svc: Service, session: Session | None):
-    return contextlib.nullcontext(session) if session is not None else svc.db.read()
+    """``session``, or one for a single statement (on PostgreSQL without the BEGIN
+    and ROLLBACK round trips of a transaction: :meth:`Database.read_once`)."""
+    return contextlib.nullcontext(session) if session is not None else svc.db.read_once()
 
 
 Caller = Annotated[Principal, Depends(caller)]
