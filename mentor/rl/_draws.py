@@ -11,12 +11,15 @@ Over prompts (``arms=None``): the teacher's items are the prompt ids; one
 is how per-prompt teachers work (online difficulty filtering, learnability over prompts,
 AdaRFT with a difficulty per prompt).
 
-Over arms (``arms`` gives each prompt's arm: a difficulty level, a data source): each of the
-``k`` slots of a chunk is one ``teacher.select(learner, arm_ids, 1, t)`` call, so the arms of a
-chunk are drawn independently from the teacher's distribution, with repetition (the way SEC,
-Chen et al. 2025, and DUMP, Wang et al. 2025, fill a batch from their category
-distribution); the slot's prompt is the next one of that arm's own shuffled cycle (every
-prompt of an arm is used once before any is used twice).
+Over arms (``arms`` gives each prompt's arm: a difficulty level, a data source): one
+``teacher.select_slots(learner, arm_ids, k, t)`` call fills the ``k`` slots of a chunk, each
+slot one pick, with repetition (the way SEC, Chen et al. 2025, and DUMP, Wang et al. 2025,
+fill a batch from their category distribution). Teachers that sample from a distribution
+over the arms (SEC, DUMP, TSCL, learnability, ...) compute it once per chunk and draw the
+``k`` arms from it; any other teacher is called once per slot with ``select(..., 1, t)``
+(see :meth:`~mentor.teachers.base.Teacher.select_slots`). The slot's prompt is the next one
+of that arm's own shuffled cycle (every prompt of an arm is used once before any is used
+twice).
 
 Feedback
 --------
@@ -158,12 +161,9 @@ class TeacherDraws:
             rows = [self.row_of[plain(p)] for p in picks]
             self.timing_["select_calls"] += 1
         else:
-            rows = []
-            for _ in range(k):
-                arm = self.teacher.select(self.learner, self.arm_ids, 1, t)
-                self.timing_["select_calls"] += 1
-                if arm:
-                    rows.append(self._next_of(plain(arm[0])))
+            arms = self.teacher.select_slots(self.learner, self.arm_ids, k, t)
+            rows = [self._next_of(plain(arm)) for arm in arms]
+            self.timing_["select_calls"] += 1
         self.timing_["select"] += time.perf_counter() - start
         if len(rows) < k:
             self.filled_ += k - len(rows)
