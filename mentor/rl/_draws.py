@@ -146,10 +146,14 @@ class TeacherDraws:
 
     def item_of(self, prompt: Any) -> Any:
         """The teacher's item for a prompt id: the prompt itself, or its arm."""
-        prompt = plain(prompt)
-        if prompt not in self.row_of:
-            raise DataError("reward for an unknown prompt id", field="id", value=prompt)
-        return prompt if self.arms is None else self.arms[self.row_of[prompt]]
+        row = self._row(prompt)
+        return self.ids[row] if self.arms is None else self.arms[row]
+
+    def _row(self, prompt: Any) -> int:
+        row = self.row_of.get(plain(prompt))
+        if row is None:
+            raise DataError("reward for an unknown prompt id", field="id", value=plain(prompt))
+        return row
 
     # ------------------------------------------------------------------ choosing
     def draw(self, k: int, t: float | None = None) -> list[int]:
@@ -179,17 +183,18 @@ class TeacherDraws:
     # ------------------------------------------------------------------ learning
     def events(self, prompts: Sequence[Any], rewards: Sequence[float], t: float) -> EventLog:
         """The event log that :meth:`observe` hands the teacher (see the module docstring)."""
-        prompts = [plain(p) for p in prompts]
         rewards = np.asarray(rewards, dtype=float)
         if rewards.ndim != 1 or rewards.size != len(prompts):
             raise DataError(
                 f"got {rewards.size} rewards for {len(prompts)} prompt ids", field="rewards"
             )
+        rows = [self._row(p) for p in prompts]
         low, high = self.reward_range
         outcome = np.clip((np.nan_to_num(rewards, nan=low) - low) / (high - low), 0.0, 1.0)
-        _, group = np.unique(np.asarray(prompts, dtype=object).astype(str), return_inverse=True)
+        _, group = np.unique(np.asarray(rows, dtype=np.int64), return_inverse=True)
         means = np.bincount(group, weights=outcome) / np.bincount(group)
-        items = [self.item_of(p) for p in prompts]
+        labels = self.ids if self.arms is None else self.arms
+        items = [labels[row] for row in rows]
         return EventLog(
             [self.learner] * len(items),
             items,
