@@ -60,6 +60,31 @@ def _ids(name: str, values: Any) -> list[Any]:
     return values
 
 
+def rollout_events(
+    learner: Any,
+    items: Sequence[Any],
+    groups: Sequence[int],
+    rewards: np.ndarray,
+    t: float,
+    reward_range: tuple[float, float],
+) -> EventLog:
+    """One event per rollout (see the module docstring): ``items`` the teacher's item of each
+    rollout, ``groups`` an integer naming each rollout's group (its prompt), the outcome the
+    reward mapped to [0, 1] by ``reward_range`` (NaN as ``low``), the ``advantage`` the
+    outcome minus the mean outcome of its group."""
+    low, high = reward_range
+    outcome = np.clip((np.nan_to_num(rewards, nan=low) - low) / (high - low), 0.0, 1.0)
+    _, group = np.unique(np.asarray(groups, dtype=np.int64), return_inverse=True)
+    means = np.bincount(group, weights=outcome) / np.bincount(group)
+    return EventLog(
+        [learner] * len(items),
+        list(items),
+        np.full(len(items), float(t)),
+        outcome,
+        {"advantage": outcome - means[group]},
+    )
+
+
 class TeacherDraws:
     """A teacher choosing chunks of prompts (rows of a dataset) and observing their rewards.
 
@@ -189,19 +214,9 @@ class TeacherDraws:
                 f"got {rewards.size} rewards for {len(prompts)} prompt ids", field="rewards"
             )
         rows = [self._row(p) for p in prompts]
-        low, high = self.reward_range
-        outcome = np.clip((np.nan_to_num(rewards, nan=low) - low) / (high - low), 0.0, 1.0)
-        _, group = np.unique(np.asarray(rows, dtype=np.int64), return_inverse=True)
-        means = np.bincount(group, weights=outcome) / np.bincount(group)
         labels = self.ids if self.arms is None else self.arms
         items = [labels[row] for row in rows]
-        return EventLog(
-            [self.learner] * len(items),
-            items,
-            np.full(len(items), float(t)),
-            outcome,
-            {"advantage": outcome - means[group]},
-        )
+        return rollout_events(self.learner, items, rows, rewards, t, self.reward_range)
 
     def observe(self, prompts: Sequence[Any], rewards: Sequence[float], t: float) -> None:
         """Hand the teacher one reward per rollout (with its prompt id), made at step ``t``.
