@@ -15,16 +15,22 @@ repetition (so that both see the same machine load):
 - ``select_slots``: ``TeacherDraws.draw`` as it is now (one ``select_slots`` call).
 
 Each repetition times ``--steps`` steps (draw, then observe the step's rewards); reported per
-step: median and 95 % t-interval over the repetitions, in milliseconds, and as a percentage of
-``--step-ms``, the GRPO step time to compare with (default: 1,000 ms, the step of
-rl_addition's 2-layer, width-64 model on the shared 2-core CPU; see RESULTS.md).
+step: mean and 95 % t-interval over the repetitions, in milliseconds, and, given
+``--step-ms`` (a GRPO step time measured elsewhere, e.g. by ``rl_addition.py``), as a
+percentage of it.
 
-    nice -n 10 .venv/bin/python benchmarks/teacher_overhead.py
+    nice -n 10 .venv/bin/python benchmarks/teacher_overhead.py --step-ms 60
+
+``--compare BEFORE AFTER`` instead summarises real runs: two comma-separated lists of
+``rl_addition.py`` results files (runs of the code before and after a change), giving per
+method the teacher's time per step, the GRPO step time and their ratio, each with a 95 %
+t-interval over the runs.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import math
 import time
 from pathlib import Path
@@ -80,6 +86,43 @@ def ci95(values: list[float]) -> tuple[float, float]:
     return float(v.mean()), float(half)
 
 
+def compare(before: str, after: str, name: str) -> None:
+    """Teacher time per step, step time and their ratio in ``rl_addition.py`` results."""
+    from mentor._io import write_json
+
+    table: dict[str, dict] = {}
+    for label, files in (("before", before), ("after", after)):
+        for path in files.split(","):
+            data = json.loads(Path(path).read_text())
+            steps = data["caps"]["steps"]
+            for run in data["runs"]:
+                if run["teacher_seconds"] is None:
+                    continue
+                row = table.setdefault(run["method"], {}).setdefault(
+                    label, {"teacher_ms": [], "step_ms": [], "percent": []}
+                )
+                per_step = run["teacher_seconds"] / steps
+                row["teacher_ms"].append(1000 * per_step)
+                row["step_ms"].append(1000 * run["step_time"])
+                row["percent"].append(100 * per_step / run["step_time"])
+    for method, row in table.items():
+        parts = []
+        for label in ("before", "after"):
+            values = row.get(label)
+            if values is None:
+                continue
+            values["summary"] = {key: ci95(v) for key, v in values.items()}
+            s = values["summary"]
+            parts.append(
+                f"{label} {s['teacher_ms'][0]:.2f} ± {s['teacher_ms'][1]:.2f} ms of "
+                f"{s['step_ms'][0]:.0f} ± {s['step_ms'][1]:.0f} ms = "
+                f"{s['percent'][0]:.2f} ± {s['percent'][1]:.2f} % ({len(values['percent'])} runs)"
+            )
+        print(f"{method:>13}: " + "; ".join(parts))
+    RESULTS.mkdir(exist_ok=True)
+    write_json(RESULTS / f"{name}.json", {"before": before, "after": after, "methods": table})
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--steps", type=int, default=200)
@@ -88,9 +131,15 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--prompts", type=int, default=8, help="prompt slots per step")
     parser.add_argument("--generations", type=int, default=8)
     parser.add_argument("--rates", default="0.6,0.1,0.0", help="pass rate per level")
-    parser.add_argument("--step-ms", type=float, default=1000.0)
+    parser.add_argument("--step-ms", type=float, default=None, help="GRPO step time to compare")
     parser.add_argument("--name", default="teacher_overhead")
+    parser.add_argument(
+        "--compare", nargs=2, metavar=("BEFORE", "AFTER"), help="rl_addition results files"
+    )
     args = parser.parse_args(argv)
+    if args.compare:
+        compare(*args.compare, args.name)
+        return
     rates = np.array([float(x) for x in args.rates.split(",")])
     from mentor._io import write_json
 
@@ -108,21 +157,28 @@ def main(argv: list[str] | None = None) -> None:
             row[way] = {
                 "ms_per_step": [mean, half],
                 "median_ms": float(np.median(ms)),
-                "percent_of_step": [100 * mean / args.step_ms, 100 * half / args.step_ms],
+                "percent_of_step": None
+                if args.step_ms is None
+                else [100 * mean / args.step_ms, 100 * half / args.step_ms],
                 "runs_ms": ms,
             }
         ratio = np.array(seconds["select_slots"]) / np.array(seconds["per_slot"])
         row["ratio"] = list(ci95(ratio.tolist()))
         table[name] = row
-        print(
+        line = (
             f"{name:>13}: per slot {row['per_slot']['ms_per_step'][0]:.3f} "
             f"± {row['per_slot']['ms_per_step'][1]:.3f} ms/step, select_slots "
             f"{row['select_slots']['ms_per_step'][0]:.3f} "
             f"± {row['select_slots']['ms_per_step'][1]:.3f} ms/step "
-            f"(x{row['ratio'][0]:.2f} ± {row['ratio'][1]:.2f}); "
-            f"{row['per_slot']['percent_of_step'][0]:.3f} % -> "
-            f"{row['select_slots']['percent_of_step'][0]:.3f} % of a {args.step_ms:.0f} ms step"
+            f"(x{row['ratio'][0]:.2f} ± {row['ratio'][1]:.2f})"
         )
+        if args.step_ms is not None:
+            line += (
+                f"; {row['per_slot']['percent_of_step'][0]:.2f} % -> "
+                f"{row['select_slots']['percent_of_step'][0]:.2f} % of a "
+                f"{args.step_ms:.0f} ms step"
+            )
+        print(line)
     RESULTS.mkdir(exist_ok=True)
     write_json(RESULTS / f"{args.name}.json", {"caps": vars(args), "summary": table})
 
