@@ -190,6 +190,7 @@ def test_select_slots_picks_candidates_from_a_stated_distribution(name):
     t = 20 * HOUR
     picks = teacher.select_slots("ada", IDS, 7, t=t, model=model)
     assert len(picks) <= 7 and set(picks) <= set(IDS)
+    assert teacher.select_slots("ada", [], 3, t=t, model=model) == []
     distribution = teacher.slot_distribution("ada", IDS, t, model)
     if distribution is not None:
         choices, p = distribution

@@ -92,6 +92,8 @@ class Teacher(abc.ABC):
         its slot out, so fewer than ``k`` picks may come back.
         """
         self._check(items, k, model)
+        if not len(items):
+            return []
         distribution = (
             self.slot_distribution(learner, items, t, model)
             if _slots_follow_select(type(self))
