@@ -396,13 +396,14 @@ def summarise(runs: list[dict], args) -> dict:
     table = {}
     for m in methods:
         reach_rollouts, reach_steps, reached = [], [], 0
-        finals, deltas = [], []
+        finals, final_overall, deltas = [], [], []
         overheads = []
         for s in seeds:
             run, base = by.get((m, s)), by.get(("uniform", s))
             if run is None:
                 continue
             finals.append(run["curve"][-1]["accuracy"])
+            final_overall.append(overall(run["curve"][-1]))
             if run["teacher_seconds"] is not None and run["step_time"]:
                 overheads.append(run["teacher_seconds"] / args.steps / run["step_time"])
             if base is None:
@@ -418,7 +419,7 @@ def summarise(runs: list[dict], args) -> dict:
         finals = np.asarray(finals)
         table[m] = {
             "seeds": len(finals),
-            "final_overall": ci95(finals.mean(axis=1).tolist()),
+            "final_overall": ci95(final_overall),
             "final_per_level": [ci95(finals[:, j].tolist()) for j in range(finals.shape[1])],
             "delta_vs_uniform": ci95(deltas) if deltas else None,
             "reached_uniform_best": reached,
