@@ -363,6 +363,13 @@ def _run_one(job: tuple) -> dict:
         "teacher_seconds": None if timing is None else timing["select"] + timing["observe"],
         "rollouts": trainer.rollouts_,
         "generation_batches": trainer.generation_batches_,
+        # TRL's metrics over the whole run (one log, at its end): the mean reward of the
+        # rollouts and the share of groups whose rewards all agree (no GRPO signal)
+        "train_metrics": {
+            key: trainer.state.log_history[-1].get(key)
+            for key in ("reward", "frac_reward_zero_std")
+            if trainer.state.log_history
+        },
     }
 
 
