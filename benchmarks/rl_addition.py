@@ -12,7 +12,9 @@ padded. Each seed:
    method from the same warm-up weights, for ``--steps`` optimiser steps of
    ``--prompts`` prompts x ``--generations`` rollouts;
 3. held-out problems (not in the pool) at every level, greedy decoding, every ``--eval-every``
-   steps.
+   steps. With ``--all-facts`` all 100 single-digit facts are trained on (warm-up and pool)
+   and only levels 2 and up are held out: the overall accuracy is then the mean of those
+   levels, and level 1 is reported on its training facts.
 
 Methods (``--methods``):
 
@@ -92,20 +94,51 @@ def prompt(a: int, b: int, levels: int) -> str:
     return f"{a:0{levels}d}+{b:0{levels}d}="
 
 
-def make_data(seed: int, levels: int, pool: int, test: int) -> tuple[list[dict], list[dict]]:
+def make_data(
+    seed: int, levels: int, pool: int, test: int, all_facts: bool = False
+) -> tuple[list[dict], list[dict]]:
     """Training pool and held-out set, disjoint; level 1 has 100 problems in all, so its
-    held-out problems are drawn first and the pool gets the rest."""
+    held-out problems are drawn first and the pool gets the rest.
+
+    With ``all_facts``, all 100 single-digit facts are in the pool (and so in the warm-up)
+    and only levels 2 and up have held-out problems; level 1 is then evaluated on those
+    100 training facts, and is left out of the overall accuracy (:func:`held_out_overall`).
+    """
     rng = np.random.default_rng([seed, 7])
     train, held = [], []
     for level in range(1, levels + 1):
+        if all_facts and level == 1:
+            facts = [(a, b) for a in range(10) for b in range(10)]
+            held += [
+                {"prompt": prompt(a, b, levels), "answer": answer(a, b, levels), "level": 1}
+                for a, b in facts
+            ]
+            for a, b in facts:
+                train.append(
+                    {
+                        "prompt": prompt(a, b, levels),
+                        "answer": answer(a, b, levels),
+                        "level": 1,
+                        "prompt_id": len(train),
+                    }
+                )
+            continue
         test_set = problems(level, test, rng, set())
         taken = {f"{a}+{b}=" for a, b in test_set}
         pool_set = problems(level, pool, rng, taken)
-        held += [{"prompt": prompt(a, b, levels), "answer": answer(a, b, levels), "level": level}
-                 for a, b in test_set]
+        held += [
+            {"prompt": prompt(a, b, levels), "answer": answer(a, b, levels), "level": level}
+            for a, b in test_set
+        ]
         for a, b in pool_set:
-            train.append({"prompt": prompt(a, b, levels), "answer": answer(a, b, levels),
-                          "level": level, "prompt_id": len(train)})
+            train.append(
+                {
+                    "prompt": prompt(a, b, levels),
+                    "answer": answer(a, b, levels),
+                    "level": level,
+                    "prompt_id": len(train),
+                }
+            )
     return train, held
 
 
@@ -120,8 +153,9 @@ def build(seed: int, args):
 
     tokenizer = char_tokenizer(ALPHABET)
     tokenizer.padding_side = "left"
-    model = tiny_causal_lm(tokenizer, layers=args.layers, width=args.width, heads=args.heads,
-                           context=32, seed=seed)
+    model = tiny_causal_lm(
+        tokenizer, layers=args.layers, width=args.width, heads=args.heads, context=32, seed=seed
+    )
     return tokenizer, model
 
 
@@ -148,7 +182,7 @@ def warm_up(seed: int, train: list[dict], args, path: Path) -> None:
         width = max(map(len, ids))
         x = torch.tensor([s + [tokenizer.pad_token_id] * (width - len(s)) for s in ids])
         y = torch.tensor([s + [-100] * (width - len(s)) for s in labels])
-        mask = (torch.arange(width)[None, :] < torch.tensor([len(s) for s in ids])[:, None])
+        mask = torch.arange(width)[None, :] < torch.tensor([len(s) for s in ids])[:, None]
         loss = model(input_ids=x, attention_mask=mask.long(), labels=y).loss
         opt.zero_grad()
         loss.backward()
@@ -158,7 +192,7 @@ def warm_up(seed: int, train: list[dict], args, path: Path) -> None:
 
 def warm_job(job: tuple) -> None:
     seed, args, path = job
-    train, _ = make_data(seed, args.levels, args.pool, args.test)
+    train, _ = make_data(seed, args.levels, args.pool, args.test, args.all_facts)
     warm_up(seed, train, args, path)
 
 
@@ -174,11 +208,16 @@ def evaluate(model, tokenizer, held: list[dict], levels: int) -> list[float]:
         for start in range(0, len(held), 256):
             batch = held[start : start + 256]
             enc = tokenizer([r["prompt"] for r in batch], return_tensors="pt", padding=True)
-            out = model.generate(**enc, max_new_tokens=args_global.max_len, do_sample=False,
-                                 pad_token_id=tokenizer.pad_token_id,
-                                 eos_token_id=tokenizer.eos_token_id)
-            texts = tokenizer.batch_decode(out[:, enc["input_ids"].shape[1]:],
-                                           skip_special_tokens=True)
+            out = model.generate(
+                **enc,
+                max_new_tokens=args_global.max_len,
+                do_sample=False,
+                pad_token_id=tokenizer.pad_token_id,
+                eos_token_id=tokenizer.eos_token_id,
+            )
+            texts = tokenizer.batch_decode(
+                out[:, enc["input_ids"].shape[1] :], skip_special_tokens=True
+            )
             for r, t in zip(batch, texts, strict=True):
                 hits[r["level"] - 1] += t.strip() == r["answer"]
                 counts[r["level"] - 1] += 1
@@ -223,8 +262,12 @@ def run_one(job: tuple) -> dict:
     except Exception as error:  # noqa: BLE001 - reported in the table, the others go on
         import traceback
 
-        return {"method": job[0], "seed": job[1], "error": traceback.format_exc(),
-                "message": repr(error)}
+        return {
+            "method": job[0],
+            "seed": job[1],
+            "error": traceback.format_exc(),
+            "message": repr(error),
+        }
 
 
 def _run_one(job: tuple) -> dict:
@@ -247,7 +290,7 @@ def _run_one(job: tuple) -> dict:
     from mentor.rl.trl_trainer import DynamicSampling, MentorGRPOTrainer
 
     hf_logging.set_verbosity_error()
-    train, held = make_data(seed, args.levels, args.pool, args.test)
+    train, held = make_data(seed, args.levels, args.pool, args.test, args.all_facts)
     tokenizer, model = build(seed, args)
     model.load_state_dict(torch.load(weights))
     teacher, arm_column = teacher_for(method, seed, train)
@@ -273,6 +316,16 @@ def _run_one(job: tuple) -> dict:
         disable_tqdm=True,
     )
     curve: list[dict] = []
+
+    def point(step: int, rollouts: int, model) -> dict:
+        accuracy = evaluate(model, tokenizer, held, args.levels)
+        return {
+            "step": step,
+            "rollouts": rollouts,
+            "accuracy": accuracy,
+            "overall": held_out_overall(accuracy, args.all_facts),
+        }
+
     step_seconds = [0.0]
     clock = [0.0]
 
@@ -283,8 +336,7 @@ def _run_one(job: tuple) -> dict:
         def on_step_end(self, _args, state, control, model=None, **kw):
             step_seconds[0] += time.perf_counter() - clock[0]
             if state.global_step % args.eval_every == 0 or state.global_step == args.steps:
-                curve.append({"step": state.global_step, "rollouts": trainer.rollouts_,
-                              "accuracy": evaluate(model, tokenizer, held, args.levels)})
+                curve.append(point(state.global_step, trainer.rollouts_, model))
 
     trainer = MentorGRPOTrainer(
         model=model,
@@ -297,8 +349,7 @@ def _run_one(job: tuple) -> dict:
         dynamic_sampling=dynamic,
         callbacks=[Eval()],
     )
-    curve.append({"step": 0, "rollouts": 0,
-                  "accuracy": evaluate(model, tokenizer, held, args.levels)})
+    curve.append(point(0, 0, model))
     start = time.perf_counter()
     trainer.train()
     wall = time.perf_counter() - start
@@ -312,12 +363,27 @@ def _run_one(job: tuple) -> dict:
         "teacher_seconds": None if timing is None else timing["select"] + timing["observe"],
         "rollouts": trainer.rollouts_,
         "generation_batches": trainer.generation_batches_,
+        # TRL's metrics over the whole run (one log, at its end): the mean reward of the
+        # rollouts and the share of groups whose rewards all agree (no GRPO signal)
+        "train_metrics": {
+            key: trainer.state.log_history[-1].get(key)
+            for key in ("reward", "frac_reward_zero_std")
+            if trainer.state.log_history
+        },
     }
 
 
 # ------------------------------------------------------------------ summary
 def overall(point: dict) -> float:
-    return float(np.mean(point["accuracy"]))
+    """The mean accuracy over the held-out levels (stored with each point since
+    ``--all-facts``; the mean of all levels in earlier results files)."""
+    return float(point.get("overall", np.mean(point["accuracy"])))
+
+
+def held_out_overall(accuracy: list[float], all_facts: bool) -> float:
+    """Mean accuracy of the levels with held-out problems (all but level 1 with
+    ``all_facts``, whose level-1 problems are training facts)."""
+    return float(np.mean(accuracy[1:] if all_facts and len(accuracy) > 1 else accuracy))
 
 
 def ci95(values: list[float]) -> tuple[float, float]:
@@ -337,13 +403,14 @@ def summarise(runs: list[dict], args) -> dict:
     table = {}
     for m in methods:
         reach_rollouts, reach_steps, reached = [], [], 0
-        finals, deltas = [], []
+        finals, final_overall, deltas = [], [], []
         overheads = []
         for s in seeds:
             run, base = by.get((m, s)), by.get(("uniform", s))
             if run is None:
                 continue
             finals.append(run["curve"][-1]["accuracy"])
+            final_overall.append(overall(run["curve"][-1]))
             if run["teacher_seconds"] is not None and run["step_time"]:
                 overheads.append(run["teacher_seconds"] / args.steps / run["step_time"])
             if base is None:
@@ -359,17 +426,25 @@ def summarise(runs: list[dict], args) -> dict:
         finals = np.asarray(finals)
         table[m] = {
             "seeds": len(finals),
-            "final_overall": ci95(finals.mean(axis=1).tolist()),
+            "final_overall": ci95(final_overall),
             "final_per_level": [ci95(finals[:, j].tolist()) for j in range(finals.shape[1])],
             "delta_vs_uniform": ci95(deltas) if deltas else None,
             "reached_uniform_best": reached,
             "rollouts_ratio_median": float(np.median(reach_rollouts)) if reach_rollouts else None,
             "steps_ratio_median": float(np.median(reach_steps)) if reach_steps else None,
             "teacher_overhead_fraction": float(np.mean(overheads)) if overheads else None,
-            "step_time": float(np.mean([by[(m, s)]["step_time"] for s in seeds
-                                        if (m, s) in by and by[(m, s)]["step_time"]])),
-            "rollouts_per_run": float(np.mean([by[(m, s)]["rollouts"] for s in seeds
-                                               if (m, s) in by])),
+            "step_time": float(
+                np.mean(
+                    [
+                        by[(m, s)]["step_time"]
+                        for s in seeds
+                        if (m, s) in by and by[(m, s)]["step_time"]
+                    ]
+                )
+            ),
+            "rollouts_per_run": float(
+                np.mean([by[(m, s)]["rollouts"] for s in seeds if (m, s) in by])
+            ),
         }
     return table
 
@@ -378,13 +453,16 @@ def report(table: dict, args) -> None:
     from rich.console import Console
     from rich.table import Table
 
-    t = Table(title=f"GRPO on addition, {args.steps} steps x {args.prompts} prompts x "
-                    f"{args.generations} rollouts, held-out greedy accuracy, mean ± 95% CI")
+    t = Table(
+        title=f"GRPO on addition, {args.steps} steps x {args.prompts} prompts x "
+        f"{args.generations} rollouts, held-out greedy accuracy, mean ± 95% CI"
+    )
     t.add_column("method")
     t.add_column("seeds")
     t.add_column("overall")
     for j in range(args.levels):
-        t.add_column(f"L{j + 1}")
+        trained = j == 0 and getattr(args, "all_facts", False)
+        t.add_column("L1 (training facts)" if trained else f"L{j + 1}")
     t.add_column("Δ overall vs uniform (paired)")
     t.add_column("reached uniform best")
     t.add_column("rollouts ×uniform")
@@ -392,18 +470,23 @@ def report(table: dict, args) -> None:
     t.add_column("rollouts/run")
     t.add_column("teacher % of step")
     for m, row in table.items():
+
         def fmt(pair):
             mean, half = pair
             return f"{mean:.3f} ± {half:.3f}"
+
         t.add_row(
-            m, str(row["seeds"]), fmt(row["final_overall"]),
+            m,
+            str(row["seeds"]),
+            fmt(row["final_overall"]),
             *[fmt(p) for p in row["final_per_level"]],
             "-" if row.get("delta_vs_uniform") is None else fmt(row["delta_vs_uniform"]),
             f"{row['reached_uniform_best']}/{row['seeds']}",
             "-" if row["rollouts_ratio_median"] is None else f"{row['rollouts_ratio_median']:.2f}",
             "-" if row["steps_ratio_median"] is None else f"{row['steps_ratio_median']:.2f}",
             f"{row['rollouts_per_run']:.0f}",
-            "-" if row["teacher_overhead_fraction"] is None
+            "-"
+            if row["teacher_overhead_fraction"] is None
             else f"{100 * row['teacher_overhead_fraction']:.2f}",
         )
     Console(width=220).print(t)
@@ -464,13 +547,21 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--layers", type=int, default=2)
     parser.add_argument("--width", type=int, default=64)
     parser.add_argument("--heads", type=int, default=4)
+    parser.add_argument(
+        "--all-facts",
+        action="store_true",
+        help="train on all 100 single-digit facts; hold out levels >= 2 only",
+    )
     parser.add_argument("--warmup-steps", type=int, default=500)
     parser.add_argument("--warmup-lr", type=float, default=3e-3)
     parser.add_argument("--eval-every", type=int, default=10)
     parser.add_argument("--jobs", type=int, default=2)
     parser.add_argument("--name", default="rl_addition")
-    parser.add_argument("--summarise", metavar="JSON",
-                        help="re-read a results file, print its table and redraw its plot")
+    parser.add_argument(
+        "--summarise",
+        metavar="JSON",
+        help="re-read a results file, print its table and redraw its plot",
+    )
     args = parser.parse_args(argv)
     if args.summarise:
         resummarise(Path(args.summarise))
@@ -509,14 +600,16 @@ def main(argv: list[str] | None = None) -> None:
                 progress.advance(task)
                 if "error" in result:
                     failed.append(result)
-                    progress.console.print(f"{result['method']} seed {result['seed']} failed: "
-                                           f"{result['message']}")
+                    progress.console.print(
+                        f"{result['method']} seed {result['seed']} failed: {result['message']}"
+                    )
                     continue
                 runs.append(result)
                 write_json(RESULTS / f"{args.name}.partial.json", {"runs": runs})
                 progress.console.print(
                     f"{result['method']:>13} seed {result['seed']}: final "
-                    f"{overall(result['curve'][-1]):.3f} in {result['train_seconds']:.0f} s")
+                    f"{overall(result['curve'][-1]):.3f} in {result['train_seconds']:.0f} s"
+                )
     table = summarise(runs, args)
     report(table, args)
     out = {

@@ -176,3 +176,23 @@ def test_an_unknown_teacher_parameter_is_named(name):
     with pytest.raises(ParameterError) as error:
         create_teacher({"name": name, "params": params}, course())
     assert error.value.field == "no_such_parameter"
+
+
+@pytest.mark.parametrize("name", sorted(TEACHERS))
+def test_select_slots_picks_candidates_from_a_stated_distribution(name):
+    """Every teacher fills slots with candidates; where it states the distribution of one
+    pick (Teacher.slot_distribution), that is a distribution over candidates."""
+    domain = course()
+    model = make_model("elo", domain)  # elo can look ahead, for expected_gain
+    model.fit(history())
+    teacher = make_teacher(name, domain)
+    teacher.observe(history())
+    t = 20 * HOUR
+    picks = teacher.select_slots("ada", IDS, 7, t=t, model=model)
+    assert len(picks) <= 7 and set(picks) <= set(IDS)
+    assert teacher.select_slots("ada", [], 3, t=t, model=model) == []
+    distribution = teacher.slot_distribution("ada", IDS, t, model)
+    if distribution is not None:
+        choices, p = distribution
+        assert set(choices) <= set(IDS) and len(choices) == len(p)
+        assert (p >= 0).all() and p.sum() == pytest.approx(1.0)

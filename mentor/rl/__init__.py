@@ -16,7 +16,9 @@ level, a data source), named by an arm column. A rollout's reward is an event's 
 - :mod:`mentor.rl.trl_trainer`: :class:`MentorGRPOTrainer`, a ``GRPOTrainer`` wiring both,
   with DAPO dynamic sampling (:class:`DynamicSampling`).
 - :mod:`mentor.rl.sft`: easy-to-hard orderings for TRL's ``SFTTrainer``.
-- :mod:`mentor.rl.verl_sampler`: a sampler for verl's curriculum-sampler hook.
+- :mod:`mentor.rl.verl_sampler`: a sampler for verl's curriculum-sampler hook (0.5-0.7).
+- :mod:`mentor.rl.verl_replay`: a replay buffer for verl 0.9's custom-sampler hook: the
+  teacher chooses among finished rollout groups and observes their rewards.
 
 RL agents (Gymnasium), where the items are episode tasks (points of a task space, or ids):
 

@@ -11,12 +11,15 @@ Over prompts (``arms=None``): the teacher's items are the prompt ids; one
 is how per-prompt teachers work (online difficulty filtering, learnability over prompts,
 AdaRFT with a difficulty per prompt).
 
-Over arms (``arms`` gives each prompt's arm: a difficulty level, a data source): each of the
-``k`` slots of a chunk is one ``teacher.select(learner, arm_ids, 1, t)`` call, so the arms of a
-chunk are drawn independently from the teacher's distribution, with repetition (the way SEC,
-Chen et al. 2025, and DUMP, Wang et al. 2025, fill a batch from their category
-distribution); the slot's prompt is the next one of that arm's own shuffled cycle (every
-prompt of an arm is used once before any is used twice).
+Over arms (``arms`` gives each prompt's arm: a difficulty level, a data source): one
+``teacher.select_slots(learner, arm_ids, k, t)`` call fills the ``k`` slots of a chunk, each
+slot one pick, with repetition (the way SEC, Chen et al. 2025, and DUMP, Wang et al. 2025,
+fill a batch from their category distribution). Teachers that sample from a distribution
+over the arms (SEC, DUMP, TSCL, learnability, ...) compute it once per chunk and draw the
+``k`` arms from it; any other teacher is called once per slot with ``select(..., 1, t)``
+(see :meth:`~mentor.teachers.base.Teacher.select_slots`). The slot's prompt is the next one
+of that arm's own shuffled cycle (every prompt of an arm is used once before any is used
+twice).
 
 Feedback
 --------
@@ -55,6 +58,31 @@ def _ids(name: str, values: Any) -> list[Any]:
                 "ids must be integers or strings", field=name, value=f"row {i}: {value!r}"
             )
     return values
+
+
+def rollout_events(
+    learner: Any,
+    items: Sequence[Any],
+    groups: Sequence[int],
+    rewards: np.ndarray,
+    t: float,
+    reward_range: tuple[float, float],
+) -> EventLog:
+    """One event per rollout (see the module docstring): ``items`` the teacher's item of each
+    rollout, ``groups`` an integer naming each rollout's group (its prompt), the outcome the
+    reward mapped to [0, 1] by ``reward_range`` (NaN as ``low``), the ``advantage`` the
+    outcome minus the mean outcome of its group."""
+    low, high = reward_range
+    outcome = np.clip((np.nan_to_num(rewards, nan=low) - low) / (high - low), 0.0, 1.0)
+    _, group = np.unique(np.asarray(groups, dtype=np.int64), return_inverse=True)
+    means = np.bincount(group, weights=outcome) / np.bincount(group)
+    return EventLog(
+        [learner] * len(items),
+        list(items),
+        np.full(len(items), float(t)),
+        outcome,
+        {"advantage": outcome - means[group]},
+    )
 
 
 class TeacherDraws:
@@ -143,10 +171,14 @@ class TeacherDraws:
 
     def item_of(self, prompt: Any) -> Any:
         """The teacher's item for a prompt id: the prompt itself, or its arm."""
-        prompt = plain(prompt)
-        if prompt not in self.row_of:
-            raise DataError("reward for an unknown prompt id", field="id", value=prompt)
-        return prompt if self.arms is None else self.arms[self.row_of[prompt]]
+        row = self._row(prompt)
+        return self.ids[row] if self.arms is None else self.arms[row]
+
+    def _row(self, prompt: Any) -> int:
+        row = self.row_of.get(plain(prompt))
+        if row is None:
+            raise DataError("reward for an unknown prompt id", field="id", value=plain(prompt))
+        return row
 
     # ------------------------------------------------------------------ choosing
     def draw(self, k: int, t: float | None = None) -> list[int]:
@@ -158,12 +190,9 @@ class TeacherDraws:
             rows = [self.row_of[plain(p)] for p in picks]
             self.timing_["select_calls"] += 1
         else:
-            rows = []
-            for _ in range(k):
-                arm = self.teacher.select(self.learner, self.arm_ids, 1, t)
-                self.timing_["select_calls"] += 1
-                if arm:
-                    rows.append(self._next_of(plain(arm[0])))
+            arms = self.teacher.select_slots(self.learner, self.arm_ids, k, t)
+            rows = [self._next_of(plain(arm)) for arm in arms]
+            self.timing_["select_calls"] += 1
         self.timing_["select"] += time.perf_counter() - start
         if len(rows) < k:
             self.filled_ += k - len(rows)
@@ -179,24 +208,15 @@ class TeacherDraws:
     # ------------------------------------------------------------------ learning
     def events(self, prompts: Sequence[Any], rewards: Sequence[float], t: float) -> EventLog:
         """The event log that :meth:`observe` hands the teacher (see the module docstring)."""
-        prompts = [plain(p) for p in prompts]
         rewards = np.asarray(rewards, dtype=float)
         if rewards.ndim != 1 or rewards.size != len(prompts):
             raise DataError(
                 f"got {rewards.size} rewards for {len(prompts)} prompt ids", field="rewards"
             )
-        low, high = self.reward_range
-        outcome = np.clip((np.nan_to_num(rewards, nan=low) - low) / (high - low), 0.0, 1.0)
-        _, group = np.unique(np.asarray(prompts, dtype=object).astype(str), return_inverse=True)
-        means = np.bincount(group, weights=outcome) / np.bincount(group)
-        items = [self.item_of(p) for p in prompts]
-        return EventLog(
-            [self.learner] * len(items),
-            items,
-            np.full(len(items), float(t)),
-            outcome,
-            {"advantage": outcome - means[group]},
-        )
+        rows = [self._row(p) for p in prompts]
+        labels = self.ids if self.arms is None else self.arms
+        items = [labels[row] for row in rows]
+        return rollout_events(self.learner, items, rows, rewards, t, self.reward_range)
 
     def observe(self, prompts: Sequence[Any], rewards: Sequence[float], t: float) -> None:
         """Hand the teacher one reward per rollout (with its prompt id), made at step ``t``.

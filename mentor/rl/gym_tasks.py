@@ -7,9 +7,9 @@ The library-free part of the Gymnasium, Stable-Baselines3 and Syllabus adapters:
   Covar-GMM, RIAC, RegionLP, ...) for a continuous task parameter: ``draw(n)`` returns ``n``
   points of its box (1-D float arrays) and ``observe`` hands it the tasks with their outcomes.
 * An item teacher (:class:`~mentor.teachers.Teacher`: TSCL, SEC, DUMP, learning progress,
-  ...) for discrete tasks: ``tasks`` lists the task ids (levels, maps, seeds); each of the
-  ``n`` slots is one ``teacher.select(learner, tasks, 1)`` call, so tasks repeat across slots
-  as a batch from the teacher's distribution does; ``observe`` hands it one
+  ...) for discrete tasks: ``tasks`` lists the task ids (levels, maps, seeds); the ``n`` slots
+  are one ``teacher.select_slots(learner, tasks, n)`` call (each slot one pick, so tasks repeat
+  across slots as a batch from the teacher's distribution does); ``observe`` hands it one
   :class:`~mentor.events.EventLog` (item = task id, time = the number of earlier
   ``observe`` calls).
 
@@ -94,12 +94,12 @@ class TaskSource:
         start = time.perf_counter()
         if self.continuous:
             tasks = list(self.teacher.sample(n))
+        elif n > 0:
+            tasks = self.teacher.select_slots(self.learner, self.tasks, n, float(self.observed_))
+            # slots a teacher left open (a filter closing every task): tasks in turn
+            tasks += [self.tasks[i % len(self.tasks)] for i in range(len(tasks), n)]
         else:
             tasks = []
-            for _ in range(n):
-                pick = self.teacher.select(self.learner, self.tasks, 1, float(self.observed_))
-                # a teacher that offers nothing (a filter closing every task): uniform task
-                tasks.append(pick[0] if pick else self.tasks[len(tasks) % len(self.tasks)])
         self.timing_["draw"] += time.perf_counter() - start
         self.timing_["draws"] += n
         return tasks

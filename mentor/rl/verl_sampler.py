@@ -23,9 +23,11 @@ tokens). The sampler hands them to the teacher (:class:`~mentor.rl._draws.Teache
 prompt ids = ``extra_info.index``), and draws every ``data.train_batch_size`` prompts as one
 chunk from the teacher.
 
-verl 0.8.0 removed this hook and 0.9.x samples through a replay buffer of finished rollouts
-(``trainer.v1.sampler.custom_sampler``, on TransferQueue and Ray); that hook picks among
-groups already generated, not the prompts to generate, and is not served here.
+verl 0.8.0 removed this hook: in 0.9.x ``create_rl_sampler`` builds a random or sequential
+sampler only, and the curriculum hook is the replay buffer of finished rollouts
+(``trainer.v1.sampler.custom_sampler``, on TransferQueue and Ray), which picks among groups
+already generated rather than the prompts to generate. :mod:`mentor.rl.verl_replay` serves
+that hook (``MentorReplayBuffer``, ``MentorReplayBufferAsync``).
 
 The class derives from verl's ``AbstractCurriculumSampler`` when verl is importable (verl
 asserts it), else from ``torch.utils.data.Sampler``, so it can be built and tested without

@@ -2,7 +2,12 @@
 
 ``select`` picks ``k`` items from the candidates, possibly asking the student
 model for predicted success; ``observe`` takes the outcomes of what was
-practised, updating only the arms that were actually observed. A teacher's
+practised, updating only the arms that were actually observed.
+``select_slots`` fills ``k`` slots of a batch with repetition (each slot one draw, as SEC and
+DUMP fill a batch from their distribution over categories): by default ``k`` calls of
+``select(..., 1, ...)``; a teacher whose single pick is a draw from a distribution over the
+candidates gives that distribution by :meth:`Teacher.slot_distribution`, and the ``k`` slots
+are then drawn from it at once, with the teacher's own generator. A teacher's
 whole state, its random generator included, is JSON-able data, so a restored
 teacher makes exactly the decisions the original would have made.
 """
@@ -10,6 +15,7 @@ teacher makes exactly the decisions the original would have made.
 from __future__ import annotations
 
 import abc
+import functools
 import inspect
 from collections.abc import Mapping, Sequence
 from typing import Any, ClassVar, Self
@@ -21,6 +27,17 @@ from mentor.domain import Domain
 from mentor.errors import MentorError, ParameterError, StateError
 from mentor.events import EventLog
 from mentor.students.base import STATE_VERSION, StudentModel, check_state
+
+
+@functools.cache
+def _slots_follow_select(cls: type[Teacher]) -> bool:
+    """Whether ``cls.slot_distribution`` was written for ``cls.select``: defined by the
+    class that defines ``select``, or by a subclass of it."""
+
+    def owner(name: str) -> type:
+        return next(c for c in cls.__mro__ if name in c.__dict__)
+
+    return issubclass(owner("slot_distribution"), owner("select"))
 
 
 class Teacher(abc.ABC):
@@ -52,6 +69,62 @@ class Teacher(abc.ABC):
         model: StudentModel | None = None,
     ) -> list[Any]:
         """Pick up to ``k`` distinct items from ``candidates`` for ``learner`` at time ``t``."""
+
+    def select_slots(
+        self,
+        learner: Any,
+        items: Sequence[Any],
+        k: int,
+        t: float | None = None,
+        model: StudentModel | None = None,
+    ) -> list[Any]:
+        """Fill ``k`` slots, each one pick from ``items``: items may repeat across slots.
+
+        When :meth:`slot_distribution` gives the distribution of a single pick, the ``k``
+        picks are drawn from it in one ``rng.choice(..., size=k, p=...)`` call, so the
+        state is read once per batch instead of once per slot. ``Generator.choice`` turns
+        each slot's draw into one uniform number and looks it up in the cumulative
+        distribution, with or without ``size``, so where a single ``select`` also draws
+        with one ``rng.choice(n, p=...)`` over the same distribution (Boltzmann and
+        proportional rules), the picks are exactly those of ``k`` ``select`` calls.
+        Otherwise (the default) the slots are ``k`` calls of ``select(learner, items, 1, t,
+        model)``; a call that returns nothing (a filter that lets nothing through) leaves
+        its slot out, so fewer than ``k`` picks may come back.
+        """
+        self._check(items, k, model)
+        if not len(items):
+            return []
+        distribution = (
+            self.slot_distribution(learner, items, t, model)
+            if _slots_follow_select(type(self))
+            else None
+        )
+        if distribution is None:
+            picks: list[Any] = []
+            for _ in range(k):
+                picks += self.select(learner, items, 1, t, model)
+            return picks
+        choices, probabilities = distribution
+        if not len(choices):
+            return []
+        drawn = self.rng.choice(len(choices), size=k, p=probabilities)
+        return [choices[i] for i in drawn.tolist()]
+
+    def slot_distribution(
+        self,
+        learner: Any,
+        items: Sequence[Any],
+        t: float | None = None,
+        model: StudentModel | None = None,
+    ) -> tuple[Sequence[Any], np.ndarray] | None:
+        """The distribution of ``select(learner, items, 1, t, model)``'s pick: the items it
+        can pick and their probabilities (summing to 1), or None (the default) for a
+        teacher whose pick is not a draw from a distribution it can state.
+
+        :meth:`select_slots` uses it only where the class that defines it is the one that
+        defines ``select`` or a subclass of it, so a subclass that changes ``select`` alone
+        gets ``k`` calls of its own ``select``."""
+        return None
 
     def observe(self, events: EventLog) -> None:  # noqa: B027 - teachers that learn nothing
         """Learn from the outcomes of practised items (default: nothing to learn)."""

@@ -37,7 +37,7 @@ from mentor._checks import check_count, check_number
 from mentor.events import EventLog
 from mentor.students.base import StudentModel
 from mentor.teachers.base import Teacher
-from mentor.teachers.sampling import boltzmann, ucb_scores
+from mentor.teachers.sampling import boltzmann, boltzmann_probabilities, ucb_scores
 from mentor.teachers.statistics import (
     Count,
     MeanAbsAdvantage,
@@ -113,6 +113,17 @@ class DUMP(Teacher):
             return []
         picks = boltzmann(self.scores(learner, candidates), self.temperature, self.rng, k)
         return [candidates[i] for i in picks.tolist()]
+
+    def slot_distribution(
+        self,
+        learner: Any,
+        items: Sequence[Any],
+        t: float | None = None,
+        model: StudentModel | None = None,
+    ) -> tuple[Sequence[Any], np.ndarray]:
+        """The softmax of the UCB scores: the distribution of one pick (what
+        :meth:`select_slots` draws each slot from)."""
+        return items, boltzmann_probabilities(self.scores(learner, items), self.temperature)
 
     def observe(self, events: EventLog) -> None:
         """Add each event's ``|advantage|`` to its arm's window and count it; arms not in

@@ -41,7 +41,12 @@ from mentor.errors import MentorError
 from mentor.events import EventLog
 from mentor.students.base import StudentModel
 from mentor.teachers.base import Teacher
-from mentor.teachers.sampling import greedy, proportional
+from mentor.teachers.sampling import (
+    greedy,
+    greedy_probabilities,
+    proportional,
+    proportional_probabilities,
+)
 
 
 class Learnability(Teacher):
@@ -152,6 +157,20 @@ class Learnability(Teacher):
         else:
             picks = proportional(w, self.epsilon, self.rng, min(k, w.size))
         return [candidates[i] for i in picks.tolist()]
+
+    def slot_distribution(
+        self,
+        learner: Any,
+        items: Sequence[Any],
+        t: float | None = None,
+        model: StudentModel | None = None,
+    ) -> tuple[Sequence[Any], np.ndarray]:
+        """The rule's distribution of one pick (what :meth:`select_slots` draws each slot
+        from): uniform over the largest weights (greedy) or proportional."""
+        w = self.weights(learner, items, t, model)
+        if self.rule == "greedy":
+            return items, greedy_probabilities(w)
+        return items, proportional_probabilities(w, self.epsilon)
 
     def observe(self, events: EventLog) -> None:
         """Append each outcome to its (learner, item) window; other items are left as they

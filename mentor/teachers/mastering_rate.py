@@ -55,7 +55,7 @@ from mentor.errors import MentorError
 from mentor.events import EventLog
 from mentor.students.base import StudentModel
 from mentor.teachers.base import Teacher
-from mentor.teachers.sampling import proportional
+from mentor.teachers.sampling import proportional, proportional_probabilities
 from mentor.teachers.statistics import group_by_learner_and_arm
 from mentor.teachers.zpdes import activity_graph
 
@@ -210,10 +210,22 @@ class MasteringRate(Teacher):
         self._check(candidates, k, model)
         if not len(candidates):
             return []
-        attention = self.attention(learner)
-        weights = np.array([attention.get(c, 0.0) for c in candidates]) + ATTENTION_FLOOR
-        picks = proportional(weights, self.epsilon, self.rng, k)
+        picks = proportional(self._weights(learner, candidates), self.epsilon, self.rng, k)
         return [candidates[i] for i in picks.tolist()]
+
+    def slot_distribution(
+        self,
+        learner: Any,
+        items: Sequence[Any],
+        t: float | None = None,
+        model: StudentModel | None = None,
+    ) -> tuple[Sequence[Any], np.ndarray]:
+        """The distribution of one pick (what :meth:`select_slots` draws each slot from)."""
+        return items, proportional_probabilities(self._weights(learner, items), self.epsilon)
+
+    def _weights(self, learner: Any, candidates: Sequence[Any]) -> np.ndarray:
+        attention = self.attention(learner)
+        return np.array([attention.get(c, 0.0) for c in candidates]) + ATTENTION_FLOOR
 
     def observe(self, events: EventLog) -> None:
         """One step per learner in ``events``: append each observed task's mean outcome to

@@ -13,7 +13,7 @@ Each rule takes one score per arm and returns the indices of ``k`` distinct arms
 
 The randomised rules other than :func:`proportional` pick arms one at a time, applying the
 rule again to the arms not yet picked; ``*_probabilities`` give the exact probabilities of
-a single draw.
+a single draw (what :meth:`mentor.teachers.base.Teacher.slot_distribution` returns).
 """
 
 from __future__ import annotations
@@ -33,11 +33,19 @@ def proportional(
     This is the exploration rule of EXP4-style bandits used by ZPDES
     (Clement et al. 2015). Negative weights count as 0.
     """
+    p = proportional_probabilities(weights, epsilon)
+    result: np.ndarray = rng.choice(p.size, size=min(k, p.size), replace=False, p=p)
+    return result
+
+
+def proportional_probabilities(weights: np.ndarray, epsilon: float) -> np.ndarray:
+    """Single-draw probabilities of :func:`proportional`:
+    ``(1 - epsilon) * w / sum(w) + epsilon / n``, uniform when all weights are 0."""
     w = np.clip(np.asarray(weights, dtype=float), 0.0, None)
     n = w.size
     total = w.sum()
     probs = np.full(n, 1.0 / n) if total <= 0 else (1.0 - epsilon) * w / total + epsilon / n
-    result: np.ndarray = rng.choice(n, size=min(k, n), replace=False, p=probs / probs.sum())
+    result: np.ndarray = probs / probs.sum()
     return result
 
 
@@ -66,6 +74,17 @@ def greedy(scores: np.ndarray, rng: np.random.Generator, k: int = 1) -> np.ndarr
     s = _check_finite_or_inf(scores)
     order = np.lexsort((rng.random(s.size), -s))
     return order[:k]
+
+
+def greedy_probabilities(scores: np.ndarray) -> np.ndarray:
+    """Single-draw probabilities of :func:`greedy`: uniform over the arms tied at the
+    highest score, 0 elsewhere."""
+    s = _check_finite_or_inf(scores)
+    if s.size == 0:
+        return s
+    best = s == s.max()
+    result: np.ndarray = best / best.sum()
+    return result
 
 
 def epsilon_greedy_probabilities(scores: np.ndarray, epsilon: float) -> np.ndarray:
@@ -189,4 +208,3 @@ def ucb(
     """Indices of the ``k`` arms with the highest UCB1 scores (:func:`ucb_scores` with
     ``offset = 0``): untried arms first, exact ties broken at random."""
     return greedy(ucb_scores(means, counts, c, total), rng, k)
-

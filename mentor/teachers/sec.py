@@ -37,7 +37,7 @@ from mentor._checks import check_number, check_unit
 from mentor.events import EventLog
 from mentor.students.base import StudentModel
 from mentor.teachers.base import Teacher
-from mentor.teachers.sampling import boltzmann
+from mentor.teachers.sampling import boltzmann, boltzmann_probabilities
 from mentor.teachers.statistics import EMA, batch_advantages, group_by_learner_and_arm
 
 
@@ -94,6 +94,17 @@ class SEC(Teacher):
             return []
         picks = boltzmann(self.values(learner, candidates), self.temperature, self.rng, k)
         return [candidates[i] for i in picks.tolist()]
+
+    def slot_distribution(
+        self,
+        learner: Any,
+        items: Sequence[Any],
+        t: float | None = None,
+        model: StudentModel | None = None,
+    ) -> tuple[Sequence[Any], np.ndarray]:
+        """The Boltzmann distribution of one pick (what :meth:`select_slots` draws each
+        slot from)."""
+        return items, boltzmann_probabilities(self.values(learner, items), self.temperature)
 
     def observe(self, events: EventLog) -> None:
         """One TD(0) step for each (learner, arm) in ``events``, with ``r`` the mean

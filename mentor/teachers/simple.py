@@ -35,6 +35,16 @@ class RandomTeacher(Teacher):
         picks = self.rng.choice(len(candidates), size=min(k, len(candidates)), replace=False)
         return [candidates[i] for i in picks.tolist()]
 
+    def slot_distribution(
+        self,
+        learner: Any,
+        items: Sequence[Any],
+        t: float | None = None,
+        model: StudentModel | None = None,
+    ) -> tuple[Sequence[Any], np.ndarray]:
+        """Uniform over the items: the distribution of one pick."""
+        return items, np.full(len(items), 1.0 / max(len(items), 1))
+
 
 class FixedSequence(Teacher):
     """A fixed curriculum: every learner works through ``order``, each item

@@ -40,7 +40,12 @@ from mentor._checks import check_choice, check_count, check_flag, check_number, 
 from mentor.events import EventLog
 from mentor.students.base import StudentModel
 from mentor.teachers.base import Teacher
-from mentor.teachers.sampling import boltzmann, epsilon_greedy
+from mentor.teachers.sampling import (
+    boltzmann,
+    boltzmann_probabilities,
+    epsilon_greedy,
+    epsilon_greedy_probabilities,
+)
 from mentor.teachers.statistics import (
     ArmStatistic,
     OnlineLP,
@@ -134,14 +139,30 @@ class TSCL(Teacher):
         self._check(candidates, k, model)
         if not len(candidates):
             return []
-        q = self.progress(learner, candidates)
-        if self.absolute:
-            q = np.abs(q)
+        q = self._scores(learner, candidates)
         if self.policy == "boltzmann":
             picks = boltzmann(q, self.temperature, self.rng, k)
         else:
             picks = epsilon_greedy(q, self.epsilon, self.rng, k)
         return [candidates[i] for i in picks.tolist()]
+
+    def _scores(self, learner: Any, arms: Sequence[Any]) -> np.ndarray:
+        q = self.progress(learner, arms)
+        return np.abs(q) if self.absolute else q
+
+    def slot_distribution(
+        self,
+        learner: Any,
+        items: Sequence[Any],
+        t: float | None = None,
+        model: StudentModel | None = None,
+    ) -> tuple[Sequence[Any], np.ndarray]:
+        """The policy's distribution of one pick (what :meth:`select_slots` draws each
+        slot from)."""
+        q = self._scores(learner, items)
+        if self.policy == "boltzmann":
+            return items, boltzmann_probabilities(q, self.temperature)
+        return items, epsilon_greedy_probabilities(q, self.epsilon)
 
     def observe(self, events: EventLog) -> None:
         """One training step per learner in ``events``: each observed task's score is the

@@ -38,7 +38,7 @@ from mentor.errors import MentorError
 from mentor.events import EventLog
 from mentor.students.base import StudentModel
 from mentor.teachers.base import Teacher
-from mentor.teachers.sampling import proportional
+from mentor.teachers.sampling import proportional, proportional_probabilities
 
 
 def activity_graph(domain: Domain) -> nx.DiGraph:
@@ -148,13 +148,28 @@ class ZPDES(Teacher):
         """Draw from the learner's ZPD (restricted to the candidates); if no ZPD
         activity is a candidate, from the open ones, else uniformly."""
         self._check(candidates, k, model)
+        arms, weights = self._arms(learner, candidates)
+        return [arms[i] for i in proportional(weights, self.gamma, self.rng, k).tolist()]
+
+    def slot_distribution(
+        self,
+        learner: Any,
+        items: Sequence[Any],
+        t: float | None = None,
+        model: StudentModel | None = None,
+    ) -> tuple[Sequence[Any], np.ndarray]:
+        """The distribution of one pick (what :meth:`select_slots` draws each slot from)."""
+        arms, weights = self._arms(learner, items)
+        return arms, proportional_probabilities(weights, self.gamma)
+
+    def _arms(self, learner: Any, candidates: Sequence[Any]) -> tuple[list[Any], np.ndarray]:
+        """The activities a pick is drawn from, and their weights."""
         zone = self._zone(learner)
         allowed = set(candidates)
         arms = [a for a in zone.weights if a not in zone.mastered and a in allowed]
         if not arms:
             arms = [a for a in zone.weights if a in allowed] or list(candidates)
-        weights = np.array([zone.weights.get(a, 0.0) for a in arms])
-        return [arms[i] for i in proportional(weights, self.gamma, self.rng, k).tolist()]
+        return arms, np.array([zone.weights.get(a, 0.0) for a in arms])
 
     def observe(self, events: EventLog) -> None:
         """Update the weights and zones of the observed (learner, activity) pairs only."""
