@@ -212,7 +212,8 @@ class LevelBKT(StudentModel):
         """The likelihood of outcome ``o`` at level ``j`` in each state."""
         known = (1.0 - slip) ** o * slip ** (1.0 - o)
         unknown = guess**o * (1.0 - guess) ** (1.0 - o)
-        return np.where(np.arange(belief.size) >= j, known, unknown)
+        likelihood: np.ndarray = np.where(np.arange(belief.size) >= j, known, unknown)
+        return likelihood
 
     @staticmethod
     def _learn(belief: np.ndarray, j: int, learn: float) -> np.ndarray:
