@@ -224,8 +224,8 @@ class LevelBKT(StudentModel):
         after[j] += moved
         return after
 
-    def _step(self, belief: np.ndarray, skill: Any, j: int, o: float) -> np.ndarray:
-        """Filter outcome ``o`` at level ``j`` into ``belief``, then apply learning."""
+    def step(self, belief: np.ndarray, skill: Any, j: int, o: float) -> np.ndarray:
+        """``belief`` after outcome ``o`` at level ``j`` of ``skill``: filtered, then learning."""
         p = self.params(skill)
         posterior = belief * self._answer(belief, j, o, p["guess"], p["slip"])
         posterior /= posterior.sum()
@@ -240,10 +240,10 @@ class LevelBKT(StudentModel):
             known = self.knowledge_.setdefault(learner, {})
             for skill in self.skills_of(item):
                 j, _ = self.level(skill, item)
-                known[skill] = self._step(self.belief(learner, skill), skill, j, float(o))
+                known[skill] = self.step(self.belief(learner, skill), skill, j, float(o))
 
-    def _success(self, learner: Any, skill: Any, item: Any) -> tuple[float, float]:
-        """``(P(level known), P(right))`` of ``item`` in ``skill``."""
+    def success(self, learner: Any, skill: Any, item: Any) -> tuple[float, float]:
+        """``(P(the item's level known), P(right))`` of ``item`` in ``skill``."""
         j, _ = self.level(skill, item)
         p = self.params(skill)
         m = float(self.belief(learner, skill)[j:].sum())
@@ -254,32 +254,18 @@ class LevelBKT(StudentModel):
         ``P(k >= level) (1 - slip) + P(k < level) guess``."""
         return np.array(
             [
-                math.prod(self._success(learner, s, item)[1] for s in self.skills_of(item))
+                math.prod(self.success(learner, s, item)[1] for s in self.skills_of(item))
                 for item in items
             ],
             dtype=float,
         )
 
     def lookahead(self, learner: Any, items: Iterable[Any], t: float | None = None) -> LookAhead:
-        """One more attempt at each item, by the update above, without changing the model.
+        """One more attempt at each item, by the update above, without changing the model
+        (:func:`mentor.students.lookahead.level_bkt_lookahead`)."""
+        from mentor.students.lookahead import level_bkt_lookahead
 
-        An item's mastery is the product over its skills of ``P(k >= level)``;
-        ``skill_weight`` is 1 for an item on its skill's top level and 0 below
-        (only an attempt at the top level can raise ``P(k = L)`` in expectation).
-        """
-        items = list(items)
-        out = np.ones((5, len(items)))
-        for n, item in enumerate(items):
-            for skill in self.skills_of(item):
-                belief = self.belief(learner, skill)
-                j, top = self.level(skill, item)
-                m, right = self._success(learner, skill, item)
-                out[0, n] *= right
-                out[1, n] *= m
-                out[2, n] *= float(self._step(belief, skill, j, 1.0)[j:].sum())
-                out[3, n] *= float(self._step(belief, skill, j, 0.0)[j:].sum())
-                out[4, n] *= float(j == top)
-        return LookAhead(out[0], out[1], out[2], out[3], out[4])
+        return level_bkt_lookahead(self, learner, items)
 
     def state(self, learner: Any) -> dict[str, Any]:
         """Mastery per skill, ``P(every level known)``; ``"items"``: each item's
@@ -348,7 +334,7 @@ class LevelBKT(StudentModel):
             for levels, answers, learner in runs:
                 belief = self.belief(learner, skill)
                 for j, o in zip(levels, answers, strict=True):
-                    belief = self._step(belief, skill, j, o)
+                    belief = self.step(belief, skill, j, o)
                 self.knowledge_.setdefault(learner, {})[skill] = belief
         return self
 

@@ -272,7 +272,7 @@ class ExpectedGain(Teacher):
         if not model.supports_lookahead:
             raise MentorError(
                 f"teacher 'expected_gain' needs a student model that can look ahead; "
-                f"{model.name!r} cannot (use 'bkt', 'pfa' or 'elo')"
+                f"{model.name!r} cannot (use 'bkt', 'level-bkt', 'pfa', 'elo' or 'psikt')"
             )
         candidates = list(dict.fromkeys(candidates))
         if not candidates:
