@@ -94,6 +94,7 @@ TEACHERS = (
     "expected_gain_depth_first",
     "expected_gain_lookahead",
     "expected_gain_level",
+    "expected_gain_level_budget",
 )
 #: Steps in a simulated day, for FSRS's review schedule: ten questions a day, as the
 #: demo's simulated classmates practise.
@@ -129,6 +130,8 @@ def build(name: str, domain: Domain, steps: int, seed: int) -> tuple[Teacher, An
         return ZPDES(domain, seed=seed), None
     if name == "expected_gain_level":
         return ExpectedGain(domain, reviews=False, seed=seed), LevelBKT(domain)
+    if name == "expected_gain_level_budget":
+        return ExpectedGain(domain, reviews=False, budget=steps, seed=seed), LevelBKT(domain)
     model = BKT(domain, grain="item", forgets=False)
     if name == "expected_gain":
         return ExpectedGain(domain, reviews=False, seed=seed), model
