@@ -80,7 +80,7 @@ from mentor.sim import (
     make_course,
     run_cohort,
 )
-from mentor.students import BKT, create_model, model_from_state
+from mentor.students import BKT, LevelBKT, create_model, model_from_state
 from mentor.teachers import ZPDES, ExpectedGain, RandomTeacher, Teacher
 
 RESULTS = Path(__file__).parent / "results"
@@ -93,6 +93,8 @@ TEACHERS = (
     "expected_gain_reviews",
     "expected_gain_depth_first",
     "expected_gain_lookahead",
+    "expected_gain_level",
+    "expected_gain_level_budget",
 )
 #: Steps in a simulated day, for FSRS's review schedule: ten questions a day, as the
 #: demo's simulated classmates practise.
@@ -126,6 +128,10 @@ def build(name: str, domain: Domain, steps: int, seed: int) -> tuple[Teacher, An
         return DEFAULT_TEACHERS["fixed"](domain, steps, seed), None
     if name == "zpdes":
         return ZPDES(domain, seed=seed), None
+    if name == "expected_gain_level":
+        return ExpectedGain(domain, reviews=False, seed=seed), LevelBKT(domain)
+    if name == "expected_gain_level_budget":
+        return ExpectedGain(domain, reviews=False, budget=steps, seed=seed), LevelBKT(domain)
     model = BKT(domain, grain="item", forgets=False)
     if name == "expected_gain":
         return ExpectedGain(domain, reviews=False, seed=seed), model

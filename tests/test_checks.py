@@ -161,7 +161,19 @@ ITEMS = [Item(f"i{n}", ("A" if n < 3 else "B",), 0.2 * n) for n in range(6)]
 BAD_NUMBERS = [True, "1", math.nan, math.inf]
 
 #: Student models that need PyTorch are checked in test_deep.py.
-CORE_MODELS = ["bkt", "elo", "irt", "pfa", "fsrs", "fsrs-lr", "hlr", "dash", "sm2", "psikt"]
+CORE_MODELS = [
+    "bkt",
+    "level-bkt",
+    "elo",
+    "irt",
+    "pfa",
+    "fsrs",
+    "fsrs-lr",
+    "hlr",
+    "dash",
+    "sm2",
+    "psikt",
+]
 
 #: Teachers whose checks live in files other work owns for now (learnability.py,
 #: the task-space package); composites have no numeric parameters of their own.

@@ -313,3 +313,41 @@ def test_activation_decay_uses_the_whole_activation_with_the_student_offset():
     d2 = 0.217 * math.exp(m) + 0.177  # Pavlik and Anderson: m includes beta
     pop.advance(2.0)
     assert pop.activation()[0, 0] == pytest.approx(0.4 + math.log(w1 * 6.0**-0.177 + w2 * 3.0**-d2))
+
+
+def test_a_budget_moves_on_from_a_skill_once_it_has_had_its_share():
+    domain = course()
+    teacher = ExpectedGain(domain, budget=8, step_back=0, reviews=False, seed=0, **DEPTH_FIRST)
+    engine = Engine(domain, BKT(domain, grain="item", forgets=False), teacher)
+    # 8 questions over 2 skills: 4 each. Wrong answers keep a1 below the opening
+    # mastery, so without a budget b would never open; with it, b opens after 4
+    chosen = play(engine, "ada", [0] * 4)
+    assert chosen == [("a1", "learn")] * 4
+    assert engine.next("ada", t=4) == ["b1"]
+    assert engine.teacher.last_choices_[0].kind == "learn"
+    # once both skills have had their share, the least-mastered item comes back, named so
+    play(engine, "ada", [0] * 4, start=4)
+    item = engine.next("ada", t=8)[0]
+    choice = engine.teacher.last_choices_[0]
+    assert choice.kind == "spent"
+    # the explanation says so, with the mastery the teacher chose by
+    from mentor.service.web.explain import explain
+
+    text = explain(engine, "ada", item, 8).text
+    assert "had its share of this session's questions" in text
+    assert f"({choice.mastery:.0%})" in text
+    assert teacher_from_state(teacher.state_dict(), domain).attempts_ == {"ada": {"a": 4, "b": 4}}
+
+
+def test_a_mastered_skill_leaves_its_unused_share_to_the_others():
+    domain = course()
+    teacher = ExpectedGain(domain, budget=14, step_back=0, reviews=False, seed=0, **DEPTH_FIRST)
+    engine = Engine(domain, BKT(domain, grain="item", forgets=False), teacher)
+    # a is mastered in 6 right answers (three per level), under its share of 14 / 2 = 7
+    assert [i for i, _ in play(engine, "ada", [1] * 6)] == ["a1"] * 3 + ["a2"] * 3
+    # b's share is what is left: 14 - 6 = 8 attempts, not 7
+    chosen = play(engine, "ada", [0] * 9, start=6)
+    assert chosen[:8] == [("b1", "learn")] * 8
+    assert chosen[8][1] == "spent"
+    with pytest.raises(ParameterError):
+        ExpectedGain(domain, budget=0)

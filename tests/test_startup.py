@@ -73,7 +73,19 @@ def test_lazy_exports_are_the_real_objects():
 def test_model_list_reads_each_class_docstring():
     from mentor.students import MODELS
 
-    for name in ("bkt", "elo", "irt", "pfa", "fsrs", "fsrs-lr", "hlr", "dash", "sm2", "psikt"):
+    for name in (
+        "bkt",
+        "level-bkt",
+        "elo",
+        "irt",
+        "pfa",
+        "fsrs",
+        "fsrs-lr",
+        "hlr",
+        "dash",
+        "sm2",
+        "psikt",
+    ):
         paragraph = (MODELS[name].__doc__ or "").strip().split("\n\n")[0]
         assert MODELS.summary(name) == " ".join(paragraph.split())
 

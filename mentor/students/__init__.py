@@ -25,6 +25,7 @@ if TYPE_CHECKING:  # pragma: no cover - for type checkers only
 #: Short name -> (module, class) of every student model.
 _MODEL_CLASSES: dict[str, tuple[str, str]] = {
     "bkt": ("mentor.students.bkt", "BKT"),
+    "level-bkt": ("mentor.students.level_bkt", "LevelBKT"),
     "elo": ("mentor.students.elo", "Elo"),
     "irt": ("mentor.students.irt", "IRT"),
     "pfa": ("mentor.students.pfa", "PFA"),
@@ -162,6 +163,7 @@ __all__ = [
     "HLR",
     "IRT",
     "MODELS",
+    "LevelBKT",
     "PFA",
     "PSIKT",
     "SM2",

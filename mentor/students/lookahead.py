@@ -19,6 +19,11 @@ wrong answer at the item (see :class:`mentor.students.LookAhead`).
   martingale in the logit under its own prediction, so its expected gain is the
   curvature term alone: small, positive below p = 1/2 and negative above. Elo
   models ability, not learning; it plans poorly, but it can be asked.
+* LevelBKT (:mod:`mentor.students.level_bkt`, a skill's levels as one chain of
+  knowledge states): the learner's belief over the highest known level of each of the
+  item's skills is filtered and moved by one learning step, as the model's update does
+  (:func:`level_bkt_lookahead`); the item's mastery is ``P(k >= its level)``, and the
+  expected gain ``P(k = level - 1) learn``, learning at the fringe.
 * PSI-KT (the prerequisite-aware filter of :mod:`mentor.students.prereq`, after Zhou
   et al., ICLR 2024): the learner's belief is copied and the answer filtered into
   the copy by the model's own update, then the item is predicted again at the same
@@ -40,6 +45,7 @@ from mentor.students.base import LookAhead
 
 if TYPE_CHECKING:  # pragma: no cover - for type checkers only
     from mentor.students.elo import Elo
+    from mentor.students.level_bkt import LevelBKT
     from mentor.students.pfa import PFA
     from mentor.students.prereq.model import PSIKT
 
@@ -80,6 +86,26 @@ def elo_lookahead(model: Elo, learner: Any, items: Iterable[Any]) -> LookAhead:
         step[n] = total
     # error e = 1 - p after a right answer, -p after a wrong one
     return LookAhead(p, p.copy(), expit(logits + step * (1.0 - p)), expit(logits - step * p))
+
+
+def level_bkt_lookahead(model: LevelBKT, learner: Any, items: Iterable[Any]) -> LookAhead:
+    """One more attempt at each item under LevelBKT (see the module docstring). Mastery
+    and its updates are products over the item's skills; ``skill_weight`` is 1 for an
+    item on its skill's top level and 0 below: only an attempt there can raise
+    ``P(k = L)``, the skill's reported mastery, in expectation."""
+    items = list(items)
+    out = np.ones((5, len(items)))
+    for n, item in enumerate(items):
+        for skill in model.skills_of(item):
+            belief = model.belief(learner, skill)
+            j, top = model.level(skill, item)
+            known, right = model.success(learner, skill, item)
+            out[0, n] *= right
+            out[1, n] *= known
+            out[2, n] *= float(model.step(belief, skill, j, 1.0)[j:].sum())
+            out[3, n] *= float(model.step(belief, skill, j, 0.0)[j:].sum())
+            out[4, n] *= float(j == top)
+    return LookAhead(out[0], out[1], out[2], out[3], out[4])
 
 
 def psikt_lookahead(model: PSIKT, learner: Any, items: Iterable[Any], t: float | None) -> LookAhead:

@@ -27,6 +27,14 @@ material (as spaced-repetition systems show due cards before new ones), up to a
 share of the learner's answers (one in five by default). When nothing open is
 left and nothing is due, the least-mastered item is practised again.
 
+With a ``budget`` (the questions a learner will answer in the session, which a
+fixed course plan is built from), the teacher also moves on from a skill once it has
+had its share of them, mastered or not, as mastery learning caps the time per unit
+(Bloom 1968: mastery or the time allowed, whichever comes first): the share is what
+is left of the budget, after the attempts spent on skills already mastered, spread
+evenly over the skills not mastered yet. A skill past its share opens what comes
+after it and leaves the pool, and is practised again only when nothing open is left.
+
 A learner who fails an item ``step_back`` times in a row is wheel-spinning
 (Beck and Gong, "Wheel-Spinning: Students Who Fail to Master a Skill", AIED
 2013): the teacher steps back to the least-mastered item before it, instead of
@@ -65,7 +73,7 @@ from mentor.teachers.planning import two_step_values
 from mentor.teachers.zpdes import activity_graph
 
 #: Kinds of choice, as recorded in :attr:`Choice.kind`.
-KINDS = ("learn", "step_back", "review", "revisit", "fallback")
+KINDS = ("learn", "step_back", "review", "revisit", "spent", "fallback")
 #: What the teacher maximises: the skills' reported mastery, or the item's own.
 OBJECTIVES = ("skill", "item")
 #: Attempts looked ahead: one (greedy) or two (:func:`mentor.teachers.planning.two_step_values`).
@@ -90,7 +98,9 @@ class Choice:
         ``"step_back"``: an earlier item, after ``failures`` failed attempts in a
         row at ``after``; ``"review"``: a mastered item the memory model says is
         due; ``"revisit"``: the least-mastered mastered item, when nothing open is
-        left to learn and nothing is due; ``"fallback"``: an item not open yet,
+        left to learn and nothing is due; ``"spent"``: likewise, an item of a skill
+        that has had its share of the ``budget`` without being mastered; ``"fallback"``:
+        an item not open yet,
         when the candidates hold nothing open (the least-mastered first).
     mastery, p_success, gain
         The model's mastery of the item, its predicted success and the expected
@@ -165,6 +175,12 @@ class ExpectedGain(Teacher):
     ``benchmarks/RESULTS.md``). The price: a learner who answers everything right
     moves on after two right answers per level and sees a skill "mastered" only
     when the third answers come back, later.
+    budget
+        Questions each learner will answer in the session (None, the default: not
+        known, no share). When given, a skill that has had its share of the budget
+        (see the module docstring) counts as done: it opens what comes after it and
+        leaves the pool. The fixed expert order of ``benchmarks/model_teaching.py`` is
+        told the same number.
     seed
         Breaks exact ties at random.
     """
@@ -185,6 +201,7 @@ class ExpectedGain(Teacher):
         open_threshold: float | None = 0.8,
         objective: str = "item",
         horizon: int = 1,
+        budget: int | None = None,
         seed: int | np.random.Generator | None = None,
     ) -> None:
         super().__init__(seed)
@@ -201,6 +218,7 @@ class ExpectedGain(Teacher):
                 f"must be one of {', '.join(map(str, HORIZONS))}", field="horizon", value=horizon
             )
         self.horizon = int(horizon)
+        self.budget = None if budget is None else check_count("budget", budget, 1)
         if open_threshold is not None:
             open_threshold = check_number(
                 "open_threshold", open_threshold, 0.0, strict=True, maximum=threshold
@@ -223,6 +241,8 @@ class ExpectedGain(Teacher):
         self._before = {item: list(graph.predecessors(item)) for item in graph.nodes}
         self._after = {item: list(graph.successors(item)) for item in graph.nodes}
         self._ancestors = {item: nx.ancestors(graph, item) for item in graph.nodes}
+        #: Per learner and skill: attempts at the skill's items (for the ``budget``).
+        self.attempts_: dict[Any, dict[Any, int]] = {}
         #: Per learner and item: failed attempts in a row at it.
         self.failures_: dict[Any, dict[Any, int]] = {}
         #: The choices of the latest :meth:`select`, in order (not saved: a decision record).
@@ -239,6 +259,7 @@ class ExpectedGain(Teacher):
             "open_threshold": self.open_threshold,
             "objective": self.objective,
             "horizon": self.horizon,
+            "budget": self.budget,
         }
 
     def _when(self, t: float) -> datetime:
@@ -272,7 +293,7 @@ class ExpectedGain(Teacher):
         if not model.supports_lookahead:
             raise MentorError(
                 f"teacher 'expected_gain' needs a student model that can look ahead; "
-                f"{model.name!r} cannot (use 'bkt', 'pfa' or 'elo')"
+                f"{model.name!r} cannot (use 'bkt', 'level-bkt', 'pfa', 'elo' or 'psikt')"
             )
         candidates = list(dict.fromkeys(candidates))
         if not candidates:
@@ -287,6 +308,7 @@ class ExpectedGain(Teacher):
         gain = ahead.expected_gain
         skill_gain = ahead.expected_skill_gain
         mastered = {item for item, m in mastery.items() if m >= self.threshold}
+        spent = self._spent(learner, mastery, mastered)
 
         def choice(item: Any, kind: str, **extra: Any) -> Choice:
             n = at[item]
@@ -324,8 +346,11 @@ class ExpectedGain(Teacher):
             c
             for c in candidates
             if c not in mastered
+            and c not in spent
             and c not in taken
-            and all(mastery[p] >= self.open_threshold for p in self._before.get(c, ()))
+            and all(
+                mastery[p] >= self.open_threshold or p in spent for p in self._before.get(c, ())
+            )
         ]
         first = skill_gain if self.objective == "skill" else gain
         if self.horizon == 2:
@@ -361,9 +386,36 @@ class ExpectedGain(Teacher):
             rest = [c for c in candidates if c not in taken]
             rest.sort(key=lambda c: (mastery[c], noise[at[c]]))
             for item in rest[: k - len(chosen)]:
-                chosen.append(choice(item, "revisit" if item in mastered else "fallback"))
+                kind = "revisit" if item in mastered else "spent" if item in spent else "fallback"
+                chosen.append(choice(item, kind))
         self.last_choices_ = chosen
         return [c.item for c in chosen]
+
+    def _spent(self, learner: Any, mastery: Mapping[Any, float], mastered: set[Any]) -> set[Any]:
+        """The unmastered items of skills that have had their share of the ``budget``:
+        what is left of it after the attempts at mastered skills, spread evenly over the
+        skills not mastered (a skill is mastered when every item of it the teacher was
+        asked about is)."""
+        if self.budget is None:
+            return set()
+        attempts = self.attempts_.get(learner, {})
+        done, left = 0, []
+        for skill in self.domain.skills:
+            items = [i for i in self.domain.items_of(skill) if i in mastery]
+            if items and all(i in mastered for i in items):
+                done += attempts.get(skill, 0)
+            elif items:
+                left.append((skill, items))
+        if not left:
+            return set()
+        share = (self.budget - done) / len(left)
+        return {
+            i
+            for skill, items in left
+            if attempts.get(skill, 0) >= share
+            for i in items
+            if i not in mastered
+        }
 
     def _stuck_items(self, learner: Any) -> set[Any]:
         """The items the learner has failed ``step_back`` times in a row."""
@@ -402,10 +454,11 @@ class ExpectedGain(Teacher):
         return lambda choice: choice(back, "step_back", after=after, failures=stuck[after])
 
     def observe(self, events: EventLog) -> None:
-        """Review each attempted item's FSRS card (Good or Again), and count each
-        learner's failed attempts in a row at each item. A right answer clears the
-        item's count, and the counts of the items it comes before, so that after a
-        step back the learner tries the item they were stuck at again."""
+        """Review each attempted item's FSRS card (Good or Again), count each
+        learner's attempts per skill (for the ``budget``) and failed attempts in a row
+        at each item. A right answer clears the item's count, and the counts of the
+        items it comes before, so that after a step back the learner tries the item
+        they were stuck at again."""
         for learner, item, time, outcome in zip(
             events.learner.tolist(),
             events.item.tolist(),
@@ -423,6 +476,9 @@ class ExpectedGain(Teacher):
             card = card or Card(card_id=len(cards) + 1, due=when)
             rating = Rating.Good if outcome >= 0.5 else Rating.Again
             cards[item], _ = self._scheduler.review_card(card, rating, when)
+            attempts = self.attempts_.setdefault(learner, {})
+            for skill in self.domain.items[item].skills if item in self.domain.items else ():
+                attempts[skill] = attempts.get(skill, 0) + 1
             failures = self.failures_.setdefault(learner, {})
             if outcome >= 0.5:
                 failures.pop(item, None)
@@ -438,6 +494,10 @@ class ExpectedGain(Teacher):
                 for learner, items in self.failures_.items()
             ],
             "counts": [[learner, n, r] for learner, (n, r) in self.counts_.items()],
+            "attempts": [
+                [learner, [[skill, n] for skill, n in skills.items()]]
+                for learner, skills in self.attempts_.items()
+            ],
             "cards": [
                 [learner, [[item, card.to_dict()] for item, card in cards.items()]]
                 for learner, cards in self.cards_.items()
@@ -449,6 +509,10 @@ class ExpectedGain(Teacher):
             learner: {item: int(n) for item, n in items} for learner, items in state["failures"]
         }
         self.counts_ = {learner: [int(n), int(r)] for learner, n, r in state["counts"]}
+        self.attempts_ = {  # absent from states saved before the budget existed
+            learner: {skill: int(n) for skill, n in skills}
+            for learner, skills in state.get("attempts", [])
+        }
         self.cards_ = {
             learner: {item: Card.from_dict(card) for item, card in cards}
             for learner, cards in state["cards"]

@@ -221,6 +221,13 @@ def _expected_gain(
             f"the teacher gives the one you know least ({c.mastery:.0%})."
         )
         return Reason("other", picker.name, text, predicted)
+    if c.kind == "spent":
+        text = (
+            f"Everything open to you is mastered or has had its share of this session's "
+            f"questions, and no review is due, so the teacher brings back what you know "
+            f"least: {label} ({c.mastery:.0%})."
+        )
+        return Reason("review", picker.name, text, predicted)
     if c.kind == "revisit":
         text = (
             f"You have mastered everything open to you and no review is due, so the "
