@@ -45,6 +45,12 @@ fitted on a random pilot cohort, BKT's learn rates of the deep items are ~0.001,
 because random practice rarely meets their prerequisites, and the teacher never
 sees them mastered.
 
+``expected_gain_level`` is the teacher at its defaults without reviews planning with
+:class:`mentor.students.LevelBKT` (a skill's levels as one chain of knowledge states) at
+its defaults, not fitted; ``expected_gain_level_budget`` is the same, told the run's
+length as ``fixed`` is (``budget=steps``: a skill that has had its share of the questions
+opens what follows and leaves the pool).
+
 Outcomes: post-test mastery after the run (%), the first step at which the cohort's
 mean post-test reaches 80 %, retention after 500 time units, and for the model-based
 teacher the time of one ``select`` call (mean and 99th percentile over all calls).

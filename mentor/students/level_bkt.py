@@ -272,7 +272,8 @@ class LevelBKT(StudentModel):
         ``P(its level known)`` (product over its skills); ``"levels"``: per skill, the
         distribution of the highest known level."""
         skills = list(self.domain.skills) if self.domain is not None else []
-        skills += [s for s in self.knowledge_.get(learner, {}) if s not in set(skills)]
+        known = set(skills)
+        skills += [s for s in self.knowledge_.get(learner, {}) if s not in known]
         beliefs = {s: self.belief(learner, s) for s in skills if self.levels(s)}
         items = {}
         if self.domain is not None:

@@ -48,7 +48,11 @@ was made from, so an explanation can say why without recomputing anything.
 The model should trace each level of a skill on its own, as the activity graph
 does: ``BKT(domain, grain="item")``. With one knowledge component per skill
 every level of a skill has the same mastery, so a skill is opened, practised and
-closed as one unit.
+closed as one unit. :class:`mentor.students.LevelBKT` (a skill's levels as one chain
+of knowledge states, so that an answer at one level is evidence about the others)
+plans here too; on ``benchmarks/model_teaching.py`` it taught better than BKT per
+item on one simulator of four with prerequisites and worse on three
+(``benchmarks/RESULTS.md``), so the service keeps BKT per item.
 """
 
 from __future__ import annotations
