@@ -43,13 +43,19 @@ class Recording(RandomTeacher):
 @pytest.mark.parametrize("mini,batch,repeat", [(2, 3, 4), (3, 4, 2), (1, 2, 1)])
 def test_sampler_has_repeat_samplers_layout(mini, batch, repeat):
     draws = TeacherDraws(RandomTeacher(seed=1), n=11)
-    sampler = TeacherRepeatSampler(draws, mini_repeat_count=mini, batch_size=batch,
-                                   repeat_count=repeat)
+    sampler = TeacherRepeatSampler(
+        draws, mini_repeat_count=mini, batch_size=batch, repeat_count=repeat
+    )
     got = list(sampler)
     # TRL's own RepeatSampler, unshuffled, over the chunks the teacher drew laid end to end
     flat = [row for chunk in sampler.chunks_ for row in chunk]
-    reference = RepeatSampler(list(range(len(flat))), mini_repeat_count=mini,
-                              batch_size=batch, repeat_count=repeat, shuffle=False)
+    reference = RepeatSampler(
+        list(range(len(flat))),
+        mini_repeat_count=mini,
+        batch_size=batch,
+        repeat_count=repeat,
+        shuffle=False,
+    )
     assert got == [flat[i] for i in reference]
     assert len(got) == len(sampler) == len(RepeatSampler(list(range(11)), mini, batch, repeat))
     assert len(sampler.chunks_) == 11 // batch
@@ -74,7 +80,7 @@ def test_draws_over_arms_cycle_through_each_arm():
         got = by_arm[arm]
         # every prompt of the arm once before any twice: each full cycle is a permutation
         for start in range(0, len(got) - len(members) + 1, len(members)):
-            assert sorted(got[start:start + len(members)]) == members
+            assert sorted(got[start : start + len(members)]) == members
     assert draws.timing_["select_calls"] == 1  # one select_slots call per chunk
 
 
@@ -111,8 +117,13 @@ def test_reward_wrapper_forwards_ids_and_rewards():
 
     reward = MentorReward(correct, draws)
     assert reward.__name__ == "correct"
-    out = reward(prompts=["p", "p", "q"], completions=["1", "2", "3"], answer=["1", "1", "3"],
-                 prompt_id=[5, 5, 6], trainer_state=None)
+    out = reward(
+        prompts=["p", "p", "q"],
+        completions=["1", "2", "3"],
+        answer=["1", "1", "3"],
+        prompt_id=[5, 5, 6],
+        trainer_state=None,
+    )
     assert out == [1.0, 0.0, 1.0]
     assert teacher.calls == [("observe", [5, 5, 6])]
     with pytest.raises(DataError, match="prompt id column"):
@@ -124,15 +135,33 @@ DIGITS = "0123456789+="
 
 
 def _dataset(n=12):
-    rows = [{"prompt": f"{a}+{a}=", "answer": str(2 * a), "prompt_id": 100 + a,
-             "level": 1 if a < 5 else 2} for a in range(n % 10 or 10)]
+    rows = [
+        {
+            "prompt": f"{a}+{a}=",
+            "answer": str(2 * a),
+            "prompt_id": 100 + a,
+            "level": 1 if a < 5 else 2,
+        }
+        for a in range(n % 10 or 10)
+    ]
     return Dataset.from_list(rows[:n])
 
 
 def _config(tmp_path, **kwargs):
-    options = dict(output_dir=str(tmp_path), per_device_train_batch_size=4, num_generations=2,
-                   max_completion_length=2, max_steps=3, report_to=[], use_cpu=True, seed=0,
-                   save_strategy="no", logging_steps=1, disable_tqdm=True, beta=0.0)
+    options = dict(
+        output_dir=str(tmp_path),
+        per_device_train_batch_size=4,
+        num_generations=2,
+        max_completion_length=2,
+        max_steps=3,
+        report_to=[],
+        use_cpu=True,
+        seed=0,
+        save_strategy="no",
+        logging_steps=1,
+        disable_tqdm=True,
+        beta=0.0,
+    )
     options.update(kwargs)
     return GRPOConfig(**options)
 
@@ -150,8 +179,12 @@ def test_trainer_feedback_arrives_one_generation_batch_late(tmp_path, tokenizer)
     teacher = Recording(seed=0)
     trainer = MentorGRPOTrainer(
         model=tiny_causal_lm(tokenizer, layers=1, width=16, heads=2, context=16),
-        reward_funcs=_correct, args=_config(tmp_path), train_dataset=_dataset(10),
-        processing_class=tokenizer, teacher=teacher)
+        reward_funcs=_correct,
+        args=_config(tmp_path),
+        train_dataset=_dataset(10),
+        processing_class=tokenizer,
+        teacher=teacher,
+    )
     trainer.train()
     kinds = [kind for kind, _ in teacher.calls]
     # accelerate's DataLoaderShard fetches batch c + 1 before it yields batch c, so chunk c + 1
@@ -168,8 +201,12 @@ def test_trainer_with_repeat_count_two_observes_before_the_next_choice(tmp_path,
     teacher = Recording(seed=0)
     trainer = MentorGRPOTrainer(
         model=tiny_causal_lm(tokenizer, layers=1, width=16, heads=2, context=16),
-        reward_funcs=_correct, args=_config(tmp_path, num_iterations=2, max_steps=4),
-        train_dataset=_dataset(10), processing_class=tokenizer, teacher=teacher)
+        reward_funcs=_correct,
+        args=_config(tmp_path, num_iterations=2, max_steps=4),
+        train_dataset=_dataset(10),
+        processing_class=tokenizer,
+        teacher=teacher,
+    )
     trainer.train()
     kinds = [kind for kind, _ in teacher.calls]
     # each chunk fills two dataloader batches: the prefetch of the second is the same chunk
@@ -178,10 +215,15 @@ def test_trainer_with_repeat_count_two_observes_before_the_next_choice(tmp_path,
 
 def test_trainer_checks_its_columns(tmp_path, tokenizer):
     with pytest.raises(ParameterError, match="not a column"):
-        MentorGRPOTrainer(model=tiny_causal_lm(tokenizer, layers=1, width=16, heads=2),
-                          reward_funcs=_correct, args=_config(tmp_path),
-                          train_dataset=_dataset(10), processing_class=tokenizer,
-                          teacher=RandomTeacher(0), arm_column="difficulty")
+        MentorGRPOTrainer(
+            model=tiny_causal_lm(tokenizer, layers=1, width=16, heads=2),
+            reward_funcs=_correct,
+            args=_config(tmp_path),
+            train_dataset=_dataset(10),
+            processing_class=tokenizer,
+            teacher=RandomTeacher(0),
+            arm_column="difficulty",
+        )
 
 
 # ------------------------------------------------------------------ dynamic sampling
@@ -212,9 +254,13 @@ def test_dynamic_sampling_refills_with_groups_that_teach(tmp_path, tokenizer):
     dataset = _dataset(10)
     trainer = MentorGRPOTrainer(
         model=tiny_causal_lm(tokenizer, layers=1, width=16, heads=2, context=16),
-        reward_funcs=_by_prompt, args=_config(tmp_path, per_device_train_batch_size=8),
-        train_dataset=dataset, processing_class=tokenizer, teacher=OddFirst(seed=2),
-        dynamic_sampling=DynamicSampling(max_extra_batches=5))
+        reward_funcs=_by_prompt,
+        args=_config(tmp_path, per_device_train_batch_size=8),
+        train_dataset=dataset,
+        processing_class=tokenizer,
+        teacher=OddFirst(seed=2),
+        dynamic_sampling=DynamicSampling(max_extra_batches=5),
+    )
     trainer.model.train()
     chunk = [0, 2, 4, 1]  # ids 100, 102, 104 teach nothing; 101 does
     inputs = [dataset[r] for r in chunk for _ in range(2)]
@@ -235,9 +281,12 @@ def test_dynamic_sampling_without_a_teacher_refills_uniformly(tmp_path, tokenize
     dataset = _dataset(10)
     trainer = MentorGRPOTrainer(
         model=tiny_causal_lm(tokenizer, layers=1, width=16, heads=2, context=16),
-        reward_funcs=_by_prompt, args=_config(tmp_path, per_device_train_batch_size=8),
-        train_dataset=dataset, processing_class=tokenizer,
-        dynamic_sampling=DynamicSampling(max_extra_batches=0))
+        reward_funcs=_by_prompt,
+        args=_config(tmp_path, per_device_train_batch_size=8),
+        train_dataset=dataset,
+        processing_class=tokenizer,
+        dynamic_sampling=DynamicSampling(max_extra_batches=0),
+    )
     trainer.model.train()
     inputs = [dataset[r] for r in [0, 2, 4, 6] for _ in range(2)]
     out = trainer._generate_and_score_completions(inputs)
@@ -255,8 +304,13 @@ def test_checkpoints_carry_the_teachers_state(tmp_path, tokenizer):
     def trainer_with(teacher, **kwargs):
         return MentorGRPOTrainer(
             model=tiny_causal_lm(tokenizer, layers=1, width=16, heads=2, context=16),
-            reward_funcs=_by_prompt, args=_config(tmp_path, **kwargs), train_dataset=_dataset(10),
-            processing_class=tokenizer, teacher=teacher, arm_column="level")
+            reward_funcs=_by_prompt,
+            args=_config(tmp_path, **kwargs),
+            train_dataset=_dataset(10),
+            processing_class=tokenizer,
+            teacher=teacher,
+            arm_column="level",
+        )
 
     first = trainer_with(SEC(seed=0), max_steps=2, save_strategy="steps", save_steps=2)
     first.train()
@@ -272,6 +326,11 @@ def test_checkpoints_carry_the_teachers_state(tmp_path, tokenizer):
 def test_trainer_refuses_a_stream_with_a_teacher(tmp_path, tokenizer):
     stream = _dataset(10).to_iterable_dataset()
     with pytest.raises(ParameterError, match="map-style"):
-        MentorGRPOTrainer(model=tiny_causal_lm(tokenizer, layers=1, width=16, heads=2),
-                          reward_funcs=_correct, args=_config(tmp_path), train_dataset=stream,
-                          processing_class=tokenizer, teacher=RandomTeacher(0))
+        MentorGRPOTrainer(
+            model=tiny_causal_lm(tokenizer, layers=1, width=16, heads=2),
+            reward_funcs=_correct,
+            args=_config(tmp_path),
+            train_dataset=stream,
+            processing_class=tokenizer,
+            teacher=RandomTeacher(0),
+        )

@@ -142,7 +142,8 @@ class MentorCurriculumSampler(_Base):
         if self.score_key is not None:
             if self.score_key not in extras:
                 raise DataError(
-                    "the batch has no such reward extra info", field="score_key",
+                    "the batch has no such reward extra info",
+                    field="score_key",
                     value=self.score_key,
                 )
             scores = np.asarray(extras[self.score_key], dtype=float)
