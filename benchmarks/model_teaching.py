@@ -110,6 +110,7 @@ TEACHERS = (
     "expected_gain_level",
     "expected_gain_level_budget",
     "expected_gain_fitted",
+    "expected_gain_fitted_pooled",
 )
 #: Steps in a simulated day, for FSRS's review schedule: ten questions a day, as the
 #: demo's simulated classmates practise.
@@ -154,6 +155,9 @@ def build(name: str, domain: Domain, steps: int, seed: int) -> tuple[Teacher, An
         return ExpectedGain(domain, reviews=False, seed=seed), model
     if name == "expected_gain_fitted":
         return ExpectedGain(domain, reviews=False, seed=seed), Refitting(domain, model, REFIT)
+    if name == "expected_gain_fitted_pooled":
+        refitting = Refitting(domain, model, REFIT, pooled=True)
+        return ExpectedGain(domain, reviews=False, seed=seed), refitting
     if name == "expected_gain_lookahead":
         return ExpectedGain(domain, reviews=False, horizon=2, seed=seed), model
     if name == "expected_gain_depth_first":

@@ -15,6 +15,13 @@ The wrapper sees only what it is given: the events of :meth:`update` (and of
 :meth:`fit`). It never reads anything else, in particular nothing of a simulator
 that produced the answers.
 
+With ``pooled=True`` (for BKT with ``grain="item"`` only) the refit estimates one set
+of parameters for every knowledge component at once, instead of one per item: EM on
+the same sequences, each (learner, item) sequence an instance of one shared
+two-state model (the usual remedy when each component has few answers; pyBKT's
+default is one set per skill). The wrapped model is then rebuilt with those
+parameters as the starting values of every item (``init``) and replays the log.
+
 Between refits it is the wrapped model, updated online as usual; prediction and
 look-ahead are the wrapped model's.
 """
@@ -26,11 +33,12 @@ from typing import Any, Self
 
 import numpy as np
 
-from mentor._checks import check_count
+from mentor._checks import check_count, check_flag
 from mentor.domain import Domain
 from mentor.errors import ParameterError
 from mentor.events import EventLog
 from mentor.students.base import EpochCallback, LookAhead, StudentModel
+from mentor.students.bkt import BKT
 
 
 class Refitting(StudentModel):
@@ -47,6 +55,10 @@ class Refitting(StudentModel):
     every
         Events between refits (200). The first refit comes once ``every`` events
         have been seen; each later one once ``every`` more have.
+    pooled
+        Refit one set of parameters shared by every knowledge component (False:
+        the wrapped model's own fit). Needs BKT with ``grain="item"`` and neither
+        ``multigs``, ``multilearn`` nor ``multiprior``.
 
     Attributes
     ----------
@@ -62,18 +74,27 @@ class Refitting(StudentModel):
     supports_lookahead = True
 
     def __init__(
-        self, domain: Domain | None = None, model: StudentModel | None = None, every: int = 200
+        self,
+        domain: Domain | None = None,
+        model: StudentModel | None = None,
+        every: int = 200,
+        pooled: bool = False,
     ) -> None:
         super().__init__(domain)
         if model is None:
-            from mentor.students.bkt import BKT
-
             model = BKT(domain, grain="item", forgets=False)
         if not model.supports_lookahead:
             raise ParameterError(
                 f"model {model.name!r} cannot look ahead; refitting wraps models that can",
                 field="model",
                 value=model.name,
+            )
+        self.pooled = check_flag("pooled", pooled)
+        if self.pooled and not _poolable(model):
+            raise ParameterError(
+                "pooled refits need BKT with grain='item' and no multigs, multilearn or multiprior",
+                field="pooled",
+                value=pooled,
             )
         self.model = model
         self.every = check_count("every", every, 1)
@@ -83,7 +104,7 @@ class Refitting(StudentModel):
         self.refits_ = 0
 
     def get_params(self) -> dict[str, Any]:
-        return {"every": self.every}
+        return {"every": self.every, "pooled": self.pooled}
 
     @property
     def log_(self) -> EventLog:
@@ -98,7 +119,10 @@ class Refitting(StudentModel):
         return self
 
     def _refit(self, on_epoch: EpochCallback | None = None) -> None:
-        self.model.fit(self.log_, on_epoch)
+        if self.pooled:
+            self.model = pooled_fit(self.model, self.log_, on_epoch)
+        else:
+            self.model.fit(self.log_, on_epoch)
         self.fitted_at_ = self._seen
         self.refits_ += 1
 
@@ -145,3 +169,31 @@ class Refitting(StudentModel):
         self._pieces, self._seen = [log], len(log)
         self.fitted_at_ = int(state["fitted_at"])
         self.refits_ = int(state["refits"])
+
+
+def _poolable(model: StudentModel) -> bool:
+    return (
+        isinstance(model, BKT)
+        and model.grain == "item"
+        and not (model.multigs or model.multilearn or model.multiprior is not False)
+    )
+
+
+def pooled_log(log: EventLog) -> EventLog:
+    """``log`` with one sequence per (learner, item), all of one knowledge component
+    (item 0): the log whose BKT fit is one parameter set for every item."""
+    keys = np.char.add(np.char.add(log.learner.astype(str), "\x1f"), log.item.astype(str))
+    return EventLog(keys, np.zeros(len(log), dtype=np.int64), log.time, log.outcome)
+
+
+def pooled_fit(model: StudentModel, log: EventLog, on_epoch: EpochCallback | None = None) -> BKT:
+    """A BKT like ``model`` (per item) whose every item starts from the one parameter
+    set fitted by EM on :func:`pooled_log`, with each learner's knowledge replayed
+    from ``log``."""
+    if not isinstance(model, BKT) or not _poolable(model):
+        raise ParameterError("pooled refits need BKT with grain='item'", field="model")
+    params = model.get_params()
+    shared = BKT(None, **{**params, "grain": "skill"}).fit(pooled_log(log), on_epoch)
+    refitted = BKT(model.domain, **{**params, "init": shared.params(0)})
+    refitted.update(log)
+    return refitted
