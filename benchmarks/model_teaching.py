@@ -111,6 +111,8 @@ TEACHERS = (
     "expected_gain_level_budget",
     "expected_gain_fitted",
     "expected_gain_fitted_pooled",
+    "expected_gain_fitted_skill",
+    "expected_gain_fitted_pooled_warm",
 )
 #: Steps in a simulated day, for FSRS's review schedule: ten questions a day, as the
 #: demo's simulated classmates practise.
@@ -155,8 +157,9 @@ def build(name: str, domain: Domain, steps: int, seed: int) -> tuple[Teacher, An
         return ExpectedGain(domain, reviews=False, seed=seed), model
     if name == "expected_gain_fitted":
         return ExpectedGain(domain, reviews=False, seed=seed), Refitting(domain, model, REFIT)
-    if name == "expected_gain_fitted_pooled":
-        refitting = Refitting(domain, model, REFIT, pooled=True)
+    if name.startswith("expected_gain_fitted_"):
+        share = "skill" if name.endswith("skill") else "all"
+        refitting = Refitting(domain, model, REFIT, share=share, warm=name.endswith("warm"))
         return ExpectedGain(domain, reviews=False, seed=seed), refitting
     if name == "expected_gain_lookahead":
         return ExpectedGain(domain, reviews=False, horizon=2, seed=seed), model

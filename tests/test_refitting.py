@@ -8,7 +8,7 @@ from mentor.errors import ParameterError
 from mentor.events import EventLog
 from mentor.sim import StudentPopulation, make_course, run_cohort
 from mentor.students import BKT, IRT
-from mentor.students.refitting import Refitting, pooled_fit, pooled_log
+from mentor.students.refitting import Refitting, shared_fit, shared_log
 from mentor.teachers import ExpectedGain
 
 
@@ -65,8 +65,8 @@ def test_refits_every_n_events_on_exactly_the_events_seen():
     assert model.model.knowledge("cy", "a1") == pytest.approx(reference.knowledge("cy", "a1"))
 
 
-def test_pooled_log_has_one_sequence_per_learner_and_item_of_one_component():
-    pooled = pooled_log(log_of(ROWS[:4]))
+def test_shared_log_has_one_sequence_per_learner_and_item_of_one_component():
+    pooled = shared_log(log_of(ROWS[:4]), course())
     assert pooled.learner.tolist() == ["ada\x1fa1", "bo\x1fa1", "ada\x1fa1", "bo\x1fa2"]
     assert pooled.item.tolist() == [0, 0, 0, 0]
     assert pooled.outcome.tolist() == [0.0, 1.0, 1.0, 0.0]
@@ -80,7 +80,7 @@ def test_pooled_fit_is_one_parameter_set_replayed_per_item():
     log = log_of(rows)
     one_skill = Domain([Item(i, ("k",)) for i in ("a1", "a2", "b1", "b2")])
     reference = BKT(one_skill, forgets=False).fit(log)
-    fitted = pooled_fit(BKT(course(), grain="item", forgets=False), log)
+    fitted = shared_fit(BKT(course(), grain="item", forgets=False), log)
     assert fitted.grain == "item"
     for item in ("a1", "a2", "b1", "b2"):
         assert fitted.params(item) == pytest.approx(reference.params("k"), abs=1e-9)
@@ -94,12 +94,12 @@ def test_pooled_fit_is_one_parameter_set_replayed_per_item():
 
 def test_pooled_refit_matches_pooled_fit_of_the_log_seen():
     domain = course()
-    model = Refitting(domain, every=8, pooled=True)
+    model = Refitting(domain, every=8, share="all")
     log = log_of(ROWS)
     model.update(log[:5])
     model.update(log[5:])
     assert model.refits_ == 1
-    reference = BKT(None, forgets=False).fit(pooled_log(log))
+    reference = BKT(None, forgets=False).fit(shared_log(log, domain))
     for item in ("a1", "a2", "b1"):
         assert model.model.params(item) == pytest.approx(reference.params(0))
 
@@ -129,16 +129,34 @@ def test_teaching_with_refits_is_deterministic_and_sees_only_the_cohort_log():
 
 def test_state_round_trip_and_bad_parameters():
     domain = course()
-    model = Refitting(domain, every=4, pooled=True)
+    model = Refitting(domain, every=4, share="all")
     model.update(log_of(ROWS[:6]))
     restored = Refitting.from_state_dict(model.state_dict(), domain=domain)
-    assert restored.pooled and restored.every == 4 and restored.refits_ == 1
+    assert restored.share == "all" and restored.every == 4 and restored.refits_ == 1
     assert np.array_equal(restored.log_.item, model.log_.item)
     assert restored.model.params("a1") == pytest.approx(model.model.params("a1"))
     assert restored.model.knowledge("bo", "a2") == pytest.approx(model.model.knowledge("bo", "a2"))
     with pytest.raises(ParameterError):
         Refitting(domain, IRT(domain))  # cannot look ahead
     with pytest.raises(ParameterError):
-        Refitting(domain, BKT(domain, multigs=True, grain="item"), pooled=True)
+        Refitting(domain, BKT(domain, multigs=True, grain="item"), share="all")
     with pytest.raises(ParameterError):
         Refitting(domain, every=0)
+
+
+def test_a_skill_shared_fit_is_bkt_per_skill_when_each_learner_meets_one_level():
+    # each learner practises one level of each skill, so (learner, item) sequences are
+    # the (learner, skill) sequences: the fit per skill is BKT's own fit per skill
+    rows = [("ada", "a1", 0.0), ("ada", "a1", 1.0), ("bo", "a2", 1.0), ("bo", "a2", 0.0)]
+    rows += [("cy", "b1", 0.0), ("cy", "b1", 1.0), ("cy", "b1", 1.0), ("ada", "b2", 1.0)]
+    log = log_of(rows)
+    assert shared_log(log, course(), "skill").item.tolist() == ["a"] * 4 + ["b"] * 4
+    reference = BKT(course(), forgets=False).fit(log)
+    fitted = shared_fit(BKT(course(), grain="item", forgets=False), log, "skill")
+    for item, skill in (("a1", "a"), ("a2", "a"), ("b1", "b"), ("b2", "b")):
+        assert fitted.params(item) == pytest.approx(reference.params(skill), abs=1e-9)
+    for learner, item, skill in (("ada", "a1", "a"), ("bo", "a2", "a"), ("cy", "b1", "b")):
+        assert fitted.knowledge(learner, item) == pytest.approx(
+            reference.knowledge(learner, skill), abs=1e-9
+        )
+    assert fitted.knowledge("ada", "b2") == pytest.approx(reference.knowledge("ada", "b"))

@@ -15,12 +15,13 @@ The wrapper sees only what it is given: the events of :meth:`update` (and of
 :meth:`fit`). It never reads anything else, in particular nothing of a simulator
 that produced the answers.
 
-With ``pooled=True`` (for BKT with ``grain="item"`` only) the refit estimates one set
-of parameters for every knowledge component at once, instead of one per item: EM on
-the same sequences, each (learner, item) sequence an instance of one shared
-two-state model (the usual remedy when each component has few answers; pyBKT's
-default is one set per skill). The wrapped model is then rebuilt with those
-parameters as the starting values of every item (``init``) and replays the log.
+With ``share="all"`` or ``"skill"`` (for BKT with ``grain="item"`` only) the refit
+estimates one set of parameters for every knowledge component at once, or one per
+skill shared by its items (its levels), instead of one per item: EM on the same
+sequences, each (learner, item) sequence an instance of the two-state model of its
+group (the usual remedy when each component has few answers; pyBKT fits one set per
+skill). The wrapped model is then rebuilt with each item's group's parameters and
+replays the log.
 
 Between refits it is the wrapped model, updated online as usual; prediction and
 look-ahead are the wrapped model's.
@@ -33,12 +34,15 @@ from typing import Any, Self
 
 import numpy as np
 
-from mentor._checks import check_count, check_flag
+from mentor._checks import check_choice, check_count, check_flag
 from mentor.domain import Domain
 from mentor.errors import ParameterError
 from mentor.events import EventLog
 from mentor.students.base import EpochCallback, LookAhead, StudentModel
-from mentor.students.bkt import BKT
+from mentor.students.bkt import BKT, PARAMS
+
+#: How the refit shares parameters between items (see :class:`Refitting`).
+SHARES = ("none", "skill", "all")
 
 
 class Refitting(StudentModel):
@@ -55,10 +59,16 @@ class Refitting(StudentModel):
     every
         Events between refits (200). The first refit comes once ``every`` events
         have been seen; each later one once ``every`` more have.
-    pooled
-        Refit one set of parameters shared by every knowledge component (False:
-        the wrapped model's own fit). Needs BKT with ``grain="item"`` and neither
-        ``multigs``, ``multilearn`` nor ``multiprior``.
+    share
+        ``"none"`` (default): the wrapped model's own fit. ``"all"``: one set of
+        parameters shared by every item; ``"skill"``: one per skill, shared by its
+        items (an item of several skills shares its first skill's). Sharing needs BKT
+        with ``grain="item"`` and neither ``multigs``, ``multilearn`` nor
+        ``multiprior``.
+    warm
+        With ``share="all"``: start each refit's EM from the parameters of the one
+        before (False: from the wrapped model's starting values, BKT's defaults, each
+        time; EM finds a local optimum, so the two can differ).
 
     Attributes
     ----------
@@ -78,7 +88,8 @@ class Refitting(StudentModel):
         domain: Domain | None = None,
         model: StudentModel | None = None,
         every: int = 200,
-        pooled: bool = False,
+        share: str = "none",
+        warm: bool = False,
     ) -> None:
         super().__init__(domain)
         if model is None:
@@ -89,13 +100,16 @@ class Refitting(StudentModel):
                 field="model",
                 value=model.name,
             )
-        self.pooled = check_flag("pooled", pooled)
-        if self.pooled and not _poolable(model):
+        self.share = check_choice("share", share, SHARES)
+        if self.share != "none" and not _shareable(model):
             raise ParameterError(
-                "pooled refits need BKT with grain='item' and no multigs, multilearn or multiprior",
-                field="pooled",
-                value=pooled,
+                "shared refits need BKT with grain='item' and no multigs, multilearn or multiprior",
+                field="share",
+                value=share,
             )
+        self.warm = check_flag("warm", warm)
+        if self.warm and self.share != "all":
+            raise ParameterError("warm starts need share='all'", field="warm", value=warm)
         self.model = model
         self.every = check_count("every", every, 1)
         self._pieces: list[EventLog] = []
@@ -104,7 +118,7 @@ class Refitting(StudentModel):
         self.refits_ = 0
 
     def get_params(self) -> dict[str, Any]:
-        return {"every": self.every, "pooled": self.pooled}
+        return {"every": self.every, "share": self.share, "warm": self.warm}
 
     @property
     def log_(self) -> EventLog:
@@ -119,8 +133,12 @@ class Refitting(StudentModel):
         return self
 
     def _refit(self, on_epoch: EpochCallback | None = None) -> None:
-        if self.pooled:
-            self.model = pooled_fit(self.model, self.log_, on_epoch)
+        if self.share != "none":
+            start = None
+            if self.warm and self.refits_ and isinstance(self.model, BKT):
+                # every item has the shared parameters: read them off the first one seen
+                start = self.model.params(self.log_.item.tolist()[0])
+            self.model = shared_fit(self.model, self.log_, self.share, on_epoch, start)
         else:
             self.model.fit(self.log_, on_epoch)
         self.fitted_at_ = self._seen
@@ -171,7 +189,7 @@ class Refitting(StudentModel):
         self.refits_ = int(state["refits"])
 
 
-def _poolable(model: StudentModel) -> bool:
+def _shareable(model: StudentModel) -> bool:
     return (
         isinstance(model, BKT)
         and model.grain == "item"
@@ -179,21 +197,44 @@ def _poolable(model: StudentModel) -> bool:
     )
 
 
-def pooled_log(log: EventLog) -> EventLog:
-    """``log`` with one sequence per (learner, item), all of one knowledge component
-    (item 0): the log whose BKT fit is one parameter set for every item."""
+def _group(domain: Domain | None, item: Any, share: str) -> Any:
+    """The parameter set an item uses: 0 for all, or its (first) skill."""
+    if share == "all":
+        return 0
+    return domain.items[item].skills[0] if domain is not None and item in domain.items else item
+
+
+def shared_log(log: EventLog, domain: Domain | None, share: str = "all") -> EventLog:
+    """``log`` with one sequence per (learner, item), each of the component whose
+    parameters the item shares (item 0 for ``"all"``, its skill for ``"skill"``): the log
+    whose BKT fit is the shared parameter sets."""
     keys = np.char.add(np.char.add(log.learner.astype(str), "\x1f"), log.item.astype(str))
-    return EventLog(keys, np.zeros(len(log), dtype=np.int64), log.time, log.outcome)
+    groups = [_group(domain, item, share) for item in log.item.tolist()]
+    return EventLog(keys, groups, log.time, log.outcome)
 
 
-def pooled_fit(model: StudentModel, log: EventLog, on_epoch: EpochCallback | None = None) -> BKT:
-    """A BKT like ``model`` (per item) whose every item starts from the one parameter
-    set fitted by EM on :func:`pooled_log`, with each learner's knowledge replayed
-    from ``log``."""
-    if not isinstance(model, BKT) or not _poolable(model):
-        raise ParameterError("pooled refits need BKT with grain='item'", field="model")
-    params = model.get_params()
-    shared = BKT(None, **{**params, "grain": "skill"}).fit(pooled_log(log), on_epoch)
-    refitted = BKT(model.domain, **{**params, "init": shared.params(0)})
+def shared_fit(
+    model: StudentModel,
+    log: EventLog,
+    share: str = "all",
+    on_epoch: EpochCallback | None = None,
+    start: Mapping[str, float] | None = None,
+) -> BKT:
+    """A BKT like ``model`` (per item) whose items take the parameter sets fitted by EM on
+    :func:`shared_log` (an item of a skill never answered, or of no group seen, BKT's
+    starting values), with each learner's knowledge replayed from ``log``. EM starts
+    from ``start`` (None: ``model``'s starting values)."""
+    if not isinstance(model, BKT) or not _shareable(model):
+        raise ParameterError("shared refits need BKT with grain='item'", field="model")
+    params, domain = model.get_params(), model.domain
+    init = {**params["init"], **(start or {})}
+    shared = BKT(None, **{**params, "grain": "skill", "init": init})
+    shared.fit(shared_log(log, domain, share), on_epoch)
+    known = domain.item_ids if domain is not None else []
+    items = list(dict.fromkeys([*known, *log.item.tolist()]))
+    values = [shared.params(_group(domain, item, share)) for item in items]
+    state = BKT(domain, **params).state_dict()
+    state["state"].update(skills=items, **{name: [v[name] for v in values] for name in PARAMS})
+    refitted = BKT.from_state_dict(state, domain)
     refitted.update(log)
     return refitted
