@@ -160,3 +160,23 @@ def test_a_skill_shared_fit_is_bkt_per_skill_when_each_learner_meets_one_level()
             reference.knowledge(learner, skill), abs=1e-9
         )
     assert fitted.knowledge("ada", "b2") == pytest.approx(reference.knowledge("ada", "b"))
+
+
+def test_a_warm_refit_starts_em_from_the_previous_parameters():
+    domain = course()
+    model = Refitting(domain, every=4, share="all", warm=True)
+    log = log_of(ROWS)
+    model.update(log[:4])
+    first = model.model.params("a1")
+    assert first == pytest.approx(
+        BKT(None, forgets=False).fit(shared_log(log[:4], domain)).params(0)
+    )
+    model.update(log[4:])
+    assert model.refits_ == 2
+    warm = BKT(None, forgets=False, init=first).fit(shared_log(log, domain)).params(0)
+    assert model.model.params("b2") == pytest.approx(warm)
+    # EM's optimum depends on where it starts: here the cold start ends elsewhere
+    cold = BKT(None, forgets=False).fit(shared_log(log, domain)).params(0)
+    assert abs(warm["learn"] - cold["learn"]) > 0.05
+    with pytest.raises(ParameterError):
+        Refitting(domain, share="skill", warm=True)
