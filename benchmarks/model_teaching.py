@@ -57,6 +57,10 @@ answers the teacher has seen, as a deployed tutor fits its model on its own logs
 event of the cohort observed so far, each 200 new events (about 13 steps of 15 students),
 starting from BKT's defaults each time; the refit replays each learner's answers under
 the new parameters. It reads only the observed events, never the simulator.
+``expected_gain_fitted_pooled`` refits one parameter set shared by every item
+(``share="all"``), ``expected_gain_fitted_skill`` one per skill shared by its levels
+(``share="skill"``), and ``expected_gain_fitted_pooled_warm`` is the pooled refit with
+each EM started from the previous refit's parameters (``warm=True``).
 
 Outcomes: post-test mastery after the run (%), the first step at which the cohort's
 mean post-test reaches 80 %, retention after 500 time units, and for the model-based
