@@ -51,6 +51,17 @@ its defaults, not fitted; ``expected_gain_level_budget`` is the same, told the r
 length as ``fixed`` is (``budget=steps``: a skill that has had its share of the questions
 opens what follows and leaves the pool).
 
+``expected_gain_fitted`` is ``expected_gain`` whose model learns its parameters from the
+answers the teacher has seen, as a deployed tutor fits its model on its own logs:
+:class:`mentor.students.refitting.Refitting` refits the same BKT per item by EM on every
+event of the cohort observed so far, each 200 new events (about 13 steps of 15 students),
+starting from BKT's defaults each time; the refit replays each learner's answers under
+the new parameters. It reads only the observed events, never the simulator.
+``expected_gain_fitted_pooled`` refits one parameter set shared by every item
+(``share="all"``), ``expected_gain_fitted_skill`` one per skill shared by its levels
+(``share="skill"``), and ``expected_gain_fitted_pooled_warm`` is the pooled refit with
+each EM started from the previous refit's parameters (``warm=True``).
+
 Outcomes: post-test mastery after the run (%), the first step at which the cohort's
 mean post-test reaches 80 %, retention after 500 time units, and for the model-based
 teacher the time of one ``select`` call (mean and 99th percentile over all calls).
@@ -87,6 +98,7 @@ from mentor.sim import (
     run_cohort,
 )
 from mentor.students import BKT, LevelBKT, create_model, model_from_state
+from mentor.students.refitting import Refitting
 from mentor.teachers import ZPDES, ExpectedGain, RandomTeacher, Teacher
 
 RESULTS = Path(__file__).parent / "results"
@@ -101,10 +113,16 @@ TEACHERS = (
     "expected_gain_lookahead",
     "expected_gain_level",
     "expected_gain_level_budget",
+    "expected_gain_fitted",
+    "expected_gain_fitted_pooled",
+    "expected_gain_fitted_skill",
+    "expected_gain_fitted_pooled_warm",
 )
 #: Steps in a simulated day, for FSRS's review schedule: ten questions a day, as the
 #: demo's simulated classmates practise.
 SIM_DAY = 10.0
+#: Events between refits of ``expected_gain_fitted``'s model (see its description above).
+REFIT = 200
 
 
 class Timed(Teacher):
@@ -141,6 +159,12 @@ def build(name: str, domain: Domain, steps: int, seed: int) -> tuple[Teacher, An
     model = BKT(domain, grain="item", forgets=False)
     if name == "expected_gain":
         return ExpectedGain(domain, reviews=False, seed=seed), model
+    if name == "expected_gain_fitted":
+        return ExpectedGain(domain, reviews=False, seed=seed), Refitting(domain, model, REFIT)
+    if name.startswith("expected_gain_fitted_"):
+        share = "skill" if name.endswith("skill") else "all"
+        refitting = Refitting(domain, model, REFIT, share=share, warm=name.endswith("warm"))
+        return ExpectedGain(domain, reviews=False, seed=seed), refitting
     if name == "expected_gain_lookahead":
         return ExpectedGain(domain, reviews=False, horizon=2, seed=seed), model
     if name == "expected_gain_depth_first":
