@@ -195,6 +195,22 @@ def big_course_csv(n_items: int) -> bytes:
     return ("\n".join(rows) + "\n").encode()
 
 
+def import_big_course(client, admin: dict[str, str], csv: bytes):
+    """POST ``csv`` (:func:`big_course_csv`) as the course ``big`` (BKT, the random
+    teacher, a step clock) with ``client`` (httpx's or FastAPI's test client)."""
+    return client.post(
+        "/v1/courses",
+        headers=admin,
+        data={
+            "id": "big",
+            "clock": "steps",
+            "model": json.dumps({"name": "bkt"}),
+            "teacher": json.dumps({"name": "random"}),
+        },
+        files={"items": ("big.csv", csv, "text/csv")},
+    )
+
+
 class Neighbour(threading.Thread):
     """Another tenant's heavy work, in a thread of the benchmark's own process:
     ``import`` (a workspace, a large course and one learner) or ``load`` (ask that
@@ -210,17 +226,7 @@ class Neighbour(threading.Thread):
             start = time.perf_counter()
             if self.action == "import":
                 admin = bearer(setup_workspace(client, "noisy neighbour"))
-                response = client.post(
-                    "/v1/courses",
-                    headers=admin,
-                    data={
-                        "id": "big",
-                        "clock": "steps",
-                        "model": json.dumps({"name": "bkt"}),
-                        "teacher": json.dumps({"name": "random"}),
-                    },
-                    files={"items": ("big.csv", self.state["csv"], "text/csv")},
-                )
+                response = import_big_course(client, admin, self.state["csv"])
                 response.raise_for_status()
                 self.state["import_s"] = time.perf_counter() - start
                 self.state["admin"] = admin

@@ -31,7 +31,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import text
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from service import big_course_csv  # noqa: E402
+from service import big_course_csv, import_big_course  # noqa: E402
 
 from mentor._io import write_json  # noqa: E402
 from mentor.service import Limits, create_app  # noqa: E402
@@ -48,17 +48,7 @@ def measure(db_url: str, folder: Path, items: int, repeats: int) -> dict:
         admin = bearer(response.json()["admin_key"]["key"])
         csv = big_course_csv(items)
         start = time.process_time()
-        response = client.post(
-            "/v1/courses",
-            headers=admin,
-            data={
-                "id": "big",
-                "clock": "steps",
-                "model": json.dumps({"name": "bkt"}),
-                "teacher": json.dumps({"name": "random"}),
-            },
-            files={"items": ("big.csv", csv, "text/csv")},
-        )
+        response = import_big_course(client, admin, csv)
         import_s = time.process_time() - start
         response.raise_for_status()
     db = app.state.service.db
