@@ -144,6 +144,11 @@ def test_a_time_in_milliseconds_is_refused_naming_the_unit(service):
     # Microseconds are named as such.
     micro = [{"learner": "ada", "item": "a1", "time": NOW * 1e6, "outcome": 1}]
     assert "it looks like microseconds" in post(client, admin, micro, "3").json()["detail"]
+    # A number sent as text is read as the number it is, hint included.
+    text = [{"learner": "ada", "item": "a1", "time": "1796601600250", "outcome": 1}]
+    detail = post(client, admin, text, "4").json()["detail"]
+    assert detail.startswith("events[0].time: '1796601600250' is 1794804998650 s after")
+    assert "it looks like milliseconds" in detail
 
 
 def test_absurd_times_are_refused_and_the_tolerance_is_exact(service):
@@ -198,6 +203,11 @@ def test_a_course_in_milliseconds_stores_seconds(service):
     event = {"learner": "ada", "item": "a1", "time": NOW * 1000 - 1500, "outcome": 1}
     assert post(client, admin, [event], "1").status_code == 201
     assert events_of(client, admin)[0]["time"] == NOW - 1.5
+    # The same number sent as text is milliseconds too; an ISO time is not scaled.
+    as_text = {**event, "time": str(int(NOW * 1000 - 1000))}
+    iso = {**event, "time": "2026-12-06T23:59:59.750Z"}
+    assert post(client, admin, [as_text, iso], "1b").status_code == 201
+    assert [e["time"] for e in events_of(client, admin)] == [NOW - 1.5, NOW - 1.0, NOW - 0.25]
     # And a course can change its unit.
     response = client.put("/v1/courses/c/policy", headers=admin, json={"time_unit": "s"})
     assert response.status_code == 200 and response.json()["time_unit"] == "s"
@@ -591,6 +601,27 @@ def test_quotas_answer_413_and_429_naming_the_limit(service):
     )
     assert len(events_of(client, admin)) == 2
     assert client.get("/v1/quotas", headers=admin).json()["today"]["events"] == 2
+    # A history imported with a course counts too: the course is refused whole.
+    client.put(url, headers=bearer(OPERATOR), json={"courses": 5})
+    history = f"learner,item,time,outcome\nada,a1,{exact(NOW - 5)},1\n".encode()
+    response = client.post(
+        "/v1/courses",
+        headers=admin,
+        data={"id": "h"},
+        files={"items": ("i.csv", small), "events": ("history.csv", history)},
+    )
+    assert response.status_code == 429
+    assert "2 were accepted today and this request has 1" in response.json()["detail"]
+    assert client.get("/v1/courses/h", headers=admin).status_code == 404
+    client.put(url, headers=bearer(OPERATOR), json={"events_per_day": 3})
+    response = client.post(
+        "/v1/courses",
+        headers=admin,
+        data={"id": "h"},
+        files={"items": ("i.csv", small), "events": ("history.csv", history)},
+    )
+    assert response.status_code == 201, response.text
+    assert client.get("/v1/quotas", headers=admin).json()["today"]["events"] == 3
     # Another workspace has the service's quotas.
     other = bearer(
         client.post("/v1/workspaces", json={"name": "b"}, headers=bearer(OPERATOR)).json()[
@@ -700,6 +731,46 @@ def test_events_round_trip_through_xapi_statements(service):
     # A learner exports their own statements only.
     mine = client.get("/v1/courses/a/xapi/statements", headers=ada).json()["statements"]
     assert {s["actor"]["account"]["name"] for s in mine} == {"ada"} and len(mine) == 2
+
+
+def test_xapi_actors_by_openid_or_mbox_sha1sum_and_malformed_extensions(service):
+    """An openid (a URL: its '/' cannot be in a learner id) and an mbox_sha1sum become
+    learner ids that export back to the same actors; extensions that are not an
+    object are a 422 naming the statement and field, not a 500."""
+    client, _, admin = service
+    course(client, admin, "a")
+    app = grader(client, admin)
+    base = {
+        "verb": {"id": "http://adlnet.gov/expapi/verbs/answered"},
+        "object": {"id": "a1"},
+        "result": {"success": True},
+        "timestamp": "2026-12-06T23:59:59Z",
+    }
+    openid = "http://openid.example.org/12345"
+    sha1 = "ebd31e95054c018b10727ccffd2ef2ec3a016ee9"
+    sent = [{**base, "actor": {"openid": openid}}, {**base, "actor": {"mbox_sha1sum": sha1}}]
+    response = client.post(
+        "/v1/courses/a/xapi/statements", headers={**app, "Idempotency-Key": "o1"}, json=sent
+    )
+    assert response.status_code == 201, response.text
+    learners = [e["learner"] for e in events_of(client, admin, "a")]
+    assert learners == ["openid:http:%2F%2Fopenid.example.org%2F12345", f"mbox_sha1sum:{sha1}"]
+    exported = client.get("/v1/courses/a/xapi/statements", headers=admin).json()["statements"]
+    assert [s["actor"] for s in exported] == [
+        {"objectType": "Agent", "openid": openid},
+        {"objectType": "Agent", "mbox_sha1sum": sha1},
+    ]
+    for key, extensions in (("e1", [1]), ("e2", "x")):
+        bad = {**sent[1], "result": {"success": True, "extensions": extensions}}
+        response = client.post(
+            "/v1/courses/a/xapi/statements",
+            headers={**app, "Idempotency-Key": key},
+            json=[sent[1], bad],
+        )
+        assert response.status_code == 422
+        assert response.json()["detail"] == (
+            f"statements[1].result.extensions: not a JSON object (value {str(extensions)!r})"
+        )
 
 
 # ---------------------------------------------------------------- round trips

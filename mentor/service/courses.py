@@ -31,7 +31,7 @@ from mentor.service.engines import dump_state, quiet_gc
 from mentor.service.events_store import insert_events
 from mentor.service.importing import Upload, parse_course
 from mentor.service.policy import DEFAULT_MODEL, DEFAULT_TEACHER
-from mentor.service.quotas import quotas_of, refuse_size
+from mentor.service.quotas import charge_events, quotas_of, refuse_size
 from mentor.service.security import Principal
 from mentor.service.tables import (
     Course,
@@ -159,6 +159,8 @@ def create_course(
             session.flush()
             insert_domain(session, course.id, domain)
             if log is not None and len(log):
+                # An imported history counts against the day's events like a batch.
+                charge_events(session, who.workspace_id, len(log), svc.now(), quotas.events_per_day)
                 learners = ensure_learners(session, who.workspace_id, log.learner.tolist())
                 insert_events(session, course.id, None, log, learners)
             session.add(

@@ -60,6 +60,15 @@ def utc_text(seconds: float) -> str:
         return exact(seconds)
 
 
+def _is_number(text: str) -> bool:
+    """Whether ``text`` is a plain number (as :func:`float` reads it)."""
+    try:
+        float(text)
+    except ValueError:
+        return False
+    return True
+
+
 def event_time(
     raw: float | str,
     *,
@@ -78,6 +87,9 @@ def event_time(
         When the time is not accepted (see the module's docstring).
     """
     shown = repr(raw) if isinstance(raw, str) else exact(raw)
+    # A number sent as text ("1796601600000") is a number: the course's unit and the
+    # unit hint below apply to it as to a JSON number; other text is an ISO 8601 time.
+    numeric = not isinstance(raw, str) or _is_number(raw)
     if isinstance(raw, str):
         try:
             value = parse_time(raw)
@@ -85,8 +97,8 @@ def event_time(
             raise TimeRefused(f"{shown} is neither a number nor an ISO 8601 time") from None
     else:
         value = float(raw)
-        if clock == "wall" and unit == "ms":
-            value /= 1000.0
+    if numeric and clock == "wall" and unit == "ms":
+        value /= 1000.0
     if clock != "wall":
         if abs(value) > MAX_STEP:
             raise TimeRefused(
@@ -105,7 +117,7 @@ def event_time(
             f"{shown} is {exact(ahead)} s after the server's time {exact(now)} "
             f"({utc_text(now)}); at most {exact(tolerance)} s ahead is accepted"
         )
-        if not isinstance(raw, str):
+        if numeric:
             for divisor, name in UNITS:
                 scaled = value / divisor
                 # Plausible: within a year before now (or within the tolerance after it).

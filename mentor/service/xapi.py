@@ -4,7 +4,8 @@ so that a learning record store or an LMS can feed mentor and read it back.
 An event ``(learner, item, time, outcome, extra)`` of course ``c`` is the
 statement
 
-- ``actor``: an Agent whose ``account`` is ``{"homePage": BASE, "name": learner}``;
+- ``actor``: an Agent whose ``account`` is ``{"homePage": BASE, "name": learner}``
+  (or the ``openid`` or ``mbox_sha1sum`` the learner id was made from);
 - ``verb``: ``http://adlnet.gov/expapi/verbs/answered``;
 - ``object``: the Activity ``BASE/v1/courses/c/items/ITEM`` (the item id
   percent-encoded), named by the item id;
@@ -16,12 +17,14 @@ statement
   gives the same statements.
 
 Reading statements back (:func:`event_of`): the learner is the actor's
-``account.name`` (else its ``mbox`` without ``mailto:``, else its
-``openid``); the item is the last segment of an object id of the form
-``.../items/ITEM`` (else the whole object id); the outcome is
-``result.score.scaled`` (else 1 or 0 from ``result.success``); the time is
-``urn:mentor:time`` (else ``timestamp``). Anything missing or malformed is
-named with the statement's index and field.
+``account.name`` (else its ``mbox`` without ``mailto:``, else
+``openid:`` + its ``openid`` percent-encoded, else ``mbox_sha1sum:`` + its
+``mbox_sha1sum``: an openid is a URL, whose ``/`` no learner id may hold;
+:func:`statement` gives those two actors back as they came); the item is
+the last segment of an object id of the form ``.../items/ITEM`` (else the
+whole object id); the outcome is ``result.score.scaled`` (else 1 or 0 from
+``result.success``); the time is ``urn:mentor:time`` (else ``timestamp``).
+Anything missing or malformed is named with the statement's index and field.
 """
 
 from __future__ import annotations
@@ -61,7 +64,7 @@ def statement(
         result["extensions"] = {EXTRA + name: value for name, value in extra.items()}
     out: dict[str, Any] = {
         "id": str(uuid.uuid5(uuid.NAMESPACE_URL, f"{base}/v1/courses/{course}/events/{event_id}")),
-        "actor": {"objectType": "Agent", "account": {"homePage": base, "name": learner}},
+        "actor": actor(base, learner),
         "verb": VERB,
         "object": {
             "objectType": "Activity",
@@ -74,6 +77,21 @@ def statement(
     if clock == "wall":
         out["timestamp"] = datetime.fromtimestamp(time, UTC).isoformat().replace("+00:00", "Z")
     return out
+
+
+#: Learner ids made from an actor's ``openid`` and ``mbox_sha1sum`` start with these.
+OPENID = "openid:"
+MBOX_SHA1 = "mbox_sha1sum:"
+
+
+def actor(base: str, learner: str) -> dict[str, Any]:
+    """The xAPI Agent of a learner id: the ``openid`` or ``mbox_sha1sum`` it was made
+    from (by :func:`event_of`), else an account of ``base`` named by the id."""
+    if learner.startswith(OPENID):
+        return {"objectType": "Agent", "openid": unquote(learner.removeprefix(OPENID))}
+    if learner.startswith(MBOX_SHA1):
+        return {"objectType": "Agent", "mbox_sha1sum": learner.removeprefix(MBOX_SHA1)}
+    return {"objectType": "Agent", "account": {"homePage": base, "name": learner}}
 
 
 def _field(value: Any, path: list[str], index: int) -> Any:
@@ -98,14 +116,18 @@ def event_of(data: Any, index: int) -> dict[str, Any]:
     statement ``index`` of a request (see the module's docstring)."""
     if not isinstance(data, dict):
         raise _bad(index, "statement", "not a JSON object")
-    actor = data.get("actor")
-    learner = _field(actor, ["account", "name"], index)
-    if learner is None and isinstance(_field(actor, ["mbox"], index), str):
-        learner = actor["mbox"].removeprefix("mailto:")
-    if learner is None:
-        learner = _field(actor, ["openid"], index)
+    agent = data.get("actor")
+    learner = _field(agent, ["account", "name"], index)
+    if learner is None and isinstance(_field(agent, ["mbox"], index), str):
+        learner = agent["mbox"].removeprefix("mailto:")
+    openid = _field(agent, ["openid"], index)
+    if learner is None and isinstance(openid, str) and openid:
+        learner = OPENID + quote(openid, safe=":@")
+    sha1 = _field(agent, ["mbox_sha1sum"], index)
+    if learner is None and isinstance(sha1, str) and sha1:
+        learner = MBOX_SHA1 + sha1
     if not isinstance(learner, str) or not learner:
-        raise _bad(index, "actor", "needs an account name, an mbox or an openid")
+        raise _bad(index, "actor", "needs an account name, an mbox, an openid or an mbox_sha1sum")
     target = _field(data, ["object", "id"], index)
     if not isinstance(target, str) or not target:
         raise _bad(index, "object.id", "missing")
@@ -130,8 +152,11 @@ def event_of(data: Any, index: int) -> dict[str, Any]:
         raise _bad(index, "timestamp", "not a time", time)
     if isinstance(time, float) and not math.isfinite(time):
         raise _bad(index, "timestamp", "not a finite time", time)
+    extensions = _field(data, ["result", "extensions"], index)
+    if extensions is not None and not isinstance(extensions, dict):
+        raise _bad(index, "result.extensions", "not a JSON object", extensions)
     extra = {}
-    for key, value in (_field(data, ["result", "extensions"], index) or {}).items():
+    for key, value in (extensions or {}).items():
         if key.startswith(EXTRA):
             extra[key.removeprefix(EXTRA)] = value
     event: dict[str, Any] = {"learner": learner, "item": item, "outcome": outcome}
