@@ -1,4 +1,5 @@
-"""Fuzzing the service's parsers (on SQLite).
+"""Fuzzing the service's parsers (on SQLite, and on PostgreSQL when
+MENTOR_TEST_POSTGRES_URL names a server; the schemathesis part on SQLite).
 
 Hypothesis: a valid course (JSON domain) or batch of events round-trips
 through the API unchanged; anything else gets a 4xx, never a 500.
@@ -8,8 +9,10 @@ every response matches the schema.
 
 from __future__ import annotations
 
+import contextlib
 import itertools
 import json
+import os
 
 import pytest
 
@@ -20,7 +23,12 @@ from hypothesis import HealthCheck, assume, given, settings  # noqa: E402
 from hypothesis import strategies as st  # noqa: E402
 
 from mentor.service import create_app  # noqa: E402
-from mentor.service.testing import OPERATOR, bearer, setup_workspace  # noqa: E402
+from mentor.service.testing import (  # noqa: E402
+    OPERATOR,
+    bearer,
+    postgres_database,
+    setup_workspace,
+)
 
 FUZZ = settings(
     max_examples=30,
@@ -32,9 +40,25 @@ ITEMS = ["a1", "a2", "b1", "b2"]
 _ids = itertools.count()
 
 
-@pytest.fixture(scope="module")
-def service(tmp_path_factory):
-    app = create_app(None, tmp_path_factory.mktemp("fuzz"), operator_token=OPERATOR)
+@pytest.fixture(scope="module", params=["sqlite", "postgresql"])
+def service(request, tmp_path_factory):
+    """The app over a SQLite file, and over a fresh PostgreSQL database when
+    MENTOR_TEST_POSTGRES_URL names a server."""
+    with contextlib.ExitStack() as stack:
+        url = None
+        if request.param == "postgresql":
+            admin_url = os.environ.get("MENTOR_TEST_POSTGRES_URL")
+            if not admin_url:
+                pytest.skip(
+                    "MENTOR_TEST_POSTGRES_URL is not set: the PostgreSQL variant is skipped"
+                )
+            url = stack.enter_context(postgres_database(admin_url))
+        yield stack.enter_context(_client(url, tmp_path_factory.mktemp("fuzz")))
+
+
+@contextlib.contextmanager
+def _client(url, folder):
+    app = create_app(url, folder, operator_token=OPERATOR)
     with TestClient(app) as client:
         admin = bearer(setup_workspace(client))
         response = client.post(

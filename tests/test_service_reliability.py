@@ -2,7 +2,8 @@
 a subprocess, listening on a free port of 127.0.0.1).
 
 - Crash safety: clients stream event batches; the server is killed with
-  SIGKILL mid-stream and restarted over the same SQLite file. Every batch the
+  SIGKILL mid-stream and restarted over the same database (SQLite, and
+  PostgreSQL when MENTOR_TEST_POSTGRES_URL names a server). Every batch the
   server acknowledged is stored exactly once, a batch in flight is stored
   whole or not at all (and once its client retries it), nothing else is
   stored, and the student model's saved state matches the stored events.
@@ -13,10 +14,12 @@ a subprocess, listening on a free port of 127.0.0.1).
 
 from __future__ import annotations
 
+import contextlib
 import os
 import threading
 import time
 from collections import Counter
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -94,9 +97,36 @@ def _batch(name: str, index: int) -> list[dict]:
     ]
 
 
-def test_sigkill_mid_stream_loses_and_duplicates_nothing(tmp_path: Path):
-    data = tmp_path / "data"
-    server = ServerProcess(data).start()
+def _backends():
+    yield "sqlite"
+    yield pytest.param(
+        "postgresql",
+        marks=pytest.mark.skipif(
+            not os.environ.get("MENTOR_TEST_POSTGRES_URL"),
+            reason="MENTOR_TEST_POSTGRES_URL is not set: the PostgreSQL variant is skipped",
+        ),
+    )
+
+
+@contextlib.contextmanager
+def _database(backend: str) -> Iterator[str | None]:
+    """The server's database URL: None (SQLite in its data folder) or a fresh
+    PostgreSQL database, dropped after."""
+    if backend == "sqlite":
+        yield None
+        return
+    with postgres_database(os.environ["MENTOR_TEST_POSTGRES_URL"]) as url:
+        yield url
+
+
+@pytest.mark.parametrize("backend", list(_backends()))
+def test_sigkill_mid_stream_loses_and_duplicates_nothing(tmp_path: Path, backend: str):
+    with _database(backend) as db_url:
+        _sigkill_mid_stream(tmp_path / "data", db_url)
+
+
+def _sigkill_mid_stream(data: Path, db_url: str | None) -> None:
+    server = ServerProcess(data, db_url).start()
     try:
         with httpx.Client(base_url=server.url, timeout=30) as client:
             admin = bearer(setup_workspace(client))
@@ -141,7 +171,7 @@ def test_sigkill_mid_stream_loses_and_duplicates_nothing(tmp_path: Path):
         assert not failures, failures
         assert sum(map(len, acked.values())) >= 10  # the kill came mid-stream
 
-        server = ServerProcess(data).start()  # the same SQLite file
+        server = ServerProcess(data, db_url).start()  # the same database
         with httpx.Client(base_url=server.url, timeout=30) as client:
             events = _all_events(client, admin)
             by_key = Counter((e["learner"], int(e["time"]) // 3) for e in events)
@@ -196,17 +226,6 @@ def test_sigkill_mid_stream_loses_and_duplicates_nothing(tmp_path: Path):
                     assert state["mastery"][skill] == pytest.approx(p, abs=1e-12)
     finally:
         server.stop()
-
-
-def _backends():
-    yield "sqlite"
-    yield pytest.param(
-        "postgresql",
-        marks=pytest.mark.skipif(
-            not os.environ.get("MENTOR_TEST_POSTGRES_URL"),
-            reason="MENTOR_TEST_POSTGRES_URL is not set: the PostgreSQL variant is skipped",
-        ),
-    )
 
 
 @pytest.mark.parametrize("backend", list(_backends()))
