@@ -550,6 +550,13 @@ def test_a_busy_port_is_one_line_at_once():
     check_port("127.0.0.1", port)  # free again
     with pytest.raises(MentorError, match="PORT=0: a port is a number from 1 to 65535"):
         check_port("127.0.0.1", 0)
+    done = subprocess.run(
+        [sys.executable, str(script), "127.0.0.1", "abc"], capture_output=True, text=True
+    )
+    assert (done.returncode, done.stderr) == (
+        1,
+        "mentor: PORT=abc: a port is a number from 1 to 65535\n",
+    )
 
 
 # ---------------------------------------------------------------- tenants

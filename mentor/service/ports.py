@@ -41,9 +41,12 @@ def check_port(host: str, port: int) -> None:
 
 
 def main(argv: list[str]) -> int:
-    if len(argv) != 2 or not argv[1].isdigit():
+    if len(argv) != 2:
         print("usage: ports.py HOST PORT", file=sys.stderr)
         return 2
+    if not argv[1].isdigit():
+        print(f"mentor: PORT={argv[1]}: a port is a number from 1 to 65535", file=sys.stderr)
+        return 1
     try:
         check_port(argv[0], int(argv[1]))
     except MentorError as error:
