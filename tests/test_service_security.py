@@ -208,6 +208,15 @@ def test_a_course_in_milliseconds_stores_seconds(service):
     iso = {**event, "time": "2026-12-06T23:59:59.750Z"}
     assert post(client, admin, [as_text, iso], "1b").status_code == 201
     assert [e["time"] for e in events_of(client, admin)] == [NOW - 1.5, NOW - 1.0, NOW - 0.25]
+    # Seconds sent to it are refused, not stored as a time in January 1970.
+    seconds = [{**event, "time": NOW - 3}]
+    response = post(client, admin, seconds, "1c")
+    assert response.status_code == 422
+    assert response.json()["detail"] == (
+        "events[0].time: 1796601597 looks like seconds (2026-12-06T23:59:57Z), but this "
+        "course's time_unit is 'ms' (as milliseconds it is 1970-01-21T19:03:21.597000Z): "
+        "send milliseconds, or set the course's time_unit to 's'"
+    )
     # And a course can change its unit.
     response = client.put("/v1/courses/c/policy", headers=admin, json={"time_unit": "s"})
     assert response.status_code == 200 and response.json()["time_unit"] == "s"

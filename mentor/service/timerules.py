@@ -5,7 +5,8 @@ A course's ``clock`` says what an event's time is:
 ``wall``
     Seconds since the epoch (UTC), or an ISO 8601 timestamp. A course whose
     ``time_unit`` is ``ms`` takes numeric times in milliseconds (stored as
-    seconds). A time may be at most ``tolerance`` seconds (default
+    seconds), and refuses a number that is a time of the last year in seconds
+    (it would be stored as a time in January 1970). A time may be at most ``tolerance`` seconds (default
     :data:`FUTURE_TOLERANCE_S`, 5 minutes: clock drift between a device and
     the server) after the server's clock, and not before the epoch. A time
     beyond it is refused with a 422 that names the value, the server's time
@@ -60,6 +61,10 @@ def utc_text(seconds: float) -> str:
         return exact(seconds)
 
 
+#: How far back a time in seconds counts as recent (:func:`event_time`'s unit check).
+RECENT_S = 366 * 86400
+
+
 def _is_number(text: str) -> bool:
     """Whether ``text`` is a plain number (as :func:`float` reads it)."""
     try:
@@ -98,6 +103,15 @@ def event_time(
     else:
         value = float(raw)
     if numeric and clock == "wall" and unit == "ms":
+        # Seconds sent to a course in milliseconds would be stored as a time in
+        # January 1970: a value that is a recent time in seconds is refused instead
+        # (no time in milliseconds of the last 50 years is that small).
+        if now - RECENT_S <= value <= now + tolerance:
+            raise TimeRefused(
+                f"{shown} looks like seconds ({utc_text(value)}), but this course's "
+                f"time_unit is 'ms' (as milliseconds it is {utc_text(value / 1000.0)}): "
+                "send milliseconds, or set the course's time_unit to 's'"
+            )
         value /= 1000.0
     if clock != "wall":
         if abs(value) > MAX_STEP:
@@ -121,7 +135,7 @@ def event_time(
             for divisor, name in UNITS:
                 scaled = value / divisor
                 # Plausible: within a year before now (or within the tolerance after it).
-                if now - 366 * 86400 <= scaled <= now + tolerance:
+                if now - RECENT_S <= scaled <= now + tolerance:
                     message += (
                         f"; it looks like {name}: in seconds it would be {exact(scaled)} "
                         f"({utc_text(scaled)})"
