@@ -36,8 +36,8 @@ def detail(client, event):
 
 def test_a_wrong_type_names_the_field_and_the_value(client):
     assert detail(client, {"learner": "ann", "item": "count-1", "outcome": "abc"}) == (
-        "events[0].outcome: Input should be a valid number, unable to parse string as a "
-        "number, got 'abc'")
+        "events[0].outcome: Value error, text, not a number (an outcome is 1 or 0, or a "
+        "number between), got 'abc'")
 
 
 def test_a_long_value_is_cut_to_80_characters(client):

@@ -254,6 +254,13 @@ def test_booleans_are_not_outcomes_and_ids_must_be_addressable(service):
             f"events[0].{field}: Value error, {str(value).lower()} is a boolean"
             in (response.json()["detail"])
         )
+    text = {"learner": "ada", "item": "a1", "time": NOW, "outcome": "1"}
+    response = post(client, admin, [text], "outcome-text")
+    assert response.status_code == 422
+    assert response.json()["detail"] == (
+        "events[0].outcome: Value error, text, not a number (an outcome is 1 or 0, or a "
+        "number between), got '1'"
+    )
     for bad in ("a/b", ".", ".."):
         response = client.post("/v1/learners", headers=admin, json={"id": bad})
         assert response.status_code == 422, bad

@@ -6,7 +6,8 @@ A course's ``clock`` says what an event's time is:
     Seconds since the epoch (UTC), or an ISO 8601 timestamp. A course whose
     ``time_unit`` is ``ms`` takes numeric times in milliseconds (stored as
     seconds), and refuses a number that is a time of the last year in seconds
-    (it would be stored as a time in January 1970). A time may be at most ``tolerance`` seconds (default
+    (it would be stored as a time in January 1970). A time may be at most
+    ``tolerance`` seconds (default
     :data:`FUTURE_TOLERANCE_S`, 5 minutes: clock drift between a device and
     the server) after the server's clock, and not before the epoch. A time
     beyond it is refused with a 422 that names the value, the server's time

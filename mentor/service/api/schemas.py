@@ -44,10 +44,18 @@ def not_bool(value: Any) -> Any:
     return value
 
 
+def a_number(value: Any) -> Any:
+    """``value`` unless it is a boolean (:func:`not_bool`) or text such as ``"1"``
+    (which number fields would otherwise read as the number), else ValueError."""
+    if isinstance(value, str):
+        raise ValueError("text, not a number (an outcome is 1 or 0, or a number between)")
+    return not_bool(value)
+
+
 #: A learner id that the routes can address.
 LearnerId = Annotated[str, Field(pattern=LEARNER_ID), AfterValidator(addressable)]
-#: An outcome: a number from 0 to 1 (not ``true`` or ``false``).
-Outcome = Annotated[float, BeforeValidator(not_bool), Field(ge=0.0, le=1.0, allow_inf_nan=False)]
+#: An outcome: a number from 0 to 1 (not ``true`` or ``false``, not text).
+Outcome = Annotated[float, BeforeValidator(a_number), Field(ge=0.0, le=1.0, allow_inf_nan=False)]
 
 
 class Strict(BaseModel):
