@@ -8,13 +8,14 @@ and both operands are zero-padded to ``--levels`` digits (with 3 levels ``047+08
 padded. Each seed:
 
 1. supervised warm-up on level 1 only (``--warmup-steps`` steps of cross-entropy on the answer);
-2. GRPO (``trl.GRPOTrainer``, binary exact-match reward) on a pool with every level, each
-   method from the same warm-up weights, for ``--steps`` optimiser steps of
-   ``--prompts`` prompts x ``--generations`` rollouts;
-3. held-out problems (not in the pool) at every level, greedy decoding, every ``--eval-every``
-   steps. With ``--all-facts`` all 100 single-digit facts are trained on (warm-up and pool)
-   and only levels 2 and up are held out: the overall accuracy is then the mean of those
-   levels, and level 1 is reported on its training facts.
+2. GRPO (``trl.GRPOTrainer``) on a pool with every level, each method from the same warm-up
+   weights, for ``--steps`` optimiser steps of ``--prompts`` prompts x ``--generations``
+   rollouts; the reward is exact match (1 or 0) or, with ``--reward partial``, the share of
+   the answer's digit positions that are right (:func:`digit_credit`);
+3. held-out problems (not in the pool) at every level, greedy decoding, exact match (whatever
+   the reward), every ``--eval-every`` steps. With ``--all-facts`` all 100 single-digit facts
+   are trained on (warm-up and pool) and only levels 2 and up are held out: the overall
+   accuracy is then the mean of those levels, and level 1 is reported on its training facts.
 
 Methods (``--methods``):
 
@@ -145,6 +146,38 @@ def make_data(
 def correct(prompts, completions, answer, **kwargs):  # noqa: A002 - TRL passes columns by name
     """Reward 1 for the exact (reversed) sum, else 0."""
     return [float(c.strip() == a) for c, a in zip(completions, answer, strict=True)]
+
+
+def digit_credit(completion: str, target: str) -> float:
+    """The share of the answer's digit positions that the completion gets right.
+
+    The answer is the sum written least significant digit first with a fixed number of
+    digits (:func:`answer`), so position ``i`` of both strings is the digit of ``10**i``:
+    they are compared position by position, and the count of equal positions is divided by
+    the longer of the two lengths. A missing digit counts as wrong, and so does every
+    character written past the answer's length (dividing by the longer length), so the
+    reward is 1 exactly when the exact-match reward of :func:`correct` is 1, and a
+    completion that stops early or runs on cannot score more than the digits it has right.
+    Why per digit: with a binary reward, a model that cannot yet add two-digit numbers
+    scores 0 on every rollout of a level-2 prompt, and GRPO's advantage, each reward minus
+    its group's mean (scaled by the group's standard deviation; Shao et al. 2024,
+    DeepSeekMath, section 4.1.2), is then 0 for the whole group; per digit, the rollouts
+    that get the units digit or the carry right score more than those that do not.
+
+    >>> digit_credit("2310", "2300"), digit_credit("23", "2300"), digit_credit("23000", "2300")
+    (0.75, 0.5, 0.8)
+    """
+    completion = completion.strip()
+    right = sum(c == t for c, t in zip(completion, target, strict=False))
+    return right / max(len(completion), len(target), 1)
+
+
+def digits_right(prompts, completions, answer, **kwargs):  # noqa: A002 - TRL passes columns by name
+    """Partial credit: :func:`digit_credit` of each completion against its reversed sum."""
+    return [digit_credit(c, a) for c, a in zip(completions, answer, strict=True)]
+
+
+REWARDS = {"exact": correct, "partial": digits_right}
 
 
 # ------------------------------------------------------------------ model
@@ -340,7 +373,7 @@ def _run_one(job: tuple) -> dict:
 
     trainer = MentorGRPOTrainer(
         model=model,
-        reward_funcs=correct,
+        reward_funcs=REWARDS[args.reward],
         args=config,
         train_dataset=Dataset.from_list(train),
         processing_class=tokenizer,
@@ -455,7 +488,8 @@ def report(table: dict, args) -> None:
 
     t = Table(
         title=f"GRPO on addition, {args.steps} steps x {args.prompts} prompts x "
-        f"{args.generations} rollouts, held-out greedy accuracy, mean ± 95% CI"
+        f"{args.generations} rollouts, {getattr(args, 'reward', 'exact')} reward, "
+        "held-out greedy exact-match accuracy, mean ± 95% CI"
     )
     t.add_column("method")
     t.add_column("seeds")
@@ -551,6 +585,13 @@ def main(argv: list[str] | None = None) -> None:
         "--all-facts",
         action="store_true",
         help="train on all 100 single-digit facts; hold out levels >= 2 only",
+    )
+    parser.add_argument(
+        "--reward",
+        choices=sorted(REWARDS),
+        default="exact",
+        help="GRPO reward: exact match (1 or 0) or the share of digits right; "
+        "held-out accuracy is exact match either way",
     )
     parser.add_argument("--warmup-steps", type=int, default=500)
     parser.add_argument("--warmup-lr", type=float, default=3e-3)
