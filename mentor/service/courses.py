@@ -230,8 +230,9 @@ def insert_domain(session: Session, course_id: int, domain) -> None:
     The items go in with their JSON columns serialised here, each distinct value
     once (a large course repeats few: one skill list per skill, ``{}``), without
     the ORM's per-row work: on PostgreSQL in one ``COPY`` (a 100,000-item course
-    took 6 s of the import's 8.5 as 100,000 ``INSERT`` statements, and as much
-    work again in the database server), on SQLite in one ``executemany``.
+    took 6 of the import's 8.5 s under cProfile as 100,000 ``INSERT`` statements,
+    and work again in the database server), on SQLite in one ``executemany``
+    (``benchmarks/service_course_load.py`` measures both).
     """
     skills = [
         {"course_id": course_id, "position": k, "skill_id": s, "attributes": a}

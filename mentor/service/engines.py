@@ -233,7 +233,7 @@ class _JsonTexts:
 
     A large course's items repeat few texts (``{}`` for no attributes, one list per
     skill), and decoding 100,000 rows' two columns one by one was most of a
-    100,000-item course's load (measured: 1.9 of 3.9 CPU s). The decoded values are
+    100,000-item course's load (1.9 of 3.9 s under cProfile). The decoded values are
     shared between the rows with the same text: the domain copies each item's
     skills into a tuple and its attributes into a dict of its own, and an item's
     attributes are read-only by :class:`~mentor.domain.Item`'s contract.
