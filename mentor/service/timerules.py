@@ -7,9 +7,9 @@ A course's ``clock`` says what an event's time is:
     ``time_unit`` is ``ms`` takes numeric times in milliseconds (stored as
     seconds), and refuses a number that is a time of the last year in seconds
     (it would be stored as a time in January 1970). A time may be at most
-    ``tolerance`` seconds (default
-    :data:`FUTURE_TOLERANCE_S`, 5 minutes: clock drift between a device and
-    the server) after the server's clock, and not before the epoch. A time
+    ``tolerance`` seconds (default :data:`FUTURE_TOLERANCE_S`, 5 minutes: clock
+    drift between a device and the server) after the server's clock, and not
+    before the epoch. A time
     beyond it is refused with a 422 that names the value, the server's time
     and, when dividing by 1000, 10\\ :sup:`6` or 10\\ :sup:`9` would make it a
     plausible time, the unit it was probably sent in (an app that sends
