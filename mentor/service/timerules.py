@@ -9,11 +9,10 @@ A course's ``clock`` says what an event's time is:
     (it would be stored as a time in January 1970). A time may be at most
     ``tolerance`` seconds (default :data:`FUTURE_TOLERANCE_S`, 5 minutes: clock
     drift between a device and the server) after the server's clock, and not
-    before the epoch. A time
-    beyond it is refused with a 422 that names the value, the server's time
-    and, when dividing by 1000, 10\\ :sup:`6` or 10\\ :sup:`9` would make it a
-    plausible time, the unit it was probably sent in (an app that sends
-    ``Date.now()``, milliseconds, instead of seconds).
+    before the epoch. A time beyond it is refused with a 422 that names the
+    value, the server's time and, when dividing by 1000, 10\\ :sup:`6` or
+    10\\ :sup:`9` would make it a plausible time, the unit it was probably sent
+    in (an app that sends ``Date.now()``, milliseconds, instead of seconds).
 
 ``steps``
     A step count of the app's own: the server's clock does not apply, but a
