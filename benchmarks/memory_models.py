@@ -57,7 +57,7 @@ from mentor.evaluation.plot import plot_evaluation
 from mentor.events import EventLog, read_review_log
 from mentor.metrics import accuracy, auc, calibration_error, log_loss, rmse, rmse_bins
 from mentor.students import Elo, StudentModel
-from mentor.students.memory import DASH, FSRS, HLR, SM2, FSRSLogistic
+from mentor.students.memory import DASH, FSRS, HLR, SM2, FSRSLogistic, MemoryRNN
 from mentor.students.memory._history import Reviews, ratings_of
 
 MODELS: dict[str, Callable[[], StudentModel]] = {
@@ -69,6 +69,7 @@ MODELS: dict[str, Callable[[], StudentModel]] = {
     "dash": DASH,
     "sm2": SM2,
     "elo": Elo,
+    "memory-rnn": MemoryRNN,
 }
 SCOPES = {
     "with history": "reviews with a previous review of the same card",
@@ -94,7 +95,9 @@ def figures(outcomes: np.ndarray, predictions: np.ndarray) -> dict[str, float]:
     }
 
 
-def run_folds(log: EventLog, n_splits: int, console: Console) -> dict[str, Evaluation]:
+def run_folds(
+    log: EventLog, n_splits: int, console: Console, models: list[str]
+) -> dict[str, Evaluation]:
     indexed = EventLog(
         log.learner,
         log.item,
@@ -107,8 +110,8 @@ def run_folds(log: EventLog, n_splits: int, console: Console) -> dict[str, Evalu
     results = {scope: Evaluation() for scope in SCOPES}
     for fold in time_folds(indexed, n_splits=n_splits):
         events = fold.test.extra["event"]
-        for name, make in MODELS.items():
-            model = make()
+        for name in models:
+            model = MODELS[name]()
             start = time.perf_counter()
             model.fit(fold.train)
             fit_seconds = time.perf_counter() - start
@@ -161,6 +164,31 @@ def summary(evaluation: Evaluation) -> list[dict]:
             entry[key] = float(values.mean())
             entry[f"{key}_std"] = float(values.std(ddof=1)) if len(values) > 1 else 0.0
         out.append(entry)
+    return out
+
+
+def paired_vs_fsrs(evaluation: Evaluation) -> dict[str, dict]:
+    """Per model, the log loss minus fitted FSRS's on the same fold: mean, sample sd, and
+    on how many folds the model is lower (empty when ``fsrs`` was not run)."""
+    by_model: dict[str, dict[int, float]] = {}
+    for r in evaluation.rows:
+        by_model.setdefault(r["model"], {})[r["fold"]] = r["log_loss"]
+    if "fsrs" not in by_model:
+        return {}
+    base = by_model["fsrs"]
+    out = {}
+    for name, losses in by_model.items():
+        if name == "fsrs":
+            continue
+        folds = sorted(set(losses) & set(base))
+        d = np.array([losses[f] - base[f] for f in folds])
+        out[name] = {
+            "per_fold": d.tolist(),
+            "mean": float(d.mean()),
+            "std": float(d.std(ddof=1)) if len(d) > 1 else 0.0,
+            "wins": int((d < 0).sum()),
+            "folds": len(folds),
+        }
     return out
 
 
@@ -222,19 +250,31 @@ def main() -> None:
     parser.add_argument(
         "--out", type=Path, default=Path(__file__).parent / "results" / "memory_models.json"
     )
+    parser.add_argument(
+        "--models",
+        nargs="+",
+        choices=list(MODELS),
+        default=list(MODELS),
+        help="models to run (default: all); with a subset, give --out another name",
+    )
+    parser.add_argument(
+        "--no-retention",
+        action="store_true",
+        help="skip fsrs.Optimizer's optimal retention on the whole log",
+    )
     args = parser.parse_args()
     console = Console(width=None if sys.stdout.isatty() else 110)
     source = args.data / "srs" / "review_logs_josh.csv"
     log = read_review_log(source)
     console.log(f"{source}: {len(log):,} reviews of {len(log.items()):,} cards")
-    results = run_folds(log, args.splits, console)
+    results = run_folds(log, args.splits, console, args.models)
     machine = platform.processor() or platform.machine()
     summaries = {scope: summary(evaluation) for scope, evaluation in results.items()}
     for scope, rows in summaries.items():
         console.print(
             table(f"{source.name}, {args.splits} time folds, {SCOPES[scope]} ({machine})", rows)
         )
-    retention = optimal_retention(log)
+    retention = None if args.no_retention else optimal_retention(log)
     if retention is not None:
         console.print(
             f"fsrs.Optimizer on the whole log: optimal retention "
@@ -242,7 +282,15 @@ def main() -> None:
             f"{retention['fit_seconds']:.1f} s, retention simulated in "
             f"{retention['retention_seconds']:.1f} s"
         )
-    figure_names = {"with history": "memory_models.png", "cross-day": "memory_models_cross_day.png"}
+    stem = args.out.stem
+    figure_names = {"with history": f"{stem}.png", "cross-day": f"{stem}_cross_day.png"}
+    paired = {scope: paired_vs_fsrs(evaluation) for scope, evaluation in results.items()}
+    for scope, rows in paired.items():
+        for name, entry in rows.items():
+            console.print(
+                f"{scope}: {name} - fsrs, log loss per fold: {entry['mean']:+.4f} ± "
+                f"{entry['std']:.4f}, lower on {entry['wins']} of {entry['folds']} folds"
+            )
     for scope, evaluation in results.items():
         plot_evaluation(
             evaluation,
@@ -256,12 +304,14 @@ def main() -> None:
             "events": len(log),
             "cards": len(log.items()),
             "protocol": f"mentor.evaluation.time_folds(n_splits={args.splits})",
+            "models": args.models,
             "scopes": {
                 scope: {
                     "scored": SCOPES[scope],
                     "summary": summaries[scope],
                     "folds": results[scope].rows,
                     "figure": figure_names[scope],
+                    "paired_vs_fsrs": paired[scope],
                 }
                 for scope in SCOPES
             },

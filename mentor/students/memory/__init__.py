@@ -14,6 +14,9 @@ future time t (seconds, the log's clock):
   windows, Lindsey et al. 2014, as srs-benchmark's DASH.
 - :class:`SM2` (``"sm2"``): SuperMemo-2 intervals read as forgetting curves,
   p = 0.9 ** (elapsed / interval), as in srs-benchmark.
+- :class:`MemoryRNN` (``"memory-rnn"``): a GRU per card whose state sets a
+  mixture of power forgetting curves (fitting needs the ``mentor[torch]`` extra;
+  predicting does not).
 """
 
 from mentor.students.memory._base import MemoryModel
@@ -21,8 +24,9 @@ from mentor.students.memory.dash import DASH
 from mentor.students.memory.fsrs_lr import FSRSLogistic
 from mentor.students.memory.fsrs_model import FSRS
 from mentor.students.memory.hlr import HLR
+from mentor.students.memory.rnn import MemoryRNN
 from mentor.students.memory.sm2 import SM2
 
-MEMORY_MODELS = (FSRS, FSRSLogistic, HLR, DASH, SM2)
+MEMORY_MODELS = (FSRS, FSRSLogistic, HLR, DASH, SM2, MemoryRNN)
 
-__all__ = ["DASH", "FSRS", "FSRSLogistic", "HLR", "MEMORY_MODELS", "SM2", "MemoryModel"]
+__all__ = ["DASH", "FSRS", "FSRSLogistic", "HLR", "MEMORY_MODELS", "SM2", "MemoryModel", "MemoryRNN"]
