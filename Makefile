@@ -18,6 +18,7 @@ CORE_BIN := $(CORE_VENV)/bin
 CORE_TESTS := tests/test_checks.py tests/test_cli.py tests/test_continual_metrics.py \
 	tests/test_domain.py tests/test_engine.py tests/test_evaluation.py tests/test_events.py \
 	tests/test_irt_pfa.py tests/test_layers.py tests/test_leak_guards.py tests/test_memory.py \
+	tests/test_memory_rnn.py \
 	tests/test_metrics.py tests/test_prereq_model.py tests/test_pykt.py tests/test_sim.py \
 	tests/test_sim_benches.py tests/test_startup.py tests/test_students.py \
 	tests/test_task_space_teachers.py tests/test_teacher_factory.py tests/test_teachers.py \

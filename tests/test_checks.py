@@ -172,6 +172,7 @@ CORE_MODELS = [
     "hlr",
     "dash",
     "sm2",
+    "memory-rnn",
     "psikt",
 ]
 

@@ -84,6 +84,7 @@ def test_model_list_reads_each_class_docstring():
         "hlr",
         "dash",
         "sm2",
+        "memory-rnn",
         "psikt",
     ):
         paragraph = (MODELS[name].__doc__ or "").strip().split("\n\n")[0]

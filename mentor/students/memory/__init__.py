@@ -29,4 +29,13 @@ from mentor.students.memory.sm2 import SM2
 
 MEMORY_MODELS = (FSRS, FSRSLogistic, HLR, DASH, SM2, MemoryRNN)
 
-__all__ = ["DASH", "FSRS", "FSRSLogistic", "HLR", "MEMORY_MODELS", "SM2", "MemoryModel", "MemoryRNN"]
+__all__ = [
+    "DASH",
+    "FSRS",
+    "FSRSLogistic",
+    "HLR",
+    "MEMORY_MODELS",
+    "SM2",
+    "MemoryModel",
+    "MemoryRNN",
+]
