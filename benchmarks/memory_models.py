@@ -2,6 +2,8 @@
 
 Usage:
     python benchmarks/memory_models.py ../shared/data
+    python benchmarks/memory_models.py ../shared/data --models fsrs fsrs-lr memory-rnn \
+        --no-retention --out benchmarks/results/memory_models_rnn.json
 
 Data: DATA/srs/review_logs_josh.csv (12,580 reviews of 1,205 cards by one
 person). Protocol: mentor.evaluation.time_folds with 5 splits; the log has one
@@ -18,8 +20,13 @@ default weights), ``fsrs-whole-days`` (as ``fsrs``, with py-fsrs's own
 fitted as ``fsrs``, plus a logistic correction of its logit from the card's
 review history, one for same-day and one for cross-day reviews, its penalty
 chosen on the latest quarter of each training part), ``hlr`` (paper's
-loss and defaults), ``dash``, ``sm2``, and mentor's ``elo`` (no notion of time)
-for reference.
+loss and defaults), ``dash``, ``sm2``, mentor's ``elo`` (no notion of time)
+for reference, and ``memory-rnn`` (a GRU per card whose state sets a mixture of
+power forgetting curves, its number of epochs chosen on the latest quarter of
+each training part), ``memory-rnn-fsrs`` (the same with FSRS-6's stability,
+difficulty and recall of the card among its inputs, FSRS fitted as ``fsrs``).
+``--models`` runs a subset (give ``--out`` another name
+then: the figures are named after it).
 
 Which reviews are scored: a card's first review has no history, so, as
 srs-benchmark does, only reviews with a previous review of the same card are
@@ -57,7 +64,7 @@ from mentor.evaluation.plot import plot_evaluation
 from mentor.events import EventLog, read_review_log
 from mentor.metrics import accuracy, auc, calibration_error, log_loss, rmse, rmse_bins
 from mentor.students import Elo, StudentModel
-from mentor.students.memory import DASH, FSRS, HLR, SM2, FSRSLogistic, MemoryRNN
+from mentor.students.memory import DASH, FSRS, HLR, SM2, FSRSLogistic, MemoryRNN, MemoryRNNFSRS
 from mentor.students.memory._history import Reviews, ratings_of
 
 MODELS: dict[str, Callable[[], StudentModel]] = {
@@ -70,6 +77,7 @@ MODELS: dict[str, Callable[[], StudentModel]] = {
     "sm2": SM2,
     "elo": Elo,
     "memory-rnn": MemoryRNN,
+    "memory-rnn-fsrs": MemoryRNNFSRS,
 }
 SCOPES = {
     "with history": "reviews with a previous review of the same card",

@@ -173,6 +173,7 @@ CORE_MODELS = [
     "dash",
     "sm2",
     "memory-rnn",
+    "memory-rnn-fsrs",
     "psikt",
 ]
 

@@ -39,7 +39,7 @@ ITEMS = [
 IDS = [item.id for item in ITEMS]
 LEARNERS = ["ada", "bo", "cy"]
 HOUR = 3600.0
-MEMORY_MODELS = {"dash", "fsrs", "fsrs-lr", "hlr", "sm2", "memory-rnn"}
+MEMORY_MODELS = {"dash", "fsrs", "fsrs-lr", "hlr", "sm2", "memory-rnn", "memory-rnn-fsrs"}
 
 
 def course() -> Domain:

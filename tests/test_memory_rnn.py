@@ -257,3 +257,49 @@ def test_fit_chooses_its_epochs_on_the_latest_reviews():
     assert [r["val_loss"] for r in choose] == model.validation_
     assert model.epochs_ == int(np.argmin(model.validation_)) + 1 == len(final)
     assert len(choose) == 12 or len(choose) == model.epochs_ + 3
+
+
+# ---------------------------------------------------------------- the FSRS hybrid
+
+
+def test_the_hybrid_reads_fsrs_state_before_each_review():
+    from mentor.students.memory import FSRS, MemoryRNNFSRS
+
+    log = random_log(seed=5).sorted()
+    hybrid = MemoryRNNFSRS(fsrs_optimize=False)
+    assert hybrid.weights_["w_x"].shape == (3 * 16, len(INPUTS) + 3)
+    fsrs = FSRS(optimize=False)
+    seen: dict[tuple, bool] = {}
+    for i in range(len(log)):
+        event = log[np.array([i])]
+        key = (log.learner[i], log.item[i])
+        row, new = hybrid.reviews_.open(*key)
+        x = hybrid._extra(row, new, log.time[i], log.outcome[i], int(log.extra["rating"][i]))
+        hybrid.reviews_.record(row, log.time[i], log.outcome[i])
+        if key in seen:
+            card = fsrs.cards_[fsrs.reviews_.row_of[key]]
+            r = fsrs.predict(key[0], [key[1]], log.time[i])[0]
+            r = min(max(r, 1e-6), 1 - 1e-6)
+            expected = [math.log(card.stability), (card.difficulty - 5) / 5, math.log(r / (1 - r))]
+            assert x == pytest.approx(expected, rel=1e-12, abs=1e-12)
+        else:
+            assert x == [0.0, 0.0, 0.0]
+        seen[key] = True
+        fsrs.update(event)
+
+
+def test_a_saved_hybrid_predicts_alike():
+    from mentor.students.memory import MemoryRNNFSRS
+
+    log = random_log(seed=6)
+    model = MemoryRNNFSRS(fsrs_optimize=False)
+    model.update(log)
+    restored = model_from_state(json.loads(json.dumps(model.state_dict())))
+    t = float(log.time.max()) + 3 * DAY
+    cards = sorted(set(log.item.tolist()))
+    for learner in ("ann", "bob"):
+        assert (
+            restored.predict(learner, cards, t).tolist()
+            == model.predict(learner, cards, t).tolist()
+        )
+        assert restored.state(learner) == model.state(learner)

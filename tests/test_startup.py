@@ -85,6 +85,7 @@ def test_model_list_reads_each_class_docstring():
         "dash",
         "sm2",
         "memory-rnn",
+        "memory-rnn-fsrs",
         "psikt",
     ):
         paragraph = (MODELS[name].__doc__ or "").strip().split("\n\n")[0]

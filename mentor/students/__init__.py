@@ -35,6 +35,7 @@ _MODEL_CLASSES: dict[str, tuple[str, str]] = {
     "dash": ("mentor.students.memory.dash", "DASH"),
     "sm2": ("mentor.students.memory.sm2", "SM2"),
     "memory-rnn": ("mentor.students.memory.rnn", "MemoryRNN"),
+    "memory-rnn-fsrs": ("mentor.students.memory.rnn_fsrs", "MemoryRNNFSRS"),
     "psikt": ("mentor.students.prereq.model", "PSIKT"),
     "dkt": ("mentor.students.deep.dkt", "DKT"),
     "simplekt": ("mentor.students.deep.simplekt", "SimpleKT"),

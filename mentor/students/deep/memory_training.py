@@ -75,8 +75,13 @@ def _tensors(
 ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
     days, count = sequences["days"], sequences["count"]
     shape = days.shape
+    extra = sequences.get("extra")
     flat = review_inputs(
-        days.ravel(), count.ravel(), sequences["rating"].ravel(), np.zeros(days.size)
+        days.ravel(),
+        count.ravel(),
+        sequences["rating"].ravel(),
+        np.zeros(days.size),
+        None if extra is None else extra.reshape(days.size, -1),
     )
     inputs = torch.as_tensor(flat.reshape(*shape, flat.shape[1]), dtype=DTYPE)
     return inputs, torch.as_tensor(days, dtype=DTYPE), torch.as_tensor(count == 0)

@@ -17,6 +17,8 @@ future time t (seconds, the log's clock):
 - :class:`MemoryRNN` (``"memory-rnn"``): a GRU per card whose state sets a
   mixture of power forgetting curves (fitting needs the ``mentor[torch]`` extra;
   predicting does not).
+- :class:`MemoryRNNFSRS` (``"memory-rnn-fsrs"``): the same, with FSRS-6's
+  stability, difficulty and recall of the card among the GRU's inputs.
 """
 
 from mentor.students.memory._base import MemoryModel
@@ -25,9 +27,10 @@ from mentor.students.memory.fsrs_lr import FSRSLogistic
 from mentor.students.memory.fsrs_model import FSRS
 from mentor.students.memory.hlr import HLR
 from mentor.students.memory.rnn import MemoryRNN
+from mentor.students.memory.rnn_fsrs import MemoryRNNFSRS
 from mentor.students.memory.sm2 import SM2
 
-MEMORY_MODELS = (FSRS, FSRSLogistic, HLR, DASH, SM2, MemoryRNN)
+MEMORY_MODELS = (FSRS, FSRSLogistic, HLR, DASH, SM2, MemoryRNN, MemoryRNNFSRS)
 
 __all__ = [
     "DASH",
@@ -38,4 +41,5 @@ __all__ = [
     "SM2",
     "MemoryModel",
     "MemoryRNN",
+    "MemoryRNNFSRS",
 ]

@@ -60,7 +60,7 @@ patience) were fixed before the model was first scored on the benchmark.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any, Self
+from typing import Any, ClassVar, Self
 
 import numpy as np
 
@@ -105,12 +105,14 @@ def softplus(x: np.ndarray) -> np.ndarray:
     return result
 
 
-def initial_weights(hidden_size: int, components: int, seed: int) -> dict[str, np.ndarray]:
+def initial_weights(
+    hidden_size: int, components: int, seed: int, n_inputs: int = len(INPUTS)
+) -> dict[str, np.ndarray]:
     """Seeded starting weights: uniform in ±1/sqrt(hidden) (as torch's GRUCell), with the
     head's biases set so that the curve starts as a ceiling of sigmoid(3) = 0.95 and equal
     weights on time scales spread from 1 hour to 30 days, each with decay 0.5."""
     rng = np.random.default_rng(seed)
-    h, f, k = hidden_size, len(INPUTS), components
+    h, f, k = hidden_size, n_inputs, components
     bound = 1.0 / np.sqrt(h)
     weights = {
         "w_x": rng.uniform(-bound, bound, (3 * h, f)),
@@ -155,10 +157,16 @@ def curve(weights: Mapping[str, np.ndarray], h: np.ndarray, days: np.ndarray) ->
 
 
 def review_inputs(
-    days: np.ndarray, count: np.ndarray, rating: np.ndarray, recall_before: np.ndarray
+    days: np.ndarray,
+    count: np.ndarray,
+    rating: np.ndarray,
+    recall_before: np.ndarray,
+    extra: np.ndarray | None = None,
 ) -> np.ndarray:
     """Input rows (:data:`INPUTS` order) for reviews ``days`` after the card's previous one
-    (any value at a first review, count 0), with ``count`` earlier reviews."""
+    (any value at a first review, count 0), with ``count`` earlier reviews; ``extra``
+    columns (a subclass's own inputs), when given, go before ``recall_before``, which is
+    always last."""
     first = count == 0
     elapsed = np.where(first, 0.0, np.maximum(days, 0.0))
     rating = np.asarray(rating)
@@ -168,18 +176,20 @@ def review_inputs(
         first,
         *(rating == r for r in range(AGAIN, EASY + 1)),
         np.log1p(count),
+        *([] if extra is None else list(np.asarray(extra, dtype=np.float64).T)),
         np.where(first, 0.0, recall_before),
     ]
     return np.column_stack(columns).astype(np.float64)
 
 
-def card_sequences(log: EventLog) -> dict[str, np.ndarray]:
+def card_sequences(log: EventLog, extra: np.ndarray | None = None) -> dict[str, np.ndarray]:
     """The reviews of a time-sorted log as one padded sequence per (learner, card).
 
     Returns arrays of shape (cards, longest): ``days`` (since the previous review of
     the card; 0 at a first review), ``count`` (earlier reviews), ``rating``,
     ``outcome``, ``time`` and ``valid`` (a real review, not padding), and ``length``
-    (cards,). Row c holds the c-th pair in order of first appearance.
+    (cards,); with ``extra`` (one row of extra inputs per event), also ``extra`` (cards,
+    longest, columns). Row c holds the c-th pair in order of first appearance.
     """
     look = Reviews().lookback(log)
     rows = look.row
@@ -203,6 +213,10 @@ def card_sequences(log: EventLog) -> dict[str, np.ndarray]:
     valid[rows, position] = True
     out["valid"] = valid
     out["length"] = length
+    if extra is not None:
+        table = np.zeros((n_cards, longest, extra.shape[1]), dtype=np.float64)
+        table[rows, position] = extra
+        out["extra"] = table
     return out
 
 
@@ -246,6 +260,8 @@ class MemoryRNN(MemoryModel):
     """
 
     name = "memory-rnn"
+    #: Names of a subclass's own inputs (after the rating and count, before the recall).
+    extra_inputs: ClassVar[tuple[str, ...]] = ()
 
     def __init__(
         self,
@@ -269,7 +285,9 @@ class MemoryRNN(MemoryModel):
         self.patience = check_count("patience", patience, 1)
         self.holdout = check_number("holdout", holdout, 0.0, maximum=1.0, strict_maximum=True)
         self.seed = check_count("seed", seed, None)
-        self.weights_ = initial_weights(self.hidden_size, self.components, self.seed)
+        self.weights_ = initial_weights(
+            self.hidden_size, self.components, self.seed, self._n_inputs()
+        )
         self.epochs_ = 0
         self.validation_: list[float] = []
         super().__init__(domain)
@@ -291,8 +309,22 @@ class MemoryRNN(MemoryModel):
     def _unit_test_params(cls) -> dict[str, Any]:
         return {"hidden_size": 4, "max_epochs": 3}
 
+    def _n_inputs(self) -> int:
+        return len(INPUTS) + len(self.extra_inputs)
+
     def _clear_memory(self) -> None:
         self.hidden_: list[np.ndarray] = []
+
+    # ------------------------------------------------------------ subclass hooks
+    def _fit_extra(self, log: EventLog) -> np.ndarray | None:
+        """Fit what the extra inputs need on the (time-sorted) log and return them, one row
+        per event (the state before it); None without extra inputs."""
+        return None
+
+    def _extra(self, row: int, new: bool, time: float, outcome: float, rating: int) -> Any:
+        """The extra inputs of one review (the state before it), then record the review in
+        whatever keeps them; None without extra inputs."""
+        return None
 
     # ------------------------------------------------------------ contract
     def fit(self, log: EventLog, on_epoch: EpochCallback | None = None) -> Self:
@@ -306,8 +338,10 @@ class MemoryRNN(MemoryModel):
             ) from None
         log = log.sorted()
         self._reset()
-        start = initial_weights(self.hidden_size, self.components, self.seed)
-        sequences = card_sequences(log)
+        start = initial_weights(self.hidden_size, self.components, self.seed, self._n_inputs())
+        extra = self._fit_extra(log)
+        self._reset()
+        sequences = card_sequences(log, extra)
         self.weights_, self.epochs_, self.validation_ = train_memory_rnn(
             sequences,
             start,
@@ -332,7 +366,14 @@ class MemoryRNN(MemoryModel):
             days = (time - self.reviews_.last_time[row]) / DAY
             before = float(curve(self.weights_, self.hidden_[row], np.asarray(days)))
         count = np.array([float(self.reviews_.count[row])])
-        x = review_inputs(np.array([days]), count, np.array([rating]), np.array([before]))
+        extra = self._extra(row, new, time, outcome, rating)
+        x = review_inputs(
+            np.array([days]),
+            count,
+            np.array([rating]),
+            np.array([before]),
+            None if extra is None else np.asarray(extra, dtype=np.float64)[None, :],
+        )
         self.hidden_[row] = gru_step(self.weights_, x[0], self.hidden_[row])
 
     def _recall(self, rows: np.ndarray, time: float) -> np.ndarray:
@@ -358,7 +399,9 @@ class MemoryRNN(MemoryModel):
     def _set_memory_state(self, state: Mapping[str, Any]) -> None:
         shapes = {
             name: array.shape
-            for name, array in initial_weights(self.hidden_size, self.components, 0).items()
+            for name, array in initial_weights(
+                self.hidden_size, self.components, 0, self._n_inputs()
+            ).items()
         }
         weights = {}
         for name in WEIGHTS:
