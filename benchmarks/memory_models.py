@@ -79,6 +79,8 @@ MODELS: dict[str, Callable[[], StudentModel]] = {
     "memory-rnn": MemoryRNN,
     "memory-rnn-fsrs": MemoryRNNFSRS,
 }
+SEEDED = {"memory-rnn", "memory-rnn-fsrs"}
+"""Models that take a seed (``--seed``)."""
 SCOPES = {
     "with history": "reviews with a previous review of the same card",
     "cross-day": "reviews 1 day or more after the previous review of the same card",
@@ -104,7 +106,7 @@ def figures(outcomes: np.ndarray, predictions: np.ndarray) -> dict[str, float]:
 
 
 def run_folds(
-    log: EventLog, n_splits: int, console: Console, models: list[str]
+    log: EventLog, n_splits: int, console: Console, models: list[str], seed: int = 0
 ) -> dict[str, Evaluation]:
     indexed = EventLog(
         log.learner,
@@ -119,7 +121,7 @@ def run_folds(
     for fold in time_folds(indexed, n_splits=n_splits):
         events = fold.test.extra["event"]
         for name in models:
-            model = MODELS[name]()
+            model = MODELS[name](seed=seed) if name in SEEDED else MODELS[name]()
             start = time.perf_counter()
             model.fit(fold.train)
             fit_seconds = time.perf_counter() - start
@@ -266,6 +268,9 @@ def main() -> None:
         help="models to run (default: all); with a subset, give --out another name",
     )
     parser.add_argument(
+        "--seed", type=int, default=0, help="seed of memory-rnn and memory-rnn-fsrs (default 0)"
+    )
+    parser.add_argument(
         "--no-retention",
         action="store_true",
         help="skip fsrs.Optimizer's optimal retention on the whole log",
@@ -275,7 +280,7 @@ def main() -> None:
     source = args.data / "srs" / "review_logs_josh.csv"
     log = read_review_log(source)
     console.log(f"{source}: {len(log):,} reviews of {len(log.items()):,} cards")
-    results = run_folds(log, args.splits, console, args.models)
+    results = run_folds(log, args.splits, console, args.models, args.seed)
     machine = platform.processor() or platform.machine()
     summaries = {scope: summary(evaluation) for scope, evaluation in results.items()}
     for scope, rows in summaries.items():
@@ -313,6 +318,7 @@ def main() -> None:
             "cards": len(log.items()),
             "protocol": f"mentor.evaluation.time_folds(n_splits={args.splits})",
             "models": args.models,
+            "seed": args.seed,
             "scopes": {
                 scope: {
                     "scored": SCOPES[scope],
