@@ -21,8 +21,9 @@ a mixture of K power curves (``components``, default 3) under a ceiling c,
 with one global decay d_j per component. R falls with t (every term does and
 the weights are >= 0) and c < 1 lets a card be failed even right after a
 review (same-day reviews often follow a lapse). The network never outputs a
-probability for a time directly: as srs-benchmark's GRU and LSTM it outputs
-the parameters of a curve, so :meth:`MemoryModel.predict` is exact at any time
+probability for a time directly: as srs-benchmark's GRU (whose README says it
+"uses the same power forgetting curve as FSRS-4.5") it outputs the parameters
+of a curve, so :meth:`MemoryModel.predict` is exact at any time
 and a review is O(1) (one cell step), while srs-benchmark's README notes that
 its GRU-P, which predicts recall directly, gives curves that rise with time.
 
@@ -32,13 +33,14 @@ against 0.3214); it reads short-term reviews and fractional intervals, and is
 pretrained on 100 users and then fitted to each user with Reptile. Here there
 is no pool of users to pretrain on: the model is fitted on one log alone
 (2,097 to 10,484 training reviews per fold in ``benchmarks/memory_models.py``),
-so it is small (16 hidden units, 1,200 weights or so), reads each card on its
+so it is small (16 hidden units, 1,418 weights), reads each card on its
 own (as FSRS does) and feeds back its own prediction, the analogue of FSRS's
 retrievability R entering its stability update (J. Ye et al., KDD 2022). The
-mixture of power curves follows the observation (J. T. Wixted, E. B.
-Ebbesen, 1991) that forgetting is closer to a power law than to one
-exponential, and that a mixture of exponentials or power curves with
-different time scales looks like one.
+mixture of power curves follows the observations that forgetting is closer to
+a power law than to one exponential (J. T. Wixted, E. B. Ebbesen,
+Psychological Science 1991) and that averages of curves with different time
+scales look like a power law (R. B. Anderson, R. D. Tweney, Memory &
+Cognition 1997).
 
 Fitting (:meth:`MemoryRNN.fit`, PyTorch needed, the ``mentor[torch]`` extra;
 predicting and updating are NumPy and need no PyTorch). The loss is the mean
@@ -53,8 +55,11 @@ over the whole history, their own labels never in the loss), stopping
 ``patience`` epochs after the best; then it is trained afresh on every review
 for the best number of epochs. Everything is seeded (``seed``): initial
 weights and batch order come from NumPy's generator, so two fits of the same
-log give the same model. The defaults (inputs, sizes, learning rate, holdout,
-patience) were fixed before the model was first scored on the benchmark.
+log give the same model. The defaults were fixed before the model was first
+scored on the benchmark: inputs, curve and sizes by design; learning rate,
+patience and epoch cap by the log loss of the latest quarter of the first
+fold's training part (the first sixth of the log, never scored) when fitted
+on the rest (``benchmarks/RESULTS.md``, "A recurrent memory model").
 """
 
 from __future__ import annotations
