@@ -428,6 +428,40 @@ def test_engine_with_a_task_space_teacher_through_task_items():
     )
 
 
+@pytest.mark.parametrize("cls", [ALPGMM, RegionLP, UniformTasks])
+def test_engine_refuses_a_bare_task_space_teacher_over_items_without_points(cls):
+    # before: the engine took it silently and .next raised AttributeError (no select)
+    box = Box([0.0], [1.0])
+    domain = Domain([Item("a", ("s",)), Item("b", ("s",))])
+    params = {"regions": 4} if cls is RegionLP else {}
+    with pytest.raises(ParameterError, match=rf"{cls.__name__} is a task-space .*TaskItems"):
+        Engine(domain, Elo(domain), cls(box, **params))
+
+
+def test_engine_wraps_a_bare_task_space_teacher_in_task_items():
+    box, domain = line_domain()
+    template = ALPGMM(box, fit_every=20, k_max=3, seed=7)
+    state = json.dumps(template.state_dict())
+    engine = Engine(domain, Elo(domain), template)
+    assert isinstance(engine.teacher, TaskItems)
+    assert engine.teacher.teacher is template
+    # the same picks as the adapter built by hand, seeded from the teacher's generator
+    by_hand = Engine(
+        domain,
+        Elo(domain),
+        TaskItems(domain, ALPGMM(box, fit_every=20, k_max=3), seed=np.random.default_rng(7)),
+    )
+    for step in range(25):
+        item = engine.next("ada")[0]
+        assert by_hand.next("ada") == [item]
+        event = [Event("ada", item, time=step, outcome=float(item == "task-0"))]
+        engine.record(event)
+        by_hand.record(event)
+    assert json.dumps(template.state_dict()) == state  # the template did not learn
+    restored = Engine.from_state_dict(json.loads(json.dumps(engine.state_dict())))
+    assert restored.next("ada", k=2) == engine.next("ada", k=2)
+
+
 def test_task_items_maps_each_task_to_the_nearest_free_candidate():
     box, domain = line_domain()
 
