@@ -191,6 +191,61 @@ def test_sb3_ppo_with_the_task_callback():
         TaskCallback("curriculum")
 
 
+# SB3's own default on Linux is forkserver (this test took 14 s with it on the shared 2-core
+# machine, 6 s with fork); fork gives the same separate processes, which is what it is about.
+START_METHOD = "fork"
+
+
+def test_sb3_subproc_vec_env_with_the_teacher_in_the_main_process():
+    """Stable-Baselines3's ``SubprocVecEnv`` (each environment in its own process): the
+    tasks reach the right episodes (scripted policy: every outcome matches its task), and
+    PPO with the callback feeds back every episode its Monitors saw, over two ``learn``
+    calls (the second with ``reset_num_timesteps=False``: no reset behind the curriculum)."""
+    pytest.importorskip("stable_baselines3")
+    from stable_baselines3 import PPO
+    from stable_baselines3.common.env_util import make_vec_env
+    from stable_baselines3.common.vec_env import SubprocVecEnv
+
+    from mentor.rl.sb3 import TaskCallback
+
+    def subproc():
+        return make_vec_env(
+            GoalLine,
+            n_envs=2,
+            seed=0,
+            wrapper_class=TaskWrapper,
+            vec_env_cls=SubprocVecEnv,
+            vec_env_kwargs={"start_method": START_METHOD},
+        )
+
+    teacher = Recorder(LINE, seed=3)
+    venv = subproc()
+    try:
+        curriculum = TaskCurriculum(TaskSource(teacher), venv, outcome="success")
+        assert curriculum.kind == "sb3"
+        obs = venv.reset()
+        for _ in range(60):
+            obs, _, _, infos = venv.step(scripted(obs))
+            curriculum.update(infos)
+    finally:
+        venv.close()
+    assert curriculum.episodes_ == len(teacher.seen) >= 10
+    check_pairs(teacher.seen)
+
+    teacher = RegionLP(LINE, regions=8, seed=0)
+    venv = subproc()
+    try:
+        model = PPO("MlpPolicy", venv, n_steps=32, batch_size=64, n_epochs=1, seed=0, device="cpu")
+        curriculum = TaskCurriculum(TaskSource(teacher), model.get_env(), outcome="success")
+        model.learn(64, callback=TaskCallback(curriculum))
+        first = curriculum.episodes_
+        model.learn(64, callback=TaskCallback(curriculum), reset_num_timesteps=False)
+        monitored = sum(len(m) for m in venv.get_attr("episode_returns"))
+    finally:
+        venv.close()
+    assert curriculum.episodes_ == monitored == teacher.counts_.sum() > first > 0
+
+
 # ================================================================== Syllabus
 def test_syllabus_curriculum_backed_by_mentor():
     syllabus = pytest.importorskip("syllabus.task_space")
