@@ -269,3 +269,55 @@ def test_syllabus_curriculum_backed_by_mentor():
         MentorCurriculum(discrete, TaskSource(TSCL(), tasks=["a", "b", "c", "d"]))
     with pytest.raises(ParameterError, match="same box"):
         MentorCurriculum(box, TaskSource(RegionLP(Box([0.0], [2.0]), regions=4)))
+
+
+def test_syllabus_multiprocessing_sync_wrapper_with_a_mentor_curriculum():
+    """Syllabus's own multiprocessing sync: ``make_multiprocessing_curriculum`` (the
+    curriculum in a thread of the main process) and ``GymnasiumSyncWrapper`` in the workers
+    of an ``AsyncVectorEnv``, with the queues between them; every finished episode's task and
+    outcome reach the mentor teacher, paired right (scripted policy)."""
+    pytest.importorskip("syllabus.core")
+    import time
+
+    from syllabus.core import GymnasiumSyncWrapper, make_multiprocessing_curriculum
+    from syllabus.core.task_interface import TaskWrapper as SyllabusTaskWrapper
+    from syllabus.task_space import BoxTaskSpace
+
+    from mentor.rl.syllabus import MentorCurriculum
+
+    class GoalTask(SyllabusTaskWrapper):
+        """Syllabus's task interface over GoalLine: the task sets the goal, the episode's
+        success is its completion (Syllabus's ``progress``)."""
+
+        def change_task(self, new_task):
+            self.env.unwrapped.set_task(float(np.asarray(new_task).reshape(-1)[0]))
+            self.task = new_task
+
+        def _task_completion(self, obs, rew, term, trunc, info):
+            return float(bool(info.get("is_success", False)))
+
+    space = BoxTaskSpace(gymnasium.spaces.Box(0.0, 1.0, shape=(1,)))
+    teacher = Recorder(LINE, seed=4)
+    curriculum = make_multiprocessing_curriculum(
+        MentorCurriculum(space, TaskSource(teacher), outcome="success")
+    )
+    components = curriculum.components
+
+    def make():
+        return GymnasiumSyncWrapper(GoalTask(GoalLine()), space, components)
+
+    finished = 0
+    envs = gymnasium.vector.AsyncVectorEnv([make] * 2)
+    try:
+        obs, _ = envs.reset(seed=0)
+        for _ in range(40):
+            obs, _, terminated, truncated, _ = envs.step(scripted(obs))
+            finished += int(np.sum(terminated | truncated))
+    finally:
+        envs.close()
+        deadline = time.monotonic() + 10
+        while len(teacher.seen) < finished and time.monotonic() < deadline:
+            time.sleep(0.01)  # the curriculum's thread drains the update queue
+        curriculum.stop()
+    assert len(teacher.seen) == finished >= 10
+    check_pairs(teacher.seen)
