@@ -494,3 +494,31 @@ def test_task_items_errors():
         TaskItems(bad, ALPGMM(box))
     spec = {"name": "region_lp", "params": {"space": box.state_dict(), "regions": 8}}
     assert isinstance(TaskItems(domain, spec).teacher, RegionLP)
+
+
+# ================================================================== per-episode speed-ups
+def test_box_sample_draws_the_numbers_of_rng_uniform():
+    # Box.sample computes low + width * u itself (NumPy's uniform is low + (high - low) * u
+    # from the same draws), to avoid rng.uniform's per-call cost: the numbers must not move
+    box = Box([0.001, -3.0, 2.0], [7.3, 5.5, 2.25])
+    ours, theirs = np.random.default_rng(11), np.random.default_rng(11)
+    for n in (1, 5, 1000):
+        assert np.array_equal(box.sample(ours, n), theirs.uniform(box.low, box.high, (n, 3)))
+    assert box == Box([0.001, -3.0, 2.0], [7.3, 5.5, 2.25]) and "_lo" not in repr(box)
+    with pytest.raises(ValueError):
+        box._lo[0] = 1.0  # the cached bounds are read-only
+
+
+@pytest.mark.parametrize(
+    "dim,regions,points", [(1, 128, 1), (2, 128, 64), (3, 128, 64), (2, 512, 64)]
+)
+def test_region_lp_nearest_centre_is_the_k_d_trees(dim, regions, points):
+    # the direct comparison (small problems) and the tree (large ones) find the same centres
+    from scipy.spatial import cKDTree
+
+    teacher = RegionLP(Box([0.0] * dim, [1.0] * dim), regions=regions, seed=5)
+    unit = np.random.default_rng(6).random((points * 20, dim))
+    expected = cKDTree(teacher.centres).query(unit)[1]
+    for chunk in range(20):
+        part = slice(chunk * points, (chunk + 1) * points)
+        assert np.array_equal(teacher._nearest(unit[part]), expected[part])
