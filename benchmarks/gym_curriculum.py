@@ -7,7 +7,14 @@ Usage:
 
 Defaults: 5 seeds x 20,000 timesteps (sized for a shared 2-core machine; the script scales).
 Each run is appended to ``results/gym_curriculum<suffix>.jsonl`` and reused by a later run
-with the same settings; ``--report`` only tabulates what it holds.
+with the same settings; ``--report`` only tabulates what it holds. The table of a given set of
+seeds and teachers is rebuilt from that checkpoint alone, e.g. the 5-seed table with ALP-GMM::
+
+    python gym_curriculum.py --seeds 5 --teachers uniform,region_lp,alp_gmm --report \
+        --name gym_curriculum_5seeds
+
+(``--name`` names the summary JSON and plot, default ``gym_curriculum<suffix>``, so that a
+report does not overwrite another run's summary.)
 
 Environment: :class:`mentor.rl.gym_envs.GoalLine` (walk right to the goal set by the task
 ``x`` in [0, 1], ``goal = 1 + round(x (length - 1))``, and claim it; reward 1 on success).
@@ -142,6 +149,9 @@ def main() -> None:
     parser.add_argument("--quick", action="store_true", help="2 seeds, 8,000 timesteps")
     parser.add_argument("--report", action="store_true", help="only tabulate checkpointed runs")
     parser.add_argument("--out", type=Path, default=RESULTS)
+    parser.add_argument(
+        "--name", default=None, help="summary JSON and plot name (default gym_curriculum[_quick])"
+    )
     args = parser.parse_args()
     if args.quick:
         args.seeds, args.timesteps, args.eval_every = 2, 8_000, 4_000
@@ -150,6 +160,7 @@ def main() -> None:
     suffix = "_quick" if args.quick else ""
     args.out.mkdir(parents=True, exist_ok=True)
     checkpoint = args.out / f"gym_curriculum{suffix}.jsonl"
+    out_name = args.name or f"gym_curriculum{suffix}"
     results: dict[tuple[str, int], dict[str, Any]] = {}
     if checkpoint.exists():  # resume: runs of the same settings are kept
         for line in checkpoint.read_text().splitlines():
@@ -226,9 +237,11 @@ def main() -> None:
     for label, s in paired.items():
         console.print(f"{label} (paired by seed, points): {fmt(s, 100)}")
     write_json(
-        args.out / f"gym_curriculum{suffix}.json",
+        args.out / f"{out_name}.json",
         {
             "command": " ".join(["python", *sys.argv]),
+            "checkpoint": checkpoint.name,
+            "report_only": args.report,  # then elapsed_s and load_average are the report's
             "seeds": args.seeds,
             "timesteps": args.timesteps,
             "eval_every": args.eval_every,
@@ -241,7 +254,7 @@ def main() -> None:
             "paired": paired,
         },
     )
-    plot(rows, args, args.out / f"gym_curriculum{suffix}.png")
+    plot(rows, args, args.out / f"{out_name}.png")
 
 
 def plot(rows: dict[str, Any], args: argparse.Namespace, path: Path) -> None:

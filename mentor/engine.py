@@ -4,6 +4,7 @@ model and the teacher, and saves or restores its whole state as one JSON file.""
 
 from __future__ import annotations
 
+import copy
 import json
 import os
 from collections.abc import Iterable, Sequence
@@ -12,12 +13,35 @@ from typing import Any
 
 from mentor._io import write_json
 from mentor.domain import Domain
-from mentor.errors import DataError, MentorError, StateError, UnknownIdError
+from mentor.errors import (
+    DataError,
+    MentorError,
+    ParameterError,
+    StateError,
+    UnknownIdError,
+)
 from mentor.events import Event, EventLog
 from mentor.students import StudentModel, model_from_state
 from mentor.teachers import Teacher, teacher_from_state
+from mentor.teachers.taskspace import TaskItems, TaskTeacher
 
 ENGINE_VERSION = 1
+
+
+def task_items(domain: Domain, teacher: TaskTeacher) -> TaskItems:
+    """``teacher`` inside :class:`TaskItems` over ``domain``'s items with a ``"task"``
+    point, or a one-line :class:`ParameterError` that says how to use it."""
+    name = type(teacher).__name__
+    if not any("task" in item.attributes for item in domain.items.values()):
+        raise ParameterError(
+            f"{name} is a task-space teacher (it samples points of a Box, it selects no "
+            f"items): give the domain items with a 'task' point (grid_items(box, bins)) so "
+            f"the engine wraps it in TaskItems, or pass TaskItems(domain, {name}(...)) "
+            "with your own items' attribute",
+            field="teacher",
+            value=name,
+        )
+    return TaskItems(domain, teacher, seed=copy.deepcopy(teacher.rng))
 
 
 class Engine:
@@ -30,7 +54,24 @@ class Engine:
     model
         The student model the teacher consults and ``record`` updates.
     teacher
-        The policy that picks the next items.
+        The policy that picks the next items: an item teacher
+        (:class:`~mentor.teachers.Teacher`), or a task-space teacher
+        (:class:`~mentor.teachers.taskspace.TaskTeacher`: ALP-GMM, RIAC, RegionLP, ...)
+        when the domain's items carry task points.
+
+    A task-space teacher samples points of a box and has no ``select``; the engine
+    accepts one only through :class:`~mentor.teachers.taskspace.TaskItems`, which maps
+    each sampled point to the nearest item and keeps one copy of the teacher per learner.
+    Given a bare task-space teacher, the engine wraps it itself when that mapping exists:
+    ``Engine(domain, model, ALPGMM(box))`` is ``Engine(domain, model, TaskItems(domain,
+    ALPGMM(box), seed=...))``, the adapter seeded from a copy of the teacher's generator
+    (the given instance stays untouched, a template: the learners' copies learn), and
+    :attr:`teacher` is the adapter, saved and restored as such. When no item of the
+    domain has a ``"task"`` attribute (see :func:`~mentor.teachers.taskspace.grid_items`)
+    there is nothing to map a point to, and the engine refuses the teacher with a
+    :class:`~mentor.errors.ParameterError` at construction rather than fail at the first
+    :meth:`next`. Wrapping rather than always refusing keeps the common case one line;
+    wrap it yourself to choose another attribute or seed.
 
     Examples
     --------
@@ -39,10 +80,10 @@ class Engine:
     >>> engine.record([Event("ada", item, time=0.0, outcome=1.0)])    # doctest: +SKIP
     """
 
-    def __init__(self, domain: Domain, model: StudentModel, teacher: Teacher) -> None:
+    def __init__(self, domain: Domain, model: StudentModel, teacher: Teacher | TaskTeacher) -> None:
         self.domain = domain
         self.model = model
-        self.teacher = teacher
+        self.teacher = task_items(domain, teacher) if isinstance(teacher, TaskTeacher) else teacher
 
     def next(
         self,

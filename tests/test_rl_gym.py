@@ -191,6 +191,61 @@ def test_sb3_ppo_with_the_task_callback():
         TaskCallback("curriculum")
 
 
+# SB3's own default on Linux is forkserver (this test took 14 s with it on the shared 2-core
+# machine, 6 s with fork); fork gives the same separate processes, which is what it is about.
+START_METHOD = "fork"
+
+
+def test_sb3_subproc_vec_env_with_the_teacher_in_the_main_process():
+    """Stable-Baselines3's ``SubprocVecEnv`` (each environment in its own process): the
+    tasks reach the right episodes (scripted policy: every outcome matches its task), and
+    PPO with the callback feeds back every episode its Monitors saw, over two ``learn``
+    calls (the second with ``reset_num_timesteps=False``: no reset behind the curriculum)."""
+    pytest.importorskip("stable_baselines3")
+    from stable_baselines3 import PPO
+    from stable_baselines3.common.env_util import make_vec_env
+    from stable_baselines3.common.vec_env import SubprocVecEnv
+
+    from mentor.rl.sb3 import TaskCallback
+
+    def subproc():
+        return make_vec_env(
+            GoalLine,
+            n_envs=2,
+            seed=0,
+            wrapper_class=TaskWrapper,
+            vec_env_cls=SubprocVecEnv,
+            vec_env_kwargs={"start_method": START_METHOD},
+        )
+
+    teacher = Recorder(LINE, seed=3)
+    venv = subproc()
+    try:
+        curriculum = TaskCurriculum(TaskSource(teacher), venv, outcome="success")
+        assert curriculum.kind == "sb3"
+        obs = venv.reset()
+        for _ in range(60):
+            obs, _, _, infos = venv.step(scripted(obs))
+            curriculum.update(infos)
+    finally:
+        venv.close()
+    assert curriculum.episodes_ == len(teacher.seen) >= 10
+    check_pairs(teacher.seen)
+
+    teacher = RegionLP(LINE, regions=8, seed=0)
+    venv = subproc()
+    try:
+        model = PPO("MlpPolicy", venv, n_steps=32, batch_size=64, n_epochs=1, seed=0, device="cpu")
+        curriculum = TaskCurriculum(TaskSource(teacher), model.get_env(), outcome="success")
+        model.learn(64, callback=TaskCallback(curriculum))
+        first = curriculum.episodes_
+        model.learn(64, callback=TaskCallback(curriculum), reset_num_timesteps=False)
+        monitored = sum(len(m) for m in venv.get_attr("episode_returns"))
+    finally:
+        venv.close()
+    assert curriculum.episodes_ == monitored == teacher.counts_.sum() > first > 0
+
+
 # ================================================================== Syllabus
 def test_syllabus_curriculum_backed_by_mentor():
     syllabus = pytest.importorskip("syllabus.task_space")
@@ -214,3 +269,55 @@ def test_syllabus_curriculum_backed_by_mentor():
         MentorCurriculum(discrete, TaskSource(TSCL(), tasks=["a", "b", "c", "d"]))
     with pytest.raises(ParameterError, match="same box"):
         MentorCurriculum(box, TaskSource(RegionLP(Box([0.0], [2.0]), regions=4)))
+
+
+def test_syllabus_multiprocessing_sync_wrapper_with_a_mentor_curriculum():
+    """Syllabus's own multiprocessing sync: ``make_multiprocessing_curriculum`` (the
+    curriculum in a thread of the main process) and ``GymnasiumSyncWrapper`` in the workers
+    of an ``AsyncVectorEnv``, with the queues between them; every finished episode's task and
+    outcome reach the mentor teacher, paired right (scripted policy)."""
+    pytest.importorskip("syllabus.core")
+    import time
+
+    from syllabus.core import GymnasiumSyncWrapper, make_multiprocessing_curriculum
+    from syllabus.core.task_interface import TaskWrapper as SyllabusTaskWrapper
+    from syllabus.task_space import BoxTaskSpace
+
+    from mentor.rl.syllabus import MentorCurriculum
+
+    class GoalTask(SyllabusTaskWrapper):
+        """Syllabus's task interface over GoalLine: the task sets the goal, the episode's
+        success is its completion (Syllabus's ``progress``)."""
+
+        def change_task(self, new_task):
+            self.env.unwrapped.set_task(float(np.asarray(new_task).reshape(-1)[0]))
+            self.task = new_task
+
+        def _task_completion(self, obs, rew, term, trunc, info):
+            return float(bool(info.get("is_success", False)))
+
+    space = BoxTaskSpace(gymnasium.spaces.Box(0.0, 1.0, shape=(1,)))
+    teacher = Recorder(LINE, seed=4)
+    curriculum = make_multiprocessing_curriculum(
+        MentorCurriculum(space, TaskSource(teacher), outcome="success")
+    )
+    components = curriculum.components
+
+    def make():
+        return GymnasiumSyncWrapper(GoalTask(GoalLine()), space, components)
+
+    finished = 0
+    envs = gymnasium.vector.AsyncVectorEnv([make] * 2)
+    try:
+        obs, _ = envs.reset(seed=0)
+        for _ in range(40):
+            obs, _, terminated, truncated, _ = envs.step(scripted(obs))
+            finished += int(np.sum(terminated | truncated))
+    finally:
+        envs.close()
+        deadline = time.monotonic() + 10
+        while len(teacher.seen) < finished and time.monotonic() < deadline:
+            time.sleep(0.01)  # the curriculum's thread drains the update queue
+        curriculum.stop()
+    assert len(teacher.seen) == finished >= 10
+    check_pairs(teacher.seen)

@@ -197,6 +197,39 @@ def test_trainer_feedback_arrives_one_generation_batch_late(tmp_path, tokenizer)
     assert trainer.rollouts_ == 12 and trainer.generation_batches_ == 3
 
 
+def test_reward_wrapper_inside_a_plain_grpo_trainer(tmp_path, tokenizer):
+    """``MentorReward`` in TRL's own ``GRPOTrainer`` (no mentor subclass): every rollout's
+    prompt id reaches the teacher, in the order TRL scored them; with the sampler set on
+    the instance, the prompts scored are the teacher's chunks."""
+    from trl import GRPOTrainer
+
+    teacher = Recording(seed=0)
+    dataset = _dataset(10)
+    draws = TeacherDraws(teacher, ids=dataset["prompt_id"])
+    scored: list[list[int]] = []
+
+    def correct(prompts, completions, answer, prompt_id, **kwargs):
+        scored.append(list(prompt_id))
+        return _correct(prompts, completions, answer)
+
+    trainer = GRPOTrainer(
+        model=tiny_causal_lm(tokenizer, layers=1, width=16, heads=2, context=16),
+        reward_funcs=MentorReward(correct, draws),
+        args=_config(tmp_path),
+        train_dataset=dataset,
+        processing_class=tokenizer,
+    )
+    sampler = TeacherRepeatSampler(draws, mini_repeat_count=2, batch_size=2)
+    trainer._get_train_sampler = lambda dataset=None: sampler
+    trainer.train()
+    observed = [items for kind, items in teacher.calls if kind == "observe"]
+    # 3 steps of 4 rollouts (2 prompts x 2 generations), each scored once and observed once
+    assert observed == scored and len(scored) == 3 and all(len(ids) == 4 for ids in scored)
+    assert draws.timing_["observe_calls"] == 3
+    rows = [[dataset["prompt_id"][r] for r in chunk for _ in range(2)] for chunk in sampler.chunks_]
+    assert scored == rows[:3]  # the teacher chose them (a 4th chunk was prefetched)
+
+
 def test_trainer_with_repeat_count_two_observes_before_the_next_choice(tmp_path, tokenizer):
     teacher = Recording(seed=0)
     trainer = MentorGRPOTrainer(

@@ -428,6 +428,40 @@ def test_engine_with_a_task_space_teacher_through_task_items():
     )
 
 
+@pytest.mark.parametrize("cls", [ALPGMM, RegionLP, UniformTasks])
+def test_engine_refuses_a_bare_task_space_teacher_over_items_without_points(cls):
+    # before: the engine took it silently and .next raised AttributeError (no select)
+    box = Box([0.0], [1.0])
+    domain = Domain([Item("a", ("s",)), Item("b", ("s",))])
+    params = {"regions": 4} if cls is RegionLP else {}
+    with pytest.raises(ParameterError, match=rf"{cls.__name__} is a task-space .*TaskItems"):
+        Engine(domain, Elo(domain), cls(box, **params))
+
+
+def test_engine_wraps_a_bare_task_space_teacher_in_task_items():
+    box, domain = line_domain()
+    template = ALPGMM(box, fit_every=20, k_max=3, seed=7)
+    state = json.dumps(template.state_dict())
+    engine = Engine(domain, Elo(domain), template)
+    assert isinstance(engine.teacher, TaskItems)
+    assert engine.teacher.teacher is template
+    # the same picks as the adapter built by hand, seeded from the teacher's generator
+    by_hand = Engine(
+        domain,
+        Elo(domain),
+        TaskItems(domain, ALPGMM(box, fit_every=20, k_max=3), seed=np.random.default_rng(7)),
+    )
+    for step in range(25):
+        item = engine.next("ada")[0]
+        assert by_hand.next("ada") == [item]
+        event = [Event("ada", item, time=step, outcome=float(item == "task-0"))]
+        engine.record(event)
+        by_hand.record(event)
+    assert json.dumps(template.state_dict()) == state  # the template did not learn
+    restored = Engine.from_state_dict(json.loads(json.dumps(engine.state_dict())))
+    assert restored.next("ada", k=2) == engine.next("ada", k=2)
+
+
 def test_task_items_maps_each_task_to_the_nearest_free_candidate():
     box, domain = line_domain()
 
@@ -460,3 +494,31 @@ def test_task_items_errors():
         TaskItems(bad, ALPGMM(box))
     spec = {"name": "region_lp", "params": {"space": box.state_dict(), "regions": 8}}
     assert isinstance(TaskItems(domain, spec).teacher, RegionLP)
+
+
+# ================================================================== per-episode speed-ups
+def test_box_sample_draws_the_numbers_of_rng_uniform():
+    # Box.sample computes low + width * u itself (NumPy's uniform is low + (high - low) * u
+    # from the same draws), to avoid rng.uniform's per-call cost: the numbers must not move
+    box = Box([0.001, -3.0, 2.0], [7.3, 5.5, 2.25])
+    ours, theirs = np.random.default_rng(11), np.random.default_rng(11)
+    for n in (1, 5, 1000):
+        assert np.array_equal(box.sample(ours, n), theirs.uniform(box.low, box.high, (n, 3)))
+    assert box == Box([0.001, -3.0, 2.0], [7.3, 5.5, 2.25]) and "_lo" not in repr(box)
+    with pytest.raises(ValueError):
+        box._lo[0] = 1.0  # the cached bounds are read-only
+
+
+@pytest.mark.parametrize(
+    "dim,regions,points", [(1, 128, 1), (2, 128, 64), (3, 128, 64), (2, 512, 64)]
+)
+def test_region_lp_nearest_centre_is_the_k_d_trees(dim, regions, points):
+    # the direct comparison (small problems) and the tree (large ones) find the same centres
+    from scipy.spatial import cKDTree
+
+    teacher = RegionLP(Box([0.0] * dim, [1.0] * dim), regions=regions, seed=5)
+    unit = np.random.default_rng(6).random((points * 20, dim))
+    expected = cKDTree(teacher.centres).query(unit)[1]
+    for chunk in range(20):
+        part = slice(chunk * points, (chunk + 1) * points)
+        assert np.array_equal(teacher._nearest(unit[part]), expected[part])

@@ -87,7 +87,7 @@ class TaskSource:
     def outcome(self, reward: float) -> float:
         """A return mapped to [0, 1] by ``reward_range`` (clipped)."""
         low, high = self.reward_range
-        return float(np.clip((float(reward) - low) / (high - low), 0.0, 1.0))
+        return min(max((float(reward) - low) / (high - low), 0.0), 1.0)
 
     def draw(self, n: int = 1) -> list[Any]:
         """``n`` tasks: 1-D float arrays (continuous) or task ids (discrete)."""

@@ -13,7 +13,15 @@ a :class:`~mentor.rl.gym_curriculum.TaskCurriculum` over ``model.get_env()`` (be
 After each environment step the callback hands the step's ``infos`` to
 :meth:`TaskCurriculum.update`; it records ``mentor/episodes`` and ``mentor/teacher_seconds``
 (the time spent choosing tasks and observing outcomes) in the model's logger at each rollout
-end. Works with ``DummyVecEnv`` and ``SubprocVecEnv`` (the teacher stays in this process).
+end. Works with ``DummyVecEnv`` and ``SubprocVecEnv`` (the teacher stays in this process;
+both tested).
+
+The curriculum must see every reset of the environments: each one holds the task of its
+next episode only, so a reset that the curriculum did not schedule for (building it after
+the first reset, or ``learn`` called again with Stable-Baselines3's default
+``reset_num_timesteps=True``, which resets the vector env) leaves an environment without a
+task and its wrapper raises :class:`~mentor.errors.MentorError`. To continue training, call
+``model.learn(n, callback=TaskCallback(curriculum), reset_num_timesteps=False)``.
 """
 
 from __future__ import annotations

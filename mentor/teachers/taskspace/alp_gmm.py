@@ -149,7 +149,7 @@ class ALPGMM(TaskTeacher):
             if gmm is None or self.rng.random() < self.random_fraction:
                 tasks[i] = self.space.sample(self.rng)[0]
             else:
-                tasks[i] = self.space.clip(_sample_gmm(gmm, self.rng))
+                tasks[i] = self.space.clip(_sample_gmm(state.mixture_arrays(), self.rng))
         return tasks
 
     # ------------------------------------------------------------------ learning
@@ -182,13 +182,15 @@ class ALPGMM(TaskTeacher):
         self.tasks_ = _History.from_state_dict(state, self.dim)
 
 
-def _sample_gmm(gmm: Mapping[str, Any], rng: np.random.Generator) -> np.ndarray:
+def _sample_gmm(
+    arrays: tuple[np.ndarray, np.ndarray, np.ndarray], rng: np.random.Generator
+) -> np.ndarray:
     """A point of a (task..., ALP) mixture without its ALP coordinate: the component is
-    drawn proportionally to its mean ALP (uniformly when they are all 0)."""
-    means = np.asarray(gmm["means"], dtype=float)
-    component = proportional(np.clip(means[:, -1], 0.0, None), rng)
-    covariance = np.asarray(gmm["covariances"], dtype=float)[component]
-    return rng.multivariate_normal(means[component], covariance)[:-1]
+    drawn proportionally to its mean ALP (uniformly when they are all 0). ``arrays`` is
+    :meth:`_History.mixture_arrays`: means, covariances and the clipped mean ALPs."""
+    means, covariances, alp = arrays
+    component = proportional(alp, rng)
+    return rng.multivariate_normal(means[component], covariances[component])[:-1]
 
 
 def component_probabilities(gmm: Mapping[str, Any]) -> np.ndarray:
@@ -214,6 +216,21 @@ class _History:
         self.episodes = 0
         self.gmm: dict[str, Any] | None = None
         self.fit: dict[str, Any] | None = None
+        self._arrays: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None
+        self._arrays_of: dict[str, Any] | None = None
+
+    def mixture_arrays(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """The fitted mixture's means, covariances and mean ALPs clipped at 0, as arrays
+        converted once per fit (the mixture is kept as lists for JSON) rather than at every
+        draw; the same values as converting :attr:`gmm` each time."""
+        if self.gmm is None:
+            raise ValueError("no mixture fitted yet")
+        if self._arrays is None or self._arrays_of is not self.gmm:
+            means = np.asarray(self.gmm["means"], dtype=float)
+            covariances = np.asarray(self.gmm["covariances"], dtype=float)
+            self._arrays = (means, covariances, np.clip(means[:, -1], 0.0, None))
+            self._arrays_of = self.gmm
+        return self._arrays
 
     @property
     def tasks(self) -> np.ndarray:

@@ -46,6 +46,13 @@ from mentor.teachers.taskspace.base import TaskTeacher
 
 #: Candidate points drawn at once when sampling inside a Voronoi cell.
 CELL_DRAWS = 64
+#: Up to this many point-centre coordinate pairs (``points * regions * dim``) the nearest
+#: centre of each point is found by comparing its squared distance to every centre (a few
+#: NumPy operations: 3-30 us for one point or 64 draws among the default 128 regions);
+#: beyond, by the k-d tree, whose query costs 20-40 us of call overhead but grows slowly.
+#: Both give the nearest centre, with the distances summed in the same order; they could
+#: differ only on an exact tie.
+BRUTE_FORCE = 16384
 
 
 def window_slope(rewards: np.ndarray) -> float:
@@ -98,7 +105,8 @@ class RegionLP(TaskTeacher):
         self.random_fraction = check_unit("random_fraction", random_fraction)
         self.neighbour_fraction = check_unit("neighbour_fraction", neighbour_fraction)
         default = min(3 * self.dim, self.regions - 1)
-        self.neighbours = check_count("neighbours", default if neighbours is None else neighbours, 1
+        self.neighbours = check_count(
+            "neighbours", default if neighbours is None else neighbours, 1
         )
         if self.neighbours >= self.regions:
             raise ParameterError(
@@ -113,6 +121,13 @@ class RegionLP(TaskTeacher):
         self.rewards_ = np.zeros((self.regions, self.window))
         self.counts_ = np.zeros(self.regions, dtype=np.int64)
         self.progress_ = np.zeros(self.regions)
+        # per-episode constants of observe: the regression abscissae of window_slope for
+        # 2..window rewards with their sums of squares, and the index orders np.roll
+        # would compute, so that each reward costs no array construction
+        w = self.window
+        self._abscissae = [np.arange(m) - (m - 1) / 2.0 for m in range(w + 1)]
+        self._squares = [float(i @ i) for i in self._abscissae]
+        self._orders = [(np.arange(w) + shift) % w for shift in range(w)]
 
     def _index(self) -> None:
         from scipy.spatial import cKDTree
@@ -137,7 +152,17 @@ class RegionLP(TaskTeacher):
     def region_of(self, tasks: Any) -> np.ndarray:
         """Index of the region (nearest centre) of each task."""
         x = self.space.check(tasks)
-        return self._tree.query(self.space.normalise(x))[1].astype(np.int64)
+        return self._nearest(self.space.normalise(x))
+
+    def _nearest(self, unit: np.ndarray) -> np.ndarray:
+        """Index of the nearest centre of each point of the unit cube (``BRUTE_FORCE``)."""
+        if len(unit) * self.regions * self.dim > BRUTE_FORCE:
+            return np.asarray(self._tree.query(unit)[1], dtype=np.int64)
+        centres = self.centres
+        d2 = (unit[:, :1] - centres[:, 0]) ** 2
+        for k in range(1, self.dim):
+            d2 += (unit[:, k : k + 1] - centres[:, k]) ** 2
+        return np.asarray(d2.argmin(axis=1), dtype=np.int64)
 
     def learning_progress(self) -> np.ndarray:
         """``|slope|`` of each region's last ``window`` rewards."""
@@ -170,15 +195,16 @@ class RegionLP(TaskTeacher):
     def _in_cell(self, region: int) -> np.ndarray:
         centre, reach = self.centres[region], self._reach[region]
         low, high = np.maximum(centre - reach, 0.0), np.minimum(centre + reach, 1.0)
-        draws = self.rng.uniform(low, high, size=(CELL_DRAWS, self.dim))
-        inside = np.flatnonzero(self._tree.query(draws)[1] == region)
+        # = rng.uniform(low, high, size=...): the same numbers, without its call overhead
+        draws = low + (high - low) * self.rng.random((CELL_DRAWS, self.dim))
+        inside = np.flatnonzero(self._nearest(draws) == region)
         return draws[inside[0]] if inside.size else centre.copy()
 
     # ------------------------------------------------------------------ learning
     def observe(self, tasks: Any, outcomes: Any) -> None:
         """Append each reward to its region's window and update that region's progress."""
         x, rewards = self._check_batch(tasks, outcomes)
-        regions = self._tree.query(self.space.normalise(x))[1]
+        regions = self._nearest(self.space.normalise(x))
         w = self.window
         for region, reward in zip(regions.tolist(), rewards.tolist(), strict=True):
             count = int(self.counts_[region])
@@ -186,8 +212,13 @@ class RegionLP(TaskTeacher):
             self.counts_[region] = count + 1
             m = min(count + 1, w)
             ring = self.rewards_[region]
-            recent = np.roll(ring, -((count + 1) % w))[-m:] if count + 1 > w else ring[:m]
-            self.progress_[region] = abs(window_slope(recent))
+            # the last m rewards, oldest first (np.roll's order), and window_slope's value
+            recent = ring[self._orders[(count + 1) % w]] if count + 1 > w else ring[:m]
+            if m < 2:
+                self.progress_[region] = 0.0
+                continue
+            i = self._abscissae[m]
+            self.progress_[region] = abs(float(i @ (recent - np.mean(recent)) / self._squares[m]))
 
     # ------------------------------------------------------------------ state
     def _get_state(self) -> dict[str, Any]:

@@ -1,0 +1,213 @@
+"""The teacher's cost per episode against PPO's, measured in the same Stable-Baselines3 run.
+
+Usage:
+    python benchmarks/gym_overhead.py [--teachers uniform,region_lp,alp_gmm] [--seeds 3]
+        [--timesteps 20000] [--length 16] [--slack 4] [--name gym_overhead] [--profile]
+
+Each run is :mod:`benchmarks.gym_curriculum`'s (PPO with Stable-Baselines3's defaults except
+``n_steps`` 128 and ``batch_size`` 64, 4 :class:`~mentor.rl.gym_envs.GoalLine` environments
+in a ``DummyVecEnv``, each in :class:`~mentor.rl.gym_wrapper.TaskWrapper`, the teacher in a
+:class:`~mentor.rl.gym_curriculum.TaskCurriculum` driven by
+:class:`~mentor.rl.sb3.TaskCallback`; torch on 1 thread; no evaluations during training).
+Per run it records:
+
+* ``curriculum_s``: :attr:`TaskCurriculum.seconds_`, everything the curriculum does in the
+  main process (the teacher's ``sample`` and ``observe``, reading the infos, handing the
+  next tasks to the environments);
+* ``teacher_s``: the part of it spent in the teacher (:attr:`TaskSource.timing_`, draw plus
+  observe);
+* ``learn_s``: the wall time of ``model.learn`` (which includes ``curriculum_s``), and
+  ``ppo_s = learn_s - curriculum_s``;
+* per episode: ``curriculum_us``, ``teacher_us`` and ``ppo_us`` (seconds over finished
+  episodes, in microseconds), the mean episode length in steps, and the overhead
+  ``curriculum_s / learn_s`` (the share of training time, as ``gym_curriculum.py`` reports
+  it);
+* ``final``: the deterministic policy's success over every goal at the end (so that a
+  change that should not alter the teacher's draws can be checked for identical results);
+
+and, outside PPO, the teacher alone: ``--alone`` episodes (2,000) of ``sample(1)`` then
+``observe`` of one Bernoulli outcome (success probability ``1 - task``), timed as one loop.
+``--profile`` adds the top functions of a :mod:`cProfile` of the curriculum's calls (one run
+per teacher, not timed). Writes ``benchmarks/results/<name>.json``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import cProfile
+import io
+import os
+import platform
+import pstats
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from rich.console import Console
+from rich.table import Table
+from teachers import fmt, summary  # benchmarks/teachers.py
+
+from mentor._io import write_json
+from mentor.domain import Box
+
+RESULTS = Path(__file__).resolve().parent / "results"
+
+
+def make_teacher(name: str, seed: int) -> Any:
+    from mentor.teachers.taskspace import create_task_teacher
+
+    space = Box([0.0], [1.0]).state_dict()
+    return create_task_teacher({"name": name, "params": {"space": space, "seed": seed}})
+
+
+def alone(name: str, seed: int, episodes: int) -> float:
+    """Microseconds per episode of ``sample(1)`` + ``observe`` of the teacher alone."""
+    teacher = make_teacher(name, seed)
+    rng = np.random.default_rng(seed + 1000)
+    start = time.perf_counter()
+    for _ in range(episodes):
+        task = teacher.sample(1)
+        teacher.observe(task, [float(rng.random() < 1.0 - task[0, 0])])
+    return 1e6 * (time.perf_counter() - start) / episodes
+
+
+def run(
+    name: str, seed: int, args: argparse.Namespace, profile: cProfile.Profile | None = None
+) -> dict[str, Any]:
+    """One PPO run with the curriculum timed (and profiled when ``profile`` is given)."""
+    import torch
+    from gym_curriculum import evaluate  # benchmarks/gym_curriculum.py
+    from stable_baselines3 import PPO
+    from stable_baselines3.common.env_util import make_vec_env
+
+    from mentor.rl.gym_curriculum import TaskCurriculum
+    from mentor.rl.gym_envs import GoalLine
+    from mentor.rl.gym_tasks import TaskSource
+    from mentor.rl.gym_wrapper import TaskWrapper
+    from mentor.rl.sb3 import TaskCallback
+
+    torch.set_num_threads(1)
+    venv = make_vec_env(
+        GoalLine,
+        n_envs=args.envs,
+        seed=seed,
+        env_kwargs={"length": args.length, "slack": args.slack},
+        wrapper_class=TaskWrapper,
+    )
+    model = PPO("MlpPolicy", venv, n_steps=128, batch_size=64, seed=seed, device="cpu")
+    source = TaskSource(make_teacher(name, seed))
+    curriculum = TaskCurriculum(source, model.get_env(), outcome="success")
+    if profile is not None:
+        update = curriculum.update
+        curriculum.update = lambda infos: profile.runcall(update, infos)  # type: ignore[method-assign]
+    start = time.perf_counter()
+    model.learn(args.timesteps, callback=TaskCallback(curriculum))
+    learn = time.perf_counter() - start
+    venv.close()
+    episodes = curriculum.episodes_
+    teacher = source.timing_["draw"] + source.timing_["observe"]
+    ppo = learn - curriculum.seconds_
+    return {
+        "seed": seed,
+        "episodes": episodes,
+        "steps_per_episode": args.timesteps / max(episodes, 1),
+        "curriculum_s": curriculum.seconds_,
+        "teacher_s": teacher,
+        "learn_s": learn,
+        "ppo_s": ppo,
+        "curriculum_us": 1e6 * curriculum.seconds_ / episodes,
+        "teacher_us": 1e6 * teacher / episodes,
+        "ppo_us": 1e6 * ppo / episodes,
+        "overhead": curriculum.seconds_ / learn,
+        "final": evaluate(model, args.length),
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--teachers", default="uniform,region_lp,alp_gmm")
+    parser.add_argument("--seeds", type=int, default=3)
+    parser.add_argument("--timesteps", type=int, default=20_000)
+    parser.add_argument("--length", type=int, default=16)
+    parser.add_argument("--slack", type=int, default=4)
+    parser.add_argument("--envs", type=int, default=4)
+    parser.add_argument("--alone", type=int, default=2_000, help="episodes of the teacher alone")
+    parser.add_argument("--profile", action="store_true")
+    parser.add_argument("--name", default="gym_overhead")
+    parser.add_argument("--out", type=Path, default=RESULTS)
+    args = parser.parse_args()
+    console = Console(width=160)
+    rows: dict[str, Any] = {}
+    started = time.perf_counter()
+    for name in args.teachers.split(","):
+        runs = []
+        for seed in range(args.seeds):
+            runs.append(run(name, seed, args))
+            r = runs[-1]
+            console.print(
+                f"{name} seed {seed}: {r['episodes']} episodes, curriculum "
+                f"{r['curriculum_us']:.0f} us/episode (teacher {r['teacher_us']:.0f}), PPO "
+                f"{r['ppo_us']:.0f} us/episode, overhead {100 * r['overhead']:.2f} %",
+                highlight=False,
+            )
+        alone_us = [alone(name, seed, args.alone) for seed in range(args.seeds)]
+        rows[name] = {
+            "runs": runs,
+            **{
+                key: summary([r[key] for r in runs])
+                for key in ("curriculum_us", "teacher_us", "ppo_us", "overhead")
+            },
+            "steps_per_episode": float(np.mean([r["steps_per_episode"] for r in runs])),
+            "alone_us": summary(alone_us),
+            "alone_us_runs": alone_us,
+        }
+        if args.profile:
+            profile = cProfile.Profile()
+            run(name, 0, args, profile)
+            text = io.StringIO()
+            pstats.Stats(profile, stream=text).sort_stats("tottime").print_stats(12)
+            rows[name]["profile"] = text.getvalue()
+            console.print(text.getvalue(), highlight=False)
+    table = Table(
+        title=f"Teacher vs PPO per episode, GoalLine({args.length}, slack {args.slack}), "
+        f"{args.timesteps:,} timesteps, {args.seeds} seeds"
+    )
+    for column in (
+        "teacher",
+        "steps / episode",
+        "curriculum us / episode",
+        "of which teacher",
+        "PPO us / episode",
+        "overhead %",
+        "teacher alone us / episode",
+    ):
+        table.add_column(column, justify="left" if column == "teacher" else "right")
+    for name, row in rows.items():
+        table.add_row(
+            name,
+            f"{row['steps_per_episode']:.1f}",
+            fmt(row["curriculum_us"], 1, 0),
+            fmt(row["teacher_us"], 1, 0),
+            fmt(row["ppo_us"], 1, 0),
+            fmt(row["overhead"], 100, 2),
+            fmt(row["alone_us"], 1, 0),
+        )
+    console.print(table)
+    args.out.mkdir(parents=True, exist_ok=True)
+    write_json(
+        args.out / f"{args.name}.json",
+        {
+            "command": " ".join(["python", *sys.argv]),
+            "settings": {k: str(v) if isinstance(v, Path) else v for k, v in vars(args).items()},
+            "elapsed_s": time.perf_counter() - started,
+            "load_average": os.getloadavg(),
+            "machine": platform.platform(),
+            "rows": rows,
+        },
+    )
+
+
+if __name__ == "__main__":
+    main()
