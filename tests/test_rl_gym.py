@@ -170,6 +170,39 @@ def test_curriculum_refuses_an_episode_it_did_not_schedule():
         TaskCurriculum(TaskSource(UniformTasks(LINE)), object())
 
 
+def test_curriculum_resyncs_after_a_reset_it_did_not_schedule():
+    """A mid-episode ``reset`` of the vector env abandons each environment's episode and runs
+    the next scheduled one; ``resync`` drops the abandoned tasks (never observed) and
+    schedules what is lacking, so stepping on hands the teacher only real (task, outcome)
+    pairs; without ``resync`` the next episode end finds no task."""
+    teacher = Recorder(LINE, seed=4)
+    envs = gymnasium.vector.SyncVectorEnv([make_env] * 2)
+    curriculum = TaskCurriculum(TaskSource(teacher), envs, outcome="success")
+    assert curriculum.resync() == 0  # before any reset: nothing lacking, nothing drawn
+    obs, _ = envs.reset(seed=0)
+    assert curriculum.resync() == 0
+    assert [sorted(p) for p in curriculum.pending] == [[0, 1], [0, 1]]
+    obs, _ = envs.reset(seed=1)  # behind the curriculum's back: episode 0 abandoned
+    assert curriculum.resync() == 2
+    assert [sorted(p) for p in curriculum.pending] == [[1, 2], [1, 2]]
+    for _ in range(40):
+        obs, _, _, _, info = envs.step(scripted(obs))
+        curriculum.update(info)
+    envs.close()
+    assert curriculum.episodes_ == len(teacher.seen) >= 10
+    check_pairs(teacher.seen)
+
+    envs = gymnasium.vector.SyncVectorEnv([make_env])
+    curriculum = TaskCurriculum(TaskSource(UniformTasks(LINE, seed=0)), envs)
+    obs, _ = envs.reset(seed=0)
+    obs, _ = envs.reset(seed=1)
+    with pytest.raises(MentorError, match="no task for episode 2"):
+        for _ in range(40):
+            obs, _, _, _, info = envs.step(scripted(obs))
+            curriculum.update(info)
+    envs.close()
+
+
 # ================================================================== Stable-Baselines3
 def test_sb3_ppo_with_the_task_callback():
     pytest.importorskip("stable_baselines3")
@@ -199,8 +232,9 @@ START_METHOD = "fork"
 def test_sb3_subproc_vec_env_with_the_teacher_in_the_main_process():
     """Stable-Baselines3's ``SubprocVecEnv`` (each environment in its own process): the
     tasks reach the right episodes (scripted policy: every outcome matches its task), and
-    PPO with the callback feeds back every episode its Monitors saw, over two ``learn``
-    calls (the second with ``reset_num_timesteps=False``: no reset behind the curriculum)."""
+    PPO with the callback feeds back every episode its Monitors saw, over three ``learn``
+    calls (the second with Stable-Baselines3's default ``reset_num_timesteps=True``, which
+    resets the environments mid-episode, the third without)."""
     pytest.importorskip("stable_baselines3")
     from stable_baselines3 import PPO
     from stable_baselines3.common.env_util import make_vec_env
@@ -239,6 +273,7 @@ def test_sb3_subproc_vec_env_with_the_teacher_in_the_main_process():
         curriculum = TaskCurriculum(TaskSource(teacher), model.get_env(), outcome="success")
         model.learn(64, callback=TaskCallback(curriculum))
         first = curriculum.episodes_
+        model.learn(64, callback=TaskCallback(curriculum))
         model.learn(64, callback=TaskCallback(curriculum), reset_num_timesteps=False)
         monitored = sum(len(m) for m in venv.get_attr("episode_returns"))
     finally:

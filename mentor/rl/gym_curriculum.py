@@ -16,9 +16,14 @@ task of episode ``e + 2``. A sub-environment therefore always holds the task of 
 episode before the current one ends, whichever way its vector env resets (Gymnasium's
 next-step autoreset, Stable-Baselines3's same-step reset), and a task is chosen one episode
 before it runs: the teacher sees every outcome, one episode late, as with a prefetching
-data loader. The outcome is the episode's return (``outcome="return"``, mapped to [0, 1] by
-the source's ``reward_range``) or its success (``"success"``; an episode whose environment
-reports none counts as 0).
+data loader. A reset that the curriculum did not schedule for (the caller resets the vector
+env mid-episode, or Stable-Baselines3's ``learn`` is called again with its default
+``reset_num_timesteps=True``) starts each environment's next scheduled episode early and
+abandons the one it was running; :meth:`TaskCurriculum.resync` then drops the abandoned
+episodes (their outcome is never seen, so the teacher is not told one) and schedules what
+the environments now lack. The outcome is the episode's return (``outcome="return"``,
+mapped to [0, 1] by the source's ``reward_range``) or its success (``"success"``; an episode
+whose environment reports none counts as 0).
 """
 
 from __future__ import annotations
@@ -95,6 +100,36 @@ class TaskCurriculum:
             self.envs.set_attr("task_schedule", [dict(p) for p in self.pending])
         else:
             self.envs.get_wrapper_attr("schedule_tasks")(self.pending[0])
+
+    def _running(self) -> list[int]:
+        """The episode each environment runs now, asked of its wrapper."""
+        if self.kind == "sb3":
+            return [int(e) for e in self.envs.env_method("running_episode")]
+        if self.kind == "vector":
+            return [int(e) for e in self.envs.call("running_episode")]
+        return [int(self.envs.get_wrapper_attr("running_episode")())]
+
+    def resync(self) -> int:
+        """Catch up with resets the curriculum did not see; returns the tasks drawn.
+
+        Asks each environment which episode it runs, forgets the scheduled episodes before
+        it (abandoned by the reset: never reported, never observed) and schedules the task
+        of the episode after it where the environment has none. Without such a reset it
+        changes nothing and draws nothing, so calling it at every ``learn`` is free of
+        side effects.
+        """
+        start = time.perf_counter()
+        lacking = []
+        for i, running in enumerate(self._running()):
+            self.pending[i] = {e: t for e, t in self.pending[i].items() if e >= running}
+            if max(self.pending[i], default=-1) <= running:
+                lacking.append((i, running + 1))
+        if lacking:
+            for (i, episode), task in zip(lacking, self.source.draw(len(lacking)), strict=True):
+                self.pending[i][episode] = task
+            self._push(sorted(i for i, _ in lacking))
+        self.seconds_ += time.perf_counter() - start
+        return len(lacking)
 
     def _finished(self, infos: Any) -> list[tuple[int, int, float, float]]:
         """``(env, episode, return, success)`` of each episode that ended in this step."""

@@ -92,6 +92,10 @@ class TaskWrapper(gymnasium.Wrapper):
         """Add ``{episode index: task}`` entries to :attr:`task_schedule`."""
         self.task_schedule = {**self.task_schedule, **{int(e): t for e, t in schedule.items()}}
 
+    def running_episode(self) -> int:
+        """The index of the episode this environment runs now (-1 before its first reset)."""
+        return self.episode
+
     def _next_task(self, options: Mapping[str, Any] | None) -> Any:
         if options and "task" in options:
             return options["task"]

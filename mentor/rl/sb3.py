@@ -16,12 +16,12 @@ After each environment step the callback hands the step's ``infos`` to
 end. Works with ``DummyVecEnv`` and ``SubprocVecEnv`` (the teacher stays in this process;
 both tested).
 
-The curriculum must see every reset of the environments: each one holds the task of its
-next episode only, so a reset that the curriculum did not schedule for (building it after
-the first reset, or ``learn`` called again with Stable-Baselines3's default
-``reset_num_timesteps=True``, which resets the vector env) leaves an environment without a
-task and its wrapper raises :class:`~mentor.errors.MentorError`. To continue training, call
-``model.learn(n, callback=TaskCallback(curriculum), reset_num_timesteps=False)``.
+``learn`` may be called again, with or without Stable-Baselines3's default
+``reset_num_timesteps=True``: that reset abandons the episodes the environments were running,
+and the callback's :meth:`~TaskCallback._on_training_start` calls
+:meth:`TaskCurriculum.resync`, which drops them and schedules what the environments lack. The
+curriculum must still be built before the first reset: an environment reset before it holds
+no task and its wrapper raises :class:`~mentor.errors.MentorError`.
 """
 
 from __future__ import annotations
@@ -50,6 +50,9 @@ class TaskCallback(BaseCallback):
                 "must be a TaskCurriculum", field="curriculum", value=type(curriculum).__name__
             )
         self.curriculum = curriculum
+
+    def _on_training_start(self) -> None:
+        self.curriculum.resync()
 
     def _on_step(self) -> bool:
         self.curriculum.update(self.locals["infos"])
