@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import sys
 import time
 from pathlib import Path
 from typing import Annotated
@@ -75,7 +76,12 @@ def fit(
 
     With --test the figures are those of the test log, each event predicted from
     the learner's earlier events; without it, those of the training log scored
-    the same way.
+    the same way. A model that reports the log-likelihood it maximised in
+    fitting (BKT, IRT, PFA, ...) gets one more row, "fit log-likelihood
+    (train, in-sample)": that figure uses everything the fit saw (IRT's
+    abilities come from all of a learner's answers, BKT counts an answer once
+    per skill), so it differs from the online figure even on the same log.
+    With --test, a model without one gets "train log-likelihood (online)".
     """
     # Imported here, not at start-up: ``mentor --help`` needs none of them.
     from mentor.cli._load import load_log
@@ -89,6 +95,12 @@ def fit(
     student_model = create_model(model, domain=the_domain)  # a bad name stops before reading
     train_log = load_log(train, format, mapping, encoding, dedupe=dedupe)
     test_log = load_log(test, format, mapping, encoding, dedupe=dedupe) if test else None
+    if test_log is not None:  # the leak checks of ``mentor evaluate --train --test``
+        from mentor.evaluation import check_split
+
+        note = check_split(train_log, test_log)
+        if note:
+            print(f"mentor: note: {note}", file=sys.stderr)
     if the_domain is None:  # pyKT's files name each question's concepts
         derived = pykt_domain(*(log for log in (train_log, test_log) if log is not None))
         if derived is not None:
@@ -99,14 +111,20 @@ def fit(
         seconds = time.perf_counter() - start
     scored = test_log if test_log is not None else train_log
     figures = _score(scored.outcome, student_model.predict_log(scored))
-    train_ll = getattr(student_model, "log_likelihood_", None)
-    if train_ll is None or (isinstance(train_ll, float) and math.isnan(train_ll)):
+    fitted = getattr(student_model, "log_likelihood_", None)
+    in_sample = isinstance(fitted, (int, float)) and not math.isnan(fitted)
+    if in_sample:
+        train_ll = float(fitted)  # type: ignore[arg-type]
+    elif test_log is None:
+        train_ll = figures["log_likelihood"]  # the training log was scored online above
+    else:
         train_ll = log_likelihood(train_log.outcome, student_model.predict_log(train_log))
     result = {
         **figures,
         "scored_on": "test" if test_log is not None else "train",
         "events": len(scored),
         "train_log_likelihood": float(train_ll),
+        "train_log_likelihood_kind": "fit (in-sample)" if in_sample else "online",
         "fit_seconds": seconds,
     }
 
@@ -115,10 +133,18 @@ def fit(
     )
     table.add_column("figure")
     table.add_column(f"{result['scored_on']} ({len(scored):,} events)", justify="right")
-    table.add_row("log-likelihood", f"{figures['log_likelihood']:.2f}")
+    table.add_row("log-likelihood (online)", f"{figures['log_likelihood']:.2f}")
     table.add_row("AUC", f"{figures['auc']:.4f}")
     table.add_row("log loss", f"{figures['log_loss']:.4f}")
-    table.add_row("train log-likelihood", f"{train_ll:.2f}")
+    if in_sample:
+        table.add_row("fit log-likelihood (train, in-sample)", f"{train_ll:.2f}")
+    elif test_log is not None:
+        table.add_row("train log-likelihood (online)", f"{train_ll:.2f}")
+    table.caption = "online: each event predicted from the learner's earlier events only" + (
+        "; in-sample: the log-likelihood the fit maximised, on the events it was fitted to"
+        if in_sample
+        else ""
+    )
     console.print(table)
     if out:
         write_json(out, student_model.state_dict())
