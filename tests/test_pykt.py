@@ -169,3 +169,36 @@ def test_cli_fit_builds_the_domain_from_pykt_concepts(tmp_path):
     saved = json.loads(state.read_text())["domain"]
     skills = {item["id"]: item["skills"] for item in saved["items"]}
     assert skills == {0: ["0"], 1: ["1", "2"], 2: ["3"]}
+
+
+def test_cli_refuses_split_options_with_a_pykt_folder(tmp_path):
+    (tmp_path / "train_valid.csv").write_text(TRAIN_VALID)
+    (tmp_path / "test.csv").write_text(TRAIN_VALID.replace("u1", "u3").replace("u2", "u4"))
+    for options, field in (
+        (["--test", tmp_path / "test.csv"], "--test"),
+        (["--protocol", "time"], "--protocol"),
+        (["--folds", "3"], "--folds"),
+    ):
+        result = subprocess.run(
+            [sys.executable, "-m", "mentor", "evaluate", "elo", "--data", tmp_path, *options,
+             "--out", tmp_path / "out"],
+            capture_output=True, text=True, timeout=300,
+        )  # fmt: skip
+        lines = result.stderr.strip().splitlines()
+        assert result.returncode == 1 and len(lines) == 1, result.stderr
+        assert f"{tmp_path}, field '{field}'" in lines[0]
+        assert "carries its own train/test split" in lines[0]
+
+
+def test_cli_names_the_files_a_pykt_folder_must_hold(tmp_path):
+    (tmp_path / "train_valid_sequences.csv").write_text(SEQUENCES)
+    (tmp_path / "test_sequences.csv").write_text(SEQUENCES)
+    result = subprocess.run(
+        [sys.executable, "-m", "mentor", "evaluate", "elo", "--data", tmp_path],
+        capture_output=True, text=True, timeout=300,
+    )  # fmt: skip
+    lines = result.stderr.strip().splitlines()
+    assert result.returncode == 1 and len(lines) == 1, result.stderr
+    assert "must hold pyKT's train_valid.csv and test.csv" in lines[0]
+    assert "(train_valid.csv, test.csv not found)" in lines[0]
+    assert "it has test_sequences.csv, train_valid_sequences.csv" in lines[0]
