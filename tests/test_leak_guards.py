@@ -126,7 +126,7 @@ def test_not_utf8_names_file_line_and_byte(tmp_path):
 
 def test_columns_for_a_format_that_ignores_them_is_an_error(tmp_path):
     kt_file(tmp_path / "k.csv", [[1, 2]])
-    with pytest.raises(DataError, match="applies to generic CSV only.*read as 'kt'"):
+    with pytest.raises(DataError, match="applies to generic CSV and Parquet only.*read as 'kt'"):
         read_events(tmp_path / "k.csv", columns={"item": "skill"})
 
 
