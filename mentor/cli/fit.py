@@ -114,7 +114,7 @@ def fit(
     fitted = getattr(student_model, "log_likelihood_", None)
     in_sample = isinstance(fitted, (int, float)) and not math.isnan(fitted)
     if in_sample:
-        train_ll = float(fitted)  # type: ignore[arg-type]
+        train_ll = float(fitted)
     elif test_log is None:
         train_ll = figures["log_likelihood"]  # the training log was scored online above
     else:
