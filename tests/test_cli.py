@@ -291,6 +291,12 @@ def test_fit_labels_its_log_likelihoods(tmp_path):
     figures = json.loads((tmp_path / "elo.json").read_text())
     assert figures["train_log_likelihood"] == figures["log_likelihood"]
     assert figures["train_log_likelihood_kind"] == "online"
+    # BKT's fit log-likelihood is its forward pass over each learner from the start;
+    # the training log scored online, each learner as new, is the same pass
+    bkt = _wide("fit", "bkt", tmp_path / "train.csv", "--json", tmp_path / "bkt.json")
+    assert bkt.returncode == 0, bkt.stderr
+    figures = json.loads((tmp_path / "bkt.json").read_text())
+    assert figures["log_likelihood"] == pytest.approx(figures["train_log_likelihood"], rel=1e-9)
     # with --test, Elo's second row is the training log scored online, so labelled
     tested = _wide("fit", "elo", tmp_path / "train.csv", "--test", tmp_path / "test.csv")
     assert tested.returncode == 0, tested.stderr

@@ -6,7 +6,7 @@ import math
 import sys
 import time
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from rich.console import Console
@@ -30,6 +30,22 @@ def _columns(text: str | None) -> dict[str, str] | None:
             )
         mapping[field.strip()] = column.strip()
     return mapping
+
+
+def _as_new_learners(log: Any, test_log: Any) -> Any:
+    """The log to predict: a test log as it is (its learners continue their
+    history), the training log with every learner renamed to one the model has
+    not seen. Predicting the training log under its own ids would start each
+    learner from the state the fit left them in, after all their answers, and
+    replay the answers on top of it: neither an online nor an in-sample figure."""
+    if test_log is not None:
+        return log
+    import numpy as np
+
+    from mentor.events import EventLog
+
+    fresh = np.char.add("\x1fnew:", log.learner.astype(str))  # no file holds such an id
+    return EventLog(fresh, log.item, log.time, log.outcome, log.extra, validate=False)
 
 
 def _score(outcomes, predictions) -> dict[str, float]:
@@ -75,13 +91,15 @@ def fit(
     """Fit a student model on a log; report log-likelihood, AUC and log loss.
 
     With --test the figures are those of the test log, each event predicted from
-    the learner's earlier events; without it, those of the training log scored
-    the same way. A model that reports the log-likelihood it maximised in
+    the learner's earlier events ("online"); without it, those of the training
+    log scored the same way, each learner from the start as a learner the model
+    has not seen. A model that reports the log-likelihood it maximised in
     fitting (BKT, IRT, PFA, ...) gets one more row, "fit log-likelihood
-    (train, in-sample)": that figure uses everything the fit saw (IRT's
-    abilities come from all of a learner's answers, BKT counts an answer once
-    per skill), so it differs from the online figure even on the same log.
-    With --test, a model without one gets "train log-likelihood (online)".
+    (train, in-sample)": the fit's own objective, which may use everything the
+    fit saw (IRT's abilities come from all of a learner's answers), so it can
+    differ from the online figure on the same log (for BKT on single-skill
+    items both are the same forward pass). With --test, a model without one
+    gets "train log-likelihood (online)".
     """
     # Imported here, not at start-up: ``mentor --help`` needs none of them.
     from mentor.cli._load import load_log
@@ -110,7 +128,7 @@ def fit(
         student_model.fit(train_log)
         seconds = time.perf_counter() - start
     scored = test_log if test_log is not None else train_log
-    figures = _score(scored.outcome, student_model.predict_log(scored))
+    figures = _score(scored.outcome, student_model.predict_log(_as_new_learners(scored, test_log)))
     fitted = getattr(student_model, "log_likelihood_", None)
     in_sample = isinstance(fitted, (int, float)) and not math.isnan(fitted)
     if in_sample:
