@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -243,3 +244,60 @@ def test_simulate_offers_the_expected_gain_teacher(tmp_path):
     }
     assert set(post) == {"random", "expected_gain"}
     assert post["expected_gain"]["ci_low"] > post["random"]["ci_high"], post
+
+
+def test_fit_runs_the_leak_checks_of_evaluate_on_its_test_log(tmp_path):
+    rows = ["learner,item,time,outcome"] + [f"a,x{t % 2},{t},{t % 2}" for t in range(4)]
+    (tmp_path / "all.csv").write_text("\n".join(rows) + "\n")
+    same = mentor("fit", "elo", tmp_path / "all.csv", "--test", tmp_path / "all.csv")
+    assert_one_line_error(same, "training holds events from the future of the test")
+    # the test log repeats the last training event: a leak, named
+    (tmp_path / "train.csv").write_text("\n".join(rows[:3]) + "\n")
+    (tmp_path / "test.csv").write_text("\n".join([rows[0], *rows[2:]]) + "\n")
+    repeated = mentor("fit", "elo", tmp_path / "train.csv", "--test", tmp_path / "test.csv")
+    assert_one_line_error(repeated, "1 test events are also in the training log", "time 1")
+    # the test log continues the learner's history: fine, with evaluate's note
+    (tmp_path / "later.csv").write_text("\n".join([rows[0], *rows[3:]]) + "\n")
+    later = mentor("fit", "elo", tmp_path / "train.csv", "--test", tmp_path / "later.csv")
+    assert later.returncode == 0, later.stderr
+    assert "mentor: note: 1 test learners also have training events" in later.stderr
+
+
+def _wide(*args: str) -> subprocess.CompletedProcess:
+    """``mentor`` in a wide terminal, so that table rows are not wrapped."""
+    return subprocess.run(
+        [sys.executable, "-m", "mentor", *map(str, args)],
+        capture_output=True, text=True, timeout=300, env={**os.environ, "COLUMNS": "200"},
+    )  # fmt: skip
+
+
+def test_fit_labels_its_log_likelihoods(tmp_path):
+    write_kt(tmp_path / "train.csv", 40, seed=3)
+    write_kt(tmp_path / "test.csv", 20, seed=4)
+    # IRT reports the log-likelihood it maximised: in-sample, beside the online one
+    irt = _wide("fit", "irt", tmp_path / "train.csv", "--json", tmp_path / "irt.json")
+    assert irt.returncode == 0, irt.stderr
+    assert "log-likelihood (online)" in irt.stdout
+    assert "fit log-likelihood (train, in-sample)" in irt.stdout
+    caption = " ".join(irt.stdout.split())  # the caption wraps at the table's width
+    assert "online: each event predicted from the learner's earlier events only" in caption
+    assert "train log-likelihood  " not in irt.stdout  # the old, unexplained label
+    figures = json.loads((tmp_path / "irt.json").read_text())
+    assert figures["train_log_likelihood_kind"] == "fit (in-sample)"
+    # Elo has no fit objective: on the training log alone, one log-likelihood
+    elo = _wide("fit", "elo", tmp_path / "train.csv", "--json", tmp_path / "elo.json")
+    assert elo.returncode == 0, elo.stderr
+    assert elo.stdout.count("log-likelihood") == 1 and "log-likelihood (online)" in elo.stdout
+    figures = json.loads((tmp_path / "elo.json").read_text())
+    assert figures["train_log_likelihood"] == figures["log_likelihood"]
+    assert figures["train_log_likelihood_kind"] == "online"
+    # BKT's fit log-likelihood is its forward pass over each learner from the start;
+    # the training log scored online, each learner as new, is the same pass
+    bkt = _wide("fit", "bkt", tmp_path / "train.csv", "--json", tmp_path / "bkt.json")
+    assert bkt.returncode == 0, bkt.stderr
+    figures = json.loads((tmp_path / "bkt.json").read_text())
+    assert figures["log_likelihood"] == pytest.approx(figures["train_log_likelihood"], rel=1e-9)
+    # with --test, Elo's second row is the training log scored online, so labelled
+    tested = _wide("fit", "elo", tmp_path / "train.csv", "--test", tmp_path / "test.csv")
+    assert tested.returncode == 0, tested.stderr
+    assert "train log-likelihood (online)" in tested.stdout

@@ -540,7 +540,7 @@ def test_read_csv_validation_errors_name_the_files_own_column(tmp_path):
         read_csv(path, mapping)
     # without a renaming mapping the field keeps mentor's name
     path = write(tmp_path / "c.csv", "learner,item,time,outcome\nu,x,1,-1\n")
-    with raises_data_error(f"{path}:2, field 'outcome', value -1.0"):
+    with raises_data_error(f"{path}:2, field 'outcome', value -1: outcome must lie"):
         read_csv(path)
 
 

@@ -126,7 +126,7 @@ def test_not_utf8_names_file_line_and_byte(tmp_path):
 
 def test_columns_for_a_format_that_ignores_them_is_an_error(tmp_path):
     kt_file(tmp_path / "k.csv", [[1, 2]])
-    with pytest.raises(DataError, match="applies to generic CSV only.*read as 'kt'"):
+    with pytest.raises(DataError, match="applies to generic CSV and Parquet only.*read as 'kt'"):
         read_events(tmp_path / "k.csv", columns={"item": "skill"})
 
 
@@ -150,3 +150,87 @@ def test_cli_fit_warns_like_evaluate_and_names_a_bad_byte(tmp_path):
     lines = bad.stderr.strip().splitlines()
     assert bad.returncode == 1 and len(lines) == 1, bad.stderr
     assert f"{latin}:3: byte 0xe9" in lines[0] and "--encoding" in lines[0]
+
+
+# ---------------------------------------------------------------- Parquet and unread order ids
+
+
+def expanded_parquet(csv_path, parquet_path) -> None:
+    """The rows of :func:`expanded_csv` as a Parquet file with the same columns."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    lines = csv_path.read_text().splitlines()
+    names, rows = lines[0].split(","), [line.split(",") for line in lines[1:]]
+    columns = {name: [row[k] for row in rows] for k, name in enumerate(names)}
+    columns["order_id"] = [int(v) for v in columns["order_id"]]
+    columns["correct"] = [int(v) for v in columns["correct"]]
+    pq.write_table(pa.table(columns), parquet_path)
+
+
+def test_parquet_columns_map_and_one_row_per_skill_is_named(tmp_path):
+    expanded_csv(tmp_path / "a.csv")
+    expanded_parquet(tmp_path / "a.csv", tmp_path / "a.parquet")
+    mapping = {"learner": "user_id", "item": "skill_id", "time": "order_id", "outcome": "correct"}
+    log = read_events(tmp_path / "a.parquet", columns=mapping)
+    assert log.learner.tolist()[:2] == ["u0", "u0"] and log.time[0] == 33022688
+    assert sorted(log.extra) == ["problem_id"]
+    with pytest.raises(DataError, match=r"a.parquet, field 'user': missing column \(the file"):
+        read_events(tmp_path / "a.parquet", columns={**mapping, "learner": "user"})
+    columns = ",".join(f"{k}={v}" for k, v in mapping.items())
+    result = mentor("fit", "elo", tmp_path / "a.parquet", "--columns", columns)
+    assert result.returncode == 0, result.stderr
+    assert "16 rows look like one attempt written once per skill" in result.stderr
+    assert "(unused columns: problem_id)" in result.stderr
+
+
+def test_unread_order_id_that_would_reveal_one_row_per_skill_is_suggested(tmp_path):
+    expanded_csv(tmp_path / "a.csv")
+    columns = "learner=user_id,item=skill_id,outcome=correct"  # no time: positions
+    result = mentor("fit", "elo", tmp_path / "a.csv", "--columns", columns)
+    assert result.returncode == 0, result.stderr
+    warnings = [line for line in result.stderr.splitlines() if "warning" in line]
+    assert len(warnings) == 1 and "no time column is read" in warnings[0]
+    assert "give --columns time=order_id" in warnings[0]
+    # an ordinary file: each attempt its own order id, or several answers in one
+    # session (one date) that do not agree: no warning
+    rows = ["user_id,order_id,session_date,skill_id,correct"]
+    for u in range(4):
+        for k in range(6):
+            rows.append(f"u{u},{1000 + 10 * k + u},2024-01-0{1 + k // 3},s{k % 3},{(u + k) % 2}")
+    (tmp_path / "n.csv").write_text("\n".join(rows) + "\n")
+    quiet = mentor("fit", "elo", tmp_path / "n.csv", "--columns", columns)
+    assert quiet.returncode == 0, quiet.stderr
+    assert "warning" not in quiet.stderr, quiet.stderr
+
+
+# ---------------------------------------------------------------- large integers
+
+
+def test_integer_times_past_2_53_are_refused_and_outcomes_printed_as_written(tmp_path):
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    stamps = [1700000000123456789, 1700000000123456788]  # a step back of 1 ns
+    (tmp_path / "ns.csv").write_text(f"learner,item,time,outcome\na,x,{stamps[0]},1\n"
+                                     f"a,y,{stamps[1]},0\n")  # fmt: skip
+    with pytest.raises(DataError) as caught:
+        read_events(tmp_path / "ns.csv")
+    text = str(caught.value)
+    assert text.startswith(f"{tmp_path / 'ns.csv'}:2, field 'time', value '{stamps[0]}': ")
+    assert "beyond 2**53" in text and "seconds or milliseconds" in text
+    table = pa.table({"learner": ["a", "a"], "item": ["x", "y"], "time": stamps,
+                      "outcome": [1.0, 0.0]})  # fmt: skip
+    pq.write_table(table, tmp_path / "ns.parquet")
+    with pytest.raises(DataError, match=rf"field 'time', value {stamps[0]}: row 1: integer time"):
+        read_events(tmp_path / "ns.parquet")
+    # 2**53 itself is exact and read; the command gives one line, no traceback
+    (tmp_path / "ok.csv").write_text(f"learner,item,time,outcome\na,x,{2**53},1\n")
+    assert read_events(tmp_path / "ok.csv").time[0] == 2**53
+    result = mentor("fit", "elo", tmp_path / "ns.csv")
+    lines = result.stderr.strip().splitlines()
+    assert result.returncode == 1 and len(lines) == 1 and "Traceback" not in result.stderr
+    # an order id read as the outcome by mistake is printed as the file writes it
+    (tmp_path / "o.csv").write_text("learner,item,outcome\na,x,33022688\n")
+    with pytest.raises(DataError, match=r"o.csv:2, field 'outcome', value 33022688: outcome"):
+        read_events(tmp_path / "o.csv")

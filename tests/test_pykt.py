@@ -43,7 +43,7 @@ def test_one_event_per_attempt_with_its_concepts(tmp_path):
     assert log.outcome.tolist() == [1, 0, 1, 0, 1]
     assert log.time.tolist() == [0, 1, 2, 0, 1]  # positions; pyKT's stamps kept aside
     assert log.extra["timestamp"].tolist() == [100, 200, 300, 50, 60]
-    assert log.extra["concepts"].tolist() == ["0", "1_2", "3", "3", "0"]
+    assert log.extra["concepts"].tolist() == [("0",), ("1", "2"), ("3",), ("3",), ("0",)]
     assert log.extra["fold"].tolist() == [0, 0, 0, 1, 1]
     domain = pykt_domain(log)
     assert domain.items[1].skills == ("1", "2") and domain.items[2].skills == ("3",)
@@ -56,7 +56,7 @@ def test_padded_sequence_rows_join_into_the_same_events(tmp_path):
     whole = read_pykt(tmp_path / "train_valid.csv")[:3]
     for column in ("learner", "item", "time", "outcome"):
         assert getattr(rows, column).tolist() == getattr(whole, column).tolist()
-    assert rows.extra["concepts"].tolist() == ["0", "1_2", "3"]
+    assert rows.extra["concepts"].tolist() == [("0",), ("1", "2"), ("3",)]
 
 
 def test_keyid2idx_names_items_and_concepts(tmp_path):
@@ -64,9 +64,27 @@ def test_keyid2idx_names_items_and_concepts(tmp_path):
     (tmp_path / "keyid2idx.json").write_text(json.dumps(KEYID2IDX))
     log = read_pykt(tmp_path / "train_valid.csv")
     assert log.item.tolist() == ["q10", "q11", "q12", "q12", "q10"]
-    assert log.extra["concepts"].tolist() == ["7", "8_9", "10", "10", "7"]
+    assert log.extra["concepts"].tolist() == [("7",), ("8", "9"), ("10",), ("10",), ("7",)]
     (tmp_path / "keyid2idx.json").write_text(json.dumps({"questions": {"q10": 0}}))
     with pytest.raises(DataError, match="field 'questions', value 1: index not in keyid2idx"):
+        read_pykt(tmp_path / "train_valid.csv")
+
+
+def test_raw_concept_ids_with_underscores_stay_whole(tmp_path):
+    # pyKT's key map may name concepts "skill_0"; question q11 has two of them
+    (tmp_path / "train_valid.csv").write_text(TRAIN_VALID)
+    names = {"skill_7": 0, "skill_8": 1, "skill_9": 2, "skill_10": 3}
+    (tmp_path / "keyid2idx.json").write_text(json.dumps({**KEYID2IDX, "concepts": names}))
+    log = read_pykt(tmp_path / "train_valid.csv")
+    assert log.extra["concepts"].tolist()[:3] == [("skill_7",), ("skill_8", "skill_9"),
+                                                  ("skill_10",)]  # fmt: skip
+    domain = pykt_domain(log)
+    assert domain.items["q10"].skills == ("skill_7",)  # single concept
+    assert domain.items["q11"].skills == ("skill_8", "skill_9")  # two concepts
+    assert domain.items["q12"].skills == ("skill_10",)
+    del names["skill_10"]  # concept 3 unnamed: the line and value are named
+    (tmp_path / "keyid2idx.json").write_text(json.dumps({**KEYID2IDX, "concepts": names}))
+    with pytest.raises(DataError, match=r"train_valid.csv:2, field 'concepts', value 3: index"):
         read_pykt(tmp_path / "train_valid.csv")
 
 
@@ -151,3 +169,36 @@ def test_cli_fit_builds_the_domain_from_pykt_concepts(tmp_path):
     saved = json.loads(state.read_text())["domain"]
     skills = {item["id"]: item["skills"] for item in saved["items"]}
     assert skills == {0: ["0"], 1: ["1", "2"], 2: ["3"]}
+
+
+def test_cli_refuses_split_options_with_a_pykt_folder(tmp_path):
+    (tmp_path / "train_valid.csv").write_text(TRAIN_VALID)
+    (tmp_path / "test.csv").write_text(TRAIN_VALID.replace("u1", "u3").replace("u2", "u4"))
+    for options, field in (
+        (["--test", tmp_path / "test.csv"], "--test"),
+        (["--protocol", "time"], "--protocol"),
+        (["--folds", "3"], "--folds"),
+    ):
+        result = subprocess.run(
+            [sys.executable, "-m", "mentor", "evaluate", "elo", "--data", tmp_path, *options,
+             "--out", tmp_path / "out"],
+            capture_output=True, text=True, timeout=300,
+        )  # fmt: skip
+        lines = result.stderr.strip().splitlines()
+        assert result.returncode == 1 and len(lines) == 1, result.stderr
+        assert f"{tmp_path}, field '{field}'" in lines[0]
+        assert "carries its own train/test split" in lines[0]
+
+
+def test_cli_names_the_files_a_pykt_folder_must_hold(tmp_path):
+    (tmp_path / "train_valid_sequences.csv").write_text(SEQUENCES)
+    (tmp_path / "test_sequences.csv").write_text(SEQUENCES)
+    result = subprocess.run(
+        [sys.executable, "-m", "mentor", "evaluate", "elo", "--data", tmp_path],
+        capture_output=True, text=True, timeout=300,
+    )  # fmt: skip
+    lines = result.stderr.strip().splitlines()
+    assert result.returncode == 1 and len(lines) == 1, result.stderr
+    assert "must hold pyKT's train_valid.csv and test.csv" in lines[0]
+    assert "(train_valid.csv, test.csv not found)" in lines[0]
+    assert "it has test_sequences.csv, train_valid_sequences.csv" in lines[0]

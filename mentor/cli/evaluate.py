@@ -60,6 +60,37 @@ def _list_models() -> None:
         print(f"{name:<10} {MODELS.summary(name)}")
 
 
+def _check_pykt_folder(
+    folder: Path, train: Path | None, test: Path | None, protocol: str | None, folds: int | None
+) -> None:
+    """A pyKT data folder given as --data carries its own train/test split: an
+    option that would split it again, or a second train or test log, is an
+    error rather than silently ignored; so is a folder without pyKT's files."""
+    given = {"--train": train, "--test": test, "--protocol": protocol, "--folds": folds}
+    for option, value in given.items():
+        if value is not None:
+            raise DataError(
+                f"the pyKT folder given as --data carries its own train/test split "
+                f"(train_valid.csv -> test.csv), so {option} cannot apply; give a single "
+                "log file as --data to split it, or --train and --test without --data",
+                file=str(folder),
+                field=option,
+                value=str(value),
+            )
+    wanted = ("train_valid.csv", "test.csv")
+    missing = [name for name in wanted if not (folder / name).is_file()]
+    if missing:
+        sequences = sorted(p.name for p in folder.glob("*_sequences.csv"))
+        found = (
+            f"; it has {', '.join(sequences)}: give them as --train and --test" if sequences else ""
+        )
+        raise DataError(
+            f"a folder given as --data must hold pyKT's {' and '.join(wanted)} "
+            f"({', '.join(missing)} not found){found}",
+            file=str(folder),
+        )
+
+
 def _clean(value: Any) -> Any:
     return None if isinstance(value, float) and math.isnan(value) else value
 
@@ -79,9 +110,15 @@ def evaluate(
         ),
     ] = None,
     protocol: Annotated[
-        str, typer.Option(help="kfold: unseen learners; time: each learner's later events.")
-    ] = "kfold",
-    folds: Annotated[int, typer.Option(help="Number of folds.")] = 5,
+        str | None,
+        typer.Option(
+            help="kfold (default): unseen learners; time: each learner's later events.",
+            show_default=False,
+        ),
+    ] = None,
+    folds: Annotated[
+        int | None, typer.Option(help="Number of folds (default 5).", show_default=False)
+    ] = None,
     seed: Annotated[int, typer.Option(help="Seed of the k-fold assignment.")] = 0,
     train: Annotated[Path | None, typer.Option(help="Fixed split: training log.")] = None,
     test: Annotated[Path | None, typer.Option(help="Fixed split: test log.")] = None,
@@ -152,17 +189,25 @@ def evaluate(
             raise UnknownIdError(
                 f"unknown student model {name!r}; choose one of {', '.join(sorted(MODELS))}"
             )
-    if protocol not in PROTOCOLS:
+    if protocol is not None and protocol not in PROTOCOLS:
         raise DataError(f"choose one of {', '.join(PROTOCOLS)}", field="--protocol", value=protocol)
     if scoring not in SCORINGS:
         raise DataError(f"choose one of {', '.join(SCORINGS)}", field="--scoring", value=scoring)
     if data is not None and data.is_dir():  # pyKT's data/<name>/: its train/test split
+        _check_pykt_folder(data, train, test, protocol, folds)
         train, test, data = data / "train_valid.csv", data / "test.csv", None
-        for path in (train, test):
-            if not path.is_file():
-                raise DataError("a folder given as --data must hold pyKT's files", file=str(path))
     if (data is None) == (train is None or test is None) or (train is None) != (test is None):
         raise DataError("give either --data LOG, or both --train TRAIN and --test TEST")
+    if data is None:
+        for option, value in (("--protocol", protocol), ("--folds", folds)):
+            if value is not None:
+                raise DataError(
+                    "splits --data LOG into folds; --train and --test are a fixed split",
+                    field=option,
+                    value=value,
+                )
+    protocol = protocol or "kfold"
+    folds = 5 if folds is None else folds
     params = _settings(set_ or [], models)
     mapping = _columns(columns)
     the_domain = load_domain(domain) if domain else None

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import math
+import sys
 import time
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from rich.console import Console
@@ -29,6 +30,22 @@ def _columns(text: str | None) -> dict[str, str] | None:
             )
         mapping[field.strip()] = column.strip()
     return mapping
+
+
+def _as_new_learners(log: Any, test_log: Any) -> Any:
+    """The log to predict: a test log as it is (its learners continue their
+    history), the training log with every learner renamed to one the model has
+    not seen. Predicting the training log under its own ids would start each
+    learner from the state the fit left them in, after all their answers, and
+    replay the answers on top of it: neither an online nor an in-sample figure."""
+    if test_log is not None:
+        return log
+    import numpy as np
+
+    from mentor.events import EventLog
+
+    fresh = np.char.add("\x1fnew:", log.learner.astype(str))  # no file holds such an id
+    return EventLog(fresh, log.item, log.time, log.outcome, log.extra, validate=False)
 
 
 def _score(outcomes, predictions) -> dict[str, float]:
@@ -74,8 +91,15 @@ def fit(
     """Fit a student model on a log; report log-likelihood, AUC and log loss.
 
     With --test the figures are those of the test log, each event predicted from
-    the learner's earlier events; without it, those of the training log scored
-    the same way.
+    the learner's earlier events ("online"); without it, those of the training
+    log scored the same way, each learner from the start as a learner the model
+    has not seen. A model that reports the log-likelihood it maximised in
+    fitting (BKT, IRT, PFA, ...) gets one more row, "fit log-likelihood
+    (train, in-sample)": the fit's own objective, which may use everything the
+    fit saw (IRT's abilities come from all of a learner's answers), so it can
+    differ from the online figure on the same log (for BKT on single-skill
+    items both are the same forward pass). With --test, a model without one
+    gets "train log-likelihood (online)".
     """
     # Imported here, not at start-up: ``mentor --help`` needs none of them.
     from mentor.cli._load import load_log
@@ -89,6 +113,12 @@ def fit(
     student_model = create_model(model, domain=the_domain)  # a bad name stops before reading
     train_log = load_log(train, format, mapping, encoding, dedupe=dedupe)
     test_log = load_log(test, format, mapping, encoding, dedupe=dedupe) if test else None
+    if test_log is not None:  # the leak checks of ``mentor evaluate --train --test``
+        from mentor.evaluation import check_split
+
+        note = check_split(train_log, test_log)
+        if note:
+            print(f"mentor: note: {note}", file=sys.stderr)
     if the_domain is None:  # pyKT's files name each question's concepts
         derived = pykt_domain(*(log for log in (train_log, test_log) if log is not None))
         if derived is not None:
@@ -98,15 +128,21 @@ def fit(
         student_model.fit(train_log)
         seconds = time.perf_counter() - start
     scored = test_log if test_log is not None else train_log
-    figures = _score(scored.outcome, student_model.predict_log(scored))
-    train_ll = getattr(student_model, "log_likelihood_", None)
-    if train_ll is None or (isinstance(train_ll, float) and math.isnan(train_ll)):
+    figures = _score(scored.outcome, student_model.predict_log(_as_new_learners(scored, test_log)))
+    fitted = getattr(student_model, "log_likelihood_", None)
+    in_sample = isinstance(fitted, (int, float)) and not math.isnan(fitted)
+    if in_sample:
+        train_ll = float(fitted)
+    elif test_log is None:
+        train_ll = figures["log_likelihood"]  # the training log was scored online above
+    else:
         train_ll = log_likelihood(train_log.outcome, student_model.predict_log(train_log))
     result = {
         **figures,
         "scored_on": "test" if test_log is not None else "train",
         "events": len(scored),
         "train_log_likelihood": float(train_ll),
+        "train_log_likelihood_kind": "fit (in-sample)" if in_sample else "online",
         "fit_seconds": seconds,
     }
 
@@ -115,10 +151,18 @@ def fit(
     )
     table.add_column("figure")
     table.add_column(f"{result['scored_on']} ({len(scored):,} events)", justify="right")
-    table.add_row("log-likelihood", f"{figures['log_likelihood']:.2f}")
+    table.add_row("log-likelihood (online)", f"{figures['log_likelihood']:.2f}")
     table.add_row("AUC", f"{figures['auc']:.4f}")
     table.add_row("log loss", f"{figures['log_loss']:.4f}")
-    table.add_row("train log-likelihood", f"{train_ll:.2f}")
+    if in_sample:
+        table.add_row("fit log-likelihood (train, in-sample)", f"{train_ll:.2f}")
+    elif test_log is not None:
+        table.add_row("train log-likelihood (online)", f"{train_ll:.2f}")
+    table.caption = "online: each event predicted from the learner's earlier events only" + (
+        "; in-sample: the log-likelihood the fit maximised, on the events it was fitted to"
+        if in_sample
+        else ""
+    )
     console.print(table)
     if out:
         write_json(out, student_model.state_dict())

@@ -53,17 +53,18 @@ def read_events(
     """Read an event file in any supported format (``auto`` detects it).
 
     ``columns`` (mentor's field -> the file's column) applies to generic CSV
-    only; given for another format it is an error rather than silently
-    ignored. ``encoding`` is the text encoding (UTF-8 by default); a file that
+    and Parquet only; given for another format it is an error rather than
+    silently ignored. ``encoding`` is the text encoding (UTF-8 by default); a file that
     is not valid in it raises a :class:`DataError` naming the line and byte.
     """
     if format not in FORMATS:
         raise DataError(f"unknown format, expected one of {', '.join(FORMATS)}", value=format)
     encoding = check_encoding(encoding)
     kind = detect_format(path, encoding) if format == "auto" else format
-    if columns and kind != "csv":
+    if columns and kind not in ("csv", "parquet"):
         raise DataError(
-            f"a column mapping applies to generic CSV only, and this file is read as {kind!r}"
+            "a column mapping applies to generic CSV and Parquet only, and this file is "
+            f"read as {kind!r}"
             + (" (detected; --format csv reads it as generic CSV)" if format == "auto" else ""),
             file=str(path),
             field="--columns",
@@ -75,7 +76,7 @@ def read_events(
         if kind == "review":
             return read_review_log(path, encoding=encoding)
         if kind == "parquet":
-            return read_parquet(path)
+            return read_parquet(path, columns)
         if kind == "pykt":
             return read_pykt(path, encoding=encoding)
         return read_csv(path, columns, encoding=encoding)

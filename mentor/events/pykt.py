@@ -12,9 +12,13 @@ with several concepts is written once per concept, every copy after the first
 marked ``is_repeat = 1``.
 
 mentor reads one event per attempt: the first copy of each question, whose
-skills are the concepts of all its copies (kept, joined by ``_`` as pyKT's raw
-files write them, in the extra column ``concepts``; :func:`pykt_domain` turns
-them into a :class:`~mentor.domain.Domain`). The item is the question when the
+skills are the concepts of all its copies (kept in the extra column
+``concepts``, one tuple of concept names per event; :func:`pykt_domain` turns
+them into a :class:`~mentor.domain.Domain`). The concepts are gathered from
+the file's own rows (comma-separated indices, one concept per row), never by
+splitting a name: pyKT joins a question's raw concept ids with ``_`` only in
+its unprocessed ``data.txt``, and a raw id such as ``skill_0`` in
+``keyid2idx.json`` is one concept, kept whole. The item is the question when the
 file has questions, else the concept. Times are positions in the learner's
 sequence (pyKT's models use only the order); pyKT's ``timestamps``, when
 present, are kept in the extra column ``timestamp``, and ``fold`` in ``fold``.
@@ -99,7 +103,7 @@ def read_pykt(path: str | os.PathLike[str], encoding: str = "utf-8-sig") -> Even
     names = _names(file)
     learners: list[Any] = []
     questions: list[int] = []
-    concepts: list[str] = []
+    concepts: list[list[int]] = []
     responses: list[int] = []
     stamps: list[int] = []
     folds: list[int] = []
@@ -166,18 +170,18 @@ def read_pykt(path: str | os.PathLike[str], encoding: str = "utf-8-sig") -> Even
             stamp = values.get("timestamps")
             fold = int(row[col["fold"]]) if "fold" in col else -1
             for j in np.flatnonzero(keep).tolist():
-                concept = str(c[j]) if has_c else ""
+                concept = c[j] if has_c else -1
                 if repeat[j] == 1:
                     if not questions or learners[-1] != uid:
                         raise DataError(
                             "is_repeat = 1 on a learner's first interaction",
                             file=source, line=line, field="is_repeat",
                         )  # fmt: skip
-                    concepts[-1] += f"_{concept}"
+                    concepts[-1].append(concept)
                     continue
                 learners.append(uid)
                 questions.append(q[j] if has_q else c[j])
-                concepts.append(concept)
+                concepts.append([concept])
                 responses.append(int(r[j]))
                 stamps.append(stamp[j] if stamp is not None else position)
                 folds.append(fold)
@@ -190,21 +194,22 @@ def read_pykt(path: str | os.PathLike[str], encoding: str = "utf-8-sig") -> Even
         starts = np.flatnonzero(np.r_[True, learner_array[1:] != learner_array[:-1]])
         times = (np.arange(n) - np.repeat(starts, np.diff(np.r_[starts, n]))).astype(float)
     items: np.ndarray = np.asarray(questions, dtype=np.int64)
-    skills = np.asarray(concepts, dtype=str)
+    table: list[str] | None = None
     if names is not None:
         key = "questions" if has_q else "concepts"
         items = _rename(items, names.get(key), source, key)
-        if has_c and "concepts" in names:
-            table = names["concepts"]
-            try:
-                skills = np.asarray(
-                    ["_".join(table[int(s)] for s in text.split("_")) for text in skills.tolist()],
-                    dtype=str,
-                )
-            except IndexError:
-                raise DataError(
-                    "a concept index is not in keyid2idx.json", file=source, field="concepts"
-                ) from None
+        table = names.get("concepts") if has_c else None
+    if table is not None:
+        for i, indices in enumerate(concepts):
+            for k in indices:
+                if not 0 <= k < len(table):
+                    raise DataError(
+                        "index not in keyid2idx.json",
+                        file=source, line=lines[i], field="concepts", value=k,
+                    )  # fmt: skip
+    skills = np.empty(n, dtype=object)  # one tuple of concept names per event
+    for i, indices in enumerate(concepts):
+        skills[i] = tuple(table[k] if table is not None else str(k) for k in indices)
     extra: dict[str, np.ndarray] = {"fold": np.asarray(folds, dtype=np.int64)}
     if has_c:
         extra["concepts"] = skills
@@ -233,7 +238,8 @@ def _rename(ids: np.ndarray, table: list[str] | None, source: str, key: str) -> 
 
 def pykt_domain(*logs: EventLog) -> Any:
     """The :class:`~mentor.domain.Domain` of logs read by :func:`read_pykt` with
-    questions and concepts: each question's skills are its concepts. None when
+    questions and concepts: each question's skills are its concepts, names kept
+    whole (``skill_0`` is one skill, never split at ``_``). None when
     no log has a ``concepts`` column or the items are the concepts."""
     from mentor.domain import Domain, Item
 
@@ -241,8 +247,9 @@ def pykt_domain(*logs: EventLog) -> Any:
     for log in logs:
         if "concepts" not in log.extra:
             continue
-        for item, text in zip(log.item.tolist(), log.extra["concepts"].tolist(), strict=True):
-            skills.setdefault(item, tuple(text.split("_")))
+        for item, names in zip(log.item.tolist(), log.extra["concepts"].tolist(), strict=True):
+            # a tuple from read_pykt; a lone string (another reader) is one name
+            skills.setdefault(item, (names,) if isinstance(names, str) else tuple(names))
     if not skills:
         return None
     if all(len(s) == 1 and s[0] == str(i) for i, s in skills.items()):

@@ -22,13 +22,34 @@ from mentor._csv import data_rows, open_text, read_header
 from mentor.errors import DataError
 from mentor.events.log import CORE_COLUMNS, EventLog
 
+#: Largest integer time kept exactly: times are float64, whose integers are exact
+#: up to 2**53 (a nanosecond Unix timestamp, about 1.7e18, is not).
+MAX_EXACT_TIME = 2**53
+
+
+class InexactTimeError(ValueError):
+    """An integer time too large to keep exactly as a float64."""
+
+
+def _inexact_time() -> InexactTimeError:
+    return InexactTimeError(
+        f"integer time beyond 2**53 ({MAX_EXACT_TIME}) cannot be kept exactly, so order "
+        "checks and messages would use a rounded value; give times in seconds or "
+        "milliseconds"
+    )
+
 
 def parse_time(text: str) -> float:
     """A time as a float: a plain number as it is, ISO 8601 as seconds since the epoch.
 
-    ISO times without a zone are taken as UTC. Raises ``ValueError`` otherwise.
+    ISO times without a zone are taken as UTC. Raises ``ValueError`` otherwise,
+    and :class:`InexactTimeError` for an integer beyond 2**53 in absolute value
+    (nanosecond timestamps), which a float cannot hold exactly.
     """
     text = text.strip()
+    digits = text.lstrip("+-")
+    if digits.isdigit() and digits.isascii() and abs(int(text)) > MAX_EXACT_TIME:
+        raise _inexact_time()
     try:
         value = float(text)
     except ValueError:
@@ -76,6 +97,16 @@ def decode_error(
         file=str(path),
         line=line,
     )
+
+
+def _as_written(text: str) -> int | float | str:
+    """A number for an error's ``value`` as the file writes it: ``33022688``, not
+    ``33022688.0``."""
+    try:
+        return int(text)
+    except ValueError:
+        number = float(text)
+        return number if repr(number) == text else text
 
 
 def _number_or_text(values: list[str]) -> np.ndarray:
@@ -153,7 +184,7 @@ def read_csv(
             items.append(row[wanted["item"]].strip())
             text = row[wanted["outcome"]].strip()
             try:
-                outcomes.append(float(text))
+                outcome = float(text)
             except ValueError:
                 raise DataError(
                     "outcome is not a number",
@@ -162,13 +193,24 @@ def read_csv(
                     field=header[wanted["outcome"]],
                     value=text,
                 ) from None
+            if not (math.isnan(outcome) or 0.0 <= outcome <= 1.0):  # NaN: the log's check
+                raise DataError(
+                    "outcome must lie in [0, 1]",
+                    file=source,
+                    line=line,
+                    field=header[wanted["outcome"]],
+                    value=_as_written(text),
+                )
+            outcomes.append(outcome)
             if has_time:
                 text = row[wanted["time"]]
                 try:
                     times.append(parse_time(text))
-                except ValueError:
+                except ValueError as error:
                     raise DataError(
-                        "unparseable time (expected a number or ISO 8601)",
+                        str(error)
+                        if isinstance(error, InexactTimeError)
+                        else "unparseable time (expected a number or ISO 8601)",
                         file=source,
                         line=line,
                         field=header[wanted["time"]],
@@ -360,9 +402,11 @@ def read_review_log(
                 )
             try:
                 times.append(parse_time(row[time_i]))
-            except ValueError:
+            except ValueError as error:
                 raise DataError(
-                    "unparseable time (expected ISO 8601 or a number)",
+                    str(error)
+                    if isinstance(error, InexactTimeError)
+                    else "unparseable time (expected ISO 8601 or a number)",
                     file=source,
                     line=line,
                     field="review_time",
@@ -398,23 +442,64 @@ def read_review_log(
     )
 
 
-def read_parquet(path: str | os.PathLike[str]) -> EventLog:
+def read_parquet(
+    path: str | os.PathLike[str], columns: Mapping[str, str] | None = None
+) -> EventLog:
     """Read a log written by :func:`~mentor.events.write_parquet` (or any Parquet
-    file with columns ``learner, item, time, outcome``; other columns become extras)."""
+    file with columns ``learner, item, time, outcome``; other columns become extras).
+
+    ``columns`` maps mentor's fields to the file's column names, as for
+    :func:`read_csv` (``{"learner": "user_id", "time": "order_id"}``); the
+    mapped columns must exist. Integer times beyond 2**53 are refused (a
+    float64 time would round them).
+    """
     import pyarrow.parquet as pq
 
     source = str(path)
+    unknown = set(columns or {}) - set(CORE_COLUMNS)
+    if unknown:
+        raise DataError(
+            f"unknown field in column mapping (expected one of {', '.join(CORE_COLUMNS)})",
+            value=sorted(unknown)[0],
+        )
+    mapping = {name: name for name in CORE_COLUMNS}
+    mapping.update(columns or {})
     if not Path(path).is_file():
         raise DataError("file not found", file=source)
     try:
         table = pq.read_table(path)
     except Exception as error:  # pyarrow raises several types for a corrupt file
         raise DataError(f"not a readable Parquet file ({error})", file=source) from None
-    for column in CORE_COLUMNS:
-        if column not in table.column_names:
-            raise DataError("missing column", file=source, field=column)
+    for field in CORE_COLUMNS:
+        if mapping[field] not in table.column_names:
+            raise DataError(
+                f"missing column (the file has: {', '.join(table.column_names)})",
+                file=source,
+                field=mapping[field],
+            )
     data = {name: table.column(name).to_numpy(zero_copy_only=False) for name in table.column_names}
-    extra = {name: col for name, col in data.items() if name not in CORE_COLUMNS}
-    return EventLog(
-        data["learner"], data["item"], data["time"], data["outcome"], extra, source=source
-    )
+    core = {field: data[mapping[field]] for field in CORE_COLUMNS}
+    time = np.asarray(core["time"])
+    big = np.zeros(0, dtype=np.int64)
+    if time.dtype.kind in "iu":  # checked before the float64 conversion rounds them
+        big = np.flatnonzero((time > MAX_EXACT_TIME) | (time < -MAX_EXACT_TIME))
+    if big.size:
+        raise DataError(
+            f"row {int(big[0]) + 1}: {_inexact_time()}",
+            file=source,
+            field=mapping["time"],
+            value=int(time[big[0]]),
+        )
+    used = set(mapping.values())
+    extra = {name: col for name, col in data.items() if name not in used}
+    try:
+        return EventLog(
+            core["learner"], core["item"], core["time"], core["outcome"], extra, source=source
+        )
+    except DataError as error:  # name the file's own column
+        if error.field in mapping and mapping[error.field] != error.field:
+            raise DataError(
+                error.problem, file=error.file, line=error.line,
+                field=mapping[error.field], value=error.value,
+            ) from None  # fmt: skip
+        raise
