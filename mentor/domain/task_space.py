@@ -119,7 +119,8 @@ class Box:
                 field=field,
                 value=list(x.shape),
             )
-        ok = np.isfinite(x) & (x >= self._lo) & (x <= self._hi)
+        # the bounds are finite, so NaN (every comparison false) and +-inf fail these too
+        ok = (x >= self._lo) & (x <= self._hi)
         if not ok.all():
             bad = np.argwhere(~ok)
             row, d = (int(v) for v in bad[0])

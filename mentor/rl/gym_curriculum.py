@@ -141,6 +141,19 @@ class TaskCurriculum:
         self._clock(start, cpu)
         return len(lacking)
 
+    def _any_ended(self, infos: Any) -> bool:
+        """Whether an episode may have ended in this step (False only when none did)."""
+        if isinstance(infos, Mapping):
+            if self.kind == "single":
+                return "task_return" in infos
+            return "_task_return" in infos
+        if len(infos) != self.num_envs:
+            raise DataError(f"{len(infos)} infos for {self.num_envs} environments", field="infos")
+        for info in infos:
+            if "task_return" in info:
+                return True
+        return False
+
     def _finished(self, infos: Any) -> list[tuple[int, int, float, float]]:
         """``(env, episode, return, success)`` of each episode that ended in this step."""
         out = []
@@ -170,7 +183,13 @@ class TaskCurriculum:
 
     def update(self, infos: Any) -> int:
         """Feed back every episode that ended in this step and schedule the next tasks;
-        returns the number of episodes fed back."""
+        returns the number of episodes fed back.
+
+        A step in which no episode ended (most steps) is recognised before the clocks start
+        and costs well under a microsecond, less than reading the CPU clock (about 1 us, a
+        system call); it is not added to :attr:`seconds_` or :attr:`cpu_seconds_`."""
+        if not self._any_ended(infos):
+            return 0
         start, cpu = time.perf_counter(), time.thread_time()
         done = self._finished(infos)
         if not done:

@@ -103,8 +103,9 @@ class TaskTeacher(abc.ABC):
             raise DataError(
                 f"{x.shape[0]} tasks but {r.size} outcomes", field="outcomes", value=r.size
             )
-        bad = np.flatnonzero(~np.isfinite(r))
-        if bad.size:
+        finite = np.isfinite(r)
+        if not finite.all():
+            bad = np.flatnonzero(~finite)
             raise DataError(
                 f"outcome {int(bad[0])} must be finite", field="outcomes", value=float(r[bad[0]])
             )

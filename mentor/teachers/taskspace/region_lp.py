@@ -138,6 +138,10 @@ class RegionLP(TaskTeacher):
         self.adjacent = index[:, 1:]
         self._reach = np.abs(self.centres[self.adjacent] - self.centres[:, None, :]).max(axis=1)
         self._reach = np.maximum(self._reach, 1e-9)
+        # in 1-D the nearest centre of a point is one of the two centres around it in sorted
+        # order: _nearest looks them up by bisection instead of comparing with every centre
+        self._order = np.argsort(self.centres[:, 0], kind="stable")
+        self._sorted = self.centres[self._order, 0]
 
     def get_params(self) -> dict[str, Any]:
         return {
@@ -156,6 +160,8 @@ class RegionLP(TaskTeacher):
 
     def _nearest(self, unit: np.ndarray) -> np.ndarray:
         """Index of the nearest centre of each point of the unit cube (``BRUTE_FORCE``)."""
+        if self.dim == 1:
+            return self._nearest_1d(unit[:, 0])
         if len(unit) * self.regions * self.dim > BRUTE_FORCE:
             return np.asarray(self._tree.query(unit)[1], dtype=np.int64)
         centres = self.centres
@@ -163,6 +169,21 @@ class RegionLP(TaskTeacher):
         for k in range(1, self.dim):
             d2 += (unit[:, k : k + 1] - centres[:, k]) ** 2
         return np.asarray(d2.argmin(axis=1), dtype=np.int64)
+
+    def _nearest_1d(self, u: np.ndarray) -> np.ndarray:
+        """The comparison's answer in 1-D from the two centres around each point: the same
+        squared distances, the smaller one, the lower index on a tie (as ``argmin``). The
+        other centres are farther (``u - c`` rounds monotonically in ``c``), so the answer is
+        the comparison's unless two centres lie within rounding error of each other."""
+        last = self.regions - 1
+        above = np.searchsorted(self._sorted, u)
+        left = self._order[np.maximum(above - 1, 0)]
+        right = self._order[np.minimum(above, last)]
+        centres = self.centres[:, 0]
+        d_left = (u - centres[left]) ** 2
+        d_right = (u - centres[right]) ** 2
+        take_right = (d_right < d_left) | ((d_right == d_left) & (right < left))
+        return np.asarray(np.where(take_right, right, left), dtype=np.int64)
 
     def learning_progress(self) -> np.ndarray:
         """``|slope|`` of each region's last ``window`` rewards."""
@@ -218,7 +239,9 @@ class RegionLP(TaskTeacher):
                 self.progress_[region] = 0.0
                 continue
             i = self._abscissae[m]
-            self.progress_[region] = abs(float(i @ (recent - np.mean(recent)) / self._squares[m]))
+            # recent.sum() / m is np.mean's value (the same reduction divided by the count)
+            mean = recent.sum() / m
+            self.progress_[region] = abs(float(i @ (recent - mean) / self._squares[m]))
 
     # ------------------------------------------------------------------ state
     def _get_state(self) -> dict[str, Any]:
