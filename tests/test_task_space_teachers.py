@@ -536,3 +536,13 @@ def test_region_lp_nearest_centre_in_1d_is_the_direct_comparisons(regions):
     )[:, None]
     expected = ((unit - teacher.centres[:, 0]) ** 2).argmin(axis=1)
     assert np.array_equal(teacher._nearest(unit), expected)
+
+
+def test_region_lp_nearest_centre_of_one_point_in_1d_is_the_direct_comparisons():
+    # one point at a time (Python floats) gives argmin's answer too, ties included
+    teacher = RegionLP(Box([0.0], [1.0]), regions=128, seed=3)
+    c = np.sort(teacher.centres[:, 0])
+    points = np.concatenate([np.random.default_rng(5).random(2000), c, (c[1:] + c[:-1]) / 2])
+    expected = ((points[:, None] - teacher.centres[:, 0]) ** 2).argmin(axis=1)
+    assert [teacher._nearest_point(float(u)) for u in points] == expected.tolist()
+    assert teacher._nearest(points[:1, None]).tolist() == expected[:1].tolist()

@@ -34,6 +34,7 @@ masters about 67 % and RIAC about 48 % in the same run (benchmarks/RESULTS.md).
 
 from __future__ import annotations
 
+from bisect import bisect_left
 from collections.abc import Mapping
 from typing import Any
 
@@ -142,6 +143,10 @@ class RegionLP(TaskTeacher):
         # order: _nearest looks them up by bisection instead of comparing with every centre
         self._order = np.argsort(self.centres[:, 0], kind="stable")
         self._sorted = self.centres[self._order, 0]
+        # the same as Python floats and ints, for one point at a time (no array calls)
+        self._sorted_list: list[float] = self._sorted.tolist()
+        self._order_list: list[int] = self._order.tolist()
+        self._centre_list: list[float] = self.centres[:, 0].tolist()
 
     def get_params(self) -> dict[str, Any]:
         return {
@@ -161,6 +166,8 @@ class RegionLP(TaskTeacher):
     def _nearest(self, unit: np.ndarray) -> np.ndarray:
         """Index of the nearest centre of each point of the unit cube (``BRUTE_FORCE``)."""
         if self.dim == 1:
+            if len(unit) == 1:
+                return np.array([self._nearest_point(float(unit[0, 0]))], dtype=np.int64)
             return self._nearest_1d(unit[:, 0])
         if len(unit) * self.regions * self.dim > BRUTE_FORCE:
             return np.asarray(self._tree.query(unit)[1], dtype=np.int64)
@@ -184,6 +191,19 @@ class RegionLP(TaskTeacher):
         d_right = (u - centres[right]) ** 2
         take_right = (d_right < d_left) | ((d_right == d_left) & (right < left))
         return np.asarray(np.where(take_right, right, left), dtype=np.int64)
+
+    def _nearest_point(self, u: float) -> int:
+        """:meth:`_nearest_1d` for one point in Python floats: the same bisection
+        (``bisect_left`` is ``searchsorted``'s default side) and the same IEEE products."""
+        above = bisect_left(self._sorted_list, u)
+        left = self._order_list[max(above - 1, 0)]
+        right = self._order_list[min(above, self.regions - 1)]
+        # d * d: NumPy's ``** 2`` is ``square``, one rounded product (Python's ``** 2`` is pow)
+        a, b = u - self._centre_list[left], u - self._centre_list[right]
+        d_left, d_right = a * a, b * b
+        if d_right < d_left or (d_right == d_left and right < left):
+            return right
+        return left
 
     def learning_progress(self) -> np.ndarray:
         """``|slope|`` of each region's last ``window`` rewards."""
@@ -210,14 +230,19 @@ class RegionLP(TaskTeacher):
         for i in range(n):
             region = self.choose_region()
             unit[i] = self.rng.random(self.dim) if region is None else self._in_cell(region)
-        low, width = np.array(self.space.low), self.space.width
-        return self.space.clip(low + unit * width)
+        # the box's own read-only bound arrays (the values of its low and width)
+        return self.space.clip(self.space._lo + unit * self.space._width)
 
     def _in_cell(self, region: int) -> np.ndarray:
         centre, reach = self.centres[region], self._reach[region]
         low, high = np.maximum(centre - reach, 0.0), np.minimum(centre + reach, 1.0)
         # = rng.uniform(low, high, size=...): the same numbers, without its call overhead
         draws = low + (high - low) * self.rng.random((CELL_DRAWS, self.dim))
+        if self.dim == 1:  # the first candidate in the cell, one at a time
+            for k, u in enumerate(draws[:, 0].tolist()):
+                if self._nearest_point(u) == region:
+                    return draws[k]
+            return centre.copy()
         inside = np.flatnonzero(self._nearest(draws) == region)
         return draws[inside[0]] if inside.size else centre.copy()
 
