@@ -13,7 +13,8 @@ Per run it records:
 
 * ``curriculum_s``: :attr:`TaskCurriculum.seconds_`, everything the curriculum does in the
   main process (the teacher's ``sample`` and ``observe``, reading the infos, handing the
-  next tasks to the environments);
+  next tasks to the environments; a step in which no episode ended is recognised before the
+  clocks start and is not counted: well under a microsecond, less than a CPU-clock read);
 * ``teacher_s``: the part of it spent in the teacher (:attr:`TaskSource.timing_`, draw plus
   observe);
 * ``learn_s``: the wall time of ``model.learn`` (which includes ``curriculum_s``), and
