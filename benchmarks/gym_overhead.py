@@ -13,7 +13,8 @@ Per run it records:
 
 * ``curriculum_s``: :attr:`TaskCurriculum.seconds_`, everything the curriculum does in the
   main process (the teacher's ``sample`` and ``observe``, reading the infos, handing the
-  next tasks to the environments);
+  next tasks to the environments; a step in which no episode ended is recognised before the
+  clocks start and is not counted: well under a microsecond, less than a CPU-clock read);
 * ``teacher_s``: the part of it spent in the teacher (:attr:`TaskSource.timing_`, draw plus
   observe);
 * ``learn_s``: the wall time of ``model.learn`` (which includes ``curriculum_s``), and
@@ -22,11 +23,20 @@ Per run it records:
   episodes, in microseconds), the mean episode length in steps, and the overhead
   ``curriculum_s / learn_s`` (the share of training time, as ``gym_curriculum.py`` reports
   it);
+* the same in CPU time: ``curriculum_cpu_s`` (:attr:`TaskCurriculum.cpu_seconds_`, the
+  calling thread's CPU time, :func:`time.thread_time`, over the same spans), ``teacher_cpu_s``
+  (``timing_``'s ``draw_cpu`` + ``observe_cpu``), ``learn_cpu_s`` (the process's CPU time,
+  :func:`time.process_time`, over ``model.learn``; torch on 1 thread), ``ppo_cpu_s``, the
+  per-episode ``curriculum_cpu_us``, ``teacher_cpu_us``, ``ppo_cpu_us`` and
+  ``overhead_cpu = curriculum_cpu_s / learn_cpu_s``. Wall intervals of a few microseconds on
+  a loaded machine include the time the process was descheduled; CPU time does not, so the
+  CPU share is the curriculum's own cost against PPO's;
 * ``final``: the deterministic policy's success over every goal at the end (so that a
   change that should not alter the teacher's draws can be checked for identical results);
 
 and, outside PPO, the teacher alone: ``--alone`` episodes (2,000) of ``sample(1)`` then
-``observe`` of one Bernoulli outcome (success probability ``1 - task``), timed as one loop.
+``observe`` of one Bernoulli outcome (success probability ``1 - task``), timed as one loop
+(wall ``alone_us`` and CPU ``alone_cpu_us``).
 ``--profile`` adds the top functions of a :mod:`cProfile` of the curriculum's calls (one run
 per teacher, not timed). Writes ``benchmarks/results/<name>.json``.
 """
@@ -62,15 +72,17 @@ def make_teacher(name: str, seed: int) -> Any:
     return create_task_teacher({"name": name, "params": {"space": space, "seed": seed}})
 
 
-def alone(name: str, seed: int, episodes: int) -> float:
-    """Microseconds per episode of ``sample(1)`` + ``observe`` of the teacher alone."""
+def alone(name: str, seed: int, episodes: int) -> tuple[float, float]:
+    """Microseconds per episode (wall, CPU) of ``sample(1)`` + ``observe`` of the teacher
+    alone."""
     teacher = make_teacher(name, seed)
     rng = np.random.default_rng(seed + 1000)
-    start = time.perf_counter()
+    start, cpu = time.perf_counter(), time.thread_time()
     for _ in range(episodes):
         task = teacher.sample(1)
         teacher.observe(task, [float(rng.random() < 1.0 - task[0, 0])])
-    return 1e6 * (time.perf_counter() - start) / episodes
+    wall, cpu = time.perf_counter() - start, time.thread_time() - cpu
+    return 1e6 * wall / episodes, 1e6 * cpu / episodes
 
 
 def run(
@@ -102,13 +114,15 @@ def run(
     if profile is not None:
         update = curriculum.update
         curriculum.update = lambda infos: profile.runcall(update, infos)  # type: ignore[method-assign]
-    start = time.perf_counter()
+    start, cpu = time.perf_counter(), time.process_time()
     model.learn(args.timesteps, callback=TaskCallback(curriculum))
-    learn = time.perf_counter() - start
+    learn, learn_cpu = time.perf_counter() - start, time.process_time() - cpu
     venv.close()
     episodes = curriculum.episodes_
     teacher = source.timing_["draw"] + source.timing_["observe"]
+    teacher_cpu = source.timing_["draw_cpu"] + source.timing_["observe_cpu"]
     ppo = learn - curriculum.seconds_
+    ppo_cpu = learn_cpu - curriculum.cpu_seconds_
     return {
         "seed": seed,
         "episodes": episodes,
@@ -121,6 +135,14 @@ def run(
         "teacher_us": 1e6 * teacher / episodes,
         "ppo_us": 1e6 * ppo / episodes,
         "overhead": curriculum.seconds_ / learn,
+        "curriculum_cpu_s": curriculum.cpu_seconds_,
+        "teacher_cpu_s": teacher_cpu,
+        "learn_cpu_s": learn_cpu,
+        "ppo_cpu_s": ppo_cpu,
+        "curriculum_cpu_us": 1e6 * curriculum.cpu_seconds_ / episodes,
+        "teacher_cpu_us": 1e6 * teacher_cpu / episodes,
+        "ppo_cpu_us": 1e6 * ppo_cpu / episodes,
+        "overhead_cpu": curriculum.cpu_seconds_ / learn_cpu,
         "final": evaluate(model, args.length),
     }
 
@@ -149,19 +171,35 @@ def main() -> None:
             console.print(
                 f"{name} seed {seed}: {r['episodes']} episodes, curriculum "
                 f"{r['curriculum_us']:.0f} us/episode (teacher {r['teacher_us']:.0f}), PPO "
-                f"{r['ppo_us']:.0f} us/episode, overhead {100 * r['overhead']:.2f} %",
+                f"{r['ppo_us']:.0f} us/episode, overhead {100 * r['overhead']:.2f} %; CPU: "
+                f"curriculum {r['curriculum_cpu_us']:.0f} us/episode (teacher "
+                f"{r['teacher_cpu_us']:.0f}), PPO {r['ppo_cpu_us']:.0f}, overhead "
+                f"{100 * r['overhead_cpu']:.2f} %",
                 highlight=False,
             )
-        alone_us = [alone(name, seed, args.alone) for seed in range(args.seeds)]
+        timed = [alone(name, seed, args.alone) for seed in range(args.seeds)]
+        alone_us = [wall for wall, _ in timed]
+        alone_cpu_us = [cpu for _, cpu in timed]
         rows[name] = {
             "runs": runs,
             **{
                 key: summary([r[key] for r in runs])
-                for key in ("curriculum_us", "teacher_us", "ppo_us", "overhead")
+                for key in (
+                    "curriculum_us",
+                    "teacher_us",
+                    "ppo_us",
+                    "overhead",
+                    "curriculum_cpu_us",
+                    "teacher_cpu_us",
+                    "ppo_cpu_us",
+                    "overhead_cpu",
+                )
             },
             "steps_per_episode": float(np.mean([r["steps_per_episode"] for r in runs])),
             "alone_us": summary(alone_us),
             "alone_us_runs": alone_us,
+            "alone_cpu_us": summary(alone_cpu_us),
+            "alone_cpu_us_runs": alone_cpu_us,
         }
         if args.profile:
             profile = cProfile.Profile()
@@ -181,7 +219,12 @@ def main() -> None:
         "of which teacher",
         "PPO us / episode",
         "overhead %",
+        "CPU: curriculum us / episode",
+        "of which teacher",
+        "PPO us / episode",
+        "overhead %",
         "teacher alone us / episode",
+        "CPU",
     ):
         table.add_column(column, justify="left" if column == "teacher" else "right")
     for name, row in rows.items():
@@ -192,7 +235,12 @@ def main() -> None:
             fmt(row["teacher_us"], 1, 0),
             fmt(row["ppo_us"], 1, 0),
             fmt(row["overhead"], 100, 2),
+            fmt(row["curriculum_cpu_us"], 1, 0),
+            fmt(row["teacher_cpu_us"], 1, 0),
+            fmt(row["ppo_cpu_us"], 1, 0),
+            fmt(row["overhead_cpu"], 100, 2),
             fmt(row["alone_us"], 1, 0),
+            fmt(row["alone_cpu_us"], 1, 0),
         )
     console.print(table)
     args.out.mkdir(parents=True, exist_ok=True)

@@ -522,3 +522,27 @@ def test_region_lp_nearest_centre_is_the_k_d_trees(dim, regions, points):
     for chunk in range(20):
         part = slice(chunk * points, (chunk + 1) * points)
         assert np.array_equal(teacher._nearest(unit[part]), expected[part])
+
+
+@pytest.mark.parametrize("regions", [2, 16, 128, 512])
+def test_region_lp_nearest_centre_in_1d_is_the_direct_comparisons(regions):
+    # in 1-D _nearest bisects the sorted centres; it must give argmin's answer everywhere:
+    # random points, the centres themselves, the midpoints between sorted neighbours (a
+    # tie, argmin's lower index), the ends of the interval
+    teacher = RegionLP(Box([0.0], [1.0]), regions=regions, seed=3)
+    c = np.sort(teacher.centres[:, 0])
+    unit = np.concatenate(
+        [np.random.default_rng(4).random(5000), c, (c[1:] + c[:-1]) / 2, [0.0, 1.0]]
+    )[:, None]
+    expected = ((unit - teacher.centres[:, 0]) ** 2).argmin(axis=1)
+    assert np.array_equal(teacher._nearest(unit), expected)
+
+
+def test_region_lp_nearest_centre_of_one_point_in_1d_is_the_direct_comparisons():
+    # one point at a time (Python floats) gives argmin's answer too, ties included
+    teacher = RegionLP(Box([0.0], [1.0]), regions=128, seed=3)
+    c = np.sort(teacher.centres[:, 0])
+    points = np.concatenate([np.random.default_rng(5).random(2000), c, (c[1:] + c[:-1]) / 2])
+    expected = ((points[:, None] - teacher.centres[:, 0]) ** 2).argmin(axis=1)
+    assert [teacher._nearest_point(float(u)) for u in points] == expected.tolist()
+    assert teacher._nearest(points[:1, None]).tolist() == expected[:1].tolist()

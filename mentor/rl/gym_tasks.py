@@ -16,7 +16,9 @@ The library-free part of the Gymnasium, Stable-Baselines3 and Syllabus adapters:
 An episode's outcome is its return (or success) mapped to [0, 1] by ``reward_range``:
 ``(r - low) / (high - low)``, clipped; the default ``(0, 1)`` leaves rewards already in
 [0, 1] unchanged. :attr:`TaskSource.timing_` adds up the seconds spent in the teacher, to
-measure its overhead per training step.
+measure its overhead per training step: wall time (``draw``, ``observe``) and CPU time of the
+calling thread (``draw_cpu``, ``observe_cpu``, :func:`time.thread_time`), which leaves out
+the time the process was descheduled on a loaded machine.
 """
 
 from __future__ import annotations
@@ -82,7 +84,14 @@ class TaskSource:
         self.learner = learner
         self.reward_range = (low, high)
         self.observed_ = 0
-        self.timing_ = {"draw": 0.0, "observe": 0.0, "draws": 0, "episodes": 0}
+        self.timing_ = {
+            "draw": 0.0,
+            "observe": 0.0,
+            "draw_cpu": 0.0,
+            "observe_cpu": 0.0,
+            "draws": 0,
+            "episodes": 0,
+        }
 
     def outcome(self, reward: float) -> float:
         """A return mapped to [0, 1] by ``reward_range`` (clipped)."""
@@ -91,7 +100,7 @@ class TaskSource:
 
     def draw(self, n: int = 1) -> list[Any]:
         """``n`` tasks: 1-D float arrays (continuous) or task ids (discrete)."""
-        start = time.perf_counter()
+        start, cpu = time.perf_counter(), time.thread_time()
         if self.continuous:
             tasks = list(self.teacher.sample(n))
         elif n > 0:
@@ -101,6 +110,7 @@ class TaskSource:
         else:
             tasks = []
         self.timing_["draw"] += time.perf_counter() - start
+        self.timing_["draw_cpu"] += time.thread_time() - cpu
         self.timing_["draws"] += n
         return tasks
 
@@ -111,7 +121,7 @@ class TaskSource:
             return
         if len(tasks) != len(rewards):
             raise DataError(f"{len(tasks)} tasks but {len(rewards)} rewards", field="rewards")
-        start = time.perf_counter()
+        start, cpu = time.perf_counter(), time.thread_time()
         outcomes = [self.outcome(r) for r in rewards]
         if self.continuous:
             self.teacher.observe(np.asarray(tasks, dtype=float), outcomes)
@@ -127,4 +137,5 @@ class TaskSource:
             )
         self.observed_ += 1
         self.timing_["observe"] += time.perf_counter() - start
+        self.timing_["observe_cpu"] += time.thread_time() - cpu
         self.timing_["episodes"] += len(tasks)

@@ -82,10 +82,12 @@ def paced_sampler(
     from mentor.torch.sampler import CurriculumSampler
 
     scores = _difficulty(difficulty)
-    teacher = Curriculum(difficulty=dict(enumerate(scores.tolist())), pacing=pacing,
-                         clock="time", seed=seed)
-    batches = CurriculumSampler(teacher, scores.size, batch_size, seed=seed,
-                                steps_per_epoch=steps_per_epoch)
+    teacher = Curriculum(
+        difficulty=dict(enumerate(scores.tolist())), pacing=pacing, clock="time", seed=seed
+    )
+    batches = CurriculumSampler(
+        teacher, scores.size, batch_size, seed=seed, steps_per_epoch=steps_per_epoch
+    )
     return batches.examples()
 
 
@@ -133,5 +135,9 @@ class CurriculumSFTTrainer(SFTTrainer):
     def _get_train_sampler(self, dataset: Any = None) -> Sampler[int]:
         if self.schedule == "staged":
             return StagedSampler(self.difficulty, seed=self.args.seed)
-        return paced_sampler(self.difficulty, self.args.per_device_train_batch_size,
-                             self.schedule, seed=self.args.seed)
+        return paced_sampler(
+            self.difficulty,
+            self.args.per_device_train_batch_size,
+            self.schedule,
+            seed=self.args.seed,
+        )

@@ -34,6 +34,7 @@ masters about 67 % and RIAC about 48 % in the same run (benchmarks/RESULTS.md).
 
 from __future__ import annotations
 
+from bisect import bisect_left
 from collections.abc import Mapping
 from typing import Any
 
@@ -138,6 +139,14 @@ class RegionLP(TaskTeacher):
         self.adjacent = index[:, 1:]
         self._reach = np.abs(self.centres[self.adjacent] - self.centres[:, None, :]).max(axis=1)
         self._reach = np.maximum(self._reach, 1e-9)
+        # in 1-D the nearest centre of a point is one of the two centres around it in sorted
+        # order: _nearest looks them up by bisection instead of comparing with every centre
+        self._order = np.argsort(self.centres[:, 0], kind="stable")
+        self._sorted = self.centres[self._order, 0]
+        # the same as Python floats and ints, for one point at a time (no array calls)
+        self._sorted_list: list[float] = self._sorted.tolist()
+        self._order_list: list[int] = self._order.tolist()
+        self._centre_list: list[float] = self.centres[:, 0].tolist()
 
     def get_params(self) -> dict[str, Any]:
         return {
@@ -156,6 +165,10 @@ class RegionLP(TaskTeacher):
 
     def _nearest(self, unit: np.ndarray) -> np.ndarray:
         """Index of the nearest centre of each point of the unit cube (``BRUTE_FORCE``)."""
+        if self.dim == 1:
+            if len(unit) == 1:
+                return np.array([self._nearest_point(float(unit[0, 0]))], dtype=np.int64)
+            return self._nearest_1d(unit[:, 0])
         if len(unit) * self.regions * self.dim > BRUTE_FORCE:
             return np.asarray(self._tree.query(unit)[1], dtype=np.int64)
         centres = self.centres
@@ -163,6 +176,34 @@ class RegionLP(TaskTeacher):
         for k in range(1, self.dim):
             d2 += (unit[:, k : k + 1] - centres[:, k]) ** 2
         return np.asarray(d2.argmin(axis=1), dtype=np.int64)
+
+    def _nearest_1d(self, u: np.ndarray) -> np.ndarray:
+        """The comparison's answer in 1-D from the two centres around each point: the same
+        squared distances, the smaller one, the lower index on a tie (as ``argmin``). The
+        other centres are farther (``u - c`` rounds monotonically in ``c``), so the answer is
+        the comparison's unless two centres lie within rounding error of each other."""
+        last = self.regions - 1
+        above = np.searchsorted(self._sorted, u)
+        left = self._order[np.maximum(above - 1, 0)]
+        right = self._order[np.minimum(above, last)]
+        centres = self.centres[:, 0]
+        d_left = (u - centres[left]) ** 2
+        d_right = (u - centres[right]) ** 2
+        take_right = (d_right < d_left) | ((d_right == d_left) & (right < left))
+        return np.asarray(np.where(take_right, right, left), dtype=np.int64)
+
+    def _nearest_point(self, u: float) -> int:
+        """:meth:`_nearest_1d` for one point in Python floats: the same bisection
+        (``bisect_left`` is ``searchsorted``'s default side) and the same IEEE products."""
+        above = bisect_left(self._sorted_list, u)
+        left = self._order_list[max(above - 1, 0)]
+        right = self._order_list[min(above, self.regions - 1)]
+        # d * d: NumPy's ``** 2`` is ``square``, one rounded product (Python's ``** 2`` is pow)
+        a, b = u - self._centre_list[left], u - self._centre_list[right]
+        d_left, d_right = a * a, b * b
+        if d_right < d_left or (d_right == d_left and right < left):
+            return right
+        return left
 
     def learning_progress(self) -> np.ndarray:
         """``|slope|`` of each region's last ``window`` rewards."""
@@ -189,14 +230,19 @@ class RegionLP(TaskTeacher):
         for i in range(n):
             region = self.choose_region()
             unit[i] = self.rng.random(self.dim) if region is None else self._in_cell(region)
-        low, width = np.array(self.space.low), self.space.width
-        return self.space.clip(low + unit * width)
+        # the box's own read-only bound arrays (the values of its low and width)
+        return self.space.clip(self.space._lo + unit * self.space._width)
 
     def _in_cell(self, region: int) -> np.ndarray:
         centre, reach = self.centres[region], self._reach[region]
         low, high = np.maximum(centre - reach, 0.0), np.minimum(centre + reach, 1.0)
         # = rng.uniform(low, high, size=...): the same numbers, without its call overhead
         draws = low + (high - low) * self.rng.random((CELL_DRAWS, self.dim))
+        if self.dim == 1:  # the first candidate in the cell, one at a time
+            for k, u in enumerate(draws[:, 0].tolist()):
+                if self._nearest_point(u) == region:
+                    return draws[k]
+            return centre.copy()
         inside = np.flatnonzero(self._nearest(draws) == region)
         return draws[inside[0]] if inside.size else centre.copy()
 
@@ -218,7 +264,9 @@ class RegionLP(TaskTeacher):
                 self.progress_[region] = 0.0
                 continue
             i = self._abscissae[m]
-            self.progress_[region] = abs(float(i @ (recent - np.mean(recent)) / self._squares[m]))
+            # recent.sum() / m is np.mean's value (the same reduction divided by the count)
+            mean = recent.sum() / m
+            self.progress_[region] = abs(float(i @ (recent - mean) / self._squares[m]))
 
     # ------------------------------------------------------------------ state
     def _get_state(self) -> dict[str, Any]:
