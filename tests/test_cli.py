@@ -298,6 +298,14 @@ def test_fit_labels_its_log_likelihoods(tmp_path):
     figures = json.loads((tmp_path / "bkt.json").read_text())
     assert figures["log_likelihood"] == pytest.approx(figures["train_log_likelihood"], rel=1e-9)
     # with --test, Elo's second row is the training log scored online, so labelled
-    tested = _wide("fit", "elo", tmp_path / "train.csv", "--test", tmp_path / "test.csv")
+    tested = _wide(
+        "fit", "elo", tmp_path / "train.csv", "--test", tmp_path / "test.csv",
+        "--json", tmp_path / "elo_tested.json",
+    )  # fmt: skip
     assert tested.returncode == 0, tested.stderr
     assert "train log-likelihood (online)" in tested.stdout
+    # ... each training learner from the start, as without --test (not replayed on top
+    # of the state the fit left, which double-counts every answer)
+    online = json.loads((tmp_path / "elo.json").read_text())["log_likelihood"]
+    tested_figures = json.loads((tmp_path / "elo_tested.json").read_text())
+    assert tested_figures["train_log_likelihood"] == pytest.approx(online, rel=1e-12)

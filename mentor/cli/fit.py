@@ -136,7 +136,8 @@ def fit(
     elif test_log is None:
         train_ll = figures["log_likelihood"]  # the training log was scored online above
     else:
-        train_ll = log_likelihood(train_log.outcome, student_model.predict_log(train_log))
+        renamed = _as_new_learners(train_log, None)
+        train_ll = log_likelihood(train_log.outcome, student_model.predict_log(renamed))
     result = {
         **figures,
         "scored_on": "test" if test_log is not None else "train",
