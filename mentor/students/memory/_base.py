@@ -13,7 +13,7 @@ any other time). A card never reviewed gets the new-card rate of
 from __future__ import annotations
 
 import abc
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from typing import Any, ClassVar
 
 import numpy as np
@@ -71,21 +71,27 @@ class MemoryModel(StudentModel):
         """Restore :meth:`_get_memory_state` (after :attr:`reviews_` is restored)."""
 
     # ------------------------------------------------------------ contract
-    def update(self, events: EventLog) -> None:
-        """Record reviews in the order given; O(1) per review."""
-        ratings = ratings_of(events).tolist()
+    def _walk(self, events: EventLog) -> Iterator[tuple[int, bool, float, float, int]]:
+        """``(row, new, time, outcome, rating)`` of each review in the order given, with
+        :attr:`reviews_` holding the state before it; the review is recorded there when
+        the caller asks for the next one."""
         reviews = self.reviews_
         for learner, card, time, outcome, rating in zip(
             events.learner.tolist(),
             events.item.tolist(),
             events.time.tolist(),
             events.outcome.tolist(),
-            ratings,
+            ratings_of(events).tolist(),
             strict=True,
         ):
             row, new = reviews.open(learner, card)
-            self._review(row, new, time, outcome, rating)
+            yield row, new, time, outcome, rating
             reviews.record(row, time, outcome)
+
+    def update(self, events: EventLog) -> None:
+        """Record reviews in the order given; O(1) per review."""
+        for review in self._walk(events):
+            self._review(*review)
 
     def predict(self, learner: Any, items: Iterable[Any], t: float | None = None) -> np.ndarray:
         """Probability of recalling each card at time ``t`` (seconds; default:

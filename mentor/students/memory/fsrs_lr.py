@@ -63,7 +63,7 @@ from mentor.domain import Domain
 from mentor.errors import ParameterError
 from mentor.events import EventLog
 from mentor.students.base import EpochCallback
-from mentor.students.memory._history import AGAIN, DAY, EASY, GOOD, HARD, ratings_of
+from mentor.students.memory._history import AGAIN, DAY, EASY, GOOD, HARD
 from mentor.students.memory.fsrs_model import FSRS
 
 FEATURES = (
@@ -302,20 +302,11 @@ class FSRSLogistic(FSRS):
     def _replay_features(self, log: EventLog) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Record the (time-sorted) log as :meth:`update` does, keeping the features
         and regime of every review that has a previous review of its card."""
-        reviews = self.reviews_
         xs: list[np.ndarray] = []
         crosses: list[bool] = []
         outcomes: list[float] = []
         one = np.empty(1, dtype=np.int64)
-        for learner, card, time, outcome, rating in zip(
-            log.learner.tolist(),
-            log.item.tolist(),
-            log.time.tolist(),
-            log.outcome.tolist(),
-            ratings_of(log).tolist(),
-            strict=True,
-        ):
-            row, new = reviews.open(learner, card)
+        for row, new, time, outcome, rating in self._walk(log):
             if not new:
                 one[0] = row
                 x, cross = self.features(one, time)
@@ -323,7 +314,6 @@ class FSRSLogistic(FSRS):
                 crosses.append(bool(cross[0]))
                 outcomes.append(outcome)
             self._review(row, new, time, outcome, rating)
-            reviews.record(row, time, outcome)
         k = len(FEATURES)
         x_all = np.array(xs, dtype=np.float64).reshape(len(xs), k)
         return x_all, np.array(crosses, dtype=bool), np.array(outcomes, dtype=np.float64)

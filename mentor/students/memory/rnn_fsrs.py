@@ -30,7 +30,6 @@ from fsrs import Card
 from mentor._checks import check_flag
 from mentor.domain import Domain
 from mentor.events import EventLog
-from mentor.students.memory._history import ratings_of
 from mentor.students.memory.fsrs_model import FSRS
 from mentor.students.memory.rnn import MemoryRNN
 
@@ -98,19 +97,7 @@ class MemoryRNNFSRS(MemoryRNN):
     def _fit_extra(self, log: EventLog) -> np.ndarray:
         """Fit FSRS's weights on the log, then replay it, keeping each review's FSRS inputs."""
         self.fsrs_._fit_weights(log)
-        reviews = self.reviews_
-        rows = []
-        for learner, card, time, outcome, rating in zip(
-            log.learner.tolist(),
-            log.item.tolist(),
-            log.time.tolist(),
-            log.outcome.tolist(),
-            ratings_of(log).tolist(),
-            strict=True,
-        ):
-            row, new = reviews.open(learner, card)
-            rows.append(self._extra(row, new, time, outcome, rating))
-            reviews.record(row, time, outcome)
+        rows = [self._extra(*review) for review in self._walk(log)]
         return np.array(rows, dtype=np.float64).reshape(len(rows), len(self.extra_inputs))
 
     def _extra(self, row: int, new: bool, time: float, outcome: float, rating: int) -> Any:
