@@ -32,14 +32,11 @@ def _columns(text: str | None) -> dict[str, str] | None:
     return mapping
 
 
-def _as_new_learners(log: Any, test_log: Any) -> Any:
-    """The log to predict: a test log as it is (its learners continue their
-    history), the training log with every learner renamed to one the model has
-    not seen. Predicting the training log under its own ids would start each
-    learner from the state the fit left them in, after all their answers, and
-    replay the answers on top of it: neither an online nor an in-sample figure."""
-    if test_log is not None:
-        return log
+def _as_new_learners(log: Any) -> Any:
+    """The training log with every learner renamed to one the model has not seen, so
+    that each is scored from the start. Predicting it under its own ids would start each
+    learner from the state the fit left them in, after all their answers, and replay the
+    answers on top of it: neither an online nor an in-sample figure."""
     import numpy as np
 
     from mentor.events import EventLog
@@ -128,7 +125,9 @@ def fit(
         student_model.fit(train_log)
         seconds = time.perf_counter() - start
     scored = test_log if test_log is not None else train_log
-    figures = _score(scored.outcome, student_model.predict_log(_as_new_learners(scored, test_log)))
+    # a test log's learners continue their history; the training log's start afresh
+    to_predict = test_log if test_log is not None else _as_new_learners(train_log)
+    figures = _score(scored.outcome, student_model.predict_log(to_predict))
     fitted = getattr(student_model, "log_likelihood_", None)
     in_sample = isinstance(fitted, (int, float)) and not math.isnan(fitted)
     if in_sample:
@@ -136,7 +135,7 @@ def fit(
     elif test_log is None:
         train_ll = figures["log_likelihood"]  # the training log was scored online above
     else:
-        renamed = _as_new_learners(train_log, None)
+        renamed = _as_new_learners(train_log)
         train_ll = log_likelihood(train_log.outcome, student_model.predict_log(renamed))
     result = {
         **figures,
