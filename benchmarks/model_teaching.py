@@ -62,6 +62,13 @@ the new parameters. It reads only the observed events, never the simulator.
 (``share="skill"``), and ``expected_gain_fitted_pooled_warm`` is the pooled refit with
 each EM started from the previous refit's parameters (``warm=True``).
 
+The other course teachers of ``benchmarks/teachers.py`` (``target``, ``curriculum``,
+``anti_curriculum``, ``random_curriculum``, ``cyclical``, ``self_paced``, ``mastery``,
+``tscl``, ``mastering_rate``, ``mixture``) run here too, each with its parameters there,
+consulting an Elo model (per-skill abilities) fitted, for each seed, on a pilot cohort of
+200 students of the same simulator taught 150 steps by the random teacher (that
+benchmark's protocol), so that every teacher meets every simulator.
+
 Outcomes: post-test mastery after the run (%), the first step at which the cohort's
 mean post-test reaches 80 %, retention after 500 time units, and for the model-based
 teacher the time of one ``select`` call (mean and 99th percentile over all calls).
@@ -83,7 +90,7 @@ import numpy as np
 from rich.console import Console
 from rich.progress import Progress
 from rich.table import Table
-from teachers import junyi_submap  # benchmarks/teachers.py: the same sub-map
+from teachers import course_teachers, junyi_submap  # benchmarks/teachers.py: same sub-map
 
 from mentor._io import atomic_path, write_json
 from mentor.domain import Domain, Item
@@ -97,7 +104,7 @@ from mentor.sim import (
     make_course,
     run_cohort,
 )
-from mentor.students import BKT, LevelBKT, create_model, model_from_state
+from mentor.students import BKT, Elo, LevelBKT, create_model, model_from_state
 from mentor.students.refitting import Refitting
 from mentor.teachers import ZPDES, ExpectedGain, RandomTeacher, Teacher
 
@@ -118,6 +125,25 @@ TEACHERS = (
     "expected_gain_fitted_skill",
     "expected_gain_fitted_pooled_warm",
 )
+#: The other course teachers of ``benchmarks/teachers.py``, each at its defaults there,
+#: consulting an Elo model (per-skill abilities) fitted on a random-teacher pilot cohort
+#: of the same simulator, as that benchmark does.
+ELO_TEACHERS = (
+    "target",
+    "curriculum",
+    "anti_curriculum",
+    "random_curriculum",
+    "cyclical",
+    "self_paced",
+    "mastery",
+    "tscl",
+    "mastering_rate",
+    "mixture",
+)
+ALL_TEACHERS = TEACHERS + ELO_TEACHERS
+#: The pilot cohort of the Elo teachers: students, steps and seed offset of
+#: ``benchmarks/teachers.py``.
+PILOT_STUDENTS, PILOT_STEPS, PILOT_SEED = 200, 150, 1_000_003
 #: Steps in a simulated day, for FSRS's review schedule: ten questions a day, as the
 #: demo's simulated classmates practise.
 SIM_DAY = 10.0
@@ -212,7 +238,7 @@ def run_sim(
     steps: int,
     tick: Callable[[], None],
     simulator: dict | None = None,
-    teachers: tuple[str, ...] = TEACHERS,
+    teachers: tuple[str, ...] = ALL_TEACHERS,
 ) -> dict[str, Any]:
     def population(domain: Domain, n: int, seed: int) -> Any:
         if simulator is not None:
@@ -221,13 +247,30 @@ def run_sim(
             return ActivationPopulation(domain, n, seed=seed)
         return StudentPopulation(domain, n, seed=seed)
 
+    pilots: dict[int, dict] = {}
+
+    def elo_pilot(seed: int) -> dict:
+        """The Elo model's state, fitted on a random-teacher pilot cohort of this simulator
+        (as ``benchmarks/teachers.py`` does), once per seed."""
+        if seed not in pilots:
+            pilot = population(domain, PILOT_STUDENTS, PILOT_SEED + seed)
+            ids = [f"pilot-{i}" for i in range(PILOT_STUDENTS)]
+            _, log = run_cohort(pilot, RandomTeacher(seed), None, PILOT_STEPS, ids)
+            pilots[seed] = Elo(domain, skill_ability=True).fit(log).state_dict()
+        return pilots[seed]
+
+    elo_teachers = course_teachers(domain, steps)
     out: dict[str, Any] = {"items": len(domain.item_ids), "skills": len(domain.skills)}
     curves: dict[str, list] = {}
     for name in teachers:
         finals, reach, retention, seconds = [], [], [], []
         for seed in range(seeds):
             cohort = population(domain, students, seed)
-            teacher, model = build(name, domain, steps, seed)
+            if name in ELO_TEACHERS:
+                teacher = elo_teachers[name][0](seed)
+                model = model_from_state(elo_pilot(seed), domain=domain)
+            else:
+                teacher, model = build(name, domain, steps, seed)
             timed = Timed(teacher)
             curve, _ = run_cohort(cohort, timed, model, steps)
             curves.setdefault(name, []).append(curve.tolist())
@@ -254,7 +297,7 @@ def table(console: Console, sim: str, result: dict[str, Any], seeds: int) -> Non
     t = Table(title=f"{sim}: {result['skills']} skills, {result['items']} items, {seeds} seeds")
     for col in ("teacher", "post-test %", "steps to 80 %", "retention % (500)", "select ms (p99)"):
         t.add_column(col)
-    for name in (n for n in TEACHERS if n in result):
+    for name in (n for n in ALL_TEACHERS if n in result):
         r = result[name]
         m, lo, hi = r["post_mastery"]
         reach = "not reached" if r["reach80"] is None else f"{r['reach80'][0]:.0f}"
@@ -277,7 +320,7 @@ def plot(results: dict[str, Any], path: Path) -> None:
 
     fig, axes = plt.subplots(1, len(results), figsize=(4.5 * len(results), 3.6), squeeze=False)
     for ax, (sim, result) in zip(axes[0], results.items(), strict=True):
-        for name in (n for n in TEACHERS if n in result):
+        for name in (n for n in ALL_TEACHERS if n in result):
             ax.plot(result[name]["curve"], label=name)
         ax.set_title(sim)
         ax.set_xlabel("step")
@@ -295,9 +338,9 @@ def main() -> None:
     parser.add_argument("--seeds", type=int, default=20)
     parser.add_argument("--quick", action="store_true", help="3 seeds, 60 steps")
     parser.add_argument("--only", action="append", choices=SIMS)
-    parser.add_argument("--teacher", action="append", choices=TEACHERS)
+    parser.add_argument("--teacher", action="append", choices=ALL_TEACHERS)
     args = parser.parse_args()
-    teachers = tuple(args.teacher or TEACHERS)
+    teachers = tuple(args.teacher or ALL_TEACHERS)
     seeds, steps = (3, 60) if args.quick else (args.seeds, 300)
     sims = args.only or list(SIMS)
     console = Console()
