@@ -51,13 +51,13 @@ from mentor.teachers.base import Teacher
 
 
 def _ids(name: str, values: Any) -> list[Any]:
-    values = [plain(v) for v in (values.tolist() if hasattr(values, "tolist") else values)]
-    for i, value in enumerate(values):
+    ids = [plain(v) for v in (values.tolist() if hasattr(values, "tolist") else values)]
+    for i, value in enumerate(ids):
         if isinstance(value, bool) or not isinstance(value, (int, str)):
             raise DataError(
                 "ids must be integers or strings", field=name, value=f"row {i}: {value!r}"
             )
-    return values
+    return ids
 
 
 def rollout_events(
@@ -159,7 +159,7 @@ class TeacherDraws:
                 )
             self.arms = arms
             self.arm_ids = sorted(set(arms), key=lambda a: (isinstance(a, str), a))
-            self.members = {arm: [] for arm in self.arm_ids}
+            self.members: dict[Any, list[int]] = {arm: [] for arm in self.arm_ids}
             for row, arm in enumerate(arms):
                 self.members[arm].append(row)
             self._cycles: dict[Any, list[int]] = {arm: [] for arm in self.arm_ids}
@@ -206,7 +206,9 @@ class TeacherDraws:
         return cycle.pop()
 
     # ------------------------------------------------------------------ learning
-    def events(self, prompts: Sequence[Any], rewards: Sequence[float], t: float) -> EventLog:
+    def events(
+        self, prompts: Sequence[Any], rewards: Sequence[float] | np.ndarray, t: float
+    ) -> EventLog:
         """The event log that :meth:`observe` hands the teacher (see the module docstring)."""
         rewards = np.asarray(rewards, dtype=float)
         if rewards.ndim != 1 or rewards.size != len(prompts):
@@ -218,7 +220,9 @@ class TeacherDraws:
         items = [labels[row] for row in rows]
         return rollout_events(self.learner, items, rows, rewards, t, self.reward_range)
 
-    def observe(self, prompts: Sequence[Any], rewards: Sequence[float], t: float) -> None:
+    def observe(
+        self, prompts: Sequence[Any], rewards: Sequence[float] | np.ndarray, t: float
+    ) -> None:
         """Hand the teacher one reward per rollout (with its prompt id), made at step ``t``.
         Rewards that are NaN (no reward function scored the rollout) are left out."""
         rewards = np.asarray(rewards, dtype=float)

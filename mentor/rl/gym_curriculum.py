@@ -162,13 +162,13 @@ class TaskCurriculum:
                 infos = [infos]
             else:
                 mask = np.asarray(infos.get("_task_return", np.zeros(self.num_envs, bool)))
-                for i in np.flatnonzero(mask):
+                for env in np.flatnonzero(mask):
                     out.append(
                         (
-                            int(i),
-                            int(infos["task_episode"][i]),
-                            float(infos["task_return"][i]),
-                            float(infos["task_success"][i]),
+                            int(env),
+                            int(infos["task_episode"][env]),
+                            float(infos["task_return"][env]),
+                            float(infos["task_success"][env]),
                         )
                     )
                 return out

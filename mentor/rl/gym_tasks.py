@@ -101,7 +101,7 @@ class TaskSource:
     def draw(self, n: int = 1) -> list[Any]:
         """``n`` tasks: 1-D float arrays (continuous) or task ids (discrete)."""
         start, cpu = time.perf_counter(), time.thread_time()
-        if self.continuous:
+        if isinstance(self.teacher, TaskTeacher):  # self.continuous
             tasks = list(self.teacher.sample(n))
         elif n > 0:
             tasks = self.teacher.select_slots(self.learner, self.tasks, n, float(self.observed_))
@@ -123,7 +123,7 @@ class TaskSource:
             raise DataError(f"{len(tasks)} tasks but {len(rewards)} rewards", field="rewards")
         start, cpu = time.perf_counter(), time.thread_time()
         outcomes = [self.outcome(r) for r in rewards]
-        if self.continuous:
+        if isinstance(self.teacher, TaskTeacher):  # self.continuous
             self.teacher.observe(np.asarray(tasks, dtype=float), outcomes)
         else:
             items = [t.item() if isinstance(t, np.generic) else t for t in tasks]

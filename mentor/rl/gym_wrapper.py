@@ -29,7 +29,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Mapping
-from typing import Any
+from typing import Any, SupportsFloat
 
 import gymnasium
 
@@ -116,7 +116,7 @@ class TaskWrapper(gymnasium.Wrapper):
         self.episode += 1
         self.task = self._next_task(options)
         self._return = 0.0
-        unwrapped = self.env.unwrapped
+        unwrapped: Any = self.env.unwrapped  # any environment: its methods looked up by name
         if callable(self.apply):
             self.apply(unwrapped, self.task)
         elif isinstance(self.apply, str):
@@ -128,7 +128,7 @@ class TaskWrapper(gymnasium.Wrapper):
         obs, info = self.env.reset(seed=seed, options=options)
         return obs, {**info, "task_episode": self.episode}
 
-    def step(self, action: Any) -> tuple[Any, float, bool, bool, dict[str, Any]]:
+    def step(self, action: Any) -> tuple[Any, SupportsFloat, bool, bool, dict[str, Any]]:
         obs, reward, terminated, truncated, info = self.env.step(action)
         self._return += float(reward)
         info = {**info, "task_episode": self.episode}

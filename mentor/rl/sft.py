@@ -21,7 +21,7 @@ merge examples of different difficulties into one sequence.
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 from torch.utils.data import Sampler
@@ -31,8 +31,11 @@ from mentor.errors import DataError, ParameterError
 from mentor.teachers.curriculum import Curriculum
 from mentor.teachers.pacing import Pacing
 
+if TYPE_CHECKING:
+    from datasets import Dataset
 
-def _difficulty(values: Sequence[Any]) -> np.ndarray:
+
+def _difficulty(values: Sequence[Any] | np.ndarray) -> np.ndarray:
     array = np.asarray(values, dtype=float)
     if array.ndim != 1 or not array.size:
         raise DataError("needs one difficulty per example", field="difficulty")
@@ -57,7 +60,7 @@ class StagedSampler(Sampler[int]):
         Seed of the shuffles (a new shuffle each pass).
     """
 
-    def __init__(self, difficulty: Sequence[Any], seed: int | None = None) -> None:
+    def __init__(self, difficulty: Sequence[Any] | np.ndarray, seed: int | None = None) -> None:
         self.difficulty = _difficulty(difficulty)
         self.stages = [np.flatnonzero(self.difficulty == d) for d in np.unique(self.difficulty)]
         self.rng = np.random.default_rng(seed)
@@ -71,7 +74,7 @@ class StagedSampler(Sampler[int]):
 
 
 def paced_sampler(
-    difficulty: Sequence[Any],
+    difficulty: Sequence[Any] | np.ndarray,
     batch_size: int,
     pacing: Pacing | dict[str, Any] | str = "linear",
     seed: int | None = None,
@@ -104,6 +107,9 @@ class CurriculumSFTTrainer(SFTTrainer):
         ``"staged"`` (default) or a pacing for :func:`paced_sampler`.
     """
 
+    #: A ``datasets.Dataset``: ``__init__`` read its difficulty column.
+    train_dataset: Dataset
+
     def __init__(
         self,
         *args: Any,
@@ -111,7 +117,7 @@ class CurriculumSFTTrainer(SFTTrainer):
         schedule: Any = "staged",
         **kwargs: Any,
     ) -> None:
-        dataset = kwargs.get("train_dataset")
+        dataset: Any = kwargs.get("train_dataset")  # not None: it has the column (below)
         columns = getattr(dataset, "column_names", None) or []
         if difficulty_column not in columns:
             raise ParameterError(

@@ -26,6 +26,7 @@ from syllabus.task_space import BoxTaskSpace, DiscreteTaskSpace
 from mentor.errors import ParameterError
 from mentor.rl.gym_tasks import TaskSource
 from mentor.rl.gym_wrapper import OUTCOMES
+from mentor.teachers.taskspace import TaskTeacher
 
 
 class MentorCurriculum(Curriculum):
@@ -62,9 +63,9 @@ class MentorCurriculum(Curriculum):
                 )
         elif isinstance(task_space, BoxTaskSpace):
             space = task_space.gym_space
-            box = getattr(source.teacher, "space", None)
+            box = source.teacher.space if isinstance(source.teacher, TaskTeacher) else None
             if (
-                not source.continuous
+                box is None  # not source.continuous
                 or space.shape != (box.dim,)
                 or not np.allclose(space.low, box.low)
                 or not np.allclose(space.high, box.high)
@@ -100,6 +101,7 @@ class MentorCurriculum(Curriculum):
         """Feed the episode's return (or progress) for ``task`` to the teacher."""
         super().update_on_episode(episode_return, length, task, progress, env_id)
         value = episode_return if self.outcome == "return" else float(progress)
-        if self.source.continuous:  # float32 encodings may round just past the box
+        # continuous tasks: float32 encodings may round just past the box
+        if isinstance(self.source.teacher, TaskTeacher):
             task = self.source.teacher.space.clip(np.asarray(task, dtype=float))
         self.source.observe([task], [float(value)])

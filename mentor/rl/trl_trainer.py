@@ -44,7 +44,7 @@ for text prompts only.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import torch
@@ -55,6 +55,9 @@ from mentor.errors import ParameterError
 from mentor.rl._draws import TeacherDraws
 from mentor.rl.trl_sampler import TeacherRepeatSampler
 from mentor.teachers.base import Teacher
+
+if TYPE_CHECKING:
+    from trl import GRPOConfig
 
 #: Output keys padded on the left (prompt side) and on the right (completion side), with
 #: their padding values (``None``: the tokenizer's pad token).
@@ -112,7 +115,8 @@ class DynamicSampling:
         mean = np.where(has, total / np.maximum(valid.sum(axis=1), 1), 0.0)
         low = -np.inf if self.low is None else self.low
         high = np.inf if self.high is None else self.high
-        return spread & (mean >= low) & (mean <= high)
+        kept: np.ndarray = spread & (mean >= low) & (mean <= high)
+        return kept
 
 
 def _rows(output: dict[str, Any], rows: np.ndarray) -> dict[str, Any]:
@@ -140,7 +144,8 @@ def _concat(parts: list[dict[str, Any]], pad_token_id: int) -> dict[str, Any]:
             side = "left" if key in _LEFT else "right"
             if values[0].ndim == 2:
                 rows = [row for value in values for row in value]
-                out[key] = pad(rows, padding_value=fill, padding_side=side)
+                # trl annotates padding_value as int, but hands it to torch.full (floats work)
+                out[key] = pad(rows, padding_value=fill, padding_side=side)  # type: ignore[arg-type,unused-ignore]
             else:
                 out[key] = torch.cat(values)
         elif key == "advantages":
@@ -179,6 +184,12 @@ class MentorGRPOTrainer(GRPOTrainer):
     learner
         The learner id of the teacher's events. Default 0.
     """
+
+    # Set by GRPOTrainer.__init__: the config (GRPOConfig.__post_init__ has filled
+    # num_generations, generation_batch_size and steps_per_generation) and the policy.
+    args: GRPOConfig
+    num_generations: int
+    model: torch.nn.Module
 
     def __init__(
         self,
@@ -245,7 +256,8 @@ class MentorGRPOTrainer(GRPOTrainer):
     TEACHER_FILE = "mentor_teacher.json"
 
     def _save_checkpoint(self, model: Any, trial: Any) -> None:
-        super()._save_checkpoint(model, trial)
+        # trl's GRPOTrainer._save_checkpoint is unannotated (unused-ignore: a later trl may not be)
+        super()._save_checkpoint(model, trial)  # type: ignore[no-untyped-call,unused-ignore]
         if self.mentor_teacher is None or not self.args.should_save:
             return
         import os
@@ -269,6 +281,8 @@ class MentorGRPOTrainer(GRPOTrainer):
     def _get_train_sampler(self, dataset: Any = None) -> Any:
         if self.draws is None:
             return super()._get_train_sampler(dataset)
+        assert self.args.generation_batch_size is not None  # see the class attributes
+        assert self.args.steps_per_generation is not None
         return TeacherRepeatSampler(
             self.draws,
             mini_repeat_count=self.num_generations,
@@ -277,8 +291,14 @@ class MentorGRPOTrainer(GRPOTrainer):
         )
 
     # ------------------------------------------------------------------ feedback
-    def _calculate_rewards(self, inputs, prompts, completions, completion_ids_list):  # noqa: ANN001
-        rewards_per_func = super()._calculate_rewards(
+    def _calculate_rewards(
+        self,
+        inputs: list[dict[str, Any]],
+        prompts: list[Any],
+        completions: list[Any],
+        completion_ids_list: list[list[int]],
+    ) -> torch.Tensor:
+        rewards_per_func: torch.Tensor = super()._calculate_rewards(
             inputs, prompts, completions, completion_ids_list
         )
         if not self.model.training:
@@ -299,15 +319,19 @@ class MentorGRPOTrainer(GRPOTrainer):
 
     # ------------------------------------------------------------------ dynamic sampling
     def _refill_inputs(self) -> list[dict[str, Any]]:
+        assert self.args.generation_batch_size is not None  # see the class attributes
         size = self.args.generation_batch_size // self.num_generations
+        dataset: Any = self.train_dataset  # map-style: __init__ checked it
         if self.draws is not None:
             rows = self.draws.draw(size, t=float(self.state.global_step))
         else:
-            n = len(self.train_dataset)
+            n = len(dataset)
             rows = self._refill_rng.choice(n, size=min(size, n), replace=False).tolist()
-        return [self.train_dataset[int(r)] for r in rows for _ in range(self.num_generations)]
+        return [dataset[int(r)] for r in rows for _ in range(self.num_generations)]
 
-    def _generate_and_score_completions(self, inputs):  # noqa: ANN001
+    def _generate_and_score_completions(
+        self, inputs: list[dict[str, torch.Tensor | Any]]
+    ) -> dict[str, torch.Tensor | Any]:
         output = super()._generate_and_score_completions(inputs)
         rule = self.dynamic_sampling
         if rule is None or not self.model.training:
@@ -318,6 +342,7 @@ class MentorGRPOTrainer(GRPOTrainer):
         dropped: list[dict[str, Any]] = []
         n_kept = rounds = 0
         while True:
+            assert self._last_rewards is not None  # set by _calculate_rewards, called above
             keep = rule.keep(self._last_rewards, size)
             groups = np.arange(keep.size)
             take = groups[keep][: target - n_kept]

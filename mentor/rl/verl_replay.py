@@ -218,7 +218,7 @@ class _TeacherChoice:
 
     # set by verl's ReplayBuffer.__init__ and _sync_metadata_from_transfer_queue
     sampler_kwargs: Any
-    partitions: dict[str, dict[str, dict]]
+    partitions: dict[str, dict[str, dict[str, Any]]]
     prompt_global_steps: dict[str, dict[str, int]]
 
     def __init__(self, *args: Any, teacher: Teacher | None = None, **kwargs: Any) -> None:
@@ -243,15 +243,17 @@ class _TeacherChoice:
         self.groups_: dict[str, Group] = {}
         self.global_steps_ = 0
 
+    # super() below is verl's buffer, the other base of the classes at the end of the module;
+    # mypy does not see it (verl is untyped and optional), hence the ignores.
     def sample(self, global_steps: int, partition_id: str, batch_size: int) -> Any:
         self.global_steps_ = int(global_steps)
         return super().sample(global_steps, partition_id, batch_size)  # type: ignore[misc]
 
     def _select_prompt_uids(
         self, partition_id: str, sampleable_keys: set[str], batch_size: int
-    ) -> tuple[list[str], dict[str, dict], dict[str, int]]:
+    ) -> tuple[list[str], dict[str, dict[str, Any]], dict[str, int]]:
         if partition_id != "train":
-            return super()._select_prompt_uids(  # type: ignore[misc]
+            return super()._select_prompt_uids(  # type: ignore[misc,no-any-return]
                 partition_id, sampleable_keys, batch_size
             )
         steps = dict(self.prompt_global_steps[partition_id])
@@ -272,7 +274,7 @@ class _TeacherChoice:
         return chosen, snapshot, steps
 
     def _read_groups(
-        self, partition_id: str, uids: Sequence[str], snapshot: Mapping[str, dict]
+        self, partition_id: str, uids: Sequence[str], snapshot: Mapping[str, dict[str, Any]]
     ) -> list[Group]:
         """Item and rewards of each new group, read from TransferQueue."""
         groups = {uid: Group(uid) for uid in uids}
@@ -281,7 +283,7 @@ class _TeacherChoice:
             return list(groups.values())
         id_field, id_keys = self.arm_path if self.arm_path is not None else self.id_path
         score_field = "rm_scores" if self.score_key == "reward" else "extra_fields"
-        data = _verl_buffer.tq.kv_batch_get(  # type: ignore[union-attr]
+        data = _verl_buffer.tq.kv_batch_get(
             keys=keys, partition_id=partition_id, select_fields=sorted({id_field, score_field})
         )
         items = list(data[id_field])

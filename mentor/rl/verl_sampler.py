@@ -64,7 +64,7 @@ def _get(config: Any, key: str, default: Any = None) -> Any:
 
 def _rows(data_source: Any) -> Sequence[Mapping[str, Any]]:
     """The rows of verl's ``RLHFDataset`` (its ``dataframe``), or of any sequence of dicts."""
-    frame = getattr(data_source, "dataframe", None)
+    frame: Sequence[Mapping[str, Any]] | None = getattr(data_source, "dataframe", None)
     return frame if frame is not None else data_source
 
 
