@@ -20,16 +20,20 @@ torch = pytest.importorskip("torch")
 import torch.nn.functional as F  # noqa: E402
 from torch.utils.data import DataLoader, TensorDataset  # noqa: E402
 
+from mentor.domain import Domain, Item  # noqa: E402
 from mentor.errors import DataError, MentorError, ParameterError, StateError  # noqa: E402
 from mentor.teachers import (  # noqa: E402
     TSCL,
     AntiCurriculum,
     Curriculum,
     CyclicalCurriculum,
+    ExpectedGain,
     FixedSequence,
+    MasteryGate,
     RandomCurriculum,
     RandomTeacher,
     SelfPaced,
+    TargetSuccess,
 )
 from mentor.teachers.curriculum import random_keys  # noqa: E402
 from mentor.teachers.pacing import Constant, Linear  # noqa: E402
@@ -233,6 +237,32 @@ def test_self_paced_teacher_draws_below_the_threshold():
         batch = sampler.next_batch()
         assert set(batch.tolist()) <= set(range(6))  # scores 0 .. 0.25 < 0.3
         sampler.feedback(batch, losses=np.zeros(4))
+
+
+def test_target_success_teacher_reads_one_minus_the_score():
+    # predicted success = 1 - score = 0.1, 0.5, 0.72, 0.65, 1.0, 0.3; distances to the
+    # target 0.7: 0.6, 0.2, 0.02, 0.05, 0.3, 0.4, so the two closest are examples 2, 3
+    scores = StaticScores([0.9, 0.5, 0.28, 0.35, 0.0, 0.7])
+    sampler = CurriculumSampler(TargetSuccess(target=0.7, seed=0), 6, 2, scorer=scores, seed=0)
+    assert sampler.next_batch().tolist() == [2, 3]
+
+
+def test_teachers_that_need_more_than_predictions_say_a_scorer_cannot_serve_them():
+    # examples 0-2 exercise skill "easy", 3-5 skill "hard", which needs "easy" first
+    n = 6
+    domain = Domain(
+        [Item(i, ("easy" if i < 3 else "hard",)) for i in range(n)],
+        prerequisites=[("easy", "hard")],
+    )
+    scores = StaticScores(np.linspace(0.0, 1.0, n))
+    # the mastery gate reads model.state(learner)["mastery"] per skill; a scorer has
+    # one score per example and no skills (this was an AttributeError on 'state')
+    gate = CurriculumSampler(MasteryGate(domain, seed=0), n, 2, scorer=scores, seed=0)
+    with pytest.raises(MentorError, match="scores examples and knows no mastery"):
+        gate.next_batch()
+    # expected gain simulates a practice step (an AttributeError on 'supports_lookahead')
+    with pytest.raises(ParameterError, match="field 'teacher'.*'expected_gain' plans with"):
+        CurriculumSampler(ExpectedGain(domain, seed=0), n, 2, scorer=scores, seed=0)
 
 
 def test_arm_teacher_chooses_arms_and_observes_them():

@@ -124,7 +124,7 @@ class DifficultyScores:
     def __call__(
         self,
         learner: Any,
-        candidates: Sequence[Any],
+        candidates: Sequence[Any] | np.ndarray,
         t: float | None,
         model: StudentModel | None,
     ) -> np.ndarray:
@@ -179,7 +179,7 @@ class StepClock:
         self.count = {learner: int(n) for learner, n in state}
 
 
-def random_keys(seed: int, candidates: Sequence[Any]) -> np.ndarray:
+def random_keys(seed: int, candidates: Sequence[Any] | np.ndarray) -> np.ndarray:
     """A fixed pseudo-random key in [0, 1) per item, from a hash of ``seed`` and the id.
 
     The same item always gets the same key, whatever the other candidates and
@@ -296,10 +296,13 @@ class Curriculum(Teacher):
     def _rank(
         self,
         learner: Any,
-        candidates: Sequence[Any],
+        candidates: Sequence[Any] | np.ndarray,
         t: float | None,
         model: StudentModel | None,
     ) -> np.ndarray:
+        """Positions of ``candidates`` from first opened to last. The candidates may be
+        a 1-D array: :class:`mentor.torch.sampler.CurriculumSampler` ranks a dataset's
+        indices this way without building a list of them."""
         if self.order == "random" or self.difficulty is None:  # no difficulty when random
             return rank(random_keys(self.order_seed or 0, candidates))
         scores = self.difficulty(learner, candidates, t, model)

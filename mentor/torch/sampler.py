@@ -19,9 +19,12 @@ exactly what ``teacher.select`` would, without sorting ``n`` examples at every
 step: the teacher's ranking is computed once and again only when the scores
 have changed and ``rescore_every`` steps have passed; each step then costs the
 teacher's pacing and one draw of ``batch_size`` positions. Other teachers get
-one ``select`` call per batch over the candidates array. Teachers that read a
+one ``select`` call per batch over the candidates (a list of the indices, in
+the seeded order). Teachers that read a
 student model (``difficulty="model"``, self-paced ``signal="model"``) read the
-scorer through :class:`~mentor.torch.scoring.ScoreModel`.
+scorer through :class:`~mentor.torch.scoring.ScoreModel`, which predicts and does
+no more: a teacher that reads per-skill mastery or looks ahead (the mastery gate,
+expected gain) cannot be served by difficulty scores.
 
 Over arms (``arms=``, one arm id per example: a class, a data source, a task):
 the teacher selects ``arms_per_batch`` distinct arms, the batch is split
@@ -47,6 +50,7 @@ passed as ``t`` (``clock="time"``).
 from __future__ import annotations
 
 import math
+import secrets
 from collections import deque
 from collections.abc import Iterator, Mapping
 from typing import Any
@@ -158,19 +162,27 @@ class CurriculumSampler(Sampler[list[int]]):
         self.max_pending = check_count("max_pending", max_pending, 1)
         self.learner = learner
         if seed is None:
-            seed = int(np.random.SeedSequence().entropy % 2**63)
+            seed = secrets.randbits(63)
         self.seed = check_count("seed", seed, None)
         if scorer is not None and scorer.n != self.n:
             raise ParameterError(f"scores {scorer.n} examples, not {self.n}", field="scorer")
         self.scorer = scorer
         self.arms: np.ndarray | None = None
         if arms is None:
+            if teacher.needs_lookahead:
+                raise ParameterError(
+                    f"teacher {teacher.name!r} plans with a student model's look-ahead, "
+                    "which difficulty scores cannot give",
+                    field="teacher",
+                )
             if needs_scores(teacher) and scorer is None:
                 raise ParameterError(
                     f"teacher {teacher.name!r} reads difficulties from a model: give a scorer",
                     field="scorer",
                 )
             self.candidates = np.random.default_rng([self.seed, 0]).permutation(self.n)
+            # what teachers other than curricula select from (Teacher.select takes a sequence)
+            self._candidate_list: list[int] = self.candidates.tolist()
         else:
             self._set_arms(as_numpy("arms", arms))
         self._model = None if scorer is None else ScoreModel(scorer)
@@ -229,7 +241,7 @@ class CurriculumSampler(Sampler[list[int]]):
             batch = self._draw_ranked(self.teacher, t)
         else:
             picks = self.teacher.select(
-                self.learner, self.candidates, self.batch_size, t, self._model
+                self.learner, self._candidate_list, self.batch_size, t, self._model
             )
             batch = np.asarray(picks, dtype=np.int64)
         self._pending.append((self.step_, batch))

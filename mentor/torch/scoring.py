@@ -28,7 +28,7 @@ import base64
 import binascii
 import hashlib
 from collections.abc import Callable, Iterable, Mapping
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Self
 
 import numpy as np
 import torch
@@ -36,7 +36,9 @@ import torch.nn.functional as F
 from torch.utils.data import DataLoader, Dataset, TensorDataset
 
 from mentor._checks import check_choice, check_count, check_unit
-from mentor.errors import DataError, StateError
+from mentor.errors import DataError, MentorError, StateError
+from mentor.events import EventLog
+from mentor.students.base import EpochCallback, StudentModel
 
 #: What :func:`transfer_scores` can return per example.
 TRANSFER_KINDS = ("loss", "confidence")
@@ -229,20 +231,55 @@ class MovingLoss(Scorer):
         self.seen_ = decode_array(state["seen"], "u1", self.n).astype(bool)
 
 
-class ScoreModel:
+class ScoreModel(StudentModel):
     """Scores seen by a teacher as a student model: ``predict = 1 - score``.
 
-    Only :meth:`predict` is provided, which is all that curricula
-    (``difficulty="model"``) and self-paced learning (``signal="model"``) ask
-    of a model; both read the difficulty back as ``1 - predict``, the score.
+    :meth:`predict` is all that curricula (``difficulty="model"``), self-paced
+    learning (``signal="model"``), target success and due review ask of a model;
+    the first two read the difficulty back as ``1 - predict``, the score. The
+    scores are per example, with no skills, so :meth:`state` (per-skill mastery,
+    which the mastery gate and the ``open_skills`` constraint read) raises a
+    :class:`~mentor.errors.MentorError`, as do :meth:`fit` and :meth:`update`:
+    the scorer learns from :meth:`CurriculumSampler.feedback
+    <mentor.torch.sampler.CurriculumSampler.feedback>`, not from an event log.
+    It cannot look ahead (:attr:`supports_lookahead` is False). Its saved state
+    is the scorer's.
     """
 
+    name = "scores"
+
     def __init__(self, scorer: Scorer) -> None:
+        super().__init__(None)
         self.scorer = scorer
+
+    def fit(self, log: EventLog, on_epoch: EpochCallback | None = None) -> Self:
+        raise MentorError(
+            "student model 'scores' reads its scorer, which the sampler's feedback "
+            "updates; it is not fitted on an event log"
+        )
+
+    def update(self, events: EventLog) -> None:
+        raise MentorError(
+            "student model 'scores' reads its scorer, which the sampler's feedback "
+            "updates; it takes no events"
+        )
 
     def predict(self, learner: Any, items: Iterable[Any], t: float | None = None) -> np.ndarray:
         """``1 - score`` of each example index in ``items``."""
-        return 1.0 - self.scorer.scores()[np.asarray(items, dtype=np.int64)]
+        scores: np.ndarray = self.scorer.scores()
+        return 1.0 - scores[np.asarray(items, dtype=np.int64)]
+
+    def state(self, learner: Any) -> dict[str, Any]:
+        raise MentorError(
+            "student model 'scores' scores examples and knows no mastery of skills; "
+            "use a teacher that reads predictions (curriculum, self_paced, target, due_review)"
+        )
+
+    def _get_state(self) -> dict[str, Any]:
+        return self.scorer.state_dict()
+
+    def _set_state(self, state: Mapping[str, Any]) -> None:
+        self.scorer.load_state_dict(state)
 
 
 def _loader(data: Any, batch_size: int) -> DataLoader:
