@@ -26,6 +26,7 @@ import tarfile
 import zlib
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import torch
@@ -350,7 +351,7 @@ def to_tensors(
     )
 
 
-class WithIndices(torch.utils.data.Dataset):
+class WithIndices(torch.utils.data.Dataset[tuple[Any, ...]]):
     """A map-style dataset whose items carry their index: ``(i, *dataset[i])``
     (``(i, dataset[i])`` when an item is not a tuple).
 
@@ -359,12 +360,12 @@ class WithIndices(torch.utils.data.Dataset):
     never be matched with the wrong batch.
     """
 
-    def __init__(self, dataset: torch.utils.data.Dataset) -> None:
+    def __init__(self, dataset: torch.utils.data.Dataset[Any]) -> None:
         self.dataset = dataset
 
     def __len__(self) -> int:
         return len(self.dataset)  # type: ignore[arg-type]
 
-    def __getitem__(self, index: int) -> tuple:
+    def __getitem__(self, index: int) -> tuple[Any, ...]:
         item = self.dataset[index]
         return (index, *item) if isinstance(item, tuple) else (index, item)

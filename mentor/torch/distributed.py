@@ -62,7 +62,10 @@ class DistributedCurriculum:
     ) -> None:
         if not dist.is_available() or not dist.is_initialized():
             raise MentorError("DistributedCurriculum needs torch.distributed to be initialised")
-        self.group = dist.new_group(backend="gloo")
+        group = dist.new_group(backend="gloo")
+        if not isinstance(group, dist.ProcessGroup):  # a group of all ranks holds every rank
+            raise MentorError("this rank is not in the curriculum's process group")
+        self.group = group
         self.rank = dist.get_rank()
         self.world_size = dist.get_world_size()
         self.batch_size = check_count("batch_size", batch_size, 1)
@@ -78,7 +81,7 @@ class DistributedCurriculum:
         self.sampler = sampler if self.rank == 0 else None
         #: The most examples one rank's shard can hold.
         self.shard_size = math.ceil(self.batch_size / self.world_size)
-        steps = torch.tensor([len(sampler) if self.sampler is not None else 0])
+        steps = torch.tensor([len(self.sampler) if self.sampler is not None else 0])
         dist.broadcast(steps, src=0, group=self.group)
         self.steps_per_epoch = int(steps.item())
         self._pending: deque[np.ndarray] = deque(maxlen=64)  # shards awaiting feedback

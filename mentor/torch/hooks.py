@@ -37,7 +37,7 @@ from __future__ import annotations
 import contextlib
 import importlib
 from collections.abc import Iterator, Mapping
-from typing import Any, Protocol
+from typing import Any, Protocol, runtime_checkable
 
 import numpy as np
 import torch
@@ -55,6 +55,17 @@ class FeedbackTarget(Protocol):
     def discard(self, indices: Any) -> None: ...
 
     def feedback(self, indices: Any, losses: Any = None, correct: Any = None) -> Any: ...
+
+
+@runtime_checkable
+class SavedTarget(FeedbackTarget, Protocol):
+    """A feedback target whose state can be saved and restored (a
+    :class:`~mentor.torch.sampler.CurriculumSampler`; a
+    :class:`~mentor.torch.distributed.DistributedCurriculum` has none of its own)."""
+
+    def state_dict(self) -> dict[str, Any]: ...
+
+    def load_state_dict(self, state: Mapping[str, Any]) -> None: ...
 
 
 def correctness(logits: torch.Tensor, targets: torch.Tensor) -> torch.Tensor:
@@ -209,11 +220,19 @@ class CurriculumCallback:
 
     def state_dict(self) -> dict[str, Any]:
         """The target's state (what a Lightning checkpoint stores for this callback)."""
-        return self.target.state_dict()  # type: ignore[attr-defined]
+        return self._saved().state_dict()
 
     def load_state_dict(self, state_dict: Mapping[str, Any]) -> None:
         """Restore the target's state from a checkpoint."""
-        self.target.load_state_dict(state_dict)  # type: ignore[attr-defined]
+        self._saved().load_state_dict(state_dict)
+
+    def _saved(self) -> SavedTarget:
+        if not isinstance(self.target, SavedTarget):
+            raise MentorError(
+                f"curriculum callback: its target ({type(self.target).__name__}) has no "
+                "state_dict to save or restore"
+            )
+        return self.target
 
 
 def lightning_callback(target: FeedbackTarget) -> CurriculumCallback:
@@ -232,7 +251,8 @@ def lightning_callback(target: FeedbackTarget) -> CurriculumCallback:
         except ImportError:
             continue
         cls = type("LightningCurriculumCallback", (CurriculumCallback, base), {})
-        return cls(target)
+        callback: CurriculumCallback = cls(target)
+        return callback
     raise MentorError(
         "lightning_callback needs Lightning: pip install lightning (or pytorch-lightning)"
     )

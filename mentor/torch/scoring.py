@@ -282,7 +282,7 @@ class ScoreModel(StudentModel):
         self.scorer.load_state_dict(state)
 
 
-def _loader(data: Any, batch_size: int) -> DataLoader:
+def _loader(data: Any, batch_size: int) -> DataLoader[Any]:
     """Batches of ``data``: a Dataset, or a tensor / tuple of tensors with one row per example."""
     if isinstance(data, torch.Tensor):
         data = TensorDataset(data)

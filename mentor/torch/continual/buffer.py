@@ -107,6 +107,12 @@ class ReplayBuffer:
             raise ParameterError("the buffer is empty: nothing has been added yet")
         return tensor[: self.size]
 
+    def _tensors(self) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        """The allocated inputs, labels and task ids (``capacity + 1`` rows each)."""
+        if self._x is None or self._y is None or self._task is None:
+            raise ParameterError("the buffer is empty: nothing has been added yet")
+        return self._x, self._y, self._task
+
     def _write(
         self,
         rows: torch.Tensor,
@@ -115,9 +121,10 @@ class ReplayBuffer:
         logits: torch.Tensor | None,
         task: torch.Tensor,
     ) -> None:
-        self._x.index_copy_(0, rows, x.detach().to(self._x.dtype))
-        self._y.index_copy_(0, rows, y)
-        self._task.index_copy_(0, rows, task)
+        stored_x, stored_y, stored_task = self._tensors()
+        stored_x.index_copy_(0, rows, x.detach().to(stored_x.dtype))
+        stored_y.index_copy_(0, rows, y)
+        stored_task.index_copy_(0, rows, task)
         if self._logits is not None:
             if logits is None:
                 raise ParameterError("this buffer keeps logits: pass them to add()")
@@ -210,15 +217,16 @@ class ReplayBuffer:
         """
         if self.size == 0:
             raise ParameterError("cannot sample from an empty buffer")
+        stored_x, stored_y, stored_task = self._tensors()
         if task is None:
             index = torch.randperm(self.size, generator=self.generator, device=self.device)
             index = index[: min(n, self.size)]
         else:
-            match = (self._task[: self.size] == task).float()
+            match = (stored_task[: self.size] == task).float()
             weights = match + (1.0 - match) * 1e-12
             index = torch.multinomial(weights, n, replacement=True, generator=self.generator)
         logits = None if self._logits is None else self._logits[index]
-        return Batch(self._x[index], self._y[index], logits, self._task[index])
+        return Batch(stored_x[index], stored_y[index], logits, stored_task[index])
 
 
 class ClassBalancedBuffer(ReplayBuffer):

@@ -43,10 +43,12 @@ class MLP(nn.Module):
         self.head = nn.Linear(width, num_classes)
 
     def features(self, x: torch.Tensor) -> torch.Tensor:
-        return self.body(x.flatten(1))
+        out: torch.Tensor = self.body(x.flatten(1))
+        return out
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return self.head(self.features(x))
+        out: torch.Tensor = self.head(self.features(x))
+        return out
 
 
 class BasicBlock(nn.Module):
@@ -101,4 +103,5 @@ class ResNet18(nn.Module):
         return torch.flatten(F.adaptive_avg_pool2d(self.stages(self.stem(x)), 1), 1)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return self.head(self.features(x))
+        out: torch.Tensor = self.head(self.features(x))
+        return out

@@ -192,7 +192,8 @@ def run(
         return x
 
     random_class, random_task = evaluate(strategy, scenario, eval_batch_size)
-    rows_class, rows_task = [], []
+    rows_class: list[np.ndarray] = []
+    rows_task: list[np.ndarray] = []  # stays empty in the domain setting
     result = ContinualResult(np.zeros((0, 0)), None, random_class, random_task)
     bar = Progress(
         TextColumn("{task.description}"),
@@ -234,7 +235,8 @@ def run(
             bar.remove_task(bar_id)
             accuracy_class, accuracy_task = evaluate(strategy, scenario, eval_batch_size)
             rows_class.append(accuracy_class)
-            rows_task.append(accuracy_task)
+            if accuracy_task is not None:
+                rows_task.append(accuracy_task)
     result.class_il = np.vstack(rows_class)
     result.task_il = None if scenario.setting == "domain" else np.vstack(rows_task)
     sizes = [len(task.y_test) for task in scenario.tasks]

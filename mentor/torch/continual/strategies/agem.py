@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import torch
 from torch import nn
 
@@ -54,7 +56,7 @@ class AGEM(Strategy):
         buffer_size: int = 200,
         minibatch_size: int = 32,
         lr: float = 0.03,
-        **kwargs,
+        **kwargs: Any,
     ) -> None:
         super().__init__(net, lr=lr, **kwargs)
         self.minibatch_size = check_count("minibatch_size", minibatch_size, 1)

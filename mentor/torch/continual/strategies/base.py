@@ -112,7 +112,7 @@ class Strategy(abc.ABC):
     def forward(self, x: torch.Tensor, net: nn.Module | None = None) -> torch.Tensor:
         """Logits of ``net`` (default: the strategy's network) as float32."""
         with self.autocast():
-            out = (net or self.net)(x)
+            out: torch.Tensor = (net or self.net)(x)
         return out.float()
 
     def task_ids(self, task: int | torch.Tensor, n: int) -> torch.Tensor:

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import torch
 import torch.nn.functional as F
 from torch import nn
 
 from mentor._checks import check_count, check_number
+from mentor.errors import MentorError
 from mentor.torch.continual.buffer import ReplayBuffer
 from mentor.torch.continual.strategies.base import Strategy
 
@@ -52,7 +55,7 @@ class DERpp(Strategy):
         beta: float = 0.5,
         minibatch_size: int = 32,
         lr: float = 0.03,
-        **kwargs,
+        **kwargs: Any,
     ) -> None:
         super().__init__(net, lr=lr, **kwargs)
         self.alpha = check_number("alpha", alpha, 0.0)
@@ -66,6 +69,8 @@ class DERpp(Strategy):
         loss = self.cross_entropy(logits, y, t)
         if len(self.buffer):
             first = self.buffer.sample(self.minibatch_size)
+            if first.logits is None:  # every add() below stores logits
+                raise MentorError("DER++'s replay buffer holds no logits")
             loss = loss + self.alpha * F.mse_loss(self.forward(self.augment(first.x)), first.logits)
             second = self.buffer.sample(self.minibatch_size)
             loss = loss + self.beta * self.cross_entropy(

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import torch
 import torch.nn.functional as F
 from torch import nn
@@ -29,7 +31,9 @@ def diagonal_fisher(
     params = {k: v.detach() for k, v in net.named_parameters() if v.requires_grad}
     buffers = dict(net.named_buffers())
 
-    def nll(p: dict[str, torch.Tensor], xi: torch.Tensor, yi: torch.Tensor, mi: torch.Tensor):
+    def nll(
+        p: dict[str, torch.Tensor], xi: torch.Tensor, yi: torch.Tensor, mi: torch.Tensor
+    ) -> torch.Tensor:
         logits = functional_call(net, (p, buffers), (xi.unsqueeze(0),)).float()
         logits = logits.masked_fill(~mi.unsqueeze(0), float("-inf"))
         return F.cross_entropy(logits, yi.unsqueeze(0))
@@ -91,7 +95,7 @@ class OnlineEWC(Strategy):
         gamma: float = 1.0,
         fisher_batch_size: int = 64,
         lr: float = 0.03,
-        **kwargs,
+        **kwargs: Any,
     ) -> None:
         super().__init__(net, lr=lr, **kwargs)
         self.ewc_lambda = check_number("ewc_lambda", ewc_lambda, 0.0)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import torch
 from torch import nn
 
@@ -24,7 +26,7 @@ class FineTune(Strategy):
 
     name = "finetune"
 
-    def __init__(self, net: nn.Module, lr: float = 0.1, **kwargs) -> None:
+    def __init__(self, net: nn.Module, lr: float = 0.1, **kwargs: Any) -> None:
         super().__init__(net, lr=lr, **kwargs)
 
     def observe(self, x: torch.Tensor, y: torch.Tensor, task: int | torch.Tensor) -> torch.Tensor:

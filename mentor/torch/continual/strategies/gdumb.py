@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+from typing import Any
 
 import torch
 from torch import nn
@@ -56,7 +57,7 @@ class GDumb(Strategy):
         momentum: float = 0.9,
         weight_decay: float = 1e-6,
         clip: float = 10.0,
-        **kwargs,
+        **kwargs: Any,
     ) -> None:
         super().__init__(net, lr=lr, momentum=momentum, weight_decay=weight_decay, **kwargs)
         self.epochs = check_count("epochs", epochs, 1)

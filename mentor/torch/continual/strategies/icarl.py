@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+from typing import Any
 
 import torch
 import torch.nn.functional as F
@@ -76,7 +77,7 @@ class ICaRL(Strategy):
         lr: float = 0.1,
         weight_decay: float = 1e-5,
         feature_batch_size: int = 512,
-        **kwargs,
+        **kwargs: Any,
     ) -> None:
         if not callable(getattr(net, "features", None)):
             raise ParameterError("iCaRL needs a network with a features(x) method", field="net")
@@ -113,7 +114,8 @@ class ICaRL(Strategy):
         x = self.augment(x)
         logits = self.forward(x)
         target = F.one_hot(y, logits.shape[1]).float()
-        if self.old_net_ is not None:
+        # begin_task sets both from the second task on
+        if self.old_net_ is not None and self._old is not None:
             with torch.no_grad():
                 old = torch.sigmoid(self.forward(x, self.old_net_))
             target = torch.where(self._old, old, target)
@@ -124,13 +126,16 @@ class ICaRL(Strategy):
 
     @torch.no_grad()
     def _features(self, x: torch.Tensor) -> torch.Tensor:
+        features = getattr(self.net, "features", None)
+        if not callable(features):  # as checked by __init__
+            raise ParameterError("iCaRL needs a network with a features(x) method", field="net")
         was_training = self.net.training
         self.net.eval()
         try:
             parts = []
             for start in range(0, len(x), self.feature_batch_size):
                 with self.autocast():
-                    parts.append(self.net.features(x[start : start + self.feature_batch_size]))
+                    parts.append(features(x[start : start + self.feature_batch_size]))
             return F.normalize(torch.cat(parts).float(), dim=1)
         finally:
             self.net.train(was_training)
@@ -165,7 +170,7 @@ class ICaRL(Strategy):
     def predict(self, x: torch.Tensor, task: int | torch.Tensor | None = None) -> torch.Tensor:
         """Nearest-mean-of-exemplars scores ``-|| phi(x) - mu_c ||`` (``-inf`` for classes
         without exemplars); the network's logits before the first task ends."""
-        if self.class_means_ is None:
+        if self.class_means_ is None or self._has_mean is None:  # both set at a task's end
             return super().predict(x, task)
         distance = torch.cdist(self._features(x), self.class_means_)
         return (-distance).masked_fill(~self._has_mean, float("-inf"))

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import torch
 from torch import nn
 
@@ -29,7 +31,7 @@ class Joint(Strategy):
 
     name = "joint"
 
-    def __init__(self, net: nn.Module, lr: float = 0.03, **kwargs) -> None:
+    def __init__(self, net: nn.Module, lr: float = 0.03, **kwargs: Any) -> None:
         super().__init__(net, lr=lr, **kwargs)
         self._x: list[torch.Tensor] = []
         self._y: list[torch.Tensor] = []

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+from typing import Any
 
 import torch
 import torch.nn.functional as F
@@ -54,7 +55,7 @@ class LwF(Strategy):
         alpha: float = 1.0,
         temperature: float = 2.0,
         lr: float = 0.01,
-        **kwargs,
+        **kwargs: Any,
     ) -> None:
         super().__init__(net, lr=lr, **kwargs)
         self.alpha = check_number("alpha", alpha, 0.0)

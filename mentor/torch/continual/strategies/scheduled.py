@@ -82,7 +82,7 @@ class ScheduledER(Strategy):
         lr: float = 0.1,
         learner: Any = 0,
         time_scale: float = 1.0,
-        **kwargs,
+        **kwargs: Any,
     ) -> None:
         super().__init__(net, lr=lr, **kwargs)
         self.teacher = (
