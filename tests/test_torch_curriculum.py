@@ -505,6 +505,28 @@ def test_callback_with_a_duck_typed_trainer():
         callback.on_train_batch_end(object(), object(), torch.tensor(0.3), None, 1)
 
 
+def test_callback_over_a_target_without_state_says_so():
+    # a target that takes feedback but keeps no state of its own, as DistributedCurriculum
+    class Relay:
+        def __init__(self, sampler):
+            self.sampler = sampler
+
+        def pending(self):
+            return self.sampler.pending()
+
+        def discard(self, indices):
+            self.sampler.discard(indices)
+
+        def feedback(self, indices, losses=None, correct=None):
+            return self.sampler.feedback(indices, losses, correct)
+
+    callback = CurriculumCallback(Relay(CurriculumSampler(RandomTeacher(seed=0), 10, 2, seed=0)))
+    with pytest.raises(MentorError, match=r"its target \(Relay\) has no state_dict"):
+        callback.state_dict()
+    with pytest.raises(MentorError, match=r"its target \(Relay\) has no state_dict"):
+        callback.load_state_dict({})
+
+
 def test_lightning_callback_without_lightning_says_what_to_install(monkeypatch):
     import mentor.torch.hooks as hooks
 
