@@ -339,6 +339,12 @@ def main() -> None:
     parser.add_argument("--quick", action="store_true", help="3 seeds, 60 steps")
     parser.add_argument("--only", action="append", choices=SIMS)
     parser.add_argument("--teacher", action="append", choices=ALL_TEACHERS)
+    parser.add_argument(
+        "--name",
+        default="model_teaching",
+        help="result files results/NAME.json and NAME.png (a run whose simulator differs "
+        "from the main file's, such as a refitted DKT, goes to a file of its own)",
+    )
     args = parser.parse_args()
     teachers = tuple(args.teacher or ALL_TEACHERS)
     seeds, steps = (3, 60) if args.quick else (args.seeds, 300)
@@ -372,7 +378,7 @@ def main() -> None:
         table(console, sim, result, seeds)
     suffix = "_quick" if args.quick else ""
     RESULTS.mkdir(exist_ok=True)
-    path = RESULTS / f"model_teaching{suffix}.json"
+    path = RESULTS / f"{args.name}{suffix}.json"
     with open(Path(tempfile.gettempdir()) / "mentor_model_teaching.lock", "w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)  # parallel runs of parts update one file
         # a run of some simulators or teachers keeps the others' figures
@@ -380,7 +386,7 @@ def main() -> None:
         for sim, result in results.items():
             kept[sim] = {**kept.get(sim, {}), **result}
         write_json(path, {"seeds": seeds, "steps": steps, "results": kept})
-        plot(kept, RESULTS / f"model_teaching{suffix}.png")
+        plot(kept, RESULTS / f"{args.name}{suffix}.png")
 
 
 if __name__ == "__main__":
