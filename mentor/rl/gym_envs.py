@@ -106,7 +106,7 @@ class TaskCartPole(CartPoleEnv):
     :meth:`set_task` sets ``length`` (CartPole's half-length, 0.5 by default) and recomputes
     ``polemass_length = masspole * length``, the two attributes through which the length
     enters the equations of motion. A shorter pole falls faster (its angular acceleration
-    scales as ``1 / length``) while the push stays 10 N every 0.02 s, so short poles are the
+    scales roughly as ``1 / length``) while the push stays 10 N every 0.02 s, so short poles are the
     hard tasks. The observation is CartPole's ``(x, x_dot, theta, theta_dot)``: the policy is
     not told the length.
 
@@ -146,7 +146,10 @@ class TaskCartPole(CartPoleEnv):
 
     def set_task(self, task: Any) -> None:
         """Set the pole's half-length of the next episodes (a number > 0 or a 1-vector)."""
-        x = np.asarray(task, dtype=float).reshape(-1)
+        try:
+            x = np.asarray(task, dtype=float).reshape(-1)
+        except (TypeError, ValueError):
+            x = np.array([np.nan, np.nan])
         if x.size != 1 or not np.isfinite(x[0]) or x[0] <= 0.0:
             raise DataError("a TaskCartPole task is one half-length > 0", field="task", value=task)
         self.task = float(x[0])
