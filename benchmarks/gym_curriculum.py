@@ -4,6 +4,7 @@ task-space teachers against uniform tasks.
 Usage:
     python benchmarks/gym_curriculum.py [--seeds 5] [--timesteps 20000] [--length 16]
         [--teachers uniform,region_lp,alp_gmm,covar_gmm] [--workers 1] [--quick]
+        [--env goalline|cartpole] [--pole 0.02,0.5]
 
 Defaults: 5 seeds x 20,000 timesteps (sized for a shared 2-core machine; the script scales).
 Each run is appended to ``results/gym_curriculum<suffix>.jsonl`` and reused by a later run
@@ -30,6 +31,15 @@ end; mean and Student-t 95 % CI over seeds; the teacher's overhead (seconds in t
 curriculum over the training's wall time, evaluations excluded; GoalLine's episodes are a
 few steps long, so this is a worst case per step). Writes ``benchmarks/results/gym_curriculum.json``
 and ``gym_curriculum.png`` (success over every goal against timesteps).
+
+``--env cartpole``: :class:`mentor.rl.gym_envs.TaskCartPole` instead, Gymnasium's
+CartPole-v1 whose task is the pole's half-length in the box ``--pole LOW,HIGH`` (default
+[0.02, 0.5] m: CartPole-v1's 0.5 down to poles too short to balance); the teachers see that
+box and each episode's success (return >= 475, CartPole-v1's registered reward threshold, of
+the 500-step cap). PPO at Stable-Baselines3's defaults (``n_steps`` 2048, ``batch_size`` 64),
+4 environments as above. Score: the deterministic policy's success over 12 half-lengths
+evenly spaced over the box (one episode each from a fixed seed). Runs go to
+``results/gym_curriculum_cartpole[_quick].jsonl``, summaries to ``gym_curriculum_cartpole``.
 """
 
 from __future__ import annotations
@@ -80,24 +90,59 @@ def evaluate(model: Any, length: int) -> float:
     return wins / length
 
 
-def run(teacher: str, seed: int, args: argparse.Namespace) -> dict[str, Any]:
+POLE_POINTS = 12  # half-lengths of the CartPole score
+
+
+def pole_box(args: argparse.Namespace) -> tuple[float, float]:
+    """The CartPole task box from ``--pole LOW,HIGH``."""
+    low, high = (float(v) for v in args.pole.split(","))
+    if not 0.0 < low < high:
+        raise SystemExit(f"--pole must be LOW,HIGH with 0 < LOW < HIGH, not {args.pole}")
+    return low, high
+
+
+def evaluate_cartpole(model: Any, low: float, high: float, points: int = POLE_POINTS) -> float:
+    """Share of ``points`` half-lengths evenly spaced over [low, high] at which the
+    deterministic policy's episode succeeds (return >= 475); episode ``i`` starts from
+    ``reset(seed=10_000 + i)``, so the score is deterministic."""
+    from mentor.rl.gym_envs import TaskCartPole
+
+    env = TaskCartPole()
+    wins = 0
+    for i, length in enumerate(np.linspace(low, high, points)):
+        env.set_task(length)
+        obs, _ = env.reset(seed=10_000 + i)
+        done, info = False, {}
+        while not done:
+            action, _ = model.predict(obs, deterministic=True)
+            obs, _, terminated, truncated, info = env.step(int(action))
+            done = terminated or truncated
+        wins += bool(info["is_success"])
+    return wins / points
+
+
+def task_box(args: argparse.Namespace) -> Box:
+    """The teachers' task box: [0, 1] for GoalLine, ``--pole`` for CartPole."""
+    if args.env == "cartpole":
+        low, high = pole_box(args)
+        return Box([low], [high])
+    return Box([0.0], [1.0])
+
+
+def make_model(args: argparse.Namespace, seed: int) -> tuple[Any, Any]:
+    """The vector env and the PPO model of ``args.env``, torch on 1 thread."""
     import torch
     from stable_baselines3 import PPO
-    from stable_baselines3.common.callbacks import BaseCallback, CallbackList
     from stable_baselines3.common.env_util import make_vec_env
 
-    from mentor.rl.gym_curriculum import TaskCurriculum
-    from mentor.rl.gym_envs import GoalLine
-    from mentor.rl.gym_tasks import TaskSource
+    from mentor.rl.gym_envs import GoalLine, TaskCartPole
     from mentor.rl.gym_wrapper import TaskWrapper
-    from mentor.rl.sb3 import TaskCallback
-    from mentor.teachers.taskspace import create_task_teacher
 
     torch.set_num_threads(1)
-    box = Box([0.0], [1.0])
-    tasks = create_task_teacher(
-        {"name": teacher, "params": {"space": box.state_dict(), "seed": seed}}
-    )
+    if args.env == "cartpole":
+        venv = make_vec_env(TaskCartPole, n_envs=args.envs, seed=seed, wrapper_class=TaskWrapper)
+        model = PPO("MlpPolicy", venv, seed=seed, device="cpu")  # Stable-Baselines3's defaults
+        return venv, model
     venv = make_vec_env(
         GoalLine,
         n_envs=args.envs,
@@ -106,15 +151,37 @@ def run(teacher: str, seed: int, args: argparse.Namespace) -> dict[str, Any]:
         wrapper_class=TaskWrapper,
     )
     model = PPO("MlpPolicy", venv, n_steps=128, batch_size=64, seed=seed, device="cpu")
+    return venv, model
+
+
+def score(model: Any, args: argparse.Namespace) -> float:
+    """The environment's score of the deterministic policy."""
+    if args.env == "cartpole":
+        return evaluate_cartpole(model, *pole_box(args))
+    return evaluate(model, args.length)
+
+
+def run(teacher: str, seed: int, args: argparse.Namespace) -> dict[str, Any]:
+    from stable_baselines3.common.callbacks import BaseCallback, CallbackList
+
+    from mentor.rl.gym_curriculum import TaskCurriculum
+    from mentor.rl.gym_tasks import TaskSource
+    from mentor.rl.sb3 import TaskCallback
+    from mentor.teachers.taskspace import create_task_teacher
+
+    tasks = create_task_teacher(
+        {"name": teacher, "params": {"space": task_box(args).state_dict(), "seed": seed}}
+    )
+    venv, model = make_model(args, seed)
     curriculum = TaskCurriculum(TaskSource(tasks), model.get_env(), outcome="success")
-    curve: list[float] = [evaluate(model, args.length)]
+    curve: list[float] = [score(model, args)]
     evaluating = [0.0]
 
     class Checkpoints(BaseCallback):
         def _on_step(self) -> bool:
             if self.num_timesteps % args.eval_every < args.envs:
                 start = time.perf_counter()
-                curve.append(evaluate(self.model, args.length))
+                curve.append(score(self.model, args))
                 evaluating[0] += time.perf_counter() - start
             return True
 
@@ -132,8 +199,10 @@ def run(teacher: str, seed: int, args: argparse.Namespace) -> dict[str, Any]:
     }
 
 
-def settings(args: argparse.Namespace) -> list[int]:
+def settings(args: argparse.Namespace) -> list[Any]:
     """What a checkpointed run must share with this one to be reused."""
+    if args.env == "cartpole":
+        return [args.timesteps, args.eval_every, "cartpole", *pole_box(args), args.envs]
     return [args.timesteps, args.eval_every, args.length, args.envs]
 
 
@@ -144,6 +213,8 @@ def main() -> None:
     parser.add_argument("--eval-every", type=int, default=4_000)
     parser.add_argument("--length", type=int, default=16)
     parser.add_argument("--envs", type=int, default=4)
+    parser.add_argument("--env", choices=("goalline", "cartpole"), default="goalline")
+    parser.add_argument("--pole", default="0.02,0.5", help="CartPole half-length box LOW,HIGH")
     parser.add_argument("--teachers", default=",".join(TEACHERS))
     parser.add_argument("--workers", type=int, default=1)
     parser.add_argument("--quick", action="store_true", help="2 seeds, 8,000 timesteps")
@@ -157,7 +228,7 @@ def main() -> None:
         args.seeds, args.timesteps, args.eval_every = 2, 8_000, 4_000
     names = args.teachers.split(",")
     console = Console()
-    suffix = "_quick" if args.quick else ""
+    suffix = ("_cartpole" if args.env == "cartpole" else "") + ("_quick" if args.quick else "")
     args.out.mkdir(parents=True, exist_ok=True)
     checkpoint = args.out / f"gym_curriculum{suffix}.jsonl"
     out_name = args.name or f"gym_curriculum{suffix}"
@@ -180,7 +251,7 @@ def main() -> None:
                 entry = {"teacher": name, "seed": seed, "settings": settings(args), "run": r}
                 handle.write(json.dumps(entry) + "\n")
             console.print(
-                f"{name} seed {seed}: {100 * r['final']:.1f} % of goals, "
+                f"{name} seed {seed}: {100 * r['final']:.1f} % of {what(args)}, "
                 f"{r['episodes']} episodes, {r['wall']:.0f} s, "
                 f"overhead {100 * r['overhead']:.2f} %",
                 highlight=False,
@@ -193,7 +264,7 @@ def main() -> None:
         runs = [results[name, s] for s in seeds]
         rows[name] = {
             "seeds": seeds,
-            "parameters": TEACHERS[name],
+            "parameters": TEACHERS[name].replace("[0, 1]", box_text(args)),
             "success": summary([r["final"] for r in runs]),
             "per_seed": [r["final"] for r in runs],
             "curve": curve_summary([r["curve"] for r in runs]),
@@ -213,11 +284,11 @@ def main() -> None:
         if name != "uniform" and "uniform" in rows
     }
     table = Table(
-        title=f"PPO on GoalLine({args.length}), {args.timesteps:,} timesteps, {args.seeds} seeds"
+        title=f"PPO on {env_text(args)}, {args.timesteps:,} timesteps, {args.seeds} seeds"
     )
     for column in (
         "teacher",
-        "success over all goals %",
+        f"success over all {what(args)} %",
         "seeds",
         "episodes",
         "teacher overhead %",
@@ -246,6 +317,8 @@ def main() -> None:
             "timesteps": args.timesteps,
             "eval_every": args.eval_every,
             "length": args.length,
+            "env": args.env,
+            "pole": pole_box(args) if args.env == "cartpole" else None,
             "envs": args.envs,
             "elapsed_s": time.perf_counter() - start,
             "load_average": os.getloadavg(),
@@ -255,6 +328,26 @@ def main() -> None:
         },
     )
     plot(rows, args, args.out / f"{out_name}.png")
+
+
+def what(args: argparse.Namespace) -> str:
+    """What the score counts."""
+    return "pole lengths" if args.env == "cartpole" else "goals"
+
+
+def box_text(args: argparse.Namespace) -> str:
+    """The teachers' task box, as text."""
+    if args.env == "cartpole":
+        low, high = pole_box(args)
+        return f"[{low:g}, {high:g}]"
+    return "[0, 1]"
+
+
+def env_text(args: argparse.Namespace) -> str:
+    """The environment, as text."""
+    if args.env == "cartpole":
+        return f"CartPole-v1, half-length in {box_text(args)}"
+    return f"GoalLine({args.length})"
 
 
 def plot(rows: dict[str, Any], args: argparse.Namespace, path: Path) -> None:
@@ -270,8 +363,8 @@ def plot(rows: dict[str, Any], args: argparse.Namespace, path: Path) -> None:
         ax.plot(x, 100 * np.array(c["mean"]), label=name)
         ax.fill_between(x, 100 * np.array(c["low"]), 100 * np.array(c["high"]), alpha=0.15)
     ax.set_xlabel("timesteps")
-    ax.set_ylabel("% of goals solved (deterministic policy)")
-    ax.set_title(f"PPO on GoalLine({args.length}): {args.seeds} seeds, mean and 95 % CI")
+    ax.set_ylabel(f"% of {what(args)} solved (deterministic policy)")
+    ax.set_title(f"PPO on {env_text(args)}: {args.seeds} seeds, mean and 95 % CI")
     ax.legend()
     ax.grid(alpha=0.3)
     fig.tight_layout()

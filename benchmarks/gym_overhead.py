@@ -3,6 +3,7 @@
 Usage:
     python benchmarks/gym_overhead.py [--teachers uniform,region_lp,alp_gmm] [--seeds 3]
         [--timesteps 20000] [--length 16] [--slack 4] [--name gym_overhead] [--profile]
+        [--env goalline|cartpole] [--pole 0.02,0.5]
 
 Each run is :mod:`benchmarks.gym_curriculum`'s (PPO with Stable-Baselines3's defaults except
 ``n_steps`` 128 and ``batch_size`` 64, 4 :class:`~mentor.rl.gym_envs.GoalLine` environments
@@ -39,6 +40,14 @@ and, outside PPO, the teacher alone: ``--alone`` episodes (2,000) of ``sample(1)
 (wall ``alone_us`` and CPU ``alone_cpu_us``).
 ``--profile`` adds the top functions of a :mod:`cProfile` of the curriculum's calls (one run
 per teacher, not timed). Writes ``benchmarks/results/<name>.json``.
+
+``--env cartpole`` runs :mod:`benchmarks.gym_curriculum`'s CartPole instead
+(:class:`~mentor.rl.gym_envs.TaskCartPole`, CartPole-v1 with the pole's half-length as the
+task, in the box ``--pole``; PPO at Stable-Baselines3's defaults, ``n_steps`` 2048 and
+``batch_size`` 64; 4 environments in a ``DummyVecEnv``; success = return >= 475). The teachers
+then see that box; the teacher alone observes success with probability ``1 - u``, ``u`` the
+task's position in the box (0 at its low end); ``final`` is the CartPole score of
+``gym_curriculum.py`` (success over 12 half-lengths); ``--length`` and ``--slack`` are unused.
 """
 
 from __future__ import annotations
@@ -65,22 +74,25 @@ from mentor.domain import Box
 RESULTS = Path(__file__).resolve().parent / "results"
 
 
-def make_teacher(name: str, seed: int) -> Any:
+def make_teacher(name: str, seed: int, box: Box | None = None) -> Any:
     from mentor.teachers.taskspace import create_task_teacher
 
-    space = Box([0.0], [1.0]).state_dict()
+    space = (Box([0.0], [1.0]) if box is None else box).state_dict()
     return create_task_teacher({"name": name, "params": {"space": space, "seed": seed}})
 
 
-def alone(name: str, seed: int, episodes: int) -> tuple[float, float]:
+def alone(name: str, seed: int, episodes: int, box: Box | None = None) -> tuple[float, float]:
     """Microseconds per episode (wall, CPU) of ``sample(1)`` + ``observe`` of the teacher
-    alone."""
-    teacher = make_teacher(name, seed)
+    alone (on ``box``, default [0, 1]; success with probability 1 - the task's position in
+    it)."""
+    teacher = make_teacher(name, seed, box)
     rng = np.random.default_rng(seed + 1000)
+    low, high = (0.0, 1.0) if box is None else (float(box.low[0]), float(box.high[0]))
+    width = high - low
     start, cpu = time.perf_counter(), time.thread_time()
     for _ in range(episodes):
         task = teacher.sample(1)
-        teacher.observe(task, [float(rng.random() < 1.0 - task[0, 0])])
+        teacher.observe(task, [float(rng.random() < 1.0 - (task[0, 0] - low) / width)])
     wall, cpu = time.perf_counter() - start, time.thread_time() - cpu
     return 1e6 * wall / episodes, 1e6 * cpu / episodes
 
@@ -101,15 +113,21 @@ def run(
     from mentor.rl.sb3 import TaskCallback
 
     torch.set_num_threads(1)
-    venv = make_vec_env(
-        GoalLine,
-        n_envs=args.envs,
-        seed=seed,
-        env_kwargs={"length": args.length, "slack": args.slack},
-        wrapper_class=TaskWrapper,
-    )
-    model = PPO("MlpPolicy", venv, n_steps=128, batch_size=64, seed=seed, device="cpu")
-    source = TaskSource(make_teacher(name, seed))
+    if args.env == "cartpole":
+        from gym_curriculum import evaluate_cartpole, make_model, pole_box, task_box
+
+        venv, model = make_model(args, seed)  # PPO at Stable-Baselines3's defaults
+        source = TaskSource(make_teacher(name, seed, task_box(args)))
+    else:
+        venv = make_vec_env(
+            GoalLine,
+            n_envs=args.envs,
+            seed=seed,
+            env_kwargs={"length": args.length, "slack": args.slack},
+            wrapper_class=TaskWrapper,
+        )
+        model = PPO("MlpPolicy", venv, n_steps=128, batch_size=64, seed=seed, device="cpu")
+        source = TaskSource(make_teacher(name, seed))
     curriculum = TaskCurriculum(source, model.get_env(), outcome="success")
     if profile is not None:
         update = curriculum.update
@@ -143,7 +161,11 @@ def run(
         "teacher_cpu_us": 1e6 * teacher_cpu / episodes,
         "ppo_cpu_us": 1e6 * ppo_cpu / episodes,
         "overhead_cpu": curriculum.cpu_seconds_ / learn_cpu,
-        "final": evaluate(model, args.length),
+        "final": (
+            evaluate_cartpole(model, *pole_box(args))
+            if args.env == "cartpole"
+            else evaluate(model, args.length)
+        ),
     }
 
 
@@ -155,6 +177,8 @@ def main() -> None:
     parser.add_argument("--length", type=int, default=16)
     parser.add_argument("--slack", type=int, default=4)
     parser.add_argument("--envs", type=int, default=4)
+    parser.add_argument("--env", choices=("goalline", "cartpole"), default="goalline")
+    parser.add_argument("--pole", default="0.02,0.5", help="CartPole half-length box LOW,HIGH")
     parser.add_argument("--alone", type=int, default=2_000, help="episodes of the teacher alone")
     parser.add_argument("--profile", action="store_true")
     parser.add_argument("--name", default="gym_overhead")
@@ -177,7 +201,12 @@ def main() -> None:
                 f"{100 * r['overhead_cpu']:.2f} %",
                 highlight=False,
             )
-        timed = [alone(name, seed, args.alone) for seed in range(args.seeds)]
+        box = None
+        if args.env == "cartpole":
+            from gym_curriculum import task_box
+
+            box = task_box(args)
+        timed = [alone(name, seed, args.alone, box) for seed in range(args.seeds)]
         alone_us = [wall for wall, _ in timed]
         alone_cpu_us = [cpu for _, cpu in timed]
         rows[name] = {
@@ -208,9 +237,14 @@ def main() -> None:
             pstats.Stats(profile, stream=text).sort_stats("tottime").print_stats(12)
             rows[name]["profile"] = text.getvalue()
             console.print(text.getvalue(), highlight=False)
+    if args.env == "cartpole":
+        from gym_curriculum import env_text
+
+        env = env_text(args)
+    else:
+        env = f"GoalLine({args.length}, slack {args.slack})"
     table = Table(
-        title=f"Teacher vs PPO per episode, GoalLine({args.length}, slack {args.slack}), "
-        f"{args.timesteps:,} timesteps, {args.seeds} seeds"
+        title=f"Teacher vs PPO per episode, {env}, {args.timesteps:,} timesteps, {args.seeds} seeds"
     )
     for column in (
         "teacher",

@@ -30,6 +30,6 @@ RL agents (Gymnasium), where the items are episode tasks (points of a task space
 - :mod:`mentor.rl.sb3`: :class:`TaskCallback` for Stable-Baselines3.
 - :mod:`mentor.rl.syllabus`: :class:`MentorCurriculum`, a Syllabus ``Curriculum`` backed by a
   mentor teacher.
-- :mod:`mentor.rl.gym_envs`: :class:`GoalLine`, a small environment with a continuous task
-  parameter.
+- :mod:`mentor.rl.gym_envs`: environments with a continuous task parameter: :class:`GoalLine`,
+  a small toy, and :class:`TaskCartPole`, CartPole-v1 whose task is the pole's half-length.
 """

@@ -1,4 +1,8 @@
-"""A small Gymnasium environment with a continuous task parameter, for tests and benchmarks.
+"""Gymnasium environments with a continuous task parameter, for tests and benchmarks.
+
+* :class:`GoalLine`, mentor's own toy (episodes of a few steps);
+* :class:`TaskCartPole`, Gymnasium's CartPole-v1 whose task is the pole's half-length
+  (episodes of up to 500 steps).
 
 :class:`GoalLine`: an agent walks a line of cells ``0 .. length`` from cell 0 and must
 *claim* the goal cell. The task ``x`` in [0, 1] sets the goal,
@@ -20,6 +24,7 @@ from typing import Any
 
 import gymnasium
 import numpy as np
+from gymnasium.envs.classic_control.cartpole import CartPoleEnv
 
 from mentor.errors import DataError, ParameterError
 
@@ -85,3 +90,87 @@ class GoalLine(gymnasium.Env):
         truncated = self.steps >= self.goal + self.slack
         info = {"is_success": False} if truncated else {}
         return self._obs(), 0.0, False, truncated, info
+
+
+#: CartPole-v1's episode cap and its registered ``reward_threshold`` (``gymnasium.envs``'s
+#: registration of ``CartPole-v1``: ``max_episode_steps=500``, ``reward_threshold=475.0``).
+CARTPOLE_STEPS = 500
+CARTPOLE_THRESHOLD = 475.0
+
+
+class TaskCartPole(CartPoleEnv):
+    """Gymnasium's CartPole-v1 whose task is the pole's half-length, in metres.
+
+    The dynamics are :class:`gymnasium.envs.classic_control.cartpole.CartPoleEnv`'s (Barto,
+    Sutton and Anderson 1983, in Florian's corrected equations), unchanged but for the pole:
+    :meth:`set_task` sets ``length`` (CartPole's half-length, 0.5 by default) and recomputes
+    ``polemass_length = masspole * length``, the two attributes through which the length
+    enters the equations of motion. A shorter pole falls faster (its angular acceleration
+    scales roughly as ``1 / length``) while the push stays 10 N every 0.02 s, so short poles are the
+    hard tasks. The observation is CartPole's ``(x, x_dot, theta, theta_dot)``: the policy is
+    not told the length.
+
+    The environment carries CartPole-v1's time limit itself (truncated after ``max_steps``
+    steps, 500) so that it needs no ``TimeLimit`` wrapper, and reports on the last step of an
+    episode ``info["is_success"]``: the episode's return (+1 a step) reached
+    ``success_return``, by default CartPole-v1's registered ``reward_threshold`` of 475.
+
+    Parameters
+    ----------
+    task
+        Initial half-length, a number > 0. Default 0.5 (CartPole-v1's).
+    max_steps
+        Steps after which an episode is truncated. Default 500.
+    success_return
+        Return at or above which an episode succeeds. Default 475.
+    """
+
+    def __init__(
+        self,
+        task: float = 0.5,
+        max_steps: int = CARTPOLE_STEPS,
+        success_return: float = CARTPOLE_THRESHOLD,
+    ) -> None:
+        if isinstance(max_steps, bool) or not isinstance(max_steps, int) or max_steps < 1:
+            raise ParameterError("must be an integer >= 1", field="max_steps", value=max_steps)
+        if not isinstance(success_return, (int, float)) or not np.isfinite(success_return):
+            raise ParameterError(
+                "must be a finite number", field="success_return", value=success_return
+            )
+        super().__init__()
+        self.max_steps = max_steps
+        self.success_return = float(success_return)
+        self.set_task(task)
+        self.steps = 0
+        self.episode_return = 0.0
+
+    def set_task(self, task: Any) -> None:
+        """Set the pole's half-length of the next episodes (a number > 0 or a 1-vector)."""
+        try:
+            x = np.asarray(task, dtype=float).reshape(-1)
+        except (TypeError, ValueError):
+            x = np.array([np.nan, np.nan])
+        if x.size != 1 or not np.isfinite(x[0]) or x[0] <= 0.0:
+            raise DataError("a TaskCartPole task is one half-length > 0", field="task", value=task)
+        self.task = float(x[0])
+        self.length = self.task
+        self.polemass_length = self.masspole * self.length
+
+    def reset(
+        self, *, seed: int | None = None, options: dict[str, Any] | None = None
+    ) -> tuple[np.ndarray, dict[str, Any]]:
+        if options and "task" in options:
+            self.set_task(options["task"])
+        self.steps = 0
+        self.episode_return = 0.0
+        obs, info = super().reset(seed=seed, options=options)
+        return obs, {**info, "length": self.length}
+
+    def step(self, action: Any) -> tuple[np.ndarray, float, bool, bool, dict[str, Any]]:
+        obs, reward, terminated, _, info = super().step(action)
+        self.steps += 1
+        self.episode_return += float(reward)
+        truncated = not terminated and self.steps >= self.max_steps
+        if terminated or truncated:
+            info = {**info, "is_success": self.episode_return >= self.success_return}
+        return obs, float(reward), terminated, truncated, info
