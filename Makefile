@@ -49,6 +49,7 @@ pytest: $(VENV)/.installed
 
 lint: $(VENV)/.installed
 	$(BIN)/ruff check mentor tests benchmarks
+	$(BIN)/ruff format --check mentor tests benchmarks
 
 typecheck: $(VENV)/.installed
 	$(BIN)/mypy

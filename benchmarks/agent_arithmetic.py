@@ -40,29 +40,66 @@ def main() -> None:
     args = parser.parse_args()
     mentor = [sys.executable, "-m", "mentor"]
     tasks = args.out / "tasks.jsonl"
-    subprocess.run([*mentor, "agent", "tasks", str(tasks), "--per-family",
-                    str(args.per_family), "--seed", str(args.seed)], check=True)
+    subprocess.run(
+        [
+            *mentor,
+            "agent",
+            "tasks",
+            str(tasks),
+            "--per-family",
+            str(args.per_family),
+            "--seed",
+            str(args.seed),
+        ],
+        check=True,
+    )
     summary = {}
     for memory in args.memories.split(","):
         folder = args.out / memory.replace("+", "_")
-        command = [*mentor, "agent", "run", str(tasks), "--llm", args.llm, "--model",
-                   args.model, "--steps", str(args.steps), "--memory", memory, "--teacher",
-                   args.teacher, "--embedder", args.embedder, "--seed", str(args.seed),
-                   "--db", f"sqlite:///{folder / 'memory.db'}", "--out",
-                   str(folder / "curve.csv"), "--audit", str(folder / "calls.jsonl")]
+        command = [
+            *mentor,
+            "agent",
+            "run",
+            str(tasks),
+            "--llm",
+            args.llm,
+            "--model",
+            args.model,
+            "--steps",
+            str(args.steps),
+            "--memory",
+            memory,
+            "--teacher",
+            args.teacher,
+            "--embedder",
+            args.embedder,
+            "--seed",
+            str(args.seed),
+            "--db",
+            f"sqlite:///{folder / 'memory.db'}",
+            "--out",
+            str(folder / "curve.csv"),
+            "--audit",
+            str(folder / "calls.jsonl"),
+        ]
         if args.max_tokens:
             command += ["--max-tokens", str(args.max_tokens)]
         subprocess.run(command, check=True)
         with open(folder / "curve.csv", newline="") as handle:
             success = [int(row["success"]) for row in csv.DictReader(handle)]
-        quarter = success[-max(1, len(success) // 4):]
-        summary[memory] = {"tasks": len(success),
-                           "success": sum(success) / max(1, len(success)),
-                           "last_quarter": sum(quarter) / max(1, len(quarter))}
+        quarter = success[-max(1, len(success) // 4) :]
+        summary[memory] = {
+            "tasks": len(success),
+            "success": sum(success) / max(1, len(success)),
+            "last_quarter": sum(quarter) / max(1, len(quarter)),
+        }
         print(f"{memory}: {summary[memory]}")
-    (args.out / "summary.json").write_text(json.dumps(
-        {"llm": args.llm, "model": args.model, "steps": args.steps, "memories": summary},
-        indent=1))
+    (args.out / "summary.json").write_text(
+        json.dumps(
+            {"llm": args.llm, "model": args.model, "steps": args.steps, "memories": summary},
+            indent=1,
+        )
+    )
 
 
 if __name__ == "__main__":

@@ -101,8 +101,9 @@ def make_model(name: str, world: World, memory):
     return MemoryStudent(world.domain(), memory.store, memory.workspace, memory.agent)
 
 
-def one_run(seed: int, steps: int, policy: str, k: int, curriculum: str, scaling: str,
-            attempts: int) -> dict:
+def one_run(
+    seed: int, steps: int, policy: str, k: int, curriculum: str, scaling: str, attempts: int
+) -> dict:
     world = World(seed=seed)
     rng = np.random.default_rng(seed + 1000)
     pool = TaskPool(world.tasks(max(1, steps // len(world.families)), rng), rng)
@@ -110,12 +111,21 @@ def one_run(seed: int, steps: int, policy: str, k: int, curriculum: str, scaling
     agent = SimulatedAgent(world, seed=seed + 2000)
     memory = make_memory(policy, world, k)
     judge = CheckerJudge(sim_check)
-    curve = run(pool, agent, memory, judge, make_teacher(curriculum, world, seed), steps,
-                scaling, attempts, model=make_model(curriculum, world, memory))
+    curve = run(
+        pool,
+        agent,
+        memory,
+        judge,
+        make_teacher(curriculum, world, seed),
+        steps,
+        scaling,
+        attempts,
+        model=make_model(curriculum, world, memory),
+    )
     success = np.array([s.success for s in curve], dtype=float)
     return {
         "train": float(success.mean()),
-        "last_quarter": float(success[-(steps // 4):].mean()),
+        "last_quarter": float(success[-(steps // 4) :].mean()),
         "post": evaluate(post, agent, memory, judge),
         "items": len(memory.items()) if hasattr(memory, "items") else 0,
         "retired": sum(s.retired for s in curve),
@@ -124,21 +134,26 @@ def one_run(seed: int, steps: int, policy: str, k: int, curriculum: str, scaling
     }
 
 
-CURRICULA = ("uniform", "tscl", "zpdes", "learnability", "learnability+memory",
-             "target+memory")
+CURRICULA = ("uniform", "tscl", "zpdes", "learnability", "learnability+memory", "target+memory")
 
 
 def configs(only: str = "all") -> list[dict]:
     best = "reasoningbank+consolidation"
-    curricula = [dict(policy=best, k=3, curriculum=c, scaling="none", attempts=1)
-                 for c in CURRICULA]
+    curricula = [
+        dict(policy=best, k=3, curriculum=c, scaling="none", attempts=1) for c in CURRICULA
+    ]
     if only == "curricula":
         return curricula
-    rows = [dict(policy=p, k=k, curriculum="uniform", scaling="none", attempts=1)
-            for k in (1, 3) for p in POLICIES]
+    rows = [
+        dict(policy=p, k=k, curriculum="uniform", scaling="none", attempts=1)
+        for k in (1, 3)
+        for p in POLICIES
+    ]
     rows += curricula[1:]
-    rows += [dict(policy=best, k=3, curriculum="uniform", scaling=s, attempts=3)
-             for s in ("parallel", "sequential")]
+    rows += [
+        dict(policy=best, k=3, curriculum="uniform", scaling=s, attempts=3)
+        for s in ("parallel", "sequential")
+    ]
     return rows
 
 
@@ -152,9 +167,12 @@ def main() -> None:
     parser.add_argument("--seeds", type=int, default=20)
     parser.add_argument("--steps", type=int, default=240)
     parser.add_argument("--quick", action="store_true", help="3 seeds, 120 steps")
-    parser.add_argument("--only", choices=("all", "curricula"), default="all",
-                        help="curricula: only the curriculum rows (ReasoningBank+"
-                        "consolidation, top-3)")
+    parser.add_argument(
+        "--only",
+        choices=("all", "curricula"),
+        default="all",
+        help="curricula: only the curriculum rows (ReasoningBank+consolidation, top-3)",
+    )
     args = parser.parse_args()
     seeds, steps = (3, 120) if args.quick else (args.seeds, args.steps)
     start = time.perf_counter()
@@ -168,10 +186,13 @@ def main() -> None:
             mean, low, high = mean_ci(np.array([r[metric] for r in runs[name]]))
             row[metric] = {"mean": mean, "low": low, "high": high}
         table.append(row)
-        print(f"{name:62s} train {row['train']['mean']:.3f} "
-              f"[{row['train']['low']:.3f}, {row['train']['high']:.3f}]  post "
-              f"{row['post']['mean']:.3f} [{row['post']['low']:.3f}, {row['post']['high']:.3f}]"
-              f"  items {row['items']['mean']:.0f}", flush=True)
+        print(
+            f"{name:62s} train {row['train']['mean']:.3f} "
+            f"[{row['train']['low']:.3f}, {row['train']['high']:.3f}]  post "
+            f"{row['post']['mean']:.3f} [{row['post']['low']:.3f}, {row['post']['high']:.3f}]"
+            f"  items {row['items']['mean']:.0f}",
+            flush=True,
+        )
 
     def paired(a: str, b: str, metric: str = "post") -> dict:
         diff = np.array([x[metric] - y[metric] for x, y in zip(runs[a], runs[b], strict=True)])
@@ -183,36 +204,64 @@ def main() -> None:
     if args.only == "all":
         for k in (1, 3):
             base = dict(k=k, curriculum="uniform", scaling="none", attempts=1)
-            for a, b in ((cons, "reasoningbank"), ("reasoningbank", "success_only"),
-                         ("success_only", "raw"), ("reasoningbank", "none")):
-                comparisons.append(paired(label(dict(policy=a, **base)),
-                                          label(dict(policy=b, **base))))
+            for a, b in (
+                (cons, "reasoningbank"),
+                ("reasoningbank", "success_only"),
+                ("success_only", "raw"),
+                ("reasoningbank", "none"),
+            ):
+                comparisons.append(
+                    paired(label(dict(policy=a, **base)), label(dict(policy=b, **base)))
+                )
     uniform = label(dict(policy=cons, k=3, curriculum="uniform", scaling="none", attempts=1))
     for other in CURRICULA[1:]:
         for metric in ("post", "train"):
-            comparisons.append(paired(label(dict(policy=cons, k=3, curriculum=other,
-                                                 scaling="none", attempts=1)), uniform, metric))
+            comparisons.append(
+                paired(
+                    label(dict(policy=cons, k=3, curriculum=other, scaling="none", attempts=1)),
+                    uniform,
+                    metric,
+                )
+            )
     # what the memory model adds over the same teacher on its own outcome counts
-    comparisons.append(paired(
-        label(dict(policy=cons, k=3, curriculum="learnability+memory", scaling="none",
-                   attempts=1)),
-        label(dict(policy=cons, k=3, curriculum="learnability", scaling="none", attempts=1))))
+    comparisons.append(
+        paired(
+            label(
+                dict(policy=cons, k=3, curriculum="learnability+memory", scaling="none", attempts=1)
+            ),
+            label(dict(policy=cons, k=3, curriculum="learnability", scaling="none", attempts=1)),
+        )
+    )
     if args.only == "all":
         for s in ("parallel", "sequential"):
-            comparisons.append(paired(label(dict(policy=cons, k=3, curriculum="uniform",
-                                                 scaling=s, attempts=3)), uniform))
+            comparisons.append(
+                paired(
+                    label(dict(policy=cons, k=3, curriculum="uniform", scaling=s, attempts=3)),
+                    uniform,
+                )
+            )
     print("\npaired differences (a - b), mean [95 % CI]:")
     for c in comparisons:
-        print(f"  {c['metric']:5s} {c['a']}\n      - {c['b']}: "
-              f"{c['mean']:+.3f} [{c['low']:+.3f}, {c['high']:+.3f}]")
+        print(
+            f"  {c['metric']:5s} {c['a']}\n      - {c['b']}: "
+            f"{c['mean']:+.3f} [{c['low']:+.3f}, {c['high']:+.3f}]"
+        )
     seconds = time.perf_counter() - start
     print(f"\n{seeds} seeds, {steps} steps, {seconds:.0f} s")
 
     RESULTS.mkdir(exist_ok=True)
-    stem = "agent_memory" + ("_curricula" if args.only == "curricula" else "") + (
-        "_quick" if args.quick else "")
-    payload = {"seeds": seeds, "steps": steps, "seconds": seconds, "table": table,
-               "paired": comparisons}
+    stem = (
+        "agent_memory"
+        + ("_curricula" if args.only == "curricula" else "")
+        + ("_quick" if args.quick else "")
+    )
+    payload = {
+        "seeds": seeds,
+        "steps": steps,
+        "seconds": seconds,
+        "table": table,
+        "paired": comparisons,
+    }
     tmp = RESULTS / f"{stem}.json.tmp"
     tmp.write_text(json.dumps(payload, indent=1))
     tmp.replace(RESULTS / f"{stem}.json")
@@ -223,8 +272,9 @@ def main() -> None:
         for row in table:
             for metric in ("train", "last_quarter", "post", "items", "retired", "merged"):
                 v = row[metric]
-                writer.writerow([row["run"], metric, f"{v['mean']:.4f}", f"{v['low']:.4f}",
-                                 f"{v['high']:.4f}"])
+                writer.writerow(
+                    [row["run"], metric, f"{v['mean']:.4f}", f"{v['low']:.4f}", f"{v['high']:.4f}"]
+                )
     tmp.replace(RESULTS / f"{stem}.csv")
     if args.only == "curricula":
         plot_curricula(runs, steps, RESULTS / f"{stem}.png")
@@ -243,11 +293,9 @@ def plot(runs: dict[str, list[dict]], steps: int, path: Path) -> None:
     kernel = np.ones(window) / window
     for ax, k in zip(axes, (1, 3), strict=True):
         for policy in POLICIES:
-            name = label(dict(policy=policy, k=k, curriculum="uniform", scaling="none",
-                              attempts=1))
+            name = label(dict(policy=policy, k=k, curriculum="uniform", scaling="none", attempts=1))
             mean = np.mean([r["curve"] for r in runs[name]], axis=0)
-            ax.plot(np.arange(window - 1, steps), np.convolve(mean, kernel, "valid"),
-                    label=policy)
+            ax.plot(np.arange(window - 1, steps), np.convolve(mean, kernel, "valid"), label=policy)
         ax.set_title(f"retrieval top-{k}, uniform families")
         ax.set_xlabel("task")
     axes[0].set_ylabel(f"success (moving mean over {window} tasks, mean over seeds)")
@@ -270,11 +318,19 @@ def plot_curricula(runs: dict[str, list[dict]], steps: int, path: Path) -> None:
     kernel = np.ones(window) / window
     names, posts = [], []
     for curriculum in CURRICULA:
-        name = label(dict(policy="reasoningbank+consolidation", k=3, curriculum=curriculum,
-                          scaling="none", attempts=1))
+        name = label(
+            dict(
+                policy="reasoningbank+consolidation",
+                k=3,
+                curriculum=curriculum,
+                scaling="none",
+                attempts=1,
+            )
+        )
         mean = np.mean([r["curve"] for r in runs[name]], axis=0)
-        left.plot(np.arange(window - 1, steps), np.convolve(mean, kernel, "valid"),
-                  label=curriculum)
+        left.plot(
+            np.arange(window - 1, steps), np.convolve(mean, kernel, "valid"), label=curriculum
+        )
         names.append(curriculum)
         posts.append(mean_ci(np.array([r["post"] for r in runs[name]])))
     left.set_xlabel("task")

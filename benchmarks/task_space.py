@@ -106,9 +106,12 @@ REFERENCE = {
     "riac (teachDeepRL)": "RIAC defaults, seeded (np.random, root gym Box; child Boxes: OS)",
 }
 
-DRIVER = r'''
+DRIVER = (
+    r'''
 """teachDeepRL's CovarGMM and RIAC on mentor's Hypercube, behind a JSON-lines pipe."""
-''' + HYPERCUBE_PRELUDE + r'''
+'''
+    + HYPERCUBE_PRELUDE
+    + r"""
 sys.path.insert(0, source)
 from teachDRL.teachers.algos.covar_gmm import CovarGMM
 from teachDRL.teachers.algos.riac import RIAC
@@ -136,7 +139,8 @@ for line in sys.stdin:
             scores.append(cube.score())
     wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
     reply({"scores": scores, "wall": wall, "cpu": cpu})
-'''
+"""
+)
 
 _DRIVER: dict[str, Server] = {}
 

@@ -245,7 +245,7 @@ for line in sys.stdin:
 #: mentor/sim/hypercube.py needs only mentor.errors and mentor.domain.Box, so those three
 #: files are loaded by path instead of importing the mentor package and its dependencies.
 #: The driver's first argument is mentor's checkout, the second the reference's sources.
-HYPERCUBE_PRELUDE = r'''
+HYPERCUBE_PRELUDE = r"""
 import importlib.util, json, os, sys, time, types, warnings
 out, sys.stdout = sys.stdout, sys.stderr
 warnings.filterwarnings("ignore")
@@ -270,11 +270,14 @@ load("mentor.errors", "mentor/errors.py")
 task_space = load("mentor.domain.task_space", "mentor/domain/task_space.py")
 sys.modules["mentor.domain"].Box = task_space.Box
 Hypercube = load("mentor.sim.hypercube", "mentor/sim/hypercube.py").Hypercube
-'''
+"""
 
-TEACHDRL_SERVER = r'''
+TEACHDRL_SERVER = (
+    r'''
 """teachDeepRL's ALP-GMM on mentor's Hypercube, behind a JSON-lines pipe."""
-''' + HYPERCUBE_PRELUDE + r'''
+'''
+    + HYPERCUBE_PRELUDE
+    + r"""
 sys.path.insert(0, source)
 from teachDRL.teachers.algos.alp_gmm import ALPGMM
 import gym, scipy, sklearn
@@ -301,7 +304,8 @@ for line in sys.stdin:
             scores.append(cube.score())
     wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
     reply({"scores": scores, "wall": wall, "cpu": cpu, "tasks": tasks.tolist()})
-'''
+"""
+)
 
 
 class Server:

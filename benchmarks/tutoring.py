@@ -81,11 +81,18 @@ def main() -> None:
                         runs[law_name][arm][m].append(values[m])
                 progress.advance(task)
     elapsed = time.perf_counter() - start
-    summary: dict = {"seeds": args.seeds, "learners": args.learners, "post": args.post,
-                     "seconds": elapsed, "laws": {}}
+    summary: dict = {
+        "seeds": args.seeds,
+        "learners": args.learners,
+        "post": args.post,
+        "seconds": elapsed,
+        "laws": {},
+    }
     for law_name in LAWS:
-        table = Table(title=f"law {law_name}: {args.seeds} seeds x {args.learners} learners "
-                      "who answered wrong (mean [95 % CI])")
+        table = Table(
+            title=f"law {law_name}: {args.seeds} seeds x {args.learners} learners "
+            "who answered wrong (mean [95 % CI])"
+        )
         table.add_column("arm")
         table.add_column("success on new items")
         table.add_column("typed the right answer during remediation")
@@ -94,16 +101,19 @@ def main() -> None:
         for arm in ARMS:
             row = {m: mean_ci(np.array(runs[law_name][arm][m])) for m in METRICS}
             rows[arm] = {m: list(v) for m, v in row.items()}
-            table.add_row(arm, *(f"{row[m][0]:.3f} [{row[m][1]:.3f}, {row[m][2]:.3f}]"
-                                 for m in METRICS))
+            table.add_row(
+                arm, *(f"{row[m][0]:.3f} [{row[m][1]:.3f}, {row[m][2]:.3f}]" for m in METRICS)
+            )
         console.print(table)
         paired = {}
         for a, b in PAIRS:
             diff = np.array(runs[law_name][a]["post"]) - np.array(runs[law_name][b]["post"])
             paired[f"{a} - {b}"] = list(mean_ci(diff))
             low, high = paired[f"{a} - {b}"][1:]
-            console.print(f"  {a} - {b}, success on new items, paired by seed: "
-                          f"{diff.mean():+.3f} [{low:+.3f}, {high:+.3f}]")
+            console.print(
+                f"  {a} - {b}, success on new items, paired by seed: "
+                f"{diff.mean():+.3f} [{low:+.3f}, {high:+.3f}]"
+            )
         summary["laws"][law_name] = {"arms": rows, "paired": paired, "per_seed": runs[law_name]}
     console.print(f"{elapsed:.0f} s")
     OUT.mkdir(exist_ok=True)
@@ -123,15 +133,24 @@ def plot(summary: dict, path: Path) -> None:
         for arm, row in summary["laws"][law]["arms"].items():
             x, (y, lo, hi) = row["turns"][0], row["post"]
             tx = row["turns"]
-            ax.errorbar(x, y, yerr=[[y - lo], [hi - y]], xerr=[[x - tx[1]], [tx[2] - x]],
-                        fmt="o", capsize=4, label=arm)
+            ax.errorbar(
+                x,
+                y,
+                yerr=[[y - lo], [hi - y]],
+                xerr=[[x - tx[1]], [tx[2] - x]],
+                fmt="o",
+                capsize=4,
+                label=arm,
+            )
         ax.set_title(f"learning law: {law}")
         ax.set_xlabel("learner answers during remediation (turns)")
         ax.grid(alpha=0.3)
     np.atleast_1d(axes)[0].set_ylabel("success on new items of the same type")
     np.atleast_1d(axes)[-1].legend(loc="lower right", fontsize=8)
-    fig.suptitle(f"After a wrong answer: {summary['seeds']} seeds x {summary['learners']} "
-                 "simulated learners with misconceptions, 95 % CIs")
+    fig.suptitle(
+        f"After a wrong answer: {summary['seeds']} seeds x {summary['learners']} "
+        "simulated learners with misconceptions, 95 % CIs"
+    )
     fig.tight_layout()
     fig.savefig(path, dpi=120)
 

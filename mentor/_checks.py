@@ -96,9 +96,7 @@ def check_unit(
     return check_number(name, value, 0.0, strict, maximum=1.0, strict_maximum=strict_maximum)
 
 
-def check_count(
-    name: str, value: Any, minimum: int | None = 0, maximum: int | None = None
-) -> int:
+def check_count(name: str, value: Any, minimum: int | None = 0, maximum: int | None = None) -> int:
     """``value`` as an integer >= ``minimum`` (any integer when ``minimum`` is None) and
     <= ``maximum`` when given, else a :class:`ParameterError`."""
     low = -math.inf if minimum is None else minimum

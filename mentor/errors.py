@@ -77,4 +77,3 @@ class UnknownIdError(MentorError, KeyError):
 
 class StateError(MentorError, ValueError):
     """A saved state that cannot be restored (wrong kind, version or shape)."""
-

@@ -41,6 +41,7 @@ from fractions import Fraction
 #: the choices, or as text (case and spacing ignored; by value when both are numbers).
 KINDS = ("number", "simplest", "decimal", "choice", "text")
 
+
 @dataclass(frozen=True)
 class Step:
     """One sub-step of a question, asked as a sub-question of its own.
@@ -149,8 +150,13 @@ class Question:
             return ()
         found = []
         for m in self.misconceptions:
-            probe = Question(self.text, m.answer, "choice" if self.kind == "choice" else
-                             "number", choices=self.choices, unit=self.unit)
+            probe = Question(
+                self.text,
+                m.answer,
+                "choice" if self.kind == "choice" else "number",
+                choices=self.choices,
+                unit=self.unit,
+            )
             same_text = "".join(response.split()) == "".join(m.answer.split())
             if same_text or check_answer(probe, response):
                 found.append(m)

@@ -69,9 +69,12 @@ def test_parses_the_papers_format():
     parsed = parse_memory_items(fixture("success_paper_format.md"))
     assert parsed.skipped == []
     assert [d.title for d in parsed.items] == [
-        "Convert to a common denominator first", "Check the answer's form"]
+        "Convert to a common denominator first",
+        "Check the answer's form",
+    ]
     assert parsed.items[0].description == (
-        "When a task adds or subtracts fractions with different denominators.")
+        "When a task adds or subtracts fractions with different denominators."
+    )
     assert parsed.items[0].content.startswith("Rewrite both fractions over the least")
     assert parsed.items[0].content.endswith("Simplify the result at the end.")
 
@@ -79,8 +82,9 @@ def test_parses_the_papers_format():
 def test_sections_on_the_next_line_are_joined():
     (item,) = parse_memory_items(fixture("next_line_sections.md")).items
     assert item.title == "Read the question twice"
-    assert item.content == ("List every quantity with its unit. "
-                            "Then decide which operation links them.")
+    assert item.content == (
+        "List every quantity with its unit. Then decide which operation links them."
+    )
 
 
 def test_malformed_items_are_skipped_with_reasons():
@@ -95,8 +99,11 @@ def test_malformed_items_are_skipped_with_reasons():
 
 @pytest.mark.parametrize(
     ("text", "reason"),
-    [(fixture("no_header.md"), "no '# Memory Item' header in the answer"),
-     ("", "empty answer"), (None, "empty answer")],
+    [
+        (fixture("no_header.md"), "no '# Memory Item' header in the answer"),
+        ("", "empty answer"),
+        (None, "empty answer"),
+    ],
 )
 def test_answers_without_items_give_a_reason(text, reason):
     parsed = parse_memory_items(text)
@@ -108,8 +115,7 @@ def test_at_most_max_items_and_length_limits():
     assert [d.title for d in parsed.items] == ["A", "B", "C"]
     assert parsed.skipped == ["item 4: more than 3 items"]
     long = "# Memory Item 1\n## Title " + "x" * 201 + "\n## Description d\n## Content c"
-    assert parse_memory_items(long).skipped == [
-        "item 1: '## Title' longer than 200 characters"]
+    assert parse_memory_items(long).skipped == ["item 1: '## Title' longer than 200 characters"]
 
 
 def test_judge_verdicts():
@@ -126,8 +132,10 @@ TASK = Task("t1", "fractions", "What is 3/4 + 1/8?", "7/8")
 def test_extractor_uses_the_success_failure_and_contrast_prompts():
     model = Scripted(*[fixture("success_paper_format.md")] * 3)
     extractor = LLMExtractor(model)
-    good, bad = Trajectory(TASK, "3/4 = 6/8 ... Answer: 7/8", "7/8"), Trajectory(
-        TASK, "Answer: 4/12", "4/12")
+    good, bad = (
+        Trajectory(TASK, "3/4 = 6/8 ... Answer: 7/8", "7/8"),
+        Trajectory(TASK, "Answer: 4/12", "4/12"),
+    )
     first = extractor.extract(TASK, [good], [True])
     assert [m.polarity for m in first.items] == ["success", "success"]
     assert first.items[0].source_task == TASK.text
@@ -183,8 +191,17 @@ class OneItem:
     def extract(self, task, trajectories, outcomes):
         self.calls += 1
         title = "Common denominator" if self.same else f"Lesson {self.calls} about {task.id}"
-        return Extraction([MemoryItem(title, "When adding fractions.", self.content,
-                                      "success" if any(outcomes) else "failure", task.text)])
+        return Extraction(
+            [
+                MemoryItem(
+                    title,
+                    "When adding fractions.",
+                    self.content,
+                    "success" if any(outcomes) else "failure",
+                    task.text,
+                )
+            ]
+        )
 
 
 def memory(store=None, **kwargs):
@@ -195,8 +212,13 @@ def memory(store=None, **kwargs):
 
 def test_retrieval_is_top_k_by_similarity_of_source_tasks():
     bank = memory(k=2)
-    for i, text in enumerate(["add fractions with unlike denominators",
-                              "multiply two digit numbers", "convert a percent to a decimal"]):
+    for i, text in enumerate(
+        [
+            "add fractions with unlike denominators",
+            "multiply two digit numbers",
+            "convert a percent to a decimal",
+        ]
+    ):
         bank.record(Task(f"t{i}", "f", text), [Trajectory(TASK, "", "")], [True], [], True)
     found = bank.retrieve(Task("q", "f", "add two fractions with like denominators"))
     assert [m.source_task for m in found][0] == "add fractions with unlike denominators"
@@ -246,8 +268,7 @@ def test_near_identical_items_are_merged_and_their_key_averaged():
 
 
 def test_an_item_that_hurts_is_retired_after_min_uses():
-    bank = memory(extractor=OneItem(same=True), consolidation=Consolidation(),
-                  failures=False)
+    bank = memory(extractor=OneItem(same=True), consolidation=Consolidation(), failures=False)
     trajectory = Trajectory(TASK, "", "")
     bank.record(TASK, [trajectory], [True], [], True)
     (item,) = bank.items()
@@ -289,8 +310,9 @@ def test_agents_and_workspaces_are_separate_and_delete_works():
         MemoryStore(prefix="bad-name")
 
 
-@pytest.mark.skipif(not os.environ.get("MENTOR_TEST_POSTGRES_URL"),
-                    reason="MENTOR_TEST_POSTGRES_URL is not set")
+@pytest.mark.skipif(
+    not os.environ.get("MENTOR_TEST_POSTGRES_URL"), reason="MENTOR_TEST_POSTGRES_URL is not set"
+)
 def test_store_on_postgresql():
     prefix = f"agent_test_{uuid.uuid4().hex[:8]}_"
     store = MemoryStore(os.environ["MENTOR_TEST_POSTGRES_URL"], prefix=prefix).create()
@@ -367,8 +389,10 @@ def test_simulated_extraction_goes_through_the_parser():
     assert result.skipped == []
     strategies = {t.info["strategy"] for t in trajectories}
     assert 1 <= len(result.items) <= len(strategies)
-    assert all(m.description == f"When a task is about {' '.join(world.group_words[1])}."
-               for m in result.items)
+    assert all(
+        m.description == f"When a task is about {' '.join(world.group_words[1])}."
+        for m in result.items
+    )
 
 
 @pytest.mark.parametrize("teacher", ["tscl", "zpdes"])
@@ -397,7 +421,8 @@ def test_minilm_embedder_offline():
     from mentor.agents import MiniLMEmbedder
 
     vectors = MiniLMEmbedder().embed(
-        ["A cat sits on the mat.", "A kitten is sitting on a rug.", "Quarterly tax report."])
+        ["A cat sits on the mat.", "A kitten is sitting on a rug.", "Quarterly tax report."]
+    )
     assert vectors.shape == (3, 384)
     np.testing.assert_allclose(np.linalg.norm(vectors, axis=1), 1.0, atol=1e-5)
     assert vectors[0] @ vectors[1] > vectors[0] @ vectors[2] + 0.3
@@ -436,17 +461,40 @@ def test_cli_runs_tasks_against_a_chat_server(tmp_path):
     made = runner.invoke(app, ["agent", "tasks", str(tasks), "--per-family", "1"])
     assert made.exit_code == 0, made.output
     assert "51 tasks in 51 families" in made.output  # 17 templates x 3 levels
-    tasks.write_text('{"id": "a", "family": "f", "text": "17 + 1 = ?", "answer": "18"}\n'
-                     '{"id": "b", "family": "g", "text": "9 + 1 = ?", "answer": "10"}\n')
+    tasks.write_text(
+        '{"id": "a", "family": "f", "text": "17 + 1 = ?", "answer": "18"}\n'
+        '{"id": "b", "family": "g", "text": "9 + 1 = ?", "answer": "10"}\n'
+    )
     # every answer: one memory item, and a final answer of 18
     reply = completion(fixture("next_line_sections.md") + "\nAnswer: 18", prompt=50, done=20)
     curve, calls = tmp_path / "curve.csv", tmp_path / "calls.jsonl"
     with Server([(200, reply, {}, 0.0)]) as server:
-        result = runner.invoke(app, [
-            "agent", "run", str(tasks), "--llm", server.url, "--model", "tiny",
-            "--steps", "4", "--embedder", "hashing", "--teacher", "uniform",
-            "--db", f"sqlite:///{tmp_path / 'memory.db'}", "--out", str(curve),
-            "--audit", str(calls), "--max-tokens", "490"])
+        result = runner.invoke(
+            app,
+            [
+                "agent",
+                "run",
+                str(tasks),
+                "--llm",
+                server.url,
+                "--model",
+                "tiny",
+                "--steps",
+                "4",
+                "--embedder",
+                "hashing",
+                "--teacher",
+                "uniform",
+                "--db",
+                f"sqlite:///{tmp_path / 'memory.db'}",
+                "--out",
+                str(curve),
+                "--audit",
+                str(calls),
+                "--max-tokens",
+                "490",
+            ],
+        )
     assert result.exit_code == 0, result.output
     rows = list(csv.DictReader(curve.open()))
     # 70 tokens a call, 2 calls a task (attempt, extraction): the 7th call (490 tokens) is

@@ -41,20 +41,31 @@ def test_family_estimates_by_hand():
     ]
     found = family_estimates(history, active={1}, window=20, strength=2.0)
     # f: base (2 + 1) / (4 + 2) = 0.5; with memory 2 of 2; p = (2 + 2 * 0.5) / (2 + 2)
-    assert found["f"] == pytest.approx({"tasks": 4, "successes": 2, "base": 0.5,
-                                        "with_memory": 2, "with_memory_successes": 2,
-                                        "p": 0.75})
+    assert found["f"] == pytest.approx(
+        {
+            "tasks": 4,
+            "successes": 2,
+            "base": 0.5,
+            "with_memory": 2,
+            "with_memory_successes": 2,
+            "p": 0.75,
+        }
+    )
     # g: base 2/3, one success with memory: (1 + 2 * 2/3) / 3
     assert found["g"]["p"] == pytest.approx((1 + 4 / 3) / 3)
     # a window of 1 keeps f's last task with memory only (a success)
-    assert family_estimates(history, {1, 2}, window=1)["f"]["p"] == pytest.approx(
-        (1 + 2 * 0.5) / 3)
+    assert family_estimates(history, {1, 2}, window=1)["f"]["p"] == pytest.approx((1 + 2 * 0.5) / 3)
 
 
 def test_memory_student_reads_the_store_and_follows_retirement():
     store = MemoryStore().create()
-    memory = ExperienceMemory(store, HashingEmbedder(), None, k=1,
-                              consolidation=Consolidation(min_uses=2, retire_margin=0.1))
+    memory = ExperienceMemory(
+        store,
+        HashingEmbedder(),
+        None,
+        k=1,
+        consolidation=Consolidation(min_uses=2, retire_margin=0.1),
+    )
     (bad,) = memory.add([MemoryItem("Guess", "Always.", "Answer 42.")], "add fractions").added
     domain = Domain([Item("fractions", ("arith",)), Item("graphs", ("cs",))])
     student = MemoryStudent(domain, store)
@@ -85,12 +96,20 @@ def test_a_teacher_selects_families_with_the_memory_model():
     rng = np.random.default_rng(0)
     pool = TaskPool(world.tasks(5, rng), rng)
     store = MemoryStore().create()
-    memory = ExperienceMemory(store, HashingEmbedder(), SimulatedExtractor(world), k=3,
-                              consolidation=Consolidation())
+    memory = ExperienceMemory(
+        store, HashingEmbedder(), SimulatedExtractor(world), k=3, consolidation=Consolidation()
+    )
     student = MemoryStudent(world.domain(), store)
     teacher = Learnability(estimate="model", seed=0)
-    curve = run(pool, SimulatedAgent(world, seed=1), memory, CheckerJudge(sim_check), teacher,
-                steps=40, model=student)
+    curve = run(
+        pool,
+        SimulatedAgent(world, seed=1),
+        memory,
+        CheckerJudge(sim_check),
+        teacher,
+        steps=40,
+        model=student,
+    )
     assert len(curve) == 40 and {s.family for s in curve} <= set(world.families)
     # the model the teacher read is the store's record of the same 40 tasks
     found = student.estimates()
@@ -98,8 +117,14 @@ def test_a_teacher_selects_families_with_the_memory_model():
     assert sum(f["successes"] for f in found.values()) == sum(s.success for s in curve)
     # without the model the teacher refuses to select
     with pytest.raises(MentorError, match="needs a student model"):
-        run(pool, SimulatedAgent(world, seed=1), memory, CheckerJudge(sim_check),
-            Learnability(estimate="model", seed=0), steps=1)
+        run(
+            pool,
+            SimulatedAgent(world, seed=1),
+            memory,
+            CheckerJudge(sim_check),
+            Learnability(estimate="model", seed=0),
+            steps=1,
+        )
 
 
 def test_cli_curriculum_with_the_memory_model_and_calls_in_the_event_store(tmp_path):
@@ -111,24 +136,61 @@ def test_cli_curriculum_with_the_memory_model_and_calls_in_the_event_store(tmp_p
     from mentor.llm import SQLAudit, read_audit
 
     tasks = tmp_path / "tasks.jsonl"
-    tasks.write_text('{"id": "a", "family": "f", "text": "17 + 1 = ?", "answer": "18"}\n'
-                     '{"id": "b", "family": "g", "text": "9 + 1 = ?", "answer": "10"}\n')
+    tasks.write_text(
+        '{"id": "a", "family": "f", "text": "17 + 1 = ?", "answer": "18"}\n'
+        '{"id": "b", "family": "g", "text": "9 + 1 = ?", "answer": "10"}\n'
+    )
     reply = completion(fixture("next_line_sections.md") + "\nAnswer: 18", prompt=50, done=20)
     curve, calls, events = tmp_path / "curve.csv", tmp_path / "calls.jsonl", tmp_path / "e.db"
     with Server([(200, reply, {}, 0.0)]) as server:
-        result = CliRunner().invoke(app, [
-            "agent", "run", str(tasks), "--llm", server.url, "--model", "tiny",
-            "--steps", "3", "--embedder", "hashing", "--teacher", "learnability+memory",
-            "--db", f"sqlite:///{tmp_path / 'memory.db'}", "--out", str(curve),
-            "--audit", str(calls), "--audit-db", f"sqlite:///{events}", "--run", "r7",
-            "--agent", "bot"])
+        result = CliRunner().invoke(
+            app,
+            [
+                "agent",
+                "run",
+                str(tasks),
+                "--llm",
+                server.url,
+                "--model",
+                "tiny",
+                "--steps",
+                "3",
+                "--embedder",
+                "hashing",
+                "--teacher",
+                "learnability+memory",
+                "--db",
+                f"sqlite:///{tmp_path / 'memory.db'}",
+                "--out",
+                str(curve),
+                "--audit",
+                str(calls),
+                "--audit-db",
+                f"sqlite:///{events}",
+                "--run",
+                "r7",
+                "--agent",
+                "bot",
+            ],
+        )
     assert result.exit_code == 0, result.output
     assert len(list(csv.DictReader(curve.open()))) == 3
     # 2 calls a task (attempt, extraction), the same records in the file and the table
     in_db = list(SQLAudit(f"sqlite:///{events}", agent="bot", run="r7").records())
     assert len(in_db) == 6 and in_db == list(read_audit(calls))
-    refused = CliRunner().invoke(app, [
-        "agent", "run", str(tasks), "--llm", "http://h", "--memory", "none",
-        "--teacher", "target+memory"])
+    refused = CliRunner().invoke(
+        app,
+        [
+            "agent",
+            "run",
+            str(tasks),
+            "--llm",
+            "http://h",
+            "--memory",
+            "none",
+            "--teacher",
+            "target+memory",
+        ],
+    )
     assert isinstance(refused.exception, ParameterError)
     assert "field 'teacher', value 'target+memory'" in str(refused.exception)

@@ -348,8 +348,7 @@ def test_cli_evaluate_reports_a_failing_model_and_keeps_the_others(small_log, tm
         reason = "field 'device', value 'cuda': CUDA is not available on this machine"
     except ImportError:  # the core alone (make test-core)
         reason = (
-            "BKT device 'cuda' needs PyTorch: pip install 'mentor[torch]' "
-            "(No module named 'torch')"
+            "BKT device 'cuda' needs PyTorch: pip install 'mentor[torch]' (No module named 'torch')"
         )
     assert [line for line in lines if not line.startswith("mentor: fitting ")] == [
         f"mentor: error: bkt failed on fold 1: {reason}"

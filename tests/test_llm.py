@@ -79,9 +79,7 @@ class Server:
         self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self.httpd.daemon_threads = True
         self.url = f"http://127.0.0.1:{self.httpd.server_address[1]}/v1"
-        self.thread = threading.Thread(
-            target=self.httpd.serve_forever, args=(0.02,), daemon=True
-        )
+        self.thread = threading.Thread(target=self.httpd.serve_forever, args=(0.02,), daemon=True)
 
     def __enter__(self):
         self.thread.start()
@@ -99,16 +97,26 @@ USER = [{"role": "user", "content": "2 + 2 = ?"}]
 @pytest.mark.parametrize("transport", TRANSPORTS)
 def test_answer_tokens_request_and_audit(tmp_path, transport):
     with Server([OK]) as server:
-        with OpenAIChat(server.url, "tiny", api_key="sk-secret", transport=transport,
-                        audit=tmp_path / "calls.jsonl", options={"temperature": 0.0}) as chat:
+        with OpenAIChat(
+            server.url,
+            "tiny",
+            api_key="sk-secret",
+            transport=transport,
+            audit=tmp_path / "calls.jsonl",
+            options={"temperature": 0.0},
+        ) as chat:
             answer = chat.complete(USER, max_tokens=5)
     assert (answer.text, answer.prompt_tokens, answer.completion_tokens) == ("four", 7, 3)
     assert not answer.estimated
     (request,) = server.requests
     assert request["path"] == "/v1/chat/completions"
     assert request["auth"] == "Bearer sk-secret"
-    assert request["body"] == {"model": "tiny", "messages": USER, "temperature": 0.0,
-                               "max_tokens": 5}
+    assert request["body"] == {
+        "model": "tiny",
+        "messages": USER,
+        "temperature": 0.0,
+        "max_tokens": 5,
+    }
     (record,) = read_audit(tmp_path / "calls.jsonl")
     assert record["text"] == "four" and record["messages"] == USER
     assert record["options"] == {"temperature": 0.0, "max_tokens": 5}
@@ -122,8 +130,14 @@ def test_500_then_success_retries_with_backoff(tmp_path, transport):
     waits = []
     script = [(500, b"overloaded", {}, 0.0), (502, b"", {}, 0.0), OK]
     with Server(script) as server:
-        chat = OpenAIChat(server.url, "tiny", backoff=0.5, sleep=waits.append,
-                          transport=transport, audit=tmp_path / "a.jsonl")
+        chat = OpenAIChat(
+            server.url,
+            "tiny",
+            backoff=0.5,
+            sleep=waits.append,
+            transport=transport,
+            audit=tmp_path / "a.jsonl",
+        )
         assert chat.complete(USER).text == "four"
     assert len(server.requests) == 3
     assert waits == [0.5, 1.0]  # backoff * 2**i
@@ -133,8 +147,11 @@ def test_500_then_success_retries_with_backoff(tmp_path, transport):
 
 def test_429_uses_retry_after_capped():
     waits = []
-    script = [(429, b"slow down", {"Retry-After": "120"}, 0.0),
-              (429, b"", {"Retry-After": "2"}, 0.0), OK]
+    script = [
+        (429, b"slow down", {"Retry-After": "120"}, 0.0),
+        (429, b"", {"Retry-After": "2"}, 0.0),
+        OK,
+    ]
     with Server(script) as server:
         chat = OpenAIChat(server.url, "tiny", backoff=0.1, max_backoff=10, sleep=waits.append)
         assert chat.complete(USER).text == "four"
@@ -144,8 +161,14 @@ def test_429_uses_retry_after_capped():
 def test_gives_up_after_retries_and_logs_the_failure(tmp_path):
     waits = []
     with Server([(503, b"down", {}, 0.0)]) as server:
-        chat = OpenAIChat(server.url, "tiny", max_retries=2, backoff=1.0, sleep=waits.append,
-                          audit=tmp_path / "a.jsonl")
+        chat = OpenAIChat(
+            server.url,
+            "tiny",
+            max_retries=2,
+            backoff=1.0,
+            sleep=waits.append,
+            audit=tmp_path / "a.jsonl",
+        )
         with pytest.raises(LLMError, match="gave up after 3 attempts; last: HTTP 503"):
             chat.complete(USER)
     assert len(server.requests) == 3 and waits == [1.0, 2.0]
@@ -156,8 +179,9 @@ def test_gives_up_after_retries_and_logs_the_failure(tmp_path):
 @pytest.mark.parametrize("transport", TRANSPORTS)
 def test_timeout_is_retried_then_reported(transport):
     with Server([(200, completion("late"), {}, 0.6)]) as server:
-        chat = OpenAIChat(server.url, "tiny", timeout=0.15, max_retries=1, backoff=0.0,
-                          transport=transport)
+        chat = OpenAIChat(
+            server.url, "tiny", timeout=0.15, max_retries=1, backoff=0.0, transport=transport
+        )
         with pytest.raises(LLMError, match="gave up after 2 attempts; last: no answer"):
             chat.complete(USER)
         assert len(server.requests) == 2
@@ -231,8 +255,9 @@ def test_replay_answers_from_the_log_in_order(tmp_path):
     replay = ReplayModel(log)
     assert replay.complete(USER).text == first.text == "one"
     assert replay.complete(USER).text == second.text == "two"
-    assert replay.complete([{"role": "user", "content": "3 + 3?"}], temperature=0.5).text == \
-        other.text
+    assert (
+        replay.complete([{"role": "user", "content": "3 + 3?"}], temperature=0.5).text == other.text
+    )
     with pytest.raises(ReplayMiss, match="no recorded answer"):
         replay.complete(USER)  # both answers used
     with pytest.raises(ReplayMiss):
@@ -266,14 +291,16 @@ def test_concurrent_writers_never_interleave_lines(tmp_path):
 
 
 def test_configuration_from_environment_and_bad_parameters():
-    chat = OpenAIChat.from_env({"MENTOR_LLM_URL": "http://h:1/v1/", "MENTOR_LLM_MODEL": "m",
-                                "MENTOR_LLM_TIMEOUT": "5"})
+    chat = OpenAIChat.from_env(
+        {"MENTOR_LLM_URL": "http://h:1/v1/", "MENTOR_LLM_MODEL": "m", "MENTOR_LLM_TIMEOUT": "5"}
+    )
     assert (chat.url, chat.model, chat.timeout) == ("http://h:1/v1/chat/completions", "m", 5.0)
     with pytest.raises(LLMError, match="MENTOR_LLM_URL is not set"):
         OpenAIChat.from_env({"MENTOR_LLM_MODEL": "m"})
     with pytest.raises(ParameterError, match="MENTOR_LLM_TIMEOUT"):
-        OpenAIChat.from_env({"MENTOR_LLM_URL": "http://h", "MENTOR_LLM_MODEL": "m",
-                             "MENTOR_LLM_TIMEOUT": "soon"})
+        OpenAIChat.from_env(
+            {"MENTOR_LLM_URL": "http://h", "MENTOR_LLM_MODEL": "m", "MENTOR_LLM_TIMEOUT": "soon"}
+        )
     with pytest.raises(ParameterError, match="field 'url'"):
         OpenAIChat("localhost:8000", "m")
     with pytest.raises(LLMError, match="message 0"):

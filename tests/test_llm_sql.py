@@ -45,8 +45,11 @@ def db_url(request, tmp_path):
 
 def test_every_call_is_a_row_and_the_run_replays(db_url, tmp_path):
     audit = SQLAudit(db_url, workspace="w", agent="a", run="r1")
-    script = [(200, completion("four", 11, 2), {}, 0), (500, b"down", {}, 0),
-              (200, completion("five", 12, 3), {}, 0)]
+    script = [
+        (200, completion("four", 11, 2), {}, 0),
+        (500, b"down", {}, 0),
+        (200, completion("five", 12, 3), {}, 0),
+    ]
     with Server(script) as server:
         chat = OpenAIChat(server.url, "tiny", audit=audit, max_retries=1, backoff=0)
         assert chat.complete(ASK, temperature=0).text == "four"
@@ -63,8 +66,12 @@ def test_every_call_is_a_row_and_the_run_replays(db_url, tmp_path):
 
     with audit.engine.connect() as connection:
         rows = connection.execute(
-            sa.select(audit.table.c.model, audit.table.c.prompt_tokens, audit.table.c.error,
-                      audit.table.c.run).order_by(audit.table.c.id)
+            sa.select(
+                audit.table.c.model,
+                audit.table.c.prompt_tokens,
+                audit.table.c.error,
+                audit.table.c.run,
+            ).order_by(audit.table.c.id)
         ).all()
     assert [tuple(r) for r in rows] == [("tiny", 11, None, "r1"), ("tiny", 12, None, "r1")]
     # replayed with no server: the same answers in the same order, then a miss
@@ -110,8 +117,16 @@ def test_bad_records_and_parameters_are_named(tmp_path):
         SQLAudit("not a url")
     # a row corrupted behind the store's back is named by its id
     with audit.engine.begin() as connection:
-        connection.execute(audit.table.insert().values(
-            workspace="default", agent="agent", run="default", time=0.0, model="m", key="k",
-            record=json.dumps([1, 2])))
+        connection.execute(
+            audit.table.insert().values(
+                workspace="default",
+                agent="agent",
+                run="default",
+                time=0.0,
+                model="m",
+                key="k",
+                record=json.dumps([1, 2]),
+            )
+        )
     with pytest.raises(DataError, match="llm_calls:1, field .record.: not a JSON object"):
         list(audit.records())

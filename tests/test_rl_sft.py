@@ -26,8 +26,7 @@ def test_staged_sampler_yields_each_stage_in_full_easiest_first():
 
 def test_paced_sampler_opens_the_easiest_quarter_first():
     difficulty = list(range(16))[::-1]  # row 15 easiest, row 0 hardest
-    sampler = paced_sampler(difficulty, batch_size=4, pacing=Linear(start=0.25, ramp=100),
-                            seed=0)
+    sampler = paced_sampler(difficulty, batch_size=4, pacing=Linear(start=0.25, ramp=100), seed=0)
     first = list(sampler)[:4]
     # pacing(0) = 0.25: the open part is the 4 easiest rows, all drawn in the first batch
     assert sorted(first) == [12, 13, 14, 15]
@@ -45,12 +44,22 @@ def _data(n=12):
 
 def test_sft_trainer_reads_stages_in_order(tmp_path, tokenizer):
     data = _data()
-    config = SFTConfig(output_dir=str(tmp_path), per_device_train_batch_size=3, max_steps=1,
-                       report_to=[], use_cpu=True, seed=0, save_strategy="no",
-                       disable_tqdm=True)
+    config = SFTConfig(
+        output_dir=str(tmp_path),
+        per_device_train_batch_size=3,
+        max_steps=1,
+        report_to=[],
+        use_cpu=True,
+        seed=0,
+        save_strategy="no",
+        disable_tqdm=True,
+    )
     trainer = CurriculumSFTTrainer(
         model=tiny_causal_lm(tokenizer, layers=1, width=16, heads=2, context=16),
-        args=config, train_dataset=data, processing_class=tokenizer)
+        args=config,
+        train_dataset=data,
+        processing_class=tokenizer,
+    )
     level = {row["text"]: row["difficulty"] for row in data}
     seen = []
     for batch in trainer.get_train_dataloader():
@@ -66,9 +75,15 @@ def test_sft_trainer_checks_its_column_and_packing(tmp_path, tokenizer):
     model = tiny_causal_lm(tokenizer, layers=1, width=16, heads=2, context=16)
     config = SFTConfig(output_dir=str(tmp_path), report_to=[], use_cpu=True)
     with pytest.raises(ParameterError, match="not a column"):
-        CurriculumSFTTrainer(model=model, args=config, train_dataset=_data(),
-                             processing_class=tokenizer, difficulty_column="level")
+        CurriculumSFTTrainer(
+            model=model,
+            args=config,
+            train_dataset=_data(),
+            processing_class=tokenizer,
+            difficulty_column="level",
+        )
     packed = SFTConfig(output_dir=str(tmp_path), report_to=[], use_cpu=True, packing=True)
     with pytest.raises(ParameterError, match="packing"):
-        CurriculumSFTTrainer(model=model, args=packed, train_dataset=_data(),
-                             processing_class=tokenizer)
+        CurriculumSFTTrainer(
+            model=model, args=packed, train_dataset=_data(), processing_class=tokenizer
+        )

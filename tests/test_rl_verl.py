@@ -55,8 +55,7 @@ def test_update_reads_index_and_summed_token_scores():
     # two rollouts of prompt 101 (level 1), one of 102 (level 0); scores summed over tokens
     sampler.update(_Batch([101, 101, 102], [[0.0, 1.0], [0.0, 0.0], [0.5, 0.0]]))
     sampler.update(_Batch([103], [[1.0, 0.0]]))
-    assert teacher.observed == [([1, 1, 0], [1.0, 0.0, 0.5], [0.0, 0.0, 0.0]),
-                                ([1], [1.0], [1.0])]
+    assert teacher.observed == [([1, 1, 0], [1.0, 0.0, 0.5], [0.0, 0.0, 0.0]), ([1], [1.0], [1.0])]
 
 
 def test_update_reads_a_named_score_and_rejects_missing_fields():
@@ -83,12 +82,20 @@ def test_verl_builds_and_updates_the_sampler():
     from verl.experimental.dataset.sampler import AbstractCurriculumSampler
     from verl.trainer.main_ppo import create_rl_sampler
 
-    config = OmegaConf.create({
-        "train_batch_size": 2, "shuffle": True, "seed": 1, "dataloader_num_workers": 0,
-        "sampler": {"class_path": "pkg://mentor.rl.verl_sampler",
-                    "class_name": "MentorCurriculumSampler", "arm_key": "level",
-                    "teacher": {"name": "sec", "params": {"temperature": 0.01}}},
-    })
+    config = OmegaConf.create(
+        {
+            "train_batch_size": 2,
+            "shuffle": True,
+            "seed": 1,
+            "dataloader_num_workers": 0,
+            "sampler": {
+                "class_path": "pkg://mentor.rl.verl_sampler",
+                "class_name": "MentorCurriculumSampler",
+                "arm_key": "level",
+                "teacher": {"name": "sec", "params": {"temperature": 0.01}},
+            },
+        }
+    )
 
     class Frame:  # RLHFDataset keeps its rows in ``dataframe``
         dataframe = _rows(6)

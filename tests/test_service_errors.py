@@ -20,8 +20,12 @@ EVENTS = "/v1/courses/arithmetic/events"
 
 @pytest.fixture
 def client(tmp_path):
-    app = create_app(f"sqlite:///{tmp_path}/db.sqlite", tmp_path / "data",
-                     operator_token=OPERATOR, clock=lambda: 1_700_000_000.0)
+    app = create_app(
+        f"sqlite:///{tmp_path}/db.sqlite",
+        tmp_path / "data",
+        operator_token=OPERATOR,
+        clock=lambda: 1_700_000_000.0,
+    )
     with TestClient(app) as client:
         demo = ensure_demo(app.state.service, seed=7)
         client.headers.update({**bearer(demo.admin_key), "Idempotency-Key": "k1"})
@@ -37,7 +41,8 @@ def detail(client, event):
 def test_a_wrong_type_names_the_field_and_the_value(client):
     assert detail(client, {"learner": "ann", "item": "count-1", "outcome": "abc"}) == (
         "events[0].outcome: Value error, text, not a number (an outcome is 1 or 0, or a "
-        "number between), got 'abc'")
+        "number between), got 'abc'"
+    )
 
 
 def test_a_long_value_is_cut_to_80_characters(client):
@@ -56,5 +61,7 @@ def test_a_missing_field_or_header_names_no_value(client):
 
 
 def test_a_message_that_gives_the_value_is_left_as_it_is(client):
-    assert detail(client, {"learner": "ann", "item": "count-1", "outcome": 1, "time": "soon"}) \
+    assert (
+        detail(client, {"learner": "ann", "item": "count-1", "outcome": 1, "time": "soon"})
         == "events[0].time: 'soon' is neither a number nor an ISO 8601 time"
+    )

@@ -56,11 +56,13 @@ def wrong_attempt(client, headers, name):
     """Ask for an attempt and answer it with a misconception's answer; returns the
     attempt, its question and the wrong answer."""
     attempt = client.post(f"{COURSE}/learners/{name}/attempts", headers=headers).json()
-    question = question_for(attempt["item"], course().item(attempt["item"]).attributes, name,
-                            attempt["step"])
+    question = question_for(
+        attempt["item"], course().item(attempt["item"]).attributes, name, attempt["step"]
+    )
     wrong = question.misconceptions[0].answer
-    done = client.post(f"{COURSE}/attempts/{attempt['id']}/answer", headers=headers,
-                       json={"answer": wrong}).json()
+    done = client.post(
+        f"{COURSE}/attempts/{attempt['id']}/answer", headers=headers, json={"answer": wrong}
+    ).json()
     assert done["correct"] is False
     return attempt, question, wrong
 
@@ -77,8 +79,9 @@ def test_a_wrong_answer_opens_a_session_whose_turns_are_events(service):
     attempt, question, wrong = wrong_attempt(client, me, "kim")
     before = state(client, demo, "kim")
     assert before["events"] == 1
-    opened = client.post(f"{COURSE}/attempts/{attempt['id']}/tutor", headers=me,
-                         json={"answer": wrong})
+    opened = client.post(
+        f"{COURSE}/attempts/{attempt['id']}/tutor", headers=me, json={"answer": wrong}
+    )
     assert opened.status_code == 201, opened.text
     body = opened.json()
     misconception = question.misconceptions[0]
@@ -109,8 +112,9 @@ def test_a_wrong_answer_opens_a_session_whose_turns_are_events(service):
         prompt = tutor["prompt"]
         current = next((s for s in question.steps if s.prompt in prompt), None)
         answer = current.answer if current is not None else question.answer
-        tutor = other.post(f"{COURSE}/tutor/{sid}/answer", headers=me,
-                           json={"answer": answer}).json()
+        tutor = other.post(
+            f"{COURSE}/tutor/{sid}/answer", headers=me, json={"answer": answer}
+        ).json()
         answers += 1
         assert answers < 10, tutor
     assert tutor["status"] == "solved" and tutor["prompt"] is None
@@ -154,29 +158,34 @@ def test_bkt_sees_a_hint_as_a_miss_and_helped_answers_not_at_all(service):
     client, demo, _ = service
     me = new_learner(client, demo, "ivy")
     attempt, question, wrong = wrong_attempt(client, me, "ivy")
-    body = client.post(f"{COURSE}/attempts/{attempt['id']}/tutor", headers=me,
-                       json={"answer": wrong}).json()
+    body = client.post(
+        f"{COURSE}/attempts/{attempt['id']}/tutor", headers=me, json={"answer": wrong}
+    ).json()
     step = next(s for s in question.steps if s.prompt == body["prompt"])
     item = easiest_items(course())[step.skill]
     model, params = bkt_of(client, attempt["id"], item)
     p = model.knowledge("ivy", item)
-    hinted = client.post(f"{COURSE}/tutor/{body['id']}/answer", headers=me,
-                         json={"hint": True}).json()
-    assert hinted["events"] == [{"attribute": step.id, "skill": step.skill, "outcome": 0.0,
-                                 "hints": 1}]
+    hinted = client.post(
+        f"{COURSE}/tutor/{body['id']}/answer", headers=me, json={"hint": True}
+    ).json()
+    assert hinted["events"] == [
+        {"attribute": step.id, "skill": step.skill, "outcome": 0.0, "hints": 1}
+    ]
     slip, guess, learn = params["slip"], params["guess"], params["learn"]
     posterior = p * slip / (p * slip + (1 - p) * (1 - guess))
     expected = posterior + (1 - posterior) * learn
     model, _ = bkt_of(client, attempt["id"], item)
     assert model.knowledge("ivy", item) == pytest.approx(expected, rel=1e-9)
     assert expected < p + (1 - p) * learn  # below what a right answer would give
-    exported = client.get(f"{COURSE}/events", headers=bearer(demo.admin_key),
-                          params={"learner": "ivy"}).json()["events"]
+    exported = client.get(
+        f"{COURSE}/events", headers=bearer(demo.admin_key), params={"learner": "ivy"}
+    ).json()["events"]
     assert (exported[-1]["item"], exported[-1]["outcome"]) == (item, 0.0)
     assert exported[-1]["extra"] == {"tutor": 1.0, "hints": 1.0}
     # the step's answer after the hint: right, but helped, so no event
-    helped = client.post(f"{COURSE}/tutor/{body['id']}/answer", headers=me,
-                         json={"answer": step.answer}).json()
+    helped = client.post(
+        f"{COURSE}/tutor/{body['id']}/answer", headers=me, json={"answer": step.answer}
+    ).json()
     assert helped["feedback"].startswith("Yes") and helped["events"] == []
     model, _ = bkt_of(client, attempt["id"], item)
     assert model.knowledge("ivy", item) == pytest.approx(expected, rel=1e-9)
@@ -188,18 +197,21 @@ def test_teaching_hints_show_where_learners_got_stuck(service):
     admin = bearer(demo.admin_key)
     me = new_learner(client, demo, "lee")
     attempt, question, wrong = wrong_attempt(client, me, "lee")
-    sid = client.post(f"{COURSE}/attempts/{attempt['id']}/tutor", headers=me,
-                      json={"answer": wrong}).json()["id"]
+    sid = client.post(
+        f"{COURSE}/attempts/{attempt['id']}/tutor", headers=me, json={"answer": wrong}
+    ).json()["id"]
     first = client.post(f"{COURSE}/tutor/{sid}/answer", headers=me, json={"hint": True}).json()
     assert first["events"][0]["hints"] == 1 and first["events"][0]["outcome"] == 0
     for _ in range(2):
-        reply = client.post(f"{COURSE}/tutor/{sid}/answer", headers=me,
-                            json={"answer": "-999"}).json()
+        reply = client.post(
+            f"{COURSE}/tutor/{sid}/answer", headers=me, json={"answer": "-999"}
+        ).json()
     step = question.step(question.misconceptions[0].step)
     assert reply["stuck"] == [step.id.replace("_", " ")]
     listed = client.get(f"{COURSE}/tutor", headers=admin, params={"learner": "lee"}).json()
-    assert listed["stuck"] == [{"item": attempt["item"], "attribute": reply["stuck"][0],
-                                "sessions": 1}]
+    assert listed["stuck"] == [
+        {"item": attempt["item"], "attribute": reply["stuck"][0], "sessions": 1}
+    ]
 
 
 def test_denials(service):
@@ -207,27 +219,39 @@ def test_denials(service):
     me = new_learner(client, demo, "ana")
     them = new_learner(client, demo, "bo")
     attempt, _, wrong = wrong_attempt(client, me, "ana")
-    sid = client.post(f"{COURSE}/attempts/{attempt['id']}/tutor", headers=me,
-                      json={"answer": wrong}).json()["id"]
+    sid = client.post(
+        f"{COURSE}/attempts/{attempt['id']}/tutor", headers=me, json={"answer": wrong}
+    ).json()["id"]
     assert client.get(f"{COURSE}/tutor/{sid}", headers=them).status_code == 404
-    assert client.post(f"{COURSE}/attempts/{attempt['id']}/tutor", headers=them,
-                       json={}).status_code == 404
+    assert (
+        client.post(f"{COURSE}/attempts/{attempt['id']}/tutor", headers=them, json={}).status_code
+        == 404
+    )
     assert client.get(f"{COURSE}/tutor", headers=me).status_code == 403
-    key = client.post("/v1/keys", headers=bearer(demo.admin_key),
-                      json={"name": "g", "role": "grader"}).json()["key"]
-    assert client.post(f"{COURSE}/attempts/{attempt['id']}/tutor", headers=bearer(key),
-                       json={}).status_code == 403
-    both = client.post(f"{COURSE}/tutor/{sid}/answer", headers=me,
-                       json={"answer": "1", "hint": True})
+    key = client.post(
+        "/v1/keys", headers=bearer(demo.admin_key), json={"name": "g", "role": "grader"}
+    ).json()["key"]
+    assert (
+        client.post(
+            f"{COURSE}/attempts/{attempt['id']}/tutor", headers=bearer(key), json={}
+        ).status_code
+        == 403
+    )
+    both = client.post(
+        f"{COURSE}/tutor/{sid}/answer", headers=me, json={"answer": "1", "hint": True}
+    )
     assert both.status_code == 422
-    assert both.json()["detail"] == ("answer, hint: send either an answer or hint: true, not "
-                                     "answer='1' with hint=true")
+    assert both.json()["detail"] == (
+        "answer, hint: send either an answer or hint: true, not answer='1' with hint=true"
+    )
     neither = client.post(f"{COURSE}/tutor/{sid}/answer", headers=me, json={})
     assert neither.json()["detail"].endswith("not answer=None with hint=false")
     # not answered yet, then answered right
     fresh = client.post(f"{COURSE}/learners/bo/attempts", headers=them).json()
-    assert client.post(f"{COURSE}/attempts/{fresh['id']}/tutor", headers=them,
-                       json={}).status_code == 409
+    assert (
+        client.post(f"{COURSE}/attempts/{fresh['id']}/tutor", headers=them, json={}).status_code
+        == 409
+    )
     q = question_for(fresh["item"], course().item(fresh["item"]).attributes, "bo", fresh["step"])
     client.post(f"{COURSE}/attempts/{fresh['id']}/answer", headers=them, json={"answer": q.answer})
     right = client.post(f"{COURSE}/attempts/{fresh['id']}/tutor", headers=them, json={})
@@ -235,14 +259,26 @@ def test_denials(service):
 
 
 def text_course(client, demo):
-    domain = {"skills": [{"id": "geography"}],
-              "items": [{"id": "capital", "skills": ["geography"], "attributes": {
-                  "question": "What is the capital of Australia?", "answer": "Canberra"}}],
-              "prerequisites": []}
-    response = client.post("/v1/courses", headers=bearer(demo.admin_key),
-                           data={"id": "geo"},
-                           files={"items": ("geo.json", json.dumps(domain).encode(),
-                                            "application/json")})
+    domain = {
+        "skills": [{"id": "geography"}],
+        "items": [
+            {
+                "id": "capital",
+                "skills": ["geography"],
+                "attributes": {
+                    "question": "What is the capital of Australia?",
+                    "answer": "Canberra",
+                },
+            }
+        ],
+        "prerequisites": [],
+    }
+    response = client.post(
+        "/v1/courses",
+        headers=bearer(demo.admin_key),
+        data={"id": "geo"},
+        files={"items": ("geo.json", json.dumps(domain).encode(), "application/json")},
+    )
     assert response.status_code == 201, response.text
 
 
@@ -253,23 +289,27 @@ def test_a_written_answer_is_tutored_by_the_language_model(service):
     text_course(client, demo)
     me = new_learner(client, demo, "max")
     attempt = client.post("/v1/courses/geo/learners/max/attempts", headers=me).json()
-    client.post(f"/v1/courses/geo/attempts/{attempt['id']}/answer", headers=me,
-                json={"answer": "Sydney"})
+    client.post(
+        f"/v1/courses/geo/attempts/{attempt['id']}/answer", headers=me, json={"answer": "Sydney"}
+    )
     # without a language model such an item cannot be tutored
-    refused = client.post(f"/v1/courses/geo/attempts/{attempt['id']}/tutor", headers=me,
-                          json={"answer": "Sydney"})
+    refused = client.post(
+        f"/v1/courses/geo/attempts/{attempt['id']}/tutor", headers=me, json={"answer": "Sydney"}
+    )
     assert refused.status_code == 422 and "language model" in refused.json()["detail"]
     chat = FixtureChat(FIXTURES / "capital.json")
     client.app.state.service.tutor_chat = chat
-    body = client.post(f"/v1/courses/geo/attempts/{attempt['id']}/tutor", headers=me,
-                       json={"answer": "Sydney"}).json()
+    body = client.post(
+        f"/v1/courses/geo/attempts/{attempt['id']}/tutor", headers=me, json={"answer": "Sydney"}
+    ).json()
     assert body["prompt"] == "Is a country's largest city always its capital?"
     sid = body["id"]
     url = f"/v1/courses/geo/tutor/{sid}/answer"
     reply = client.post(url, headers=me, json={"answer": "yes"}).json()
     assert reply["prompt"] == "Is New York the capital of the United States?"
-    assert reply["events"] == [{"attribute": "largest_city", "skill": "geography",
-                                "outcome": 0.0, "hints": 0}]
+    assert reply["events"] == [
+        {"attribute": "largest_city", "skill": "geography", "outcome": 0.0, "hints": 0}
+    ]
     # a fresh app without the model reads the saved session (no call needed)
     assert make().get(f"/v1/courses/geo/tutor/{sid}", headers=me).json()["turns"] == 1
     client.post(url, headers=me, json={"answer": "no"})
@@ -295,14 +335,17 @@ def test_a_model_that_fails_is_a_503_and_records_nothing(service):
     text_course(client, demo)
     me = new_learner(client, demo, "zoe")
     attempt = client.post("/v1/courses/geo/learners/zoe/attempts", headers=me).json()
-    client.post(f"/v1/courses/geo/attempts/{attempt['id']}/answer", headers=me,
-                json={"answer": "Perth"})
+    client.post(
+        f"/v1/courses/geo/attempts/{attempt['id']}/answer", headers=me, json={"answer": "Perth"}
+    )
     client.app.state.service.tutor_chat = Down()
-    response = client.post(f"/v1/courses/geo/attempts/{attempt['id']}/tutor", headers=me,
-                           json={"answer": "Perth"})
+    response = client.post(
+        f"/v1/courses/geo/attempts/{attempt['id']}/tutor", headers=me, json={"answer": "Perth"}
+    )
     assert response.status_code == 503 and "connection refused" in response.json()["detail"]
-    assert client.get("/v1/courses/geo/tutor", headers=bearer(demo.admin_key)).json()[
-        "sessions"] == []
+    assert (
+        client.get("/v1/courses/geo/tutor", headers=bearer(demo.admin_key)).json()["sessions"] == []
+    )
 
 
 def test_a_turn_answered_meanwhile_is_a_409_and_stores_no_events(service, monkeypatch):
@@ -314,8 +357,9 @@ def test_a_turn_answered_meanwhile_is_a_409_and_stores_no_events(service, monkey
     client, demo, _ = service
     me = new_learner(client, demo, "tab")
     attempt, question, wrong = wrong_attempt(client, me, "tab")
-    sid = client.post(f"{COURSE}/attempts/{attempt['id']}/tutor", headers=me,
-                      json={"answer": wrong}).json()["id"]
+    sid = client.post(
+        f"{COURSE}/attempts/{attempt['id']}/tutor", headers=me, json={"answer": wrong}
+    ).json()["id"]
     real = tutoring.find_session
     svc = client.app.state.service
     with svc.db.read() as session:

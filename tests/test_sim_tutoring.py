@@ -24,9 +24,19 @@ from mentor.sim.misconceptions import (
     socratic,
 )
 
-CERTAIN = LearningLaw(hold=1.0, step_known=1.0, slip=0.0, expose_right=1.0, closed_right=1.0,
-                      step_guess=0.0, show=0.0, hint=0.0, discover=1.0, teach=0.0,
-                      step_learn=0.0)
+CERTAIN = LearningLaw(
+    hold=1.0,
+    step_known=1.0,
+    slip=0.0,
+    expose_right=1.0,
+    closed_right=1.0,
+    step_guess=0.0,
+    show=0.0,
+    hint=0.0,
+    discover=1.0,
+    teach=0.0,
+    step_learn=0.0,
+)
 
 
 def learner(law: LearningLaw, kind=("add_unlike", 2), seed=0) -> MisconceptionLearner:
@@ -46,8 +56,9 @@ def test_a_learner_who_holds_a_misconception_gives_its_answer():
 
 
 def test_nothing_resolves_without_learning():
-    frozen = LearningLaw(**{**CERTAIN.__dict__, "discover": 0.0, "expose_right": 0.0,
-                            "closed_right": 0.0})
+    frozen = LearningLaw(
+        **{**CERTAIN.__dict__, "discover": 0.0, "expose_right": 0.0, "closed_right": 0.0}
+    )
     a = learner(frozen)
     q = a.question()
     show_answer(a, q, a.answer(q))
@@ -87,8 +98,9 @@ def test_a_question_kept_open_is_not_answered_as_a_closed_one():
     # its third question offers no options; a learner who answers closed questions
     # always right and open ones never must climb to the teaching hint (before,
     # the simulator took any third question for a closed one: solved in three).
-    law = LearningLaw(**{**CERTAIN.__dict__, "discover": 0.0, "expose_right": 0.0,
-                         "closed_right": 1.0})
+    law = LearningLaw(
+        **{**CERTAIN.__dict__, "discover": 0.0, "expose_right": 0.0, "closed_right": 1.0}
+    )
     a = learner(law, ("place_value", 1))
     q = a.question()
     result = socratic(a, q, a.answer(q))

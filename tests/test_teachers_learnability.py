@@ -28,7 +28,8 @@ def test_learnability_state_round_trips_and_is_registered():
     copy = teacher_from_state(teacher.state_dict())
     assert TEACHERS["learnability"] is Learnability
     assert [copy.select(0, [1, 2, 3], k=2) for _ in range(5)] == [
-        teacher.select(0, [1, 2, 3], k=2) for _ in range(5)]
+        teacher.select(0, [1, 2, 3], k=2) for _ in range(5)
+    ]
     with pytest.raises(MentorError, match="estimate"):
         Learnability(estimate="magic")
     with pytest.raises(MentorError, match="needs a student model"):

@@ -190,8 +190,10 @@ def test_no_question_or_hint_reveals_the_answer_before_the_solution():
                 while reply.prompt is not None:
                     assert reveals(reply.prompt, [q.answer], q.text) is None, reply.prompt
                     if reply.status == "active" and s.nodes_[-1].kind != "final":
-                        assert reveals(reply.feedback, [q.answer], q.text) is None, \
-                            (q.text, reply.feedback)
+                        assert reveals(reply.feedback, [q.answer], q.text) is None, (
+                            q.text,
+                            reply.feedback,
+                        )
                     reply = s.answer("0")
                 assert reply.status == REVEALED
 
@@ -212,8 +214,9 @@ def test_a_saved_session_resumes_exactly():
 def test_the_guard():
     assert reveals("Is it 58/42?", ["29/21"]) == "29/21"
     assert reveals("What is 15/21 + 14/21?", ["29/21"]) is None
-    assert reveals("What is 3 + ? = 6", ["3"], given="3 + ? = 6. What is the missing number?") \
-        is None
+    assert (
+        reveals("What is 3 + ? = 6", ["3"], given="3 + ? = 6. What is the missing number?") is None
+    )
     assert reveals("Try range(1, n + 1) instead", ["range(1,n+1)"]) == "range(1,n+1)"
 
 
@@ -316,8 +319,10 @@ def test_a_teaching_hint_that_would_give_the_answer_away_states_only_the_step():
     assert again.prompt == q.step("keep_denominator").prompt
     recap = s.answer("3")
     # try 2 recaps the steps that do not give the answer away
-    assert recap.prompt == ("Put your steps together: The parts stay thirds, so the denominator "
-                            "stays 3. Try once more: 1/3 + 1/3 = ?")
+    assert recap.prompt == (
+        "Put your steps together: The parts stay thirds, so the denominator "
+        "stays 3. Try once more: 1/3 + 1/3 = ?"
+    )
 
 
 def test_a_step_whose_question_gives_an_earlier_one_away_waits_for_it():
@@ -358,10 +363,12 @@ def test_the_student_model_hears_each_sub_question_once_by_its_first_action():
         reply = s.hint() if action is None else s.answer(action)
         seen += [(e.attribute, e.skill, e.outcome, e.hints) for e in reply.events]
     assert reply.status == SOLVED
-    assert seen == [("common_denominator", "equivalent", 0.0, 0),
-                    ("convert_first", "equivalent", 0.0, 1),
-                    ("convert_second", "equivalent", 1.0, 0),
-                    ("combine", "add_like", 1.0, 0)]
+    assert seen == [
+        ("common_denominator", "equivalent", 0.0, 0),
+        ("convert_first", "equivalent", 0.0, 1),
+        ("convert_second", "equivalent", 1.0, 0),
+        ("combine", "add_like", 1.0, 0),
+    ]
     # the session's own estimate still reads every answer (helped ones included)
     p = bkt_update(bkt_update(0.5 * 0.2, False), True)
     assert s.attributes_[0].p == pytest.approx(p)
@@ -412,8 +419,10 @@ def test_every_question_on_the_page_asks_its_step():
         for level in (1, 2, 3):
             for k in range(6):
                 q = generate(name, level, rng)
-                s = TutorSession(StepPlanner(q), wrong_answer=q.misconceptions[0].answer
-                                 if q.misconceptions else "")
+                s = TutorSession(
+                    StepPlanner(q),
+                    wrong_answer=q.misconceptions[0].answer if q.misconceptions else "",
+                )
                 s.start()
                 turn = 0
                 while s.current is not None:
@@ -421,11 +430,16 @@ def test_every_question_on_the_page_asks_its_step():
                     if node.kind == "step":
                         step = q.step(node.attribute)
                         assert step.prompt in node.text, (q.text, node.text)
-                        open_ = [a for a in s.attributes_ if a.status == "open"
-                                 and a.id != node.attribute]
-                        assert node.rung > 0 or not s.planner.blocked(
-                            s._attribute(node.attribute), open_) or all(
-                            s.planner.blocked(a, []) for a in open_), (q.text, node.text)
+                        open_ = [
+                            a
+                            for a in s.attributes_
+                            if a.status == "open" and a.id != node.attribute
+                        ]
+                        assert (
+                            node.rung > 0
+                            or not s.planner.blocked(s._attribute(node.attribute), open_)
+                            or all(s.planner.blocked(a, []) for a in open_)
+                        ), (q.text, node.text)
                     s.hint() if (turn + k) % 3 == 0 else s.answer("99999")
                     turn += 1
                 assert s.status_ == REVEALED
@@ -446,8 +460,10 @@ def test_the_guard_reads_the_question_s_numbers_as_written():
 
     step = Step("as_decimal", "Write 3/10 as a decimal.", "0.3", "", "", kind="decimal")
     assert _options(step, []) == "0.2, 0.3 or 0.4"
-    assert _options(Step("s", "2.5 + 0.25?", "2.75", "", "", kind="decimal"), ["7"]) == \
-        "2.75, 2.76 or 7"
+    assert (
+        _options(Step("s", "2.5 + 0.25?", "2.75", "", "", kind="decimal"), ["7"])
+        == "2.75, 2.76 or 7"
+    )
 
 
 def test_a_second_try_with_nothing_to_recap_says_so():
@@ -456,4 +472,5 @@ def test_a_second_try_with_nothing_to_recap_says_so():
     # more", with no steps).
     q = find("place_value", 1, "How many tens are there in 67?")
     assert StepPlanner(q).final_prompt(1) == (
-        "Think about the step we worked on, then try once more: How many tens are there in 67?")
+        "Think about the step we worked on, then try once more: How many tens are there in 67?"
+    )

@@ -70,12 +70,17 @@ def test_a_wrong_answer_offers_to_work_it_out_and_the_session_page_leads_to_the_
     # the answer is behind a disclosure, not in the sentence about the learner's answer
     assert f"You answered <strong>{wrong}</strong>." in html
     assert "Just show me the answer" in html
-    attempt = re.search(r'name="attempt" value="([0-9a-f]{32})">\s*<input type="hidden" '
-                        r'name="given"', html).group(1)
+    attempt = re.search(
+        r'name="attempt" value="([0-9a-f]{32})">\s*<input type="hidden" '
+        r'name="given"',
+        html,
+    ).group(1)
     csrf = form_fields(html)["csrf"]
-    opened = client.post("/practice/arithmetic/tutor",
-                         data={"csrf": csrf, "attempt": attempt, "given": wrong},
-                         follow_redirects=False)
+    opened = client.post(
+        "/practice/arithmetic/tutor",
+        data={"csrf": csrf, "attempt": attempt, "given": wrong},
+        follow_redirects=False,
+    )
     assert opened.status_code == 303
     url = opened.headers["location"]
     assert re.fullmatch(r"/practice/arithmetic/tutor/[0-9a-f]{32}", url)
@@ -193,8 +198,10 @@ def test_browser_a_learner_works_out_a_wrong_answer_and_the_map_changes(browser,
     context.close()
 
 
-def test_a_code_item_shows_its_program_and_the_model_tutors_it_without_the_fix(demo_app,  # noqa: F811
-                                                                                demo):  # noqa: F811
+def test_a_code_item_shows_its_program_and_the_model_tutors_it_without_the_fix(
+    demo_app,  # noqa: F811
+    demo,  # noqa: F811
+):
     import json
 
     from test_tutor import FIXTURES, FixtureChat
@@ -205,11 +212,27 @@ def test_a_code_item_shows_its_program_and_the_model_tutors_it_without_the_fix(d
     app, _, _, api = demo_app
     program = next(p for p in PROGRAMS if p.id == "sum_to_n")
     item = FreeItem.from_program(program)
-    domain = {"skills": [{"id": "loops"}], "prerequisites": [],
-              "items": [{"id": "sum_to_n", "skills": ["loops"], "attributes": {
-                  "question": item.prompt, "answer": program.fix, "code": program.code}}]}
-    made = api.post("/v1/courses", headers=bearer(demo.admin_key), data={"id": "debugging"},
-                    files={"items": ("d.json", json.dumps(domain).encode(), "application/json")})
+    domain = {
+        "skills": [{"id": "loops"}],
+        "prerequisites": [],
+        "items": [
+            {
+                "id": "sum_to_n",
+                "skills": ["loops"],
+                "attributes": {
+                    "question": item.prompt,
+                    "answer": program.fix,
+                    "code": program.code,
+                },
+            }
+        ],
+    }
+    made = api.post(
+        "/v1/courses",
+        headers=bearer(demo.admin_key),
+        data={"id": "debugging"},
+        files={"items": ("d.json", json.dumps(domain).encode(), "application/json")},
+    )
     assert made.status_code == 201, made.text
     name, token = new_learner(demo_app)
     client = signed_in(demo_app, token)
@@ -217,14 +240,20 @@ def test_a_code_item_shows_its_program_and_the_model_tutors_it_without_the_fix(d
     assert '<pre class="code" id="code">def sum_to_n(n):' in page
     app.state.service.tutor_chat = FixtureChat(FIXTURES / "sum_to_n.json")
     try:
-        html = client.post("/practice/debugging", data={**form_fields(page),
-                                                        "answer": "for k in range(n):"}).text
+        html = client.post(
+            "/practice/debugging", data={**form_fields(page), "answer": "for k in range(n):"}
+        ).text
         assert "Let's work it out" in html
         csrf = form_fields(html)["csrf"]
-        attempt = re.search(r'name="attempt" value="([0-9a-f]{32})">\s*<input type="hidden" '
-                            r'name="given"', html).group(1)
-        opened = client.post("/practice/debugging/tutor", data={
-            "csrf": csrf, "attempt": attempt, "given": "for k in range(n):"})
+        attempt = re.search(
+            r'name="attempt" value="([0-9a-f]{32})">\s*<input type="hidden" '
+            r'name="given"',
+            html,
+        ).group(1)
+        opened = client.post(
+            "/practice/debugging/tutor",
+            data={"csrf": csrf, "attempt": attempt, "given": "for k in range(n):"},
+        )
         assert opened.status_code == 200
         assert '<pre class="code" id="original">' in opened.text
         assert "What numbers does range(1, 4) give, one by one?" in opened.text

@@ -117,7 +117,9 @@ class MiniLMEmbedder:
     def embed(self, texts: Sequence[str]) -> np.ndarray:
         """Mean-pooled, normalised sentence embeddings."""
         vectors = self.model.encode(
-            list(texts), batch_size=self.batch_size, convert_to_numpy=True,
+            list(texts),
+            batch_size=self.batch_size,
+            convert_to_numpy=True,
             show_progress_bar=False,
         )
         return normalise(np.asarray(vectors).reshape(len(texts), self.dim))

@@ -75,9 +75,7 @@ class LLMExtractor:
         _check(trajectories, outcomes)
         if len(trajectories) > 1:
             block = prompts.attempts_block(trajectories, outcomes)
-            return prompts.CONTRAST.format(
-                task=task.text, attempts=block, max_items=self.max_items
-            )
+            return prompts.CONTRAST.format(task=task.text, attempts=block, max_items=self.max_items)
         template = prompts.SUCCESS if outcomes[0] else prompts.FAILURE
         return template.format(
             task=task.text, trajectory=trajectories[0].text, max_items=self.max_items

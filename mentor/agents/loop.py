@@ -59,8 +59,9 @@ class TaskPool:
         """The family's next task."""
         queue = self._queues[family]
         if not queue:
-            queue.extend(self.by_family[family][i]
-                         for i in self.rng.permutation(len(self.by_family[family])))
+            queue.extend(
+                self.by_family[family][i] for i in self.rng.permutation(len(self.by_family[family]))
+            )
         return queue.pop()
 
 

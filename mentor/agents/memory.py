@@ -60,8 +60,9 @@ class Recorded:
     skipped: list[str] = field(default_factory=list)
 
 
-def embed_items(embedder: Embedder, items: Sequence[MemoryItem], task_text: str = ""
-                ) -> list[Stored]:
+def embed_items(
+    embedder: Embedder, items: Sequence[MemoryItem], task_text: str = ""
+) -> list[Stored]:
     """Items with their embeddings: the retrieval key embeds the item's ``source_task``,
     else ``task_text``, else the item's own text; the vector (for deduplication) embeds
     its title, description and content."""
@@ -169,9 +170,7 @@ class ExperienceMemory:
         self.k = k
         self.failures = failures
         self.consolidation = consolidation
-        self._active: dict[int, Stored] = {
-            s.item.id: s for s in store.load(workspace, agent)
-        }
+        self._active: dict[int, Stored] = {s.item.id: s for s in store.load(workspace, agent)}
         self._families = store.family_counts(workspace, agent)
 
     # ------------------------------------------------------------------ reading
@@ -215,13 +214,21 @@ class ExperienceMemory:
         items: list[MemoryItem] = []
         skipped: list[str] = []
         if learn and self.extractor is None:
-            raise ParameterError("this memory has no extractor: call remember() with the "
-                                 "items", field="extractor", value=None)
+            raise ParameterError(
+                "this memory has no extractor: call remember() with the items",
+                field="extractor",
+                value=None,
+            )
         if learn:
             extraction = self.extractor.extract(task, [t for t, _ in learn], [o for _, o in learn])
             items, skipped = extraction.items, extraction.skipped
-        done = self.remember(task, success, [m.id for m in retrieved if m.id is not None],
-                             items, attempts=len(trajectories))
+        done = self.remember(
+            task,
+            success,
+            [m.id for m in retrieved if m.id is not None],
+            items,
+            attempts=len(trajectories),
+        )
         done.skipped = skipped
         return done
 
@@ -273,8 +280,9 @@ class ExperienceMemory:
         new = self._embed(items, task_text)
         if self.consolidation is not None:
             new = self._merge(new, done)
-        stored = self.store.commit(self.workspace, self.agent, None, new=new,
-                                   merged=done.merged, keys=done.keys)
+        stored = self.store.commit(
+            self.workspace, self.agent, None, new=new, merged=done.merged, keys=done.keys
+        )
         self._apply({}, False, stored, done)
         done.added = [s.item.id for s in stored]
         return done
@@ -302,8 +310,8 @@ class ExperienceMemory:
                 done.keys[twin_id] = normalise(key[None, :])[0]
                 done.merged[twin_id] = done.merged.get(twin_id, 0) + 1
             elif not any(
-                k.item.polarity == entry.item.polarity and float(k.vector @ entry.vector)
-                >= threshold
+                k.item.polarity == entry.item.polarity
+                and float(k.vector @ entry.vector) >= threshold
                 for k in kept
             ):
                 kept.append(entry)
@@ -327,13 +335,25 @@ class ExperienceMemory:
         for item_id, expected in used.items():
             entry = self._active[item_id]
             item = entry.item
-            self._active[item_id] = replace(entry, item=replace(
-                item, uses=item.uses + 1, successes=item.successes + int(bool(success)),
-                expected=item.expected + expected, version=item.version + 1))
+            self._active[item_id] = replace(
+                entry,
+                item=replace(
+                    item,
+                    uses=item.uses + 1,
+                    successes=item.successes + int(bool(success)),
+                    expected=item.expected + expected,
+                    version=item.version + 1,
+                ),
+            )
         for item_id, n in done.merged.items():
             entry = self._active[item_id]
-            self._active[item_id] = replace(entry, key=done.keys[item_id], item=replace(
-                entry.item, support=entry.item.support + n, version=entry.item.version + 1))
+            self._active[item_id] = replace(
+                entry,
+                key=done.keys[item_id],
+                item=replace(
+                    entry.item, support=entry.item.support + n, version=entry.item.version + 1
+                ),
+            )
         for item_id in done.retired:
             del self._active[item_id]
         for entry in stored:

@@ -21,7 +21,8 @@ FORMAT = """Answer in exactly this markdown format, at most {max_items} items:
 
 Write items that transfer to other tasks: do not repeat the task's numbers or names."""
 
-SUCCESS = """You are given a task and an agent's attempt at it. The attempt was judged \
+SUCCESS = (
+    """You are given a task and an agent's attempt at it. The attempt was judged \
 SUCCESSFUL. Think about why it worked, then distil the reasoning strategies that made it \
 work into memory items that will help with similar tasks.
 
@@ -30,9 +31,12 @@ Task: {task}
 Attempt:
 {trajectory}
 
-""" + FORMAT
+"""
+    + FORMAT
+)
 
-FAILURE = """You are given a task and an agent's attempt at it. The attempt was judged a \
+FAILURE = (
+    """You are given a task and an agent's attempt at it. The attempt was judged a \
 FAILURE. First reflect on why it failed: which step went wrong and what should have been \
 done instead. Then distil lessons that prevent this failure into memory items.
 
@@ -41,9 +45,12 @@ Task: {task}
 Attempt:
 {trajectory}
 
-""" + FORMAT
+"""
+    + FORMAT
+)
 
-CONTRAST = """You are given a task and several attempts at it, each judged successful or \
+CONTRAST = (
+    """You are given a task and several attempts at it, each judged successful or \
 failed. Compare them: which reasoning patterns separate the successes from the failures? \
 Distil the strategies that worked and the mistakes to avoid into memory items.
 
@@ -51,7 +58,9 @@ Task: {task}
 
 {attempts}
 
-""" + FORMAT
+"""
+    + FORMAT
+)
 
 JUDGE = """You are judging whether an agent solved a task. Read the task and the \
 agent's attempt, think briefly, then end with one line "Status: success" or \

@@ -30,10 +30,18 @@ from mentor.errors import MentorError
 
 def _item(data: dict[str, Any]) -> MemoryItem:
     return MemoryItem(
-        title=data["title"], description=data["description"], content=data["content"],
-        polarity=data["polarity"], source_task=data["source_task"], id=data["id"],
-        uses=data["uses"], successes=data["successes"], expected=data["expected"],
-        support=data["support"], version=data["version"], retired=data["retired"],
+        title=data["title"],
+        description=data["description"],
+        content=data["content"],
+        polarity=data["polarity"],
+        source_task=data["source_task"],
+        id=data["id"],
+        uses=data["uses"],
+        successes=data["successes"],
+        expected=data["expected"],
+        support=data["support"],
+        version=data["version"],
+        retired=data["retired"],
         retired_reason=data["retired_reason"],
     )
 
@@ -85,8 +93,9 @@ class RemoteMemory:
             try:
                 import httpx
             except ImportError:
-                raise MentorError("the remote memory needs httpx: pip install 'mentor[agents]'"
-                                  ) from None
+                raise MentorError(
+                    "the remote memory needs httpx: pip install 'mentor[agents]'"
+                ) from None
             client = httpx.Client(timeout=timeout)
         self.client = client
         self.base = f"{url.rstrip('/')}/v1/agents/{quote(agent, safe='')}"
@@ -103,10 +112,9 @@ class RemoteMemory:
         import httpx
 
         for attempt in range(self.retries + 1):
-            wait = 0.5 * 2 ** attempt
+            wait = 0.5 * 2**attempt
             try:
-                response = self.client.request(method, self.base + path, json=body,
-                                               headers=headers)
+                response = self.client.request(method, self.base + path, json=body, headers=headers)
             except httpx.TransportError:
                 if attempt == self.retries:
                     raise
@@ -118,8 +126,9 @@ class RemoteMemory:
             time.sleep(wait)
         raise AssertionError("unreachable")  # the last try returns or raises
 
-    def _call(self, method: str, path: str, body: dict | None = None,
-              key: str | None = None) -> Any:
+    def _call(
+        self, method: str, path: str, body: dict | None = None, key: str | None = None
+    ) -> Any:
         headers = self.headers if key is None else {**self.headers, "Idempotency-Key": key}
         response = self._send(method, path, body, headers)
         if response.status_code >= 400:
@@ -127,8 +136,7 @@ class RemoteMemory:
                 detail = response.json().get("detail", response.text)
             except ValueError:
                 detail = response.text
-            raise MentorError(f"{method} {self.base}{path}: HTTP {response.status_code}: "
-                              f"{detail}")
+            raise MentorError(f"{method} {self.base}{path}: HTTP {response.status_code}: {detail}")
         return None if response.status_code == 204 else response.json()
 
     def retrieve(self, task: Task) -> list[MemoryItem]:
@@ -169,13 +177,29 @@ class RemoteMemory:
         if learn and self.extractor is not None:
             extraction = self.extractor.extract(task, [t for t, _ in learn], [o for _, o in learn])
             items, done.skipped = extraction.items, extraction.skipped
-        answer = self._call("POST", "/outcomes", {
-            "task_id": task.id, "family": task.family, "task": task.text,
-            "success": bool(success), "attempts": len(trajectories),
-            "retrieved": [m.id for m in retrieved if m.id is not None],
-            "items": [{"title": m.title, "description": m.description, "content": m.content,
-                       "polarity": m.polarity, "source_task": m.source_task} for m in items],
-        }, key=uuid.uuid4().hex)
+        answer = self._call(
+            "POST",
+            "/outcomes",
+            {
+                "task_id": task.id,
+                "family": task.family,
+                "task": task.text,
+                "success": bool(success),
+                "attempts": len(trajectories),
+                "retrieved": [m.id for m in retrieved if m.id is not None],
+                "items": [
+                    {
+                        "title": m.title,
+                        "description": m.description,
+                        "content": m.content,
+                        "polarity": m.polarity,
+                        "source_task": m.source_task,
+                    }
+                    for m in items
+                ],
+            },
+            key=uuid.uuid4().hex,
+        )
         done.added = list(answer["added"])
         done.merged = {int(i): n for i, n in answer["merged"].items()}
         done.retired = {int(i): why for i, why in answer["retired"].items()}

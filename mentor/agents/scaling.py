@@ -57,18 +57,21 @@ def solve(
         Record the task in the memory (False for a frozen evaluation).
     """
     if scaling not in SCALINGS:
-        raise ParameterError(f"must be one of {', '.join(SCALINGS)}", field="scaling",
-                             value=scaling)
+        raise ParameterError(
+            f"must be one of {', '.join(SCALINGS)}", field="scaling", value=scaling
+        )
     if not (isinstance(attempts, int) and attempts >= 1) or (scaling == "none" and attempts != 1):
-        raise ParameterError("must be >= 1 (and 1 without scaling)", field="attempts",
-                             value=attempts)
+        raise ParameterError(
+            "must be >= 1 (and 1 without scaling)", field="attempts", value=attempts
+        )
     retrieved = memory.retrieve(task)
     trajectories: list[Trajectory] = []
     outcomes: list[bool] = []
     for i in range(attempts):
         previous = trajectories[-1] if scaling == "sequential" and trajectories else None
-        trajectory = agent.attempt(task, retrieved, previous=previous,
-                                   index=i if scaling == "parallel" else 0)
+        trajectory = agent.attempt(
+            task, retrieved, previous=previous, index=i if scaling == "parallel" else 0
+        )
         trajectories.append(trajectory)
         outcomes.append(judge.judge(task, trajectory))
     if scaling == "sequential":
@@ -78,5 +81,11 @@ def solve(
     recorded = (
         memory.record(task, trajectories, outcomes, retrieved, success) if learn else Recorded()
     )
-    return TaskResult(task, trajectories, outcomes, success,
-                      [m.id for m in retrieved if m.id is not None], recorded)
+    return TaskResult(
+        task,
+        trajectories,
+        outcomes,
+        success,
+        [m.id for m in retrieved if m.id is not None],
+        recorded,
+    )

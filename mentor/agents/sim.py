@@ -43,8 +43,9 @@ _AVOID = re.compile(r"\bavoid strategy (S\d+)", re.IGNORECASE)
 
 
 def _word(rng: np.random.Generator) -> str:
-    return "".join(rng.choice(list("bcdfghklmnprstvz")) + rng.choice(list("aeiou"))
-                   for _ in range(3))
+    return "".join(
+        rng.choice(list("bcdfghklmnprstvz")) + rng.choice(list("aeiou")) for _ in range(3)
+    )
 
 
 @dataclass
@@ -74,12 +75,17 @@ class World:
 
     def __post_init__(self) -> None:
         if self.groups < 1 or self.strategies < 2 or not self.levels:
-            raise ParameterError("needs >= 1 group, >= 2 strategies and >= 1 level",
-                                 field="world", value=(self.groups, self.strategies))
+            raise ParameterError(
+                "needs >= 1 group, >= 2 strategies and >= 1 level",
+                field="world",
+                value=(self.groups, self.strategies),
+            )
         rng = np.random.default_rng(self.seed)
         self.rng = rng
-        self.truth = {g: f"S{int(s)}" for g, s in
-                      enumerate(rng.integers(0, self.strategies, size=self.groups))}
+        self.truth = {
+            g: f"S{int(s)}"
+            for g, s in enumerate(rng.integers(0, self.strategies, size=self.groups))
+        }
         self.group_words = [[_word(rng) for _ in range(5)] for _ in range(self.groups)]
         self.filler = [_word(rng) for _ in range(40)]
         self.families: dict[str, tuple[int, int]] = {}
@@ -94,8 +100,9 @@ class World:
     def domain(self) -> Domain:
         """The families as a mentor course: one skill per group, levels as difficulty
         (so ZPDES opens a group's harder families after its easier ones)."""
-        return Domain([Item(f, (f"g{g}",), difficulty=level + 1)
-                       for f, (g, level) in self.families.items()])
+        return Domain(
+            [Item(f, (f"g{g}",), difficulty=level + 1) for f, (g, level) in self.families.items()]
+        )
 
     def task(self, family: str, rng: np.random.Generator | None = None) -> Task:
         """A new task of ``family``."""
@@ -140,8 +147,14 @@ class SimulatedAgent:
         Default 0.8.
     """
 
-    def __init__(self, world: World, seed: int = 0, follow: float = 0.9,
-                 raw_follow: float = 0.7, recheck: float = 0.8) -> None:
+    def __init__(
+        self,
+        world: World,
+        seed: int = 0,
+        follow: float = 0.9,
+        raw_follow: float = 0.7,
+        recheck: float = 0.8,
+    ) -> None:
         self.world = world
         self.rng = np.random.default_rng(seed)
         self.follow = follow
@@ -161,8 +174,13 @@ class SimulatedAgent:
         options = [s for s in self.names if s not in avoid | exclude] or self.names
         return str(self.rng.choice(options))
 
-    def attempt(self, task: Task, memories: Sequence[MemoryItem],
-                previous: Trajectory | None = None, index: int = 0) -> Trajectory:
+    def attempt(
+        self,
+        task: Task,
+        memories: Sequence[MemoryItem],
+        previous: Trajectory | None = None,
+        index: int = 0,
+    ) -> Trajectory:
         """Pick a strategy, apply it, and report what happened."""
         if previous is None:
             strategy = self._choose(memories, set())
@@ -172,10 +190,16 @@ class SimulatedAgent:
             keep = self.rng.random() < (self.recheck if right else 1 - self.recheck)
             strategy = before if keep else self._choose(memories, {before})
         success = bool(self.rng.random() < self.world.p_success(task.family, strategy))
-        text = (f"Task: {task.text}\nI use strategy {strategy}.\n"
-                f"Result: {'solved' if success else 'not solved'}.")
-        return Trajectory(task, text, "solved" if success else "not solved",
-                          {"strategy": strategy, "success": success})
+        text = (
+            f"Task: {task.text}\nI use strategy {strategy}.\n"
+            f"Result: {'solved' if success else 'not solved'}."
+        )
+        return Trajectory(
+            task,
+            text,
+            "solved" if success else "not solved",
+            {"strategy": strategy, "success": success},
+        )
 
 
 def sim_check(task: Task, trajectory: Trajectory) -> bool:
@@ -199,36 +223,50 @@ class SimulatedExtractor:
         self.world = world
         self.max_items = max_items
 
-    def answer(self, task: Task, trajectories: Sequence[Trajectory],
-               outcomes: Sequence[bool]) -> str:
+    def answer(
+        self, task: Task, trajectories: Sequence[Trajectory], outcomes: Sequence[bool]
+    ) -> str:
         """The markdown an extracting LLM would write."""
         g, _ = self.world.families[task.family]
         topic = " ".join(self.world.group_words[g])
         worked = [t.info["strategy"] for t, ok in zip(trajectories, outcomes, strict=True) if ok]
-        failed = [t.info["strategy"] for t, ok in zip(trajectories, outcomes, strict=True)
-                  if not ok and t.info["strategy"] not in worked]
+        failed = [
+            t.info["strategy"]
+            for t, ok in zip(trajectories, outcomes, strict=True)
+            if not ok and t.info["strategy"] not in worked
+        ]
         blocks = []
         for strategy in dict.fromkeys(worked):
-            blocks.append((f"Strategy {strategy} for {topic}",
-                           f"When a task is about {topic}.",
-                           f"Use strategy {strategy}; it solved such a task."))
+            blocks.append(
+                (
+                    f"Strategy {strategy} for {topic}",
+                    f"When a task is about {topic}.",
+                    f"Use strategy {strategy}; it solved such a task.",
+                )
+            )
         for strategy in dict.fromkeys(failed):
-            blocks.append((f"Pitfall {strategy} in {topic}",
-                           f"When a task is about {topic}.",
-                           f"Avoid strategy {strategy}; it failed on such a task."))
+            blocks.append(
+                (
+                    f"Pitfall {strategy} in {topic}",
+                    f"When a task is about {topic}.",
+                    f"Avoid strategy {strategy}; it failed on such a task.",
+                )
+            )
         return "Reasoning first.\n\n" + "\n\n".join(
             f"# Memory Item {i + 1}\n## Title {a}\n## Description {b}\n## Content {c}"
             for i, (a, b, c) in enumerate(blocks)
         )
 
-    def extract(self, task: Task, trajectories: Sequence[Trajectory],
-                outcomes: Sequence[bool]) -> Extraction:
+    def extract(
+        self, task: Task, trajectories: Sequence[Trajectory], outcomes: Sequence[bool]
+    ) -> Extraction:
         """Items parsed from :meth:`answer`."""
         parsed = parse_memory_items(self.answer(task, trajectories, outcomes), self.max_items)
         polarity = "success" if any(outcomes) else "failure"
         return Extraction(
-            [MemoryItem(d.title, d.description, d.content, polarity, task.text)
-             for d in parsed.items],
+            [
+                MemoryItem(d.title, d.description, d.content, polarity, task.text)
+                for d in parsed.items
+            ],
             parsed.skipped,
         )
-

@@ -403,8 +403,11 @@ class MemoryStore:
             row = connection.execute(query).one_or_none()
         if row is None:
             return None
-        return Settings(row.embedder, int(row.k),
-                        None if row.consolidation is None else json.loads(row.consolidation))
+        return Settings(
+            row.embedder,
+            int(row.k),
+            None if row.consolidation is None else json.loads(row.consolidation),
+        )
 
     def agents_of(self, workspace: str) -> list[tuple[str, Settings]]:
         """The workspace's agents and their settings, by name."""
@@ -417,8 +420,14 @@ class MemoryStore:
         with self._connect() as connection:
             rows = connection.execute(query).all()
         return [
-            (r.agent, Settings(r.embedder, int(r.k),
-                               None if r.consolidation is None else json.loads(r.consolidation)))
+            (
+                r.agent,
+                Settings(
+                    r.embedder,
+                    int(r.k),
+                    None if r.consolidation is None else json.loads(r.consolidation),
+                ),
+            )
             for r in rows
         ]
 
@@ -429,7 +438,8 @@ class MemoryStore:
         values = {
             "embedder": settings.embedder,
             "k": int(settings.k),
-            "consolidation": None if settings.consolidation is None
+            "consolidation": None
+            if settings.consolidation is None
             else json.dumps(settings.consolidation, sort_keys=True),
             "updated": now,
         }
@@ -548,8 +558,9 @@ class MemoryStore:
                 connection.execute(
                     t.update()
                     .where(owner & (t.c.id == item_id))
-                    .values(retired=True, retired_reason=reason, version=t.c.version + 1,
-                            updated=now)
+                    .values(
+                        retired=True, retired_reason=reason, version=t.c.version + 1, updated=now
+                    )
                 )
             for entry in new:
                 item = entry.item

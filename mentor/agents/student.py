@@ -124,8 +124,12 @@ class MemoryStudent(StudentModel):
         self.strength = float(strength)
 
     def get_params(self) -> dict[str, Any]:
-        return {"workspace": self.workspace, "agent": self.agent, "window": self.window,
-                "strength": self.strength}
+        return {
+            "workspace": self.workspace,
+            "agent": self.agent,
+            "window": self.window,
+            "strength": self.strength,
+        }
 
     def estimates(self) -> dict[str, dict[str, float]]:
         """:func:`family_estimates` of the memory now."""

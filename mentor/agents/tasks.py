@@ -41,18 +41,24 @@ def read_tasks(path: str | os.PathLike[str]) -> list[Task]:
                 raise DataError("not a JSON object", file=str(path), line=number)
             for name in ("id", "text"):
                 if not isinstance(row.get(name), str) or not row[name].strip():
-                    raise DataError("must be non-empty text", file=str(path), line=number,
-                                    field=name, value=row.get(name))
+                    raise DataError(
+                        "must be non-empty text",
+                        file=str(path),
+                        line=number,
+                        field=name,
+                        value=row.get(name),
+                    )
             for name in ("family", "answer"):
                 if name in row and not isinstance(row[name], str):
-                    raise DataError("must be text", file=str(path), line=number, field=name,
-                                    value=row[name])
+                    raise DataError(
+                        "must be text", file=str(path), line=number, field=name, value=row[name]
+                    )
             if row["id"] in seen:
-                raise DataError("repeated task id", file=str(path), line=number, field="id",
-                                value=row["id"])
+                raise DataError(
+                    "repeated task id", file=str(path), line=number, field="id", value=row["id"]
+                )
             seen.add(row["id"])
-            tasks.append(Task(row["id"], row.get("family", "all"), row["text"],
-                              row.get("answer")))
+            tasks.append(Task(row["id"], row.get("family", "all"), row["text"], row.get("answer")))
     if not tasks:
         raise DataError("no tasks in the file", file=str(path))
     return tasks
@@ -68,8 +74,9 @@ def write_tasks(tasks: Sequence[Task], path: str | os.PathLike[str]) -> None:
             handle.write(json.dumps(row, ensure_ascii=False) + "\n")
 
 
-def arithmetic_tasks(per_family: int = 10, levels: Sequence[int] = (1, 2, 3),
-                     seed: int = 0) -> list[Task]:
+def arithmetic_tasks(
+    per_family: int = 10, levels: Sequence[int] = (1, 2, 3), seed: int = 0
+) -> list[Task]:
     """Arithmetic and fraction problems from the demo course's question generators, one
     family per template and level (``add_carry-l2``), each with its checkable answer.
     The ``compare`` template (answers ``<``, ``>``, ``=``) is left out."""
@@ -82,6 +89,7 @@ def arithmetic_tasks(per_family: int = 10, levels: Sequence[int] = (1, 2, 3),
             for i in range(per_family):
                 question = generate(name, level, rng)
                 text = f"{question.text} {question.hint}".strip()
-                tasks.append(Task(f"{name}-l{level}-{i}", f"{name}-l{level}", text,
-                                  question.answer))
+                tasks.append(
+                    Task(f"{name}-l{level}-{i}", f"{name}-l{level}", text, question.answer)
+                )
     return tasks

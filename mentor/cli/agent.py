@@ -62,10 +62,13 @@ def run_agent(
     memory: Annotated[str, typer.Option(help=f"Memory: {', '.join(MEMORIES)}.")] = (
         "reasoningbank+consolidation"
     ),
-    teacher: Annotated[str, typer.Option(
-        help=f"Curriculum: {', '.join(TEACHERS)} (+memory: the teacher selects with the "
-        "memory read as a student model)."
-    )] = "tscl",
+    teacher: Annotated[
+        str,
+        typer.Option(
+            help=f"Curriculum: {', '.join(TEACHERS)} (+memory: the teacher selects with the "
+            "memory read as a student model)."
+        ),
+    ] = "tscl",
     k: Annotated[int, typer.Option(help="Memory items retrieved per task.")] = 1,
     scaling: Annotated[str, typer.Option(help="MaTTS: none, parallel, sequential.")] = "none",
     attempts: Annotated[int, typer.Option(help="Attempts per task with scaling.")] = 1,
@@ -74,10 +77,13 @@ def run_agent(
     db: Annotated[str, typer.Option(help="SQLAlchemy URL of the memory store.")] = (
         "sqlite:///out/agent/memory.db"
     ),
-    memory_url: Annotated[str | None, typer.Option(
-        help="Keep the memory in mentor's service at this URL (its /v1/agents API) instead "
-        "of --db; the token is read from MENTOR_AGENT_TOKEN, the settings are the agent's."
-    )] = None,
+    memory_url: Annotated[
+        str | None,
+        typer.Option(
+            help="Keep the memory in mentor's service at this URL (its /v1/agents API) instead "
+            "of --db; the token is read from MENTOR_AGENT_TOKEN, the settings are the agent's."
+        ),
+    ] = None,
     workspace: Annotated[str, typer.Option(help="Workspace of the memory.")] = "default",
     agent: Annotated[str, typer.Option(help="Name of the agent whose memory this is.")] = "agent",
     max_tokens: Annotated[int | None, typer.Option(help="Token budget of the run.")] = None,
@@ -90,10 +96,13 @@ def run_agent(
     audit: Annotated[Path, typer.Option(help="Audit log of every call (JSON lines).")] = Path(
         "out/agent/calls.jsonl"
     ),
-    audit_db: Annotated[str | None, typer.Option(
-        help="Also log every call to this database's llm_calls table (SQLAlchemy URL), "
-        "under --workspace, --agent and --run."
-    )] = None,
+    audit_db: Annotated[
+        str | None,
+        typer.Option(
+            help="Also log every call to this database's llm_calls table (SQLAlchemy URL), "
+            "under --workspace, --agent and --run."
+        ),
+    ] = None,
     run_name: Annotated[str, typer.Option("--run", help="Name of the run in --audit-db.")] = (
         "default"
     ),
@@ -137,8 +146,9 @@ def run_agent(
     _choice("judge", judge, ("checker", "llm"))
     _choice("embedder", embedder, ("minilm", "hashing"))
     if teacher.endswith("+memory") and memory == "none":
-        raise ParameterError("needs a memory to read as a student model", field="teacher",
-                             value=teacher)
+        raise ParameterError(
+            "needs a memory to read as a student model", field="teacher", value=teacher
+        )
     task_list = read_tasks(tasks_path)
     if judge == "checker" and any(t.answer is None for t in task_list):
         missing = next(t for t in task_list if t.answer is None)
@@ -152,19 +162,24 @@ def run_agent(
         api_key=os.environ.get("MENTOR_LLM_API_KEY"),
         timeout=timeout,
         budget=budget,
-        audit=audit if audit_db is None else Tee(
-            AuditLog(audit), SQLAudit(audit_db, workspace, agent, run_name)),
+        audit=audit
+        if audit_db is None
+        else Tee(AuditLog(audit), SQLAudit(audit_db, workspace, agent, run_name)),
     )
     if memory == "none":
         bank = NoMemory()
     elif memory_url is not None:
         token = os.environ.get("MENTOR_AGENT_TOKEN")
         if not token:
-            raise ParameterError("needs the agent's token in MENTOR_AGENT_TOKEN",
-                                 field="memory_url", value=memory_url)
+            raise ParameterError(
+                "needs the agent's token in MENTOR_AGENT_TOKEN",
+                field="memory_url",
+                value=memory_url,
+            )
         extractor = RawTrajectories() if memory == "raw" else LLMExtractor(chat)
-        bank = RemoteMemory(memory_url, token, agent, extractor,
-                            failures=memory not in ("success_only", "raw"), k=k)
+        bank = RemoteMemory(
+            memory_url, token, agent, extractor, failures=memory not in ("success_only", "raw"), k=k
+        )
     else:
         if db.startswith("sqlite:///") and not db.startswith("sqlite:////"):
             Path(db.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
@@ -235,8 +250,18 @@ def run_agent(
 
     judge_ = CheckerJudge() if judge == "checker" else LLMJudge(chat)
     try:
-        run(pool, LLMAgent(chat), bank, judge_, chooser, steps, scaling, attempts, callback=save,
-            model=student)
+        run(
+            pool,
+            LLMAgent(chat),
+            bank,
+            judge_,
+            chooser,
+            steps,
+            scaling,
+            attempts,
+            callback=save,
+            model=student,
+        )
     except BudgetExceeded as error:
         print(f"stopped after {len(curve)} tasks: {error}")
     finally:

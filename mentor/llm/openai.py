@@ -49,8 +49,9 @@ def _post_urllib(url: str, body: bytes, headers: dict, timeout: float) -> tuple[
         raise _Unreachable(str(getattr(error, "reason", error))) from None
 
 
-def _post_httpx(client, url: str, body: bytes, headers: dict, timeout: float
-                ) -> tuple[int, dict, bytes]:
+def _post_httpx(
+    client, url: str, body: bytes, headers: dict, timeout: float
+) -> tuple[int, dict, bytes]:
     import httpx
 
     try:
@@ -311,9 +312,7 @@ class OpenAIChat:
                 f"answer has no field 'choices[0].message.content': {snippet!r}", attempts
             ) from None
         if not isinstance(text, str):
-            raise self._error(
-                f"field 'choices[0].message.content' is not text: {text!r}", attempts
-            )
+            raise self._error(f"field 'choices[0].message.content' is not text: {text!r}", attempts)
         usage = answer.get("usage") if isinstance(answer.get("usage"), dict) else {}
         prompt, completion = usage.get("prompt_tokens"), usage.get("completion_tokens")
         estimated = not (isinstance(prompt, int) and isinstance(completion, int))

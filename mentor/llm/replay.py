@@ -58,8 +58,7 @@ class ReplayModel:
         if not queue:
             last = messages[-1]["content"][:80]
             raise ReplayMiss(
-                f"{self.path}: no recorded answer for a request to {self.model!r} "
-                f"ending {last!r}"
+                f"{self.path}: no recorded answer for a request to {self.model!r} ending {last!r}"
             )
         record = queue.popleft()
         return Completion(

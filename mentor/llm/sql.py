@@ -58,8 +58,9 @@ def call_row(record: Mapping[str, Any]) -> dict[str, Any]:
     """The columns of one call record (as :class:`~mentor.llm.OpenAIChat` writes it)."""
     for name in ("model", "key"):
         if not isinstance(record.get(name), str):
-            raise ParameterError("a call record needs it as text", field=name,
-                                 value=record.get(name))
+            raise ParameterError(
+                "a call record needs it as text", field=name, value=record.get(name)
+            )
     when = record.get("time")
     return {
         "time": float(when) if _number(when, float) is not None else 0.0,
@@ -103,12 +104,12 @@ class SQLAudit:
         try:
             import sqlalchemy as sa
         except ImportError:
-            raise MentorError("a SQL audit log needs SQLAlchemy: pip install 'mentor[agents]'"
-                              ) from None
+            raise MentorError(
+                "a SQL audit log needs SQLAlchemy: pip install 'mentor[agents]'"
+            ) from None
         for name, value in (("workspace", workspace), ("agent", agent), ("run", run)):
             if not isinstance(value, str) or not 1 <= len(value) <= 200:
-                raise ParameterError("must be text of 1 to 200 characters", field=name,
-                                     value=value)
+                raise ParameterError("must be text of 1 to 200 characters", field=name, value=value)
         self._sa = sa
         if isinstance(url, str):
             try:
@@ -143,8 +144,11 @@ class SQLAudit:
         sa, t = self._sa, self.table
         query = (
             sa.select(t.c.id, t.c.record)
-            .where(t.c.workspace == self.workspace, t.c.agent == self.agent,
-                   t.c.run == (self.run if run is None else run))
+            .where(
+                t.c.workspace == self.workspace,
+                t.c.agent == self.agent,
+                t.c.run == (self.run if run is None else run),
+            )
             .order_by(t.c.id)
         )
         with self.engine.connect() as connection:
@@ -153,8 +157,9 @@ class SQLAudit:
             try:
                 record = json.loads(text)
             except json.JSONDecodeError as error:
-                raise DataError(f"not JSON ({error.msg})", file=t.name, line=row_id,
-                                field="record") from None
+                raise DataError(
+                    f"not JSON ({error.msg})", file=t.name, line=row_id, field="record"
+                ) from None
             if not isinstance(record, dict):
                 raise DataError("not a JSON object", file=t.name, line=row_id, field="record")
             yield record
@@ -163,8 +168,10 @@ class SQLAudit:
         """The runs logged for this workspace and agent, by name."""
         sa, t = self._sa, self.table
         query = (
-            sa.select(t.c.run).where(t.c.workspace == self.workspace, t.c.agent == self.agent)
-            .distinct().order_by(t.c.run)
+            sa.select(t.c.run)
+            .where(t.c.workspace == self.workspace, t.c.agent == self.agent)
+            .distinct()
+            .order_by(t.c.run)
         )
         with self.engine.connect() as connection:
             return [r for (r,) in connection.execute(query)]

@@ -44,8 +44,9 @@ AGENT_REQUESTS = sa.Table(
     sa.Column("request_hash", sa.String(64), nullable=False),
     sa.Column("response", sa.JSON, nullable=False),
     sa.Column("created", sa.Float, nullable=False),
-    sa.UniqueConstraint("workspace", "agent", "principal", "idempotency_key",
-                        name="agent_requests_key"),
+    sa.UniqueConstraint(
+        "workspace", "agent", "principal", "idempotency_key", name="agent_requests_key"
+    ),
 )
 
 #: The embedders an agent's memory may use.
@@ -79,8 +80,9 @@ def enabled_embedders(app_state: Any = None) -> tuple[str, ...]:
     ``hashing`` only."""
     configured = getattr(app_state, "agent_embedders", None)
     if configured is None:
-        configured = [x.strip() for x in os.environ.get(ENV_EMBEDDERS, "").split(",")
-                      if x.strip()] or EMBEDDERS
+        configured = [
+            x.strip() for x in os.environ.get(ENV_EMBEDDERS, "").split(",") if x.strip()
+        ] or EMBEDDERS
     return tuple(configured)
 
 

@@ -71,8 +71,11 @@ def easiest_items(domain: Domain) -> dict[str, str]:
     best: dict[str, tuple[float, int, str]] = {}
     for position, item in enumerate(domain.items):
         found = domain.item(item)
-        key = (float(found.difficulty if found.difficulty is not None else 0.5), position,
-               str(item))
+        key = (
+            float(found.difficulty if found.difficulty is not None else 0.5),
+            position,
+            str(item),
+        )
         for skill in found.skills:
             if str(skill) not in best or key < best[str(skill)]:
                 best[str(skill)] = key
@@ -127,8 +130,9 @@ def _check_caller(who: Principal) -> None:
         raise HTTPException(403, "a grader key posts outcomes; tutoring is for learners")
 
 
-def open_session(svc: Any, who: Principal, row: Course, attempt_id: str,
-                 answer: str | None) -> Opened:
+def open_session(
+    svc: Any, who: Principal, row: Course, attempt_id: str, answer: str | None
+) -> Opened:
     """The tutoring session of a wrongly answered attempt: the one opened before,
     or a new one (see the module docstring)."""
     _check_caller(who)
@@ -143,8 +147,7 @@ def open_session(svc: Any, who: Principal, row: Course, attempt_id: str,
     if attempt.answered_at is None:
         raise HTTPException(409, f"attempt {attempt_id!r} is not answered yet: answer it first")
     if attempt.outcome is not None and attempt.outcome >= 0.5:
-        raise HTTPException(409, f"attempt {attempt_id!r} was answered right: nothing to work "
-                            "out")
+        raise HTTPException(409, f"attempt {attempt_id!r} was answered right: nothing to work out")
     t = svc.now() if row.clock == "wall" else None
     try:
         with svc.engines.reading(row.id) as (_, engine):
@@ -152,10 +155,13 @@ def open_session(svc: Any, who: Principal, row: Course, attempt_id: str,
             question, _ = question_of(domain, attempt.item, learner, attempt.step)
             chat = chat_of(svc)
             if question is None or not (question.steps or chat is not None):
-                raise HTTPException(422, f"item {attempt.item!r} has no steps to work out "
-                                    "(generated questions that know their steps can be "
-                                    "tutored, and items with a written answer when the "
-                                    "service has a language model)")
+                raise HTTPException(
+                    422,
+                    f"item {attempt.item!r} has no steps to work out "
+                    "(generated questions that know their steps can be "
+                    "tutored, and items with a written answer when the "
+                    "service has a language model)",
+                )
             easiest = easiest_items(domain)
             skills = sorted({s.skill for s in question.steps if s.skill in easiest})
             items = [easiest[s] for s in skills] + [attempt.item]
@@ -166,16 +172,24 @@ def open_session(svc: Any, who: Principal, row: Course, attempt_id: str,
     except CourseGone:
         raise _gone(row) from None
     if answer is not None and answer.strip() and question.check(answer):
-        raise HTTPException(422, f"answer: {answer!r} is a right answer to attempt "
-                            f"{attempt_id!r}; send the wrong answer that was given")
+        raise HTTPException(
+            422,
+            f"answer: {answer!r} is a right answer to attempt "
+            f"{attempt_id!r}; send the wrong answer that was given",
+        )
     wrong = (answer or "").strip()
     if question.steps:
         planner: Any = StepPlanner(question, priors, own[0] if own else "")
     else:
         code = attributes.get("code")
-        item = FreeItem(attempt.item, "code" if isinstance(code, str) else "text",
-                        question.text, question.answer, code if isinstance(code, str) else "",
-                        own[0] if own else "")
+        item = FreeItem(
+            attempt.item,
+            "code" if isinstance(code, str) else "text",
+            question.text,
+            question.answer,
+            code if isinstance(code, str) else "",
+            own[0] if own else "",
+        )
         planner = LLMPlanner(chat, item, wrong, prior=predicted[-1])
     tutor = TutorSession(planner, wrong_answer=wrong)
     try:
@@ -184,9 +198,17 @@ def open_session(svc: Any, who: Principal, row: Course, attempt_id: str,
         raise _model_failed(error) from None
     now = svc.now()
     new = TutorSessionRow(
-        id=secrets.token_hex(16), course_id=row.id, learner_id=attempt.learner_id,
-        attempt_id=attempt_id, item=attempt.item, status=tutor.status_, turns=0,
-        state=tutor.state_dict(), stuck=[], created_at=now, updated_at=now,
+        id=secrets.token_hex(16),
+        course_id=row.id,
+        learner_id=attempt.learner_id,
+        attempt_id=attempt_id,
+        item=attempt.item,
+        status=tutor.status_,
+        turns=0,
+        state=tutor.state_dict(),
+        stuck=[],
+        created_at=now,
+        updated_at=now,
     )
     try:
         with svc.db.write() as session:
@@ -203,8 +225,9 @@ def open_session(svc: Any, who: Principal, row: Course, attempt_id: str,
     return Opened(new, reply)
 
 
-def find_session(svc: Any, who: Principal, row: Course, session_id: str
-                 ) -> tuple[TutorSessionRow, str]:
+def find_session(
+    svc: Any, who: Principal, row: Course, session_id: str
+) -> tuple[TutorSessionRow, str]:
     """The session and its learner's id, if the caller may see it (404 otherwise: another
     learner's session is not revealed)."""
     with svc.db.read() as session:
@@ -214,20 +237,28 @@ def find_session(svc: Any, who: Principal, row: Course, session_id: str
             .where(TutorSessionRow.id == session_id, TutorSessionRow.course_id == row.id)
         ).one_or_none()
         if found is None or (who.kind == "learner" and found[0].learner_id != who.learner_id):
-            raise HTTPException(404, f"tutoring session {session_id!r} not found in course "
-                                f"{row.slug!r}")
+            raise HTTPException(
+                404, f"tutoring session {session_id!r} not found in course {row.slug!r}"
+            )
         session.expunge(found[0])
     return found[0], found[1]
 
 
-def take_turn(svc: Any, who: Principal, row: Course, session_id: str,
-              answer: str | None = None, hint: bool = False) -> Opened:
+def take_turn(
+    svc: Any,
+    who: Principal,
+    row: Course,
+    session_id: str,
+    answer: str | None = None,
+    hint: bool = False,
+) -> Opened:
     """The learner's answer (or a hint asked for), stored with its events."""
     _check_caller(who)
     found, learner = find_session(svc, who, row, session_id)
     if found.status != "active":
-        raise HTTPException(409, f"tutoring session {session_id!r} is {found.status}: it takes "
-                            "no more answers")
+        raise HTTPException(
+            409, f"tutoring session {session_id!r} is {found.status}: it takes no more answers"
+        )
     tutor = load(svc, found.state)
     try:
         reply = tutor.hint() if hint else tutor.answer(answer or "")
@@ -257,8 +288,11 @@ def take_turn(svc: Any, who: Principal, row: Course, session_id: str,
     def check(work: Writing) -> None:
         current = work.session.get(TutorSessionRow, session_id, populate_existing=True)
         if current is None or current.turns != before or current.status != "active":
-            raise HTTPException(409, f"tutoring session {session_id!r} moved on meanwhile (in "
-                                "another tab?); load it again")
+            raise HTTPException(
+                409,
+                f"tutoring session {session_id!r} moved on meanwhile (in "
+                "another tab?); load it again",
+            )
         current.state = state
         current.turns = tutor.turns()
         current.status = tutor.status_
@@ -267,16 +301,25 @@ def take_turn(svc: Any, who: Principal, row: Course, session_id: str,
 
     digest = hashlib.sha256(f"{session_id}:{before}:{answer}:{hint}".encode()).hexdigest()
     try:
-        store_batch(svc, who, row, events, f"tutor-{session_id}-{before}", digest, check=check,
-                    stamp_steps=True)
+        store_batch(
+            svc,
+            who,
+            row,
+            events,
+            f"tutor-{session_id}-{before}",
+            digest,
+            check=check,
+            stamp_steps=True,
+        )
     except CourseGone:
         raise _gone(row) from None
     found, _ = find_session(svc, who, row, session_id)
     return Opened(found, reply)
 
 
-def session_out(svc: Any, found: TutorSessionRow, learner: str, reply: Reply | None,
-                course: str) -> dict[str, Any]:
+def session_out(
+    svc: Any, found: TutorSessionRow, learner: str, reply: Reply | None, course: str
+) -> dict[str, Any]:
     """A session as the API returns it."""
     tutor = load(svc, found.state)
     current = tutor.current
@@ -296,8 +339,14 @@ def session_out(svc: Any, found: TutorSessionRow, learner: str, reply: Reply | N
             for e in (reply.events if reply is not None else [])
         ],
         "attributes": [
-            {"id": a.id, "text": a.text, "skill": a.skill, "p": a.p, "status": a.status,
-             "misconceptions": list(a.misconceptions)}
+            {
+                "id": a.id,
+                "text": a.text,
+                "skill": a.skill,
+                "p": a.p,
+                "status": a.status,
+                "misconceptions": list(a.misconceptions),
+            }
             for a in tutor.attributes_
         ],
         "transcript": tutor.transcript(),
@@ -307,8 +356,9 @@ def session_out(svc: Any, found: TutorSessionRow, learner: str, reply: Reply | N
     }
 
 
-def list_sessions(svc: Any, row: Course, learner: str | None = None, limit: int = 200
-                  ) -> list[tuple[TutorSessionRow, str]]:
+def list_sessions(
+    svc: Any, row: Course, learner: str | None = None, limit: int = 200
+) -> list[tuple[TutorSessionRow, str]]:
     """The course's sessions, newest first (one learner's if ``learner``)."""
     with svc.db.read() as session:
         query = (
@@ -333,6 +383,8 @@ def stuck_points(rows: list[tuple[TutorSessionRow, str]]) -> list[dict[str, Any]
     for found, _ in rows:
         for attribute in found.stuck:
             counts.setdefault((found.item, attribute), set()).add(found.id)
-    out = [{"item": item, "attribute": attribute, "sessions": len(ids)}
-           for (item, attribute), ids in counts.items()]
+    out = [
+        {"item": item, "attribute": attribute, "sessions": len(ids)}
+        for (item, attribute), ids in counts.items()
+    ]
     return sorted(out, key=lambda r: (-r["sessions"], r["item"], r["attribute"]))

@@ -41,10 +41,21 @@ from mentor.questions import Question, Step
 #: The question types (template, level) learners are drawn from: those whose
 #: misconceptions are the common ones of arithmetic and fractions.
 QUESTION_TYPES: tuple[tuple[str, int], ...] = (
-    ("add_like", 1), ("add_unlike", 2), ("add_unlike", 3), ("add_carry", 2), ("sub_borrow", 2),
-    ("sub_borrow", 3), ("place_value", 2), ("place_value", 3), ("long_mult", 3),
-    ("mult_fractions", 2), ("fraction_of", 3), ("decimals", 1), ("decimals", 2),
-    ("percentages", 1), ("fractions", 2),
+    ("add_like", 1),
+    ("add_unlike", 2),
+    ("add_unlike", 3),
+    ("add_carry", 2),
+    ("sub_borrow", 2),
+    ("sub_borrow", 3),
+    ("place_value", 2),
+    ("place_value", 3),
+    ("long_mult", 3),
+    ("mult_fractions", 2),
+    ("fraction_of", 3),
+    ("decimals", 1),
+    ("decimals", 2),
+    ("percentages", 1),
+    ("fractions", 2),
 )
 
 
@@ -92,8 +103,9 @@ class MisconceptionLearner:
     rng: np.random.Generator = field(repr=False)
 
     @classmethod
-    def draw(cls, rng: np.random.Generator, law: LearningLaw,
-             kind: tuple[str, int] | None = None) -> MisconceptionLearner:
+    def draw(
+        cls, rng: np.random.Generator, law: LearningLaw, kind: tuple[str, int] | None = None
+    ) -> MisconceptionLearner:
         template, level = kind or QUESTION_TYPES[int(rng.integers(len(QUESTION_TYPES)))]
         probe = generate(template, level, rng)
         ids = sorted({m.id for m in probe.misconceptions})
@@ -123,14 +135,14 @@ class MisconceptionLearner:
         """The learner's answer to a step's sub-question (``closed``: offered among options)."""
         held = self._held(question)
         if held is not None and held.step == step.id:
-            right = self.rng.random() < (self.law.closed_right if closed else
-                                         self.law.expose_right)
+            right = self.rng.random() < (self.law.closed_right if closed else self.law.expose_right)
             if right and self.rng.random() < self.law.discover:
                 self.holds = None
             return step.answer if right else _wrong(step)
         if not self.knows.get(step.skill, True):
-            right = self.rng.random() < (max(self.law.step_guess, 1 / 3) if closed else
-                                         self.law.step_guess)
+            right = self.rng.random() < (
+                max(self.law.step_guess, 1 / 3) if closed else self.law.step_guess
+            )
             if right and self.rng.random() < self.law.step_learn:
                 self.knows[step.skill] = True
             return step.answer if right else _wrong(step)
@@ -172,6 +184,7 @@ def show_answer(learner: MisconceptionLearner, question: Question, wrong: str) -
     learner.shown_answer()
     return Remediation(False, 0)
 
+
 # Every arm ends with the right answer in view (shown, or typed by the learner), so
 # each meets the law's ``show`` once at the end; they differ in what comes before.
 
@@ -188,8 +201,9 @@ def single_hint(learner: MisconceptionLearner, question: Question, wrong: str) -
     return Remediation(solved, 1)
 
 
-def hint_then_practice(learner: MisconceptionLearner, question: Question, wrong: str,
-                       items: int = 4) -> Remediation:
+def hint_then_practice(
+    learner: MisconceptionLearner, question: Question, wrong: str, items: int = 4
+) -> Remediation:
     """:func:`single_hint`, then ``items`` new questions of the same type, each answer
     followed by the right one: as many answers as a Socratic session asks for, spent
     on practice with feedback instead (the control for the number of turns)."""
@@ -200,8 +214,9 @@ def hint_then_practice(learner: MisconceptionLearner, question: Question, wrong:
     return Remediation(done.solved, done.turns + items)
 
 
-def model_priors(learner: MisconceptionLearner, question: Question,
-                 answers: int = 2) -> dict[str, float]:
+def model_priors(
+    learner: MisconceptionLearner, question: Question, answers: int = 2
+) -> dict[str, float]:
     """What a student model would say about each step skill of the learner: the BKT
     posterior (prior 0.5, slip 0.1, guess 0.2) after ``answers`` earlier answers on
     the skill, drawn from the learner's true state (right with 1 - slip if known,
@@ -211,16 +226,22 @@ def model_priors(learner: MisconceptionLearner, question: Question,
         p = 0.5
         for _ in range(answers):
             known = learner.knows.get(skill, True)
-            right = learner.rng.random() < ((1 - learner.law.slip) if known else
-                                            learner.law.step_guess)
+            right = learner.rng.random() < (
+                (1 - learner.law.slip) if known else learner.law.step_guess
+            )
             like_known, like_not = (0.9, 0.2) if right else (0.1, 0.8)
             p = p * like_known / (p * like_known + (1 - p) * like_not)
         priors[skill] = p
     return priors
 
 
-def socratic(learner: MisconceptionLearner, question: Question, wrong: str,
-             diagnose: bool = True, model: bool = False) -> Remediation:
+def socratic(
+    learner: MisconceptionLearner,
+    question: Question,
+    wrong: str,
+    diagnose: bool = True,
+    model: bool = False,
+) -> Remediation:
     """A :class:`mentor.tutor.TutorSession` over the question's steps; the learner
     answers each sub-question and the whole question when asked. With ``diagnose``
     False the tutor is not told the wrong answer (no misconception to aim at); with
@@ -229,8 +250,7 @@ def socratic(learner: MisconceptionLearner, question: Question, wrong: str,
     from mentor.tutor import StepPlanner, TutorSession
 
     priors = model_priors(learner, question) if model else {}
-    session = TutorSession(StepPlanner(question, priors),
-                           wrong_answer=wrong if diagnose else "")
+    session = TutorSession(StepPlanner(question, priors), wrong_answer=wrong if diagnose else "")
     reply = session.start()
     taught = 0
     while reply.prompt is not None:
@@ -240,8 +260,11 @@ def socratic(learner: MisconceptionLearner, question: Question, wrong: str,
         else:
             # closed: the rung that offers options ("Is it 7, 12 or 21?"); where options
             # would give the whole answer away the tutor keeps the question open
-            response = learner.answer_step(question, question.step(node.attribute),
-                                           closed=node.rung >= 2 and " Is it " in node.text)
+            response = learner.answer_step(
+                question,
+                question.step(node.attribute),
+                closed=node.rung >= 2 and " Is it " in node.text,
+            )
         reply = session.answer(response)
         for n in session.nodes_[taught:]:
             if n.kind == "teach":
@@ -251,14 +274,14 @@ def socratic(learner: MisconceptionLearner, question: Question, wrong: str,
     return Remediation(reply.status == "solved", session.turns())
 
 
-def socratic_undiagnosed(learner: MisconceptionLearner, question: Question,
-                         wrong: str) -> Remediation:
+def socratic_undiagnosed(
+    learner: MisconceptionLearner, question: Question, wrong: str
+) -> Remediation:
     """:func:`socratic` without reading the wrong answer: steps in working order."""
     return socratic(learner, question, wrong, diagnose=False)
 
 
-def socratic_modelled(learner: MisconceptionLearner, question: Question,
-                      wrong: str) -> Remediation:
+def socratic_modelled(learner: MisconceptionLearner, question: Question, wrong: str) -> Remediation:
     """:func:`socratic` with step priors from a student model (:func:`model_priors`)."""
     return socratic(learner, question, wrong, model=True)
 
@@ -273,8 +296,9 @@ ARMS = {
 }
 
 
-def run_arms(seed: int, learners: int, law: LearningLaw, post: int = 5,
-             arms: dict | None = None) -> dict[str, dict[str, float]]:
+def run_arms(
+    seed: int, learners: int, law: LearningLaw, post: int = 5, arms: dict | None = None
+) -> dict[str, dict[str, float]]:
     """One seed: ``learners`` learners who answer a question wrong, each remediated
     by every arm (the same learner and question, common random numbers), then
     ``post`` new questions of the same type. Returns per arm the mean post-test

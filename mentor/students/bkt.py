@@ -739,8 +739,7 @@ class BKT(StudentModel):
             return 1.0
         return float(
             sum(
-                math.prod(p_known(i) for i in domain.items_of(s) if i != item)
-                for s in found.skills
+                math.prod(p_known(i) for i in domain.items_of(s) if i != item) for s in found.skills
             )
         )
 

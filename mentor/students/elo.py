@@ -180,4 +180,3 @@ class Elo(StudentModel):
             key = (json_id(learner), json_id(skill))
             self.skill_ability_[key] = float(value)
             self.skill_count_[key] = int(count)
-

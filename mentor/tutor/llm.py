@@ -78,8 +78,14 @@ class FreeItem:
     @classmethod
     def from_program(cls, program: BuggyProgram, skill: str = "debugging") -> FreeItem:
         """A code-debugging item from one of :data:`mentor.tutor.programs.PROGRAMS`."""
-        return cls(program.id, "code", f"{program.task} The function has a bug: type the "
-                   f"corrected line {program.line}.", program.fix, program.code, skill)
+        return cls(
+            program.id,
+            "code",
+            f"{program.task} The function has a bug: type the corrected line {program.line}.",
+            program.fix,
+            program.code,
+            skill,
+        )
 
     def forbidden(self) -> list[str]:
         """What no question may contain: the reference and, for code, the fixed
@@ -87,10 +93,17 @@ class FreeItem:
         ``for k in range(1, n + 1):``), when that is not in the buggy code too."""
         out = [self.reference]
         if self.kind == "code":
-            core = re.sub(r"^\s*(for\s+\w+\s+in|if|elif|while|return)\s+", "",
-                          self.reference).rstrip().rstrip(":").strip()
-            if len("".join(core.split())) >= 5 and core != self.reference.strip() and \
-                    "".join(core.split()) not in "".join(self.code.split()):
+            core = (
+                re.sub(r"^\s*(for\s+\w+\s+in|if|elif|while|return)\s+", "", self.reference)
+                .rstrip()
+                .rstrip(":")
+                .strip()
+            )
+            if (
+                len("".join(core.split())) >= 5
+                and core != self.reference.strip()
+                and "".join(core.split()) not in "".join(self.code.split())
+            ):
                 out.append(core)
         return out
 
@@ -108,8 +121,9 @@ def _json(text: str, call: str) -> dict[str, Any]:
     except json.JSONDecodeError:
         value = None
     if not isinstance(value, dict):
-        raise LLMError(f"tutor call {call!r}: the model's reply is not a JSON object: "
-                       f"{text[:200]!r}")
+        raise LLMError(
+            f"tutor call {call!r}: the model's reply is not a JSON object: {text[:200]!r}"
+        )
     return value
 
 
@@ -137,8 +151,14 @@ class LLMPlanner:
 
     kind = "llm"
 
-    def __init__(self, chat: ChatModel, item: FreeItem, wrong_answer: str = "",
-                 prior: float = 0.5, proposal: list[dict[str, str]] | None = None) -> None:
+    def __init__(
+        self,
+        chat: ChatModel,
+        item: FreeItem,
+        wrong_answer: str = "",
+        prior: float = 0.5,
+        proposal: list[dict[str, str]] | None = None,
+    ) -> None:
         self.chat = chat
         self.item = item
         self.wrong_answer = wrong_answer
@@ -149,20 +169,26 @@ class LLMPlanner:
     def _call(self, call: str, task: str) -> dict[str, Any]:
         messages = [
             {"role": "system", "content": SYSTEM},
-            {"role": "user", "content": f"[{call}]\nItem:\n{self.item.text()}\n\nReference "
-             f"(never reveal): {self.item.reference}\nLearner's first answer: "
-             f"{self.wrong_answer}\n\n{task}"},
+            {
+                "role": "user",
+                "content": f"[{call}]\nItem:\n{self.item.text()}\n\nReference "
+                f"(never reveal): {self.item.reference}\nLearner's first answer: "
+                f"{self.wrong_answer}\n\n{task}",
+            },
         ]
         return _json(self.chat.complete(messages, temperature=0.0).text, call)
 
     def proposal(self) -> list[dict[str, str]]:
         """The attributes the model proposed (asked for once)."""
         if self._proposal is None:
-            reply = self._call("propose", "List two to five things the learner must realise "
-                               "to fix their answer, in working order, as {\"attributes\": [{\"id"
-                               "\", \"text\", \"question\", \"nudge\", \"teach\", \"expect\"}]}: "
-                               "question asks about it without giving the answer, nudge points "
-                               "the way, teach states it, expect is what a right reply says.")
+            reply = self._call(
+                "propose",
+                "List two to five things the learner must realise "
+                'to fix their answer, in working order, as {"attributes": [{"id'
+                '", "text", "question", "nudge", "teach", "expect"}]}: '
+                "question asks about it without giving the answer, nudge points "
+                "the way, teach states it, expect is what a right reply says.",
+            )
             found = reply.get("attributes")
             if not isinstance(found, list) or not found:
                 raise LLMError(f"tutor call 'propose': no attributes in {reply!r}")
@@ -174,8 +200,13 @@ class LLMPlanner:
                 while ident in seen:
                     ident += "_"
                 seen.add(ident)
-                kept.append({key: str(a.get(key) or "") for key in
-                             ("text", "question", "nudge", "teach", "expect")} | {"id": ident})
+                kept.append(
+                    {
+                        key: str(a.get(key) or "")
+                        for key in ("text", "question", "nudge", "teach", "expect")
+                    }
+                    | {"id": ident}
+                )
             self._proposal = kept
         return self._proposal
 
@@ -190,8 +221,10 @@ class LLMPlanner:
 
     # ------------------------------------------------------------------ planner
     def attributes(self) -> list[Attribute]:
-        return [Attribute(a["id"], a["text"] or a["id"], self.item.skill, self.prior)
-                for a in self.proposal()]
+        return [
+            Attribute(a["id"], a["text"] or a["id"], self.item.skill, self.prior)
+            for a in self.proposal()
+        ]
 
     def ask(self, attribute: Attribute, rung: int) -> str:
         spec = self._spec(attribute)
@@ -199,10 +232,13 @@ class LLMPlanner:
             return spec["question"]
         seen = "; ".join(attribute.misconceptions) or "none named"
         for _ in range(2):  # once, then once more if it revealed the answer
-            reply = self._call("rephrase", f"The learner did not get this question: "
-                               f"{spec['question']!r} about {spec['text']!r}. Misconceptions "
-                               f"seen: {seen}. Ask a simpler sibling question, as "
-                               "{\"question\": ...}.")
+            reply = self._call(
+                "rephrase",
+                f"The learner did not get this question: "
+                f"{spec['question']!r} about {spec['text']!r}. Misconceptions "
+                f"seen: {seen}. Ask a simpler sibling question, as "
+                '{"question": ...}.',
+            )
             text = str(reply.get("question") or "").strip()
             if text and self._safe(text):
                 return text
@@ -210,10 +246,13 @@ class LLMPlanner:
 
     def judge(self, attribute: Attribute, question: str, response: str) -> Verdict:
         spec = self._spec(attribute)
-        reply = self._call("judge", f"Question asked: {question!r}. A right reply says: "
-                           f"{spec['expect']!r}. The learner replied: {response!r}. Does it "
-                           "show they understand? {\"understood\": true|false, "
-                           "\"misconception\": text or null}")
+        reply = self._call(
+            "judge",
+            f"Question asked: {question!r}. A right reply says: "
+            f"{spec['expect']!r}. The learner replied: {response!r}. Does it "
+            'show they understand? {"understood": true|false, '
+            '"misconception": text or null}',
+        )
         mis = reply.get("misconception")
         found = ((attribute.id, str(mis)),) if mis and not reply.get("understood") else ()
         return Verdict(bool(reply.get("understood")), found)
@@ -233,10 +272,13 @@ class LLMPlanner:
     def judge_final(self, response: str) -> Verdict:
         if _same(response, self.item.reference):
             return Verdict(True)
-        reply = self._call("judge_final", f"The learner now answers: {response!r}. Is it right "
-                           "(equivalent to the reference)? If not, which attribute id does it "
-                           "miss? {\"correct\": true|false, \"attribute\": id or null, "
-                           "\"misconception\": text or null}")
+        reply = self._call(
+            "judge_final",
+            f"The learner now answers: {response!r}. Is it right "
+            "(equivalent to the reference)? If not, which attribute id does it "
+            'miss? {"correct": true|false, "attribute": id or null, '
+            '"misconception": text or null}',
+        )
         if reply.get("correct"):
             return Verdict(True)
         ident = str(reply.get("attribute") or "")
@@ -264,10 +306,20 @@ class LLMPlanner:
 
     # ------------------------------------------------------------------ saving
     def state_dict(self) -> dict[str, Any]:
-        return {"kind": self.kind, "item": asdict(self.item), "wrong_answer": self.wrong_answer,
-                "prior": self.prior, "proposal": self.proposal()}
+        return {
+            "kind": self.kind,
+            "item": asdict(self.item),
+            "wrong_answer": self.wrong_answer,
+            "prior": self.prior,
+            "proposal": self.proposal(),
+        }
 
     @classmethod
     def from_state_dict(cls, state: Mapping[str, Any], chat: ChatModel) -> LLMPlanner:
-        return cls(chat, FreeItem(**state["item"]), state.get("wrong_answer", ""),
-                   float(state.get("prior", 0.5)), list(state["proposal"]))
+        return cls(
+            chat,
+            FreeItem(**state["item"]),
+            state.get("wrong_answer", ""),
+            float(state.get("prior", 0.5)),
+            list(state["proposal"]),
+        )

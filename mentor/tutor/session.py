@@ -280,12 +280,15 @@ class TutorSession:
             attribute.status = RESOLVED
             self.level_ += 1
             if solves:  # the last step's answer is the whole answer
-                return self._solved("Yes, and that is the answer to the whole question.",
-                                    events)
+                return self._solved("Yes, and that is the answer to the whole question.", events)
             prompt = self._next()
             if prompt is None:  # the answer was found before; the last open step is done
-                return Reply("Yes, that's right. That was the step behind your first answer.",
-                             None, self.status_, events)
+                return Reply(
+                    "Yes, that's right. That was the step behind your first answer.",
+                    None,
+                    self.status_,
+                    events,
+                )
             return Reply("Yes, that's right.", prompt, self.status_, events)
         self._mark(verdict.misconceptions)
         if response not in attribute.answers:
@@ -307,18 +310,21 @@ class TutorSession:
         return self._sibling_or_teach(attribute, node, "", events)
 
     @staticmethod
-    def _first_action(node: Node, attribute: Attribute, outcome: float,
-                      hint: bool = False) -> list[TurnEvent]:
+    def _first_action(
+        node: Node, attribute: Attribute, outcome: float, hint: bool = False
+    ) -> list[TurnEvent]:
         """The event of the learner's first action on a sub-question asked afresh
         (rung 0), none for an action after help (see the module docstring)."""
         if node.rung != 0 or node.kind != "step":
             return []
-        return [TurnEvent(attribute.id, attribute.skill, 0.0 if hint else outcome,
-                          int(hint), "step")]
+        return [
+            TurnEvent(attribute.id, attribute.skill, 0.0 if hint else outcome, int(hint), "step")
+        ]
 
     # ------------------------------------------------------------------ the tree
-    def _sibling_or_teach(self, attribute: Attribute, node: Node, lead: str,
-                          events: list[TurnEvent]) -> Reply:
+    def _sibling_or_teach(
+        self, attribute: Attribute, node: Node, lead: str, events: list[TurnEvent]
+    ) -> Reply:
         rung = node.rung + 1
         if rung < self.max_siblings:
             text = self._guarded(self.planner.ask(attribute, rung), attribute)
@@ -340,8 +346,11 @@ class TutorSession:
             return self._solved("Yes, that's the answer.", [])
         self.final_tries_ += 1
         if self.final_tries_ >= self.max_final:
-            return self._finish(REVEALED, "Let's look at the whole solution together. "
-                                + self.planner.solution(), [])
+            return self._finish(
+                REVEALED,
+                "Let's look at the whole solution together. " + self.planner.solution(),
+                [],
+            )
         reopened = self._mark(verdict.misconceptions, reopen=True)
         if not reopened:
             for a in self.attributes_:
@@ -359,8 +368,7 @@ class TutorSession:
         when the state is resolved: a step that a misconception of theirs points at
         and that they have neither answered nor been taught is asked first."""
         self.answered_ = True
-        pending = [a for a in self.attributes_
-                   if a.misconceptions and a.status in (OPEN, ASSUMED)]
+        pending = [a for a in self.attributes_ if a.misconceptions and a.status in (OPEN, ASSUMED)]
         if not pending:
             return self._finish(SOLVED, text, events)
         for a in self.attributes_:
@@ -369,8 +377,12 @@ class TutorSession:
             if a in pending:
                 a.status = OPEN
         prompt = self._next()
-        return Reply(f"{text} One more question before we finish, about where your first "
-                     "answer went wrong.", prompt, self.status_, events)
+        return Reply(
+            f"{text} One more question before we finish, about where your first answer went wrong.",
+            prompt,
+            self.status_,
+            events,
+        )
 
     def _pick(self) -> Attribute | None:
         """The open attribute to ask next: the most likely unresolved among those the
@@ -434,8 +446,11 @@ class TutorSession:
     def _open_node(self) -> Node:
         node = self.current
         if node is None:
-            raise TutorError(f"this session is {self.status_}: it takes no more answers"
-                             if self.nodes_ else "this session has not started")
+            raise TutorError(
+                f"this session is {self.status_}: it takes no more answers"
+                if self.nodes_
+                else "this session has not started"
+            )
         return node
 
     def _attribute(self, attribute_id: str) -> Attribute:
@@ -480,8 +495,7 @@ class TutorSession:
         """Resume a session saved by :meth:`state_dict` with its planner (rebuilt by
         :func:`mentor.tutor.planner_from_state`)."""
         if state.get("version") != 1:
-            raise TutorError(f"tutor session state: version {state.get('version')!r} is "
-                             "not 1")
+            raise TutorError(f"tutor session state: version {state.get('version')!r} is not 1")
         return cls(
             planner,
             state["wrong_answer"],

@@ -33,8 +33,9 @@ MISCONCEPTION_FACTOR = 0.2
 OPEN, RESOLVED, TAUGHT_STATUS, ASSUMED = "open", "resolved", "taught", "assumed"
 
 
-def bkt_update(p: float, correct: bool, slip: float = SLIP, guess: float = GUESS,
-               learn: float = LEARN) -> float:
+def bkt_update(
+    p: float, correct: bool, slip: float = SLIP, guess: float = GUESS, learn: float = LEARN
+) -> float:
     """P(known) after one answer: Bayes' rule on the answer, then the learning step.
 
     >>> round(bkt_update(0.5, True), 4)   # .45 / (.45 + .075) = .857, then + .143 * .2

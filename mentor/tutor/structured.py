@@ -61,8 +61,11 @@ def _options(step: Step, wrong: list[str]) -> str:
     values: list[str] = [step.answer]
     for answer in reversed(wrong):
         value = parse_number(answer)
-        if value is not None and not check_answer(step.question(), answer) and \
-                all(parse_number(v) != value for v in values):
+        if (
+            value is not None
+            and not check_answer(step.question(), answer)
+            and all(parse_number(v) != value for v in values)
+        ):
             values.append(answer.strip())
         if len(values) == 3:
             break
@@ -76,8 +79,7 @@ def _options(step: Step, wrong: list[str]) -> str:
             other = fmt(right + delta)
         else:
             other = f"{right.numerator + delta}/{right.denominator}"
-        if all(parse_number(v) != parse_number(other) for v in values) and \
-                parse_number(other) >= 0:
+        if all(parse_number(v) != parse_number(other) for v in values) and parse_number(other) >= 0:
             values.append(other)
     if right is not None:
         values.sort(key=lambda v: parse_number(v) or 0)
@@ -100,8 +102,9 @@ class StepPlanner:
 
     kind = "structured"
 
-    def __init__(self, question: Question, priors: Mapping[str, float] | None = None,
-                 skill: str = "") -> None:
+    def __init__(
+        self, question: Question, priors: Mapping[str, float] | None = None, skill: str = ""
+    ) -> None:
         if not question.steps:
             from mentor.tutor.session import TutorError
 
@@ -117,8 +120,9 @@ class StepPlanner:
         out = []
         for step in self.question.steps:
             skill = step.skill or self.skill
-            out.append(Attribute(step.id, _label(step.id), skill,
-                                 self.priors.get(skill, DEFAULT_PRIOR)))
+            out.append(
+                Attribute(step.id, _label(step.id), skill, self.priors.get(skill, DEFAULT_PRIOR))
+            )
         return out
 
     def ask(self, attribute: Attribute, rung: int) -> str:
@@ -127,8 +131,11 @@ class StepPlanner:
             return step.prompt
         if rung == 1:
             return f"Hint: {step.nudge} {step.prompt}"
-        lead = (f"Careful: it looks like you {attribute.misconceptions[-1]}. "
-                if attribute.misconceptions else "")
+        lead = (
+            f"Careful: it looks like you {attribute.misconceptions[-1]}. "
+            if attribute.misconceptions
+            else ""
+        )
         closed = f"{lead}{step.prompt} Is it {_options(step, attribute.answers)}?"
         if not reveals(closed, self.forbidden(), self.given()):
             return closed
@@ -171,11 +178,13 @@ class StepPlanner:
     def final_prompt(self, attempt: int) -> str:
         if attempt == 0:
             return f"Now try the whole question again: {self.question.text}"
-        recap = " ".join(s.concept for s in self.question.steps
-                         if not reveals(s.concept, self.forbidden(), self.given()))
+        recap = " ".join(
+            s.concept
+            for s in self.question.steps
+            if not reveals(s.concept, self.forbidden(), self.given())
+        )
         if not recap:  # every step's statement would give the answer: nothing to recap
-            return f"Think about the step we worked on, then try once more: " \
-                f"{self.question.text}"
+            return f"Think about the step we worked on, then try once more: {self.question.text}"
         return f"Put your steps together: {recap} Try once more: {self.question.text}"
 
     def judge_final(self, response: str) -> Verdict:
@@ -185,8 +194,9 @@ class StepPlanner:
         found = tuple((m.step, m.text) for m in q.diagnose(response))
         value, expected = parse_number(response, q.unit), parse_number(q.answer)
         if not found and value is not None and value == expected and q.steps:
-            found = ((q.steps[-1].id, "gave the right value, but not in the form the question "
-                      "asks for"),)
+            found = (
+                (q.steps[-1].id, "gave the right value, but not in the form the question asks for"),
+            )
         return Verdict(False, found)
 
     def diagnose(self, response: str) -> Verdict:
@@ -207,14 +217,19 @@ class StepPlanner:
 
     # ------------------------------------------------------------------ saving
     def state_dict(self) -> dict[str, Any]:
-        return {"kind": self.kind, "question": asdict(self.question), "priors": self.priors,
-                "skill": self.skill}
+        return {
+            "kind": self.kind,
+            "question": asdict(self.question),
+            "priors": self.priors,
+            "skill": self.skill,
+        }
 
     @classmethod
     def from_state_dict(cls, state: Mapping[str, Any]) -> StepPlanner:
         q = dict(state["question"])
         q["choices"] = tuple(q.get("choices", ()))
-        q["steps"] = tuple(Step(**{**s, "choices": tuple(s.get("choices", ()))})
-                           for s in q.get("steps", ()))
+        q["steps"] = tuple(
+            Step(**{**s, "choices": tuple(s.get("choices", ()))}) for s in q.get("steps", ())
+        )
         q["misconceptions"] = tuple(Misconception(**m) for m in q.get("misconceptions", ()))
         return cls(Question(**q), state.get("priors"), state.get("skill", ""))

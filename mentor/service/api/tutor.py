@@ -41,8 +41,9 @@ SessionPath = Annotated[str, Path(pattern=r"^[0-9a-f]{32}$")]
 
 
 class OpenIn(Strict):
-    answer: str | None = Field(None, max_length=MAX_ANSWER,
-                               description="The wrong answer that was given to the attempt.")
+    answer: str | None = Field(
+        None, max_length=MAX_ANSWER, description="The wrong answer that was given to the attempt."
+    )
 
 
 class TurnIn(Strict):
@@ -93,8 +94,7 @@ class StuckOut(BaseModel):
 
 class SessionsOut(BaseModel):
     sessions: list[SessionOut]
-    stuck: list[StuckOut] = Field(description="Where learners needed a teaching hint, most "
-                                  "first.")
+    stuck: list[StuckOut] = Field(description="Where learners needed a teaching hint, most first.")
 
 
 def _course(svc: Any, who: Any, course: str) -> Any:
@@ -104,10 +104,12 @@ def _course(svc: Any, who: Any, course: str) -> Any:
     return row
 
 
-@router.post("/courses/{course}/attempts/{attempt}/tutor", status_code=201,
-             response_model=SessionOut)
-def post_tutor(course: CoursePath, attempt: AttemptPath, body: OpenIn, who: Member,
-               svc: Svc) -> dict:
+@router.post(
+    "/courses/{course}/attempts/{attempt}/tutor", status_code=201, response_model=SessionOut
+)
+def post_tutor(
+    course: CoursePath, attempt: AttemptPath, body: OpenIn, who: Member, svc: Svc
+) -> dict:
     """Open the tutoring session of an attempt answered wrong (or the one opened before)."""
     row = _course(svc, who, course)
     opened = open_session(svc, who, row, attempt, body.answer)
@@ -124,12 +126,16 @@ def get_tutor(course: CoursePath, session: SessionPath, who: Member, svc: Svc) -
 
 
 @router.post("/courses/{course}/tutor/{session}/answer", response_model=SessionOut)
-def post_tutor_answer(course: CoursePath, session: SessionPath, body: TurnIn, who: Member,
-                      svc: Svc) -> dict:
+def post_tutor_answer(
+    course: CoursePath, session: SessionPath, body: TurnIn, who: Member, svc: Svc
+) -> dict:
     """Answer the session's current question, or ask for a hint (``hint: true``)."""
     if body.hint == (body.answer is not None):
-        raise HTTPException(422, f"answer, hint: send either an answer or hint: true, not "
-                            f"answer={body.answer!r} with hint={str(body.hint).lower()}")
+        raise HTTPException(
+            422,
+            f"answer, hint: send either an answer or hint: true, not "
+            f"answer={body.answer!r} with hint={str(body.hint).lower()}",
+        )
     row = _course(svc, who, course)
     done = take_turn(svc, who, row, session, body.answer, body.hint)
     _, learner = find_session(svc, who, row, session)

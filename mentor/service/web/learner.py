@@ -249,7 +249,8 @@ def answer(
         "expected": question.answer if question is not None else None,
         "label": item_label(engine, item),
         "attempt": attempt,
-        "tutor": question is not None and not correct
+        "tutor": question is not None
+        and not correct
         and (bool(question.steps) or chat_of(svc) is not None),
         "changes": [
             {"name": skill_name(domain, s), "before": before.get(s), "after": after.get(s)}

@@ -57,23 +57,32 @@ def _mastery(svc: Any, row: Any, learner: str, skills: list[str]) -> list[dict[s
     try:
         with svc.engines.reading(row.id) as (_, engine):
             mastery = plain(engine.state(learner)).get("mastery") or {}
-            return [{"name": _skill_name(engine.domain, s), "mastery": mastery.get(s),
-                     "band": band(mastery.get(s)).name}
-                    for s in skills]
+            return [
+                {
+                    "name": _skill_name(engine.domain, s),
+                    "mastery": mastery.get(s),
+                    "band": band(mastery.get(s)).name,
+                }
+                for s in skills
+            ]
     except CourseGone:
         raise HTTPException(404, f"course {row.slug!r} not found") from None
 
 
-def _page(request: Request, svc: Any, who: Any, row: Any, session_id: str,
-          feedback: str | None = None, notice: str | None = None,
-          status_code: int = 200) -> Response:
+def _page(
+    request: Request,
+    svc: Any,
+    who: Any,
+    row: Any,
+    session_id: str,
+    feedback: str | None = None,
+    notice: str | None = None,
+    status_code: int = 200,
+) -> Response:
     found, learner = find_session(svc, who, row, session_id)
     tutor = load(svc, found.state)
     current = tutor.current
-    steps = [
-        {"text": a.text, "status": a.status}
-        for a in tutor.attributes_
-    ]
+    steps = [{"text": a.text, "status": a.status} for a in tutor.attributes_]
     skills = sorted({a.skill for a in tutor.attributes_ if a.skill})
     conversation = [n for n in tutor.transcript()[:-1] if n["kind"] != "final" or n["response"]]
     if current is None:
@@ -115,8 +124,7 @@ def start(
 
 
 @router.get("/practice/{course}/tutor/{session}")
-def page(request: Request, course: CoursePath, session: str, who: LearnerWho,
-         svc: Svc) -> Response:
+def page(request: Request, course: CoursePath, session: str, who: LearnerWho, svc: Svc) -> Response:
     row = _course(svc, who, course)
     return _page(request, svc, who, row, session)
 
@@ -136,15 +144,28 @@ def turn(
     check_csrf(request, csrf)
     row = _course(svc, who, course)
     if not hint and not answer.strip():
-        return _page(request, svc, who, row, session,
-                     notice="Type an answer, or ask for a hint.", status_code=422)
+        return _page(
+            request,
+            svc,
+            who,
+            row,
+            session,
+            notice="Type an answer, or ask for a hint.",
+            status_code=422,
+        )
     try:
         done = take_turn(svc, who, row, session, None if hint else answer, bool(hint))
     except HTTPException as error:
         if error.status_code == 409:  # another tab answered, or the page was sent again
-            return _page(request, svc, who, row, session,
-                         notice="That question was already answered (in another tab, or the "
-                         "page was sent again). Here is where you are.")
+            return _page(
+                request,
+                svc,
+                who,
+                row,
+                session,
+                notice="That question was already answered (in another tab, or the "
+                "page was sent again). Here is where you are.",
+            )
         raise
     return _page(request, svc, who, row, session, feedback=done.reply.feedback)
 
@@ -157,14 +178,16 @@ def admin_page(request: Request, course: CoursePath, who: AdminWho, svc: Svc) ->
     sessions = []
     for found, learner in rows:
         tutor = load(svc, found.state)
-        sessions.append({
-            "learner": learner,
-            "item": found.item,
-            "status": STATUS_TEXT.get(found.status, found.status),
-            "turns": found.turns,
-            "stuck": found.stuck,
-            "misconceptions": sorted({m for a in tutor.attributes_ for m in a.misconceptions}),
-        })
+        sessions.append(
+            {
+                "learner": learner,
+                "item": found.item,
+                "status": STATUS_TEXT.get(found.status, found.status),
+                "turns": found.turns,
+                "stuck": found.stuck,
+                "misconceptions": sorted({m for a in tutor.attributes_ for m in a.misconceptions}),
+            }
+        )
     seen: dict[str, int] = {}
     for s in sessions:
         for m in s["misconceptions"]:

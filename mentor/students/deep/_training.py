@@ -37,7 +37,6 @@ import torch.nn.functional as F
 # ---------------------------------------------------------------- parameters
 
 
-
 @contextlib.contextmanager
 def seeded(seed: int, device: torch.device) -> Iterator[None]:
     """Seed torch inside the block without touching the caller's random state."""

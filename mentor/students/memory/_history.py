@@ -306,4 +306,3 @@ def _take(values: list[Any], rows: np.ndarray, known: np.ndarray, fill: float) -
     if not len(values):
         return np.full(len(rows), fill, dtype=np.float64)
     return np.where(known, np.asarray(values, dtype=np.float64)[rows], fill)
-

@@ -241,9 +241,7 @@ class PSIKT(StudentModel):
         self.n_iter_ = 0
         self.fit_seconds_ = 0.0
 
-    def _set_index(
-        self, skills: list[Any], items: list[Any], item_skills: list[Any]
-    ) -> None:
+    def _set_index(self, skills: list[Any], items: list[Any], item_skills: list[Any]) -> None:
         self.skills_ = list(skills)
         self.items_ = list(items)
         self._skill_index = {s: k for k, s in enumerate(self.skills_)}

@@ -84,7 +84,9 @@ def upgrade() -> None:
     op.create_table(
         "llm_calls",
         sa.Column(
-            "id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), autoincrement=True,
+            "id",
+            sa.BigInteger().with_variant(sa.Integer(), "sqlite"),
+            autoincrement=True,
             nullable=False,
         ),
         sa.Column("workspace", sa.String(length=200), nullable=False),

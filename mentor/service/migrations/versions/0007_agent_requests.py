@@ -31,8 +31,9 @@ def upgrade() -> None:
         sa.Column("response", sa.JSON(), nullable=False),
         sa.Column("created", sa.Float(), nullable=False),
         sa.PrimaryKeyConstraint("id"),
-        sa.UniqueConstraint("workspace", "agent", "principal", "idempotency_key",
-                            name="agent_requests_key"),
+        sa.UniqueConstraint(
+            "workspace", "agent", "principal", "idempotency_key", name="agent_requests_key"
+        ),
     )
 
 
