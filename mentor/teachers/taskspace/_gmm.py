@@ -95,6 +95,30 @@ def proportional(scores: np.ndarray, rng: np.random.Generator) -> int:
     return int(rng.integers(scores.size))
 
 
+def normal_factors(covariances: np.ndarray) -> np.ndarray:
+    """Per covariance matrix ``C``, the factor ``F = u * sqrt(s)`` of its SVD
+    ``u, s, vh = svd(C)``, which NumPy's ``rng.multivariate_normal(mean, C)`` (default
+    ``method="svd"``) computes at every call before returning ``mean + z @ F.T``. Computed
+    once per fitted mixture, :func:`draw_normal` makes the same draws bit for bit (tested)
+    in 3-4 us instead of about 65 (2 x 2 covariance, this machine). NumPy's check that ``C``
+    is positive semi-definite is not repeated: a fitted mixture's covariances are
+    (scikit-learn adds ``reg_covar`` to their diagonals)."""
+    factors = np.empty_like(covariances)
+    for j, covariance in enumerate(covariances):
+        u, s, _ = np.linalg.svd(covariance)
+        factors[j] = u * np.sqrt(s)
+    return factors
+
+
+def draw_normal(mean: np.ndarray, factor: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """One draw of ``rng.multivariate_normal(mean, C)``, ``factor`` being
+    :func:`normal_factors` of ``C``: the same standard normals, combined in the same
+    order (a 1 x d row times ``factor.T``, as NumPy does), so the same point."""
+    z = rng.standard_normal(mean.size).reshape(1, -1)
+    point: np.ndarray = (mean + z @ factor.T).reshape(-1)
+    return point
+
+
 def load_mixture(gmm: Any) -> dict[str, Any] | None:
     """A saved mixture checked and converted back to lists of floats."""
     if gmm is None:

@@ -54,8 +54,10 @@ from mentor._checks import check_count, check_unit
 from mentor.domain import Box
 from mentor.teachers.taskspace._gmm import (
     check_fit_settings,
+    draw_normal,
     fit_best,
     load_mixture,
+    normal_factors,
     proportional,
 )
 from mentor.teachers.taskspace.base import TaskTeacher
@@ -186,11 +188,12 @@ def _sample_gmm(
     arrays: tuple[np.ndarray, np.ndarray, np.ndarray], rng: np.random.Generator
 ) -> np.ndarray:
     """A point of a (task..., ALP) mixture without its ALP coordinate: the component is
-    drawn proportionally to its mean ALP (uniformly when they are all 0). ``arrays`` is
-    :meth:`_History.mixture_arrays`: means, covariances and the clipped mean ALPs."""
-    means, covariances, alp = arrays
+    drawn proportionally to its mean ALP (uniformly when they are all 0), then the point as
+    ``rng.multivariate_normal`` of the component would draw it. ``arrays`` is
+    :meth:`_History.mixture_arrays`: means, draw factors and the clipped mean ALPs."""
+    means, factors, alp = arrays
     component = proportional(alp, rng)
-    return rng.multivariate_normal(means[component], covariances[component])[:-1]
+    return draw_normal(means[component], factors[component], rng)[:-1]
 
 
 def component_probabilities(gmm: Mapping[str, Any]) -> np.ndarray:
@@ -220,15 +223,15 @@ class _History:
         self._arrays_of: dict[str, Any] | None = None
 
     def mixture_arrays(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """The fitted mixture's means, covariances and mean ALPs clipped at 0, as arrays
-        converted once per fit (the mixture is kept as lists for JSON) rather than at every
-        draw; the same values as converting :attr:`gmm` each time."""
+        """The fitted mixture's means, draw factors (:func:`normal_factors` of the
+        covariances) and mean ALPs clipped at 0, as arrays computed once per fit (the mixture
+        is kept as lists for JSON) rather than at every draw."""
         if self.gmm is None:
             raise ValueError("no mixture fitted yet")
         if self._arrays is None or self._arrays_of is not self.gmm:
             means = np.asarray(self.gmm["means"], dtype=float)
             covariances = np.asarray(self.gmm["covariances"], dtype=float)
-            self._arrays = (means, covariances, np.clip(means[:, -1], 0.0, None))
+            self._arrays = (means, normal_factors(covariances), np.clip(means[:, -1], 0.0, None))
             self._arrays_of = self.gmm
         return self._arrays
 

@@ -37,8 +37,10 @@ from mentor._checks import check_flag, check_unit
 from mentor.domain import Box
 from mentor.teachers.taskspace._gmm import (
     check_fit_settings,
+    draw_normal,
     fit_best,
     load_mixture,
+    normal_factors,
     proportional,
 )
 from mentor.teachers.taskspace.base import TaskTeacher
@@ -104,6 +106,8 @@ class CovarGMM(TaskTeacher):
         self.recent_: list[list[float]] = []
         self.gmm_: dict[str, Any] | None = None
         self.fit_: dict[str, Any] | None = None
+        self._arrays: tuple[np.ndarray, np.ndarray] = (np.empty(0), np.empty(0))
+        self._arrays_of: dict[str, Any] | None = None
 
     def get_params(self) -> dict[str, Any]:
         return {
@@ -138,10 +142,23 @@ class CovarGMM(TaskTeacher):
                 tasks[i] = self.space.sample(self.rng)[0]
             else:
                 j = proportional(lp, self.rng)
-                mean = np.asarray(self.gmm_["means"][j], dtype=float)
-                covariance = np.asarray(self.gmm_["covariances"][j], dtype=float)
-                tasks[i] = self.space.clip(self.rng.multivariate_normal(mean, covariance)[:-2])
+                means, factors = self._draw_arrays()
+                tasks[i] = self.space.clip(draw_normal(means[j], factors[j], self.rng)[:-2])
         return tasks
+
+    def _draw_arrays(self) -> tuple[np.ndarray, np.ndarray]:
+        """The fitted mixture's means and draw factors (:func:`normal_factors`), computed
+        once per fit: each draw is the one ``rng.multivariate_normal`` makes, without
+        decomposing the covariance again."""
+        gmm = self.gmm_
+        if gmm is None:
+            raise ValueError("no mixture fitted yet")
+        if self._arrays_of is not gmm:
+            means = np.asarray(gmm["means"], dtype=float)
+            covariances = np.asarray(gmm["covariances"], dtype=float)
+            self._arrays = (means, normal_factors(covariances))
+            self._arrays_of = gmm
+        return self._arrays
 
     def observe(self, tasks: Any, outcomes: Any) -> None:
         """Store each ``(x, tau, r)``; refit every ``fit_every`` episodes."""
