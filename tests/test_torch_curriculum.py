@@ -506,7 +506,7 @@ def test_callback_with_a_duck_typed_trainer():
 
 
 def test_callback_over_a_target_without_state_says_so():
-    # a target that takes feedback but keeps no state of its own, as DistributedCurriculum
+    # a target that takes feedback but keeps no state of its own
     class Relay:
         def __init__(self, sampler):
             self.sampler = sampler

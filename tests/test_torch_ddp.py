@@ -136,3 +136,48 @@ def test_two_ranks_share_batches_and_rank_0_sees_all_feedback(tmp_path):
             log["losses"], ranks[0]["losses"][step] + ranks[1]["losses"][step]
         )
     assert ranks[0]["params"] == ranks[1]["params"]
+
+
+def test_a_checkpoint_of_the_distributed_curriculum_resumes_its_batches(tmp_path):
+    """A one-rank gloo group in this process: save after some steps (one batch drawn and not
+    fed back), restore into a new curriculum, and the batches go on as they would have; the
+    Lightning-style callback saves and restores through it."""
+    from mentor.errors import StateError
+    from mentor.torch.hooks import CurriculumCallback
+
+    def curriculum():
+        teacher = Curriculum(difficulty="model", pacing=Linear(0.3, 10), clock="time", seed=0)
+        scorer = MovingLoss(40, initial=0.0)
+        sampler = CurriculumSampler(teacher, 40, 4, scorer=scorer, steps_per_epoch=5, seed=0)
+        return DistributedCurriculum(sampler, 4)
+
+    def step(dc, rng):
+        batch = dc.next_batch()
+        dc.feedback(batch, losses=rng.random(batch.size))
+        return batch.tolist()
+
+    dist.init_process_group(
+        "gloo", init_method=f"tcp://127.0.0.1:{free_port()}", rank=0, world_size=1
+    )
+    try:
+        first, rng = curriculum(), np.random.default_rng(0)
+        for _ in range(3):
+            step(first, rng)
+        unfed = first.next_batch().tolist()  # drawn, not fed back when saved
+        saved = json.loads(json.dumps(CurriculumCallback(first).state_dict()))
+        losses = rng.random(4)
+        first.feedback(np.array(unfed), losses=losses)
+        later = [step(first, np.random.default_rng(1)) for _ in range(3)]
+
+        second = curriculum()
+        CurriculumCallback(second).load_state_dict(saved)
+        assert second.pending() is None
+        assert second.next_batch().tolist() == unfed  # the unfed batch comes again first
+        second.feedback(np.array(unfed), losses=losses)
+        assert [step(second, np.random.default_rng(1)) for _ in range(3)] == later
+        with pytest.raises(StateError, match="not a saved distributed curriculum"):
+            second.load_state_dict({"kind": "tscl"})
+        with pytest.raises(StateError, match="holds no sampler state"):
+            second.load_state_dict({"kind": saved["kind"], "sampler": None})
+    finally:
+        dist.destroy_process_group()

@@ -26,7 +26,7 @@ from __future__ import annotations
 
 import math
 from collections import deque
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from typing import Any
 
 import numpy as np
@@ -34,9 +34,12 @@ import torch
 import torch.distributed as dist
 
 from mentor._checks import check_count
-from mentor.errors import DataError, MentorError, ParameterError
+from mentor.errors import DataError, MentorError, ParameterError, StateError
 from mentor.events import EventLog
 from mentor.torch.sampler import CurriculumSampler, as_numpy
+
+#: The ``kind`` of a saved :class:`DistributedCurriculum`.
+STATE_KIND = "mentor.torch.DistributedCurriculum"
 
 
 class DistributedCurriculum:
@@ -192,6 +195,35 @@ class DistributedCurriculum:
             columns.append(joined(row) if flags == {True} else None)
         gathered = joined(0).astype(np.int64)
         return self.sampler.feedback(gathered, losses=columns[0], correct=columns[1])
+
+    # ------------------------------------------------------------------ checkpoints
+    def state_dict(self) -> dict[str, Any]:
+        """What a checkpoint keeps (not collective): on rank 0 the sampler's state (its
+        teacher and scorer included), elsewhere nothing of its own. Lightning calls it on
+        every rank and writes rank 0's."""
+        return {
+            "kind": STATE_KIND,
+            "sampler": None if self.sampler is None else self.sampler.state_dict(),
+        }
+
+    def load_state_dict(self, state: Mapping[str, Any]) -> None:
+        """Restore :meth:`state_dict` output (not collective): every rank drops the shards
+        it was waiting to feed back, and rank 0's sampler takes the saved state, so that the
+        batches drawn but not fed back when it was saved are drawn again first (as
+        :meth:`CurriculumSampler.load_state_dict` does)."""
+        if not isinstance(state, Mapping) or state.get("kind") != STATE_KIND:
+            kind = state.get("kind") if isinstance(state, Mapping) else type(state).__name__
+            raise StateError(f"not a saved distributed curriculum (kind {kind!r})")
+        if self.sampler is not None:
+            saved = state.get("sampler")
+            if not isinstance(saved, Mapping):
+                raise StateError(
+                    "the saved distributed curriculum holds no sampler state "
+                    "(was it saved on a rank other than 0?)"
+                )
+            self.sampler.load_state_dict(saved)
+        self._pending.clear()
+        self.global_batch_ = None
 
     def _retire(self, idx: np.ndarray) -> None:
         for position, shard in enumerate(self._pending):

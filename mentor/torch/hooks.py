@@ -60,8 +60,8 @@ class FeedbackTarget(Protocol):
 @runtime_checkable
 class SavedTarget(FeedbackTarget, Protocol):
     """A feedback target whose state can be saved and restored (a
-    :class:`~mentor.torch.sampler.CurriculumSampler`; a
-    :class:`~mentor.torch.distributed.DistributedCurriculum` has none of its own)."""
+    :class:`~mentor.torch.sampler.CurriculumSampler` or a
+    :class:`~mentor.torch.distributed.DistributedCurriculum`)."""
 
     def state_dict(self) -> dict[str, Any]: ...
 
