@@ -23,6 +23,7 @@ Published reference (data README): pyKT DKT 0.8201 on assist2009_updated.
 from __future__ import annotations
 
 import argparse
+import json
 import platform
 import time
 from pathlib import Path
@@ -69,6 +70,12 @@ def main() -> None:
         "pyKT's window)",
     )
     parser.add_argument("--seeds", type=int, default=1, help="train with seeds 0..N-1")
+    parser.add_argument(
+        "--resume",
+        action="store_true",
+        help="keep the runs already in --out (same dataset, model and epoch cap) and "
+        "train only the seeds it lacks",
+    )
     args = parser.parse_args()
 
     import torch
@@ -84,8 +91,11 @@ def main() -> None:
     params = {k: parse_value(v) for k, v in params.items()}
     elo = Elo().fit(train)
     elo_predictions = elo.predict_log(test)
-    runs: list[dict[str, Any]] = []
-    for seed in range(args.seeds):
+    runs: list[dict[str, Any]] = resumed_runs(args, console) if args.resume else []
+    if len(runs) >= args.seeds:
+        console.print(f"{args.out} already holds {len(runs)} seed(s): nothing to train")
+        return
+    for seed in range(len(runs), args.seeds):
         runs.append(run_once(args, train, test, {**params, "seed": seed}, console))
         result = {
             key: runs[0][key]
@@ -143,6 +153,31 @@ def main() -> None:
     table.add_row("elo (same data)", f"{result['reference_elo']['auc']:.4f}", "",
                   f"{result['reference_elo']['log_loss']:.4f}", "", "", "")  # fmt: skip
     console.print(table)
+
+
+def resumed_runs(args: argparse.Namespace, console: Console) -> list[dict[str, Any]]:
+    """The runs of an earlier result file (``--out``) to continue from, checked to be of the
+    same dataset, model and epoch cap; seeds 0..len-1 in order."""
+    if args.out is None:
+        raise SystemExit("deep_kt.py: --resume needs --out, the result file to continue")
+    if not args.out.exists():
+        console.print(f"{args.out} does not exist yet: starting from seed 0")
+        return []
+    saved = json.loads(args.out.read_text())
+    for key, value in (
+        ("dataset", args.dataset),
+        ("model", args.model),
+        ("epochs_cap", args.epochs),
+    ):
+        if saved.get(key) != value:
+            raise SystemExit(
+                f"deep_kt.py: {args.out}: field {key} is {saved.get(key)!r}, not {value!r}"
+            )
+    runs: list[dict[str, Any]] = saved.get("runs", [])
+    if [run["params"]["seed"] for run in runs] != list(range(len(runs))):
+        raise SystemExit(f"deep_kt.py: {args.out}: field runs does not hold seeds 0..n-1")
+    console.print(f"resuming {args.out}: {len(runs)} seed(s) done")
+    return runs
 
 
 #: Figures averaged over seeds.
