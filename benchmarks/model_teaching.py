@@ -3,12 +3,13 @@ built like the teacher's model and on students who are not.
 
 Usage:
     python benchmarks/model_teaching.py ../shared/data [--seeds 20] [--quick] [--only SIM]
-        [--teacher NAME]
+        [--teacher NAME] [--name FILE]
 
 ``--only`` and ``--teacher`` (each may be repeated) run part of the table; the figures of
 the other simulators and teachers already in the JSON file are kept (every run of a
 teacher on a simulator is deterministic given its seeds, so parts can be run apart, in
-parallel processes: the file is updated under a lock).
+parallel processes: the file is updated under a lock). ``--name`` writes
+``results/FILE.json`` and ``FILE.png`` instead of ``model_teaching``.
 
 Simulators (SIM), each with 20 seeds and common random numbers (every teacher of a
 seed meets the same students):
