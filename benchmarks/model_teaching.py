@@ -91,7 +91,12 @@ import numpy as np
 from rich.console import Console
 from rich.progress import Progress
 from rich.table import Table
-from teachers import course_teachers, junyi_submap  # benchmarks/teachers.py: same sub-map
+from teachers import (  # benchmarks/teachers.py: the same sub-map, teachers and pilots
+    PILOT_SEED,
+    course_teachers,
+    junyi_submap,
+    pilot_elo_state,
+)
 
 from mentor._io import atomic_path, write_json
 from mentor.domain import Domain, Item
@@ -105,7 +110,7 @@ from mentor.sim import (
     make_course,
     run_cohort,
 )
-from mentor.students import BKT, Elo, LevelBKT, create_model, model_from_state
+from mentor.students import BKT, LevelBKT, create_model, model_from_state
 from mentor.students.refitting import Refitting
 from mentor.teachers import ZPDES, ExpectedGain, RandomTeacher, Teacher
 
@@ -142,9 +147,8 @@ ELO_TEACHERS = (
     "mixture",
 )
 ALL_TEACHERS = TEACHERS + ELO_TEACHERS
-#: The pilot cohort of the Elo teachers: students, steps and seed offset of
-#: ``benchmarks/teachers.py``.
-PILOT_STUDENTS, PILOT_STEPS, PILOT_SEED = 200, 150, 1_000_003
+#: The pilot cohort of the Elo teachers: students and steps of ``benchmarks/teachers.py``.
+PILOT_STUDENTS, PILOT_STEPS = 200, 150
 #: Steps in a simulated day, for FSRS's review schedule: ten questions a day, as the
 #: demo's simulated classmates practise.
 SIM_DAY = 10.0
@@ -258,9 +262,7 @@ def run_sim(
         (as ``benchmarks/teachers.py`` does), once per seed."""
         if seed not in pilots:
             pilot = population(domain, PILOT_STUDENTS, PILOT_SEED + seed)
-            ids = [f"pilot-{i}" for i in range(PILOT_STUDENTS)]
-            _, log = run_cohort(pilot, RandomTeacher(seed), None, PILOT_STEPS, ids)
-            pilots[seed] = Elo(domain, skill_ability=True).fit(log).state_dict()
+            pilots[seed] = pilot_elo_state(domain, pilot, PILOT_STEPS, seed)
         return pilots[seed]
 
     elo_teachers = course_teachers(domain, steps)

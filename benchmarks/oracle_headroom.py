@@ -53,6 +53,21 @@ def oracle_choice(pop: StudentPopulation, items_of: list[np.ndarray]) -> np.ndar
     return gains.argmax(axis=1)
 
 
+def oracle_teach(pop: StudentPopulation, steps: int) -> tuple[list[float], np.ndarray]:
+    """The oracle teaches ``pop`` for ``steps`` steps (one time unit each): the mean
+    post-test before the first step and after each, and the items chosen, (steps, students)."""
+    items_of = [np.flatnonzero(pop.item_skill == s) for s in range(pop.parents.shape[0])]
+    curve = [float(pop.post_test().mean())]
+    chosen = []
+    for _ in range(steps):
+        items = oracle_choice(pop, items_of)
+        pop.attempt(items)
+        pop.advance(1.0)
+        curve.append(float(pop.post_test().mean()))
+        chosen.append(items)
+    return curve, np.array(chosen)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("data", type=Path, help="the shared data folder (../shared/data)")
@@ -73,13 +88,7 @@ def main() -> None:
             students = 15 if sim == "course15" else 10
             finals, reach = [], []
             for seed in range(args.seeds):
-                pop = StudentPopulation(domain, students, seed=seed)
-                items_of = [np.flatnonzero(pop.item_skill == s) for s in range(len(domain.skills))]
-                curve = [pop.post_test().mean()]
-                for _ in range(300):
-                    pop.attempt(oracle_choice(pop, items_of))
-                    pop.advance(1.0)
-                    curve.append(pop.post_test().mean())
+                curve, _ = oracle_teach(StudentPopulation(domain, students, seed=seed), 300)
                 finals.append(curve[-1])
                 hit = np.flatnonzero(np.array(curve) >= 0.8)
                 reach.append(int(hit[0]) if hit.size else None)

@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from oracle_headroom import oracle_choice  # benchmarks/oracle_headroom.py
+from oracle_headroom import oracle_teach  # benchmarks/oracle_headroom.py
 from rich.console import Console
 from rich.progress import Progress
 from rich.table import Table
@@ -38,20 +38,6 @@ from mentor.teachers import ExpectedGain
 
 RESULTS = Path(__file__).parent / "results"
 STUDENTS, STEPS = 10, 300
-
-
-def oracle_run(population: StudentPopulation, steps: int) -> np.ndarray:
-    """The oracle teaches ``population``; returns the items chosen, (steps, students)."""
-    items_of = [
-        np.flatnonzero(population.item_skill == s) for s in range(population.parents.shape[0])
-    ]
-    chosen = []
-    for _ in range(steps):
-        items = oracle_choice(population, items_of)
-        population.attempt(items)
-        population.advance(1.0)
-        chosen.append(items)
-    return np.array(chosen)
 
 
 def teacher_run(population: StudentPopulation, steps: int, domain: Any, seed: int) -> np.ndarray:
@@ -90,7 +76,7 @@ def main() -> None:
     args = parser.parse_args()
     domain = junyi_submap(args.data, "multiplication-division")
     runs: dict[str, Callable[[StudentPopulation, int], np.ndarray]] = {
-        "oracle": lambda pop, seed: oracle_run(pop, STEPS),
+        "oracle": lambda pop, seed: oracle_teach(pop, STEPS)[1],
         "expected_gain": lambda pop, seed: teacher_run(pop, STEPS, domain, seed),
     }
     per_seed: dict[str, list[dict[str, Any]]] = {name: [] for name in runs}

@@ -547,6 +547,20 @@ def course_teachers(domain: Domain, steps: int) -> dict[str, TeacherSpec]:
     }
 
 
+#: Seed offset of the pilot cohorts (their students differ from every taught cohort's).
+PILOT_SEED = 1_000_003
+
+
+def pilot_elo_state(domain: Domain, pilot: Any, steps: int, seed: int) -> dict[str, Any]:
+    """The state of an Elo model (per-skill abilities) fitted on the log of ``pilot`` (a
+    simulated cohort) taught ``steps`` steps by the random teacher: the model the course
+    teachers consult."""
+    ids = [f"pilot-{i}" for i in range(pilot.n_students)]
+    _, log = run_cohort(pilot, RandomTeacher(seed), None, steps, ids)
+    state: dict[str, Any] = Elo(domain, skill_ability=True).fit(log).state_dict()
+    return state
+
+
 def course_job(sim: str, seed: int, cfg: Config, data: Path) -> dict[str, Any]:
     domain, labels, _, row_of_item = course(sim, data, cfg)
     junyi = sim == "junyi"
@@ -554,10 +568,8 @@ def course_job(sim: str, seed: int, cfg: Config, data: Path) -> dict[str, Any]:
     steps = cfg.junyi_steps if junyi else cfg.course_steps
     pilot_steps = cfg.junyi_pilot_steps if junyi else cfg.pilot_steps
     pilots = cfg.junyi_pilot_students if junyi else cfg.pilot_students
-    pilot = StudentPopulation(domain, pilots, seed=1_000_003 + seed)
-    pilot_ids = [f"pilot-{i}" for i in range(pilots)]
-    _, log = run_cohort(pilot, RandomTeacher(seed), None, pilot_steps, pilot_ids)
-    state = Elo(domain, skill_ability=True).fit(log).state_dict()
+    pilot = StudentPopulation(domain, pilots, seed=PILOT_SEED + seed)
+    state = pilot_elo_state(domain, pilot, pilot_steps, seed)
     bins = min(cfg.heat_bins, steps)
     out: dict[str, Any] = {}
     for name, (factory, _) in course_teachers(domain, steps).items():
