@@ -8,7 +8,7 @@ import numpy as np
 import mentor.teachers.taskspace.alp_gmm as alp_gmm_module
 from mentor.domain import Box
 from mentor.teachers.taskspace import ALPGMM, CovarGMM
-from mentor.teachers.taskspace._gmm import draw_normal, normal_factors
+from mentor.teachers.taskspace._gmm import choice_cdf, draw_normal, normal_factors, pick
 
 
 def test_factor_draws_are_numpys_multivariate_normal_bit_for_bit():
@@ -34,9 +34,11 @@ def _numpy_arrays(self):
 
 
 def _numpy_sample_gmm(arrays, rng):
-    """ALP-GMM's draw as it was written before the factors."""
+    """ALP-GMM's draw as it was written before the factors and the precomputed cumulative
+    probabilities: ``rng.choice`` of a component, then ``rng.multivariate_normal``."""
     means, covariances, alp = arrays
-    component = alp_gmm_module.proportional(alp, rng)
+    total = alp.sum()
+    component = rng.choice(alp.size, p=alp / total) if total > 0 else rng.integers(alp.size)
     return rng.multivariate_normal(means[component], covariances[component])[:-1]
 
 
@@ -73,3 +75,22 @@ def test_covar_gmm_draws_follow_the_mixture_after_a_refit():
     assert first[0] is means  # computed once per fit
     _run(teacher, 40)  # one more refit
     assert teacher._draw_arrays()[0] is not means
+
+
+def test_pick_is_generator_choice_bit_for_bit():
+    make = np.random.default_rng(11)
+    for trial in range(2000):
+        n = int(make.integers(1, 12))
+        scores = np.clip(make.standard_normal(n), 0.0, None)
+        if trial % 7 == 0:
+            scores[:] = 0.0  # every score 0: uniform
+        cdf = choice_cdf(scores)
+        ours, numpys = np.random.default_rng(trial), np.random.default_rng(trial)
+        for _ in range(5):
+            expected = (
+                numpys.choice(n, p=scores / scores.sum())
+                if scores.sum() > 0
+                else numpys.integers(n)
+            )
+            assert pick(cdf, n, ours) == expected
+        assert ours.random() == numpys.random()  # the same numbers consumed

@@ -1,14 +1,14 @@
 """Fitting the Gaussian mixtures of ALP-GMM and Covar-GMM, and drawing from them.
 
 Both teachers of Portelas et al. (2019) fit mixtures with ``k_min .. k_max`` full-covariance
-components (:class:`sklearn.mixture.GaussianMixture`) to their recent episodes and keep the
+components (scikit-learn's :class:`~sklearn.mixture.GaussianMixture`, computed by
+:mod:`mentor.teachers.taskspace._mixture`) to their recent episodes and keep the
 one with the smallest AIC (or BIC); a fitted mixture is kept as plain lists so that it saves
 to JSON and restores exactly.
 """
 
 from __future__ import annotations
 
-import warnings
 from typing import Any
 
 import numpy as np
@@ -16,6 +16,7 @@ from threadpoolctl import threadpool_limits
 
 from mentor._checks import check_choice, check_count
 from mentor.errors import ParameterError
+from mentor.teachers.taskspace._mixture import fit_mixture
 
 CRITERIA = ("aic", "bic")
 
@@ -61,38 +62,53 @@ def fit_best(
     data: np.ndarray, k_min: int, k_max: int, criterion: str, n_init: int, seed: int
 ) -> tuple[dict[str, Any], dict[str, Any]]:
     """The best mixture by ``criterion`` among ``k_min .. k_max`` components, as
-    ``({"weights", "means", "covariances"}, {"seed", "scores", "k"})``."""
-    from sklearn.exceptions import ConvergenceWarning
-    from sklearn.mixture import GaussianMixture
-
+    ``({"weights", "means", "covariances"}, {"seed", "scores", "k"})``. Each candidate is
+    what ``GaussianMixture(k, covariance_type="full", n_init=n_init, random_state=seed)``
+    fits, computed by :func:`~mentor.teachers.taskspace._mixture.fit_mixture`."""
     best, scores = None, []
     # Tiny problems: BLAS and OpenMP threads only add overhead (and stall on a busy machine).
-    with threadpool_limits(limits=1), warnings.catch_warnings():
-        warnings.simplefilter("ignore", ConvergenceWarning)
+    with threadpool_limits(limits=1):
         for k in range(k_min, k_max + 1):
-            gmm = GaussianMixture(
-                n_components=k, covariance_type="full", n_init=n_init, random_state=seed
-            )
-            gmm.fit(data)
-            score = float(gmm.aic(data) if criterion == "aic" else gmm.bic(data))
+            mixture = fit_mixture(data, k, seed, n_init)
+            score = mixture.aic(data) if criterion == "aic" else mixture.bic(data)
             scores.append(score)
             if best is None or score < min(scores[:-1]):
-                best = gmm
-    mixture = {
-        "weights": best.weights_.tolist(),
-        "means": best.means_.tolist(),
-        "covariances": best.covariances_.tolist(),
+                best = mixture
+    assert best is not None  # k_min <= k_max
+    chosen = {
+        "weights": best.weights.tolist(),
+        "means": best.means.tolist(),
+        "covariances": best.covariances.tolist(),
     }
-    return mixture, {"seed": seed, "scores": scores, "k": int(best.n_components)}
+    return chosen, {"seed": seed, "scores": scores, "k": best.n_components}
 
 
 def proportional(scores: np.ndarray, rng: np.random.Generator) -> int:
     """An index drawn with probability proportional to ``scores`` (>= 0), uniformly when
-    they are all 0."""
+    they are all 0: ``rng.choice(scores.size, p=scores / scores.sum())``."""
+    return pick(choice_cdf(scores), scores.size, rng)
+
+
+def choice_cdf(scores: np.ndarray) -> np.ndarray | None:
+    """The cumulative distribution ``rng.choice(n, p=scores / scores.sum())`` computes at
+    every call (``p.cumsum()``, divided by its last value), or ``None`` when every score
+    is 0; computed once per fitted mixture for :func:`pick`."""
     total = float(scores.sum())
-    if total > 0:
-        return int(rng.choice(scores.size, p=scores / total))
-    return int(rng.integers(scores.size))
+    if total <= 0:
+        return None
+    cdf: np.ndarray = (scores / total).cumsum()
+    cdf /= cdf[-1]
+    return cdf
+
+
+def pick(cdf: np.ndarray | None, n: int, rng: np.random.Generator) -> int:
+    """One index of ``range(n)``: from :func:`choice_cdf`'s ``cdf``, the draw
+    ``rng.choice(n, p=...)`` makes (one ``rng.random()`` located in the cumulative
+    distribution; bit for bit, tested) without re-checking ``p`` at every call; uniform
+    (``rng.integers(n)``) when ``cdf`` is ``None``."""
+    if cdf is None:
+        return int(rng.integers(n))
+    return int(cdf.searchsorted(rng.random(), side="right"))
 
 
 def normal_factors(covariances: np.ndarray) -> np.ndarray:

@@ -54,11 +54,12 @@ from mentor._checks import check_count, check_unit
 from mentor.domain import Box
 from mentor.teachers.taskspace._gmm import (
     check_fit_settings,
+    choice_cdf,
     draw_normal,
     fit_best,
     load_mixture,
     normal_factors,
-    proportional,
+    pick,
 )
 from mentor.teachers.taskspace.base import TaskTeacher
 
@@ -185,14 +186,15 @@ class ALPGMM(TaskTeacher):
 
 
 def _sample_gmm(
-    arrays: tuple[np.ndarray, np.ndarray, np.ndarray], rng: np.random.Generator
+    arrays: tuple[np.ndarray, np.ndarray, np.ndarray | None], rng: np.random.Generator
 ) -> np.ndarray:
     """A point of a (task..., ALP) mixture without its ALP coordinate: the component is
     drawn proportionally to its mean ALP (uniformly when they are all 0), then the point as
     ``rng.multivariate_normal`` of the component would draw it. ``arrays`` is
-    :meth:`_History.mixture_arrays`: means, draw factors and the clipped mean ALPs."""
-    means, factors, alp = arrays
-    component = proportional(alp, rng)
+    :meth:`_History.mixture_arrays`: means, draw factors and the components' cumulative
+    probabilities."""
+    means, factors, cdf = arrays
+    component = pick(cdf, means.shape[0], rng)
     return draw_normal(means[component], factors[component], rng)[:-1]
 
 
@@ -219,19 +221,21 @@ class _History:
         self.episodes = 0
         self.gmm: dict[str, Any] | None = None
         self.fit: dict[str, Any] | None = None
-        self._arrays: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None
+        self._arrays: tuple[np.ndarray, np.ndarray, np.ndarray | None] | None = None
         self._arrays_of: dict[str, Any] | None = None
 
-    def mixture_arrays(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    def mixture_arrays(self) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
         """The fitted mixture's means, draw factors (:func:`normal_factors` of the
-        covariances) and mean ALPs clipped at 0, as arrays computed once per fit (the mixture
-        is kept as lists for JSON) rather than at every draw."""
+        covariances) and the cumulative probabilities of the components (:func:`choice_cdf`
+        of the mean ALPs clipped at 0), as arrays computed once per fit (the mixture is kept
+        as lists for JSON) rather than at every draw."""
         if self.gmm is None:
             raise ValueError("no mixture fitted yet")
         if self._arrays is None or self._arrays_of is not self.gmm:
             means = np.asarray(self.gmm["means"], dtype=float)
             covariances = np.asarray(self.gmm["covariances"], dtype=float)
-            self._arrays = (means, normal_factors(covariances), np.clip(means[:, -1], 0.0, None))
+            alp = np.clip(means[:, -1], 0.0, None)
+            self._arrays = (means, normal_factors(covariances), choice_cdf(alp))
             self._arrays_of = self.gmm
         return self._arrays
 

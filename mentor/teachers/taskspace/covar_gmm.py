@@ -37,11 +37,12 @@ from mentor._checks import check_flag, check_unit
 from mentor.domain import Box
 from mentor.teachers.taskspace._gmm import (
     check_fit_settings,
+    choice_cdf,
     draw_normal,
     fit_best,
     load_mixture,
     normal_factors,
-    proportional,
+    pick,
 )
 from mentor.teachers.taskspace.base import TaskTeacher
 
@@ -136,12 +137,13 @@ class CovarGMM(TaskTeacher):
         n = self._check_n(n)
         fitted = self.gmm_ is not None and self.episodes_ >= self.bootstrap
         lp = self.learning_progress() if fitted else None
+        cdf = None if lp is None else choice_cdf(lp)
         tasks = np.empty((n, self.dim))
         for i in range(n):
             if lp is None or self.rng.random() < self.random_fraction:
                 tasks[i] = self.space.sample(self.rng)[0]
             else:
-                j = proportional(lp, self.rng)
+                j = pick(cdf, lp.size, self.rng)
                 means, factors = self._draw_arrays()
                 tasks[i] = self.space.clip(draw_normal(means[j], factors[j], self.rng)[:-2])
         return tasks
