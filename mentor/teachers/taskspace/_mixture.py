@@ -177,8 +177,8 @@ def _lloyd_step(x: np.ndarray, centres: np.ndarray) -> tuple[np.ndarray, np.ndar
     label is not changed."""
     k = centres.shape[0]
     labels = _nearest_centre(x, centres)
-    sums = np.zeros_like(centres)
-    np.add.at(sums, labels, x)
+    # per-cluster sums in row order, as scikit-learn accumulates them
+    sums = np.stack([np.bincount(labels, weights=column, minlength=k) for column in x.T], axis=1)
     counts = np.bincount(labels, minlength=k).astype(float)
     empty = np.flatnonzero(counts == 0)
     if empty.size:
@@ -219,7 +219,8 @@ def _e_step(
     d = x.shape[1]
     y = x @ factors - (means[:, None, :] @ factors)  # (k, n, d)
     log_det = np.log(np.diagonal(factors, axis1=1, axis2=2)).sum(axis=1)
-    log_prob = -0.5 * (d * math.log(2 * math.pi) + (y * y).sum(axis=2)) + log_det[:, None]
+    squares = np.einsum("kne,kne->kn", y, y)
+    log_prob = -0.5 * (d * math.log(2 * math.pi) + squares) + log_det[:, None]
     weighted = log_prob.T + np.log(weights)  # (n, k)
     top = weighted.max(axis=1, keepdims=True)
     log_norm = (top + np.log(np.exp(weighted - top).sum(axis=1, keepdims=True)))[:, 0]
