@@ -16,7 +16,11 @@ from threadpoolctl import threadpool_limits
 
 from mentor._checks import check_choice, check_count
 from mentor.errors import ParameterError
-from mentor.teachers.taskspace._mixture import fit_mixture
+from mentor.teachers.taskspace._mixture import (
+    fit_mixtures,
+    information_criterion,
+    mean_log_likelihoods,
+)
 
 CRITERIA = ("aic", "bic")
 
@@ -64,17 +68,18 @@ def fit_best(
     """The best mixture by ``criterion`` among ``k_min .. k_max`` components, as
     ``({"weights", "means", "covariances"}, {"seed", "scores", "k"})``. Each candidate is
     what ``GaussianMixture(k, covariance_type="full", n_init=n_init, random_state=seed)``
-    fits, computed by :func:`~mentor.teachers.taskspace._mixture.fit_mixture`."""
-    best, scores = None, []
+    fits, computed together by :func:`~mentor.teachers.taskspace._mixture.fit_mixtures`
+    (the first of equal scores is kept, as ``min`` would)."""
+    ks = list(range(k_min, k_max + 1))
     # Tiny problems: BLAS and OpenMP threads only add overhead (and stall on a busy machine).
     with threadpool_limits(limits=1):
-        for k in range(k_min, k_max + 1):
-            mixture = fit_mixture(data, k, seed, n_init)
-            score = mixture.aic(data) if criterion == "aic" else mixture.bic(data)
-            scores.append(score)
-            if best is None or score < min(scores[:-1]):
-                best = mixture
-    assert best is not None  # k_min <= k_max
+        mixtures = fit_mixtures(data, ks, seed, n_init)
+        likelihoods = mean_log_likelihoods(data, mixtures)
+    scores = [
+        information_criterion(m, data, float(ll), criterion)
+        for m, ll in zip(mixtures, likelihoods, strict=True)
+    ]
+    best = mixtures[int(np.argmin(scores))]
     chosen = {
         "weights": best.weights.tolist(),
         "means": best.means.tolist(),

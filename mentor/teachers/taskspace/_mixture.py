@@ -33,6 +33,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
@@ -60,17 +61,25 @@ class Mixture:
 
     def mean_log_likelihood(self, x: np.ndarray) -> float:
         """Mean over the rows of ``x`` of the log density of the mixture."""
-        log_norm, _ = _e_step(x, self.weights, self.means, _precision_factors(self.covariances))
-        return float(log_norm.mean())
+        return float(mean_log_likelihoods(x, [self])[0])
 
     def aic(self, x: np.ndarray) -> float:
         """Akaike's criterion, ``-2 log L + 2 p``."""
-        return -2.0 * self.mean_log_likelihood(x) * x.shape[0] + 2.0 * self.n_parameters()
+        return information_criterion(self, x, self.mean_log_likelihood(x), "aic")
 
     def bic(self, x: np.ndarray) -> float:
         """Schwarz's criterion, ``-2 log L + p log n``."""
-        n = x.shape[0]
-        return -2.0 * self.mean_log_likelihood(x) * n + self.n_parameters() * math.log(n)
+        return information_criterion(self, x, self.mean_log_likelihood(x), "bic")
+
+
+def information_criterion(
+    mixture: Mixture, x: np.ndarray, mean_log_likelihood: float, criterion: str
+) -> float:
+    """AIC (``-2 log L + 2 p``) or BIC (``-2 log L + p log n``) of ``mixture`` on ``x``,
+    given its mean log-likelihood there."""
+    n = x.shape[0]
+    penalty = 2.0 if criterion == "aic" else math.log(n)
+    return -2.0 * mean_log_likelihood * n + penalty * mixture.n_parameters()
 
 
 def fit_mixture(x: np.ndarray, k: int, seed: int, n_init: int = 1) -> Mixture:
@@ -78,30 +87,93 @@ def fit_mixture(x: np.ndarray, k: int, seed: int, n_init: int = 1) -> Mixture:
     ``GaussianMixture(k, covariance_type="full", n_init=n_init, random_state=seed).fit(x)``
     fits. Raises ``numpy.linalg.LinAlgError`` where a component's covariance is not
     positive definite (scikit-learn raises ``ValueError`` there)."""
-    random_state = np.random.RandomState(seed)
-    best: Mixture | None = None
-    best_bound = -np.inf
+    return fit_mixtures(x, [k], seed, n_init)[0]
+
+
+def fit_mixtures(x: np.ndarray, ks: list[int], seed: int, n_init: int = 1) -> list[Mixture]:
+    """:func:`fit_mixture` for each number of components in ``ks``, each from its own
+    ``RandomState(seed)`` as scikit-learn would, computed together: the EM iterations of
+    all the mixtures run as one set of stacked components (each numpy call serves them all),
+    and a mixture stops, keeping its parameters, at its own convergence, so each is what
+    it would be fitted alone."""
+    states = [np.random.RandomState(seed) for _ in ks]
+    best: list[Mixture | None] = [None] * len(ks)
+    best_bound = [-np.inf] * len(ks)
     for _ in range(n_init):
-        labels = kmeans_labels(x, k, random_state)
-        resp = np.zeros((x.shape[0], k))
-        resp[np.arange(x.shape[0]), labels] = 1.0
-        nk, means, covariances = _m_step(x, resp)
-        weights = nk / x.shape[0]
+        starts = [labels_to_start(x, k, state) for k, state in zip(ks, states, strict=True)]
+        for m, (mixture, bound) in enumerate(_em(x, starts)):
+            if bound > best_bound[m] or best[m] is None:
+                best[m], best_bound[m] = mixture, bound
+    return [mixture for mixture in best if mixture is not None]
+
+
+def labels_to_start(x: np.ndarray, k: int, random_state: np.random.RandomState) -> np.ndarray:
+    """One-hot responsibilities (n, k) on the k-means labels: scikit-learn's start."""
+    resp = np.zeros((x.shape[0], k))
+    resp[np.arange(x.shape[0]), kmeans_labels(x, k, random_state)] = 1.0
+    return resp
+
+
+def mean_log_likelihoods(x: np.ndarray, mixtures: list[Mixture]) -> np.ndarray:
+    """Each mixture's mean log density over the rows of ``x``, in one stacked E-step."""
+    weights = np.concatenate([m.weights for m in mixtures])
+    means = np.concatenate([m.means for m in mixtures])
+    factors = _precision_factors(np.concatenate([m.covariances for m in mixtures]))
+    log_norm, _ = _e_step(x, weights, means, factors, _segments([m.n_components for m in mixtures]))
+    result: np.ndarray = log_norm.mean(axis=0)
+    return result
+
+
+def _segments(sizes: list[int]) -> np.ndarray:
+    """Index of the first component of each mixture in the stacked arrays."""
+    return np.concatenate([[0], np.cumsum(sizes)[:-1]]).astype(int)
+
+
+def _em(x: np.ndarray, starts: list[np.ndarray]) -> list[tuple[Mixture, float]]:
+    """EM from each mixture's starting responsibilities (n, k_m) until its mean
+    log-likelihood changes by less than ``TOL`` (at most ``MAX_ITER`` iterations): per
+    mixture, the fitted mixture and its last lower bound. Mixtures that have converged
+    leave the stack; the others go on exactly as they would alone."""
+    n = x.shape[0]
+    sizes = [resp.shape[1] for resp in starts]
+    nk, means, covariances = _m_step(x, np.concatenate(starts, axis=1))
+    weights = nk / n
+    active = list(range(len(starts)))
+    bounds = np.full(len(starts), -np.inf)
+    done: dict[int, tuple[Mixture, float]] = {}
+    for _ in range(MAX_ITER):
+        segments = _segments([sizes[m] for m in active])
         factors = _precision_factors(covariances)
-        bound = -np.inf
-        for _ in range(MAX_ITER):
-            previous = bound
-            log_norm, log_resp = _e_step(x, weights, means, factors)
-            nk, means, covariances = _m_step(x, np.exp(log_resp))
-            weights = nk / nk.sum()
-            factors = _precision_factors(covariances)
-            bound = float(log_norm.mean())
-            if abs(bound - previous) < TOL:
-                break
-        if bound > best_bound or best is None:
-            best, best_bound = Mixture(weights, means, covariances), bound
-    assert best is not None  # n_init >= 1
-    return best
+        log_norm, log_resp = _e_step(x, weights, means, factors, segments)
+        nk, means, covariances = _m_step(x, np.exp(log_resp))
+        mass = np.add.reduceat(nk, segments)
+        weights = nk / np.repeat(mass, [sizes[m] for m in active])
+        previous, bounds = bounds, log_norm.mean(axis=0)
+        converged = np.abs(bounds - previous) < TOL
+        keep = []
+        for j, m in enumerate(active):
+            if converged[j]:
+                part = slice(segments[j], segments[j] + sizes[m])
+                done[m] = (
+                    Mixture(weights[part], means[part], covariances[part]),
+                    float(bounds[j]),
+                )
+            else:
+                keep.append(j)
+        if len(keep) < len(active):
+            rows = np.concatenate(
+                [np.arange(segments[j], segments[j] + sizes[active[j]]) for j in keep] or [[]]
+            ).astype(int)
+            weights, means, covariances = weights[rows], means[rows], covariances[rows]
+            bounds = bounds[keep]
+            active = [active[j] for j in keep]
+        if not active:
+            break
+    segments = _segments([sizes[m] for m in active])
+    for j, m in enumerate(active):  # MAX_ITER reached
+        part = slice(segments[j], segments[j] + sizes[m])
+        done[m] = (Mixture(weights[part], means[part], covariances[part]), float(bounds[j]))
+    return [done[m] for m in range(len(starts))]
 
 
 def kmeans_labels(x: np.ndarray, k: int, random_state: np.random.RandomState) -> np.ndarray:
@@ -213,15 +285,19 @@ def _precision_factors(covariances: np.ndarray) -> np.ndarray:
 
 
 def _e_step(
-    x: np.ndarray, weights: np.ndarray, means: np.ndarray, factors: np.ndarray
+    x: np.ndarray, weights: np.ndarray, means: np.ndarray, factors: np.ndarray, segments: Any
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Per row the log density of the mixture (n,) and the log responsibilities (n, k)."""
+    """For stacked mixtures whose components start at ``segments``: per row and mixture
+    the log density (n, mixtures), and per row the log responsibilities of every
+    component within its mixture (n, components)."""
     d = x.shape[1]
     y = x @ factors - (means[:, None, :] @ factors)  # (k, n, d)
     log_det = np.log(np.diagonal(factors, axis1=1, axis2=2)).sum(axis=1)
     squares = np.einsum("kne,kne->kn", y, y)
     log_prob = -0.5 * (d * math.log(2 * math.pi) + squares) + log_det[:, None]
     weighted = log_prob.T + np.log(weights)  # (n, k)
-    top = weighted.max(axis=1, keepdims=True)
-    log_norm = (top + np.log(np.exp(weighted - top).sum(axis=1, keepdims=True)))[:, 0]
-    return log_norm, weighted - log_norm[:, None]
+    sizes = np.diff(np.append(segments, weights.size))
+    top = np.maximum.reduceat(weighted, segments, axis=1)
+    spread = np.repeat(top, sizes, axis=1)
+    log_norm = top + np.log(np.add.reduceat(np.exp(weighted - spread), segments, axis=1))
+    return log_norm, weighted - np.repeat(log_norm, sizes, axis=1)
