@@ -9,7 +9,12 @@ from sklearn.cluster import KMeans
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.mixture import GaussianMixture
 
-from mentor.teachers.taskspace._mixture import fit_mixture, kmeans_labels
+from mentor.teachers.taskspace._mixture import (
+    fit_mixture,
+    fit_mixtures,
+    kmeans_labels,
+    mean_log_likelihoods,
+)
 
 
 def alp_like(rng: np.random.Generator, n: int, dim: int) -> np.ndarray:
@@ -70,6 +75,24 @@ def test_fit_mixture_is_sklearns_fit(seed):
         assert ours.covariances == pytest.approx(theirs.covariances_, abs=1e-9)
         assert ours.aic(x) == pytest.approx(theirs.aic(x), rel=1e-10)
         assert ours.bic(x) == pytest.approx(theirs.bic(x), rel=1e-10)
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_mixtures_fitted_together_are_each_sklearns_fit(seed):
+    # k = 2..10 stacked in one EM: each stops at its own convergence, so each is the fit
+    # scikit-learn makes of it alone
+    rng = np.random.default_rng(200 + seed)
+    x = alp_like(rng, 250, 1 + seed)
+    ks = list(range(2, 11))
+    together = fit_mixtures(x, ks, seed)
+    likelihoods = mean_log_likelihoods(x, together)
+    for k, ours, likelihood in zip(ks, together, likelihoods, strict=True):
+        theirs = sklearn_mixture(x, k, seed)
+        assert ours.n_components == k
+        assert ours.means == pytest.approx(theirs.means_, abs=1e-9)
+        assert ours.covariances == pytest.approx(theirs.covariances_, abs=1e-9)
+        assert ours.weights == pytest.approx(theirs.weights_, abs=1e-9)
+        assert likelihood == pytest.approx(theirs.score(x), rel=1e-10)
 
 
 def test_fit_mixture_keeps_the_best_of_several_starts():
