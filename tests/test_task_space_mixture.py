@@ -13,6 +13,7 @@ from mentor.teachers.taskspace._mixture import (
     fit_mixture,
     fit_mixtures,
     kmeans_labels,
+    kmeans_labels_many,
     mean_log_likelihoods,
 )
 
@@ -54,6 +55,11 @@ def test_kmeans_empty_clusters_are_relocated_as_sklearn_does():
     for seed in range(5):
         labels = kmeans_labels(x, 5, np.random.RandomState(seed))
         assert np.array_equal(labels, sklearn_kmeans(x, 5, seed))
+        # the same clusterings computed together, each with its own random state
+        ks = [2, 3, 4, 5]
+        together = kmeans_labels_many(x, ks, [np.random.RandomState(seed) for _ in ks])
+        for k, labels in zip(ks, together, strict=True):
+            assert np.array_equal(labels, sklearn_kmeans(x, k, seed))
 
 
 def test_kmeans_two_far_groups_by_hand():

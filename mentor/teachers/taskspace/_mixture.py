@@ -100,17 +100,20 @@ def fit_mixtures(x: np.ndarray, ks: list[int], seed: int, n_init: int = 1) -> li
     best: list[Mixture | None] = [None] * len(ks)
     best_bound = [-np.inf] * len(ks)
     for _ in range(n_init):
-        starts = [labels_to_start(x, k, state) for k, state in zip(ks, states, strict=True)]
+        starts = [
+            _one_hot(labels, k)
+            for labels, k in zip(kmeans_labels_many(x, ks, states), ks, strict=True)
+        ]
         for m, (mixture, bound) in enumerate(_em(x, starts)):
             if bound > best_bound[m] or best[m] is None:
                 best[m], best_bound[m] = mixture, bound
     return [mixture for mixture in best if mixture is not None]
 
 
-def labels_to_start(x: np.ndarray, k: int, random_state: np.random.RandomState) -> np.ndarray:
-    """One-hot responsibilities (n, k) on the k-means labels: scikit-learn's start."""
-    resp = np.zeros((x.shape[0], k))
-    resp[np.arange(x.shape[0]), kmeans_labels(x, k, random_state)] = 1.0
+def _one_hot(labels: np.ndarray, k: int) -> np.ndarray:
+    """One-hot responsibilities (n, k) on k-means labels: scikit-learn's start."""
+    resp = np.zeros((labels.size, k))
+    resp[np.arange(labels.size), labels] = 1.0
     return resp
 
 
@@ -180,25 +183,46 @@ def kmeans_labels(x: np.ndarray, k: int, random_state: np.random.RandomState) ->
     """The labels ``KMeans(n_clusters=k, n_init=1, random_state=random_state).fit(x)``
     gives: k-means++ seeding, then Lloyd's algorithm (scikit-learn's ``max_iter`` 300 and
     ``tol`` 1e-4)."""
+    return kmeans_labels_many(x, [k], [random_state])[0]
+
+
+def kmeans_labels_many(
+    x: np.ndarray, ks: list[int], random_states: list[np.random.RandomState]
+) -> list[np.ndarray]:
+    """:func:`kmeans_labels` for each ``k`` of ``ks`` with its own random state, the Lloyd
+    iterations of all of them computed together (centres padded to the largest ``k``; a
+    clustering that has converged keeps its labels and centres while the others go on)."""
     x = x - x.mean(axis=0)  # scikit-learn centres the data before computing distances
     norms = (x * x).sum(axis=1)
-    centres = _kmeans_plusplus(x, k, norms, random_state)
+    n, models, widest = x.shape[0], len(ks), max(ks)
+    centres = np.zeros((models, widest, x.shape[1]))
+    for m, (k, state) in enumerate(zip(ks, random_states, strict=True)):
+        centres[m, :k] = _kmeans_plusplus(x, k, norms, state)
+    padding = np.arange(widest)[None, :] >= np.asarray(ks)[:, None]  # (models, widest)
     tol = float(np.var(x, axis=0).mean()) * 1e-4
-    labels_old = np.full(x.shape[0], -1)
-    strict = False
+    labels_old = np.full((models, n), -1)
+    result: dict[int, np.ndarray] = {}
+    active = np.arange(models)
     for _ in range(300):
-        labels, new = _lloyd_step(x, centres)
-        shift = float(((new - centres) ** 2).sum())
-        centres = new
-        if np.array_equal(labels, labels_old):
-            strict = True
+        labels, new = _lloyd_steps(x, centres[active], padding[active])
+        shift = ((new - centres[active]) ** 2).sum(axis=(1, 2))
+        centres[active] = new
+        strict = (labels == labels_old[active]).all(axis=1)
+        stop = strict | (shift <= tol)
+        for j in np.flatnonzero(stop).tolist():
+            m = int(active[j])
+            result[m] = (
+                labels[j] if strict[j] else _nearest_centres(x, centres[[m]], padding[[m]])[0]
+            )
+        labels_old[active] = labels
+        active = active[~stop]
+        if not active.size:
             break
-        if shift <= tol:
-            break
-        labels_old = labels
-    if not strict:
-        labels = _nearest_centre(x, centres)
-    return labels
+    if active.size:  # 300 iterations without converging
+        final = _nearest_centres(x, centres[active], padding[active])
+        for j, m in enumerate(active.tolist()):
+            result[m] = final[j]
+    return [result[m] for m in range(models)]
 
 
 def _kmeans_plusplus(
@@ -234,34 +258,44 @@ def _squared_distances(a: np.ndarray, x: np.ndarray, norms: np.ndarray) -> np.nd
     return np.maximum(distances, 0.0)
 
 
-def _nearest_centre(x: np.ndarray, centres: np.ndarray) -> np.ndarray:
-    """Each row's nearest centre (the first on a tie), ranking ``||c||^2 - 2 x.c``."""
-    labels: np.ndarray = ((centres * centres).sum(axis=1)[None, :] - 2.0 * (x @ centres.T)).argmin(
-        axis=1
-    )
+def _nearest_centres(x: np.ndarray, centres: np.ndarray, padding: np.ndarray) -> np.ndarray:
+    """Per clustering (centres padded to a common width, ``padding`` marking the unused
+    slots), each row's nearest centre (the first on a tie), ranking ``||c||^2 - 2 x.c``."""
+    distances = (centres * centres).sum(axis=2)[:, None, :] - 2.0 * (x @ centres.transpose(0, 2, 1))
+    distances[np.broadcast_to(padding[:, None, :], distances.shape)] = np.inf
+    labels: np.ndarray = distances.argmin(axis=2)
     return labels
 
 
-def _lloyd_step(x: np.ndarray, centres: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """One Lloyd iteration: labels by the current centres and the new centres (cluster
-    means). A cluster left empty takes the point farthest from its centre, which leaves
-    its own cluster's sum (scikit-learn's ``_relocate_empty_clusters_dense``); the point's
-    label is not changed."""
-    k = centres.shape[0]
-    labels = _nearest_centre(x, centres)
+def _lloyd_steps(
+    x: np.ndarray, centres: np.ndarray, padding: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """One Lloyd iteration of each clustering: labels by the current centres and the new
+    centres (cluster means). A cluster left empty takes the point farthest from its centre,
+    which leaves its own cluster's sum (scikit-learn's ``_relocate_empty_clusters_dense``);
+    the point's label is not changed."""
+    models, widest, _ = centres.shape
+    labels = _nearest_centres(x, centres, padding)
+    slots = (labels + widest * np.arange(models)[:, None]).reshape(-1)
+    size = models * widest
     # per-cluster sums in row order, as scikit-learn accumulates them
-    sums = np.stack([np.bincount(labels, weights=column, minlength=k) for column in x.T], axis=1)
-    counts = np.bincount(labels, minlength=k).astype(float)
-    empty = np.flatnonzero(counts == 0)
-    if empty.size:
-        distances = ((x - centres[labels]) ** 2).sum(axis=1)
+    sums = np.stack(
+        [np.bincount(slots, weights=np.tile(column, models), minlength=size) for column in x.T],
+        axis=1,
+    ).reshape(models, widest, -1)
+    counts = np.bincount(slots, minlength=size).astype(float).reshape(models, widest)
+    for m in np.flatnonzero(((counts == 0) & ~padding).any(axis=1)).tolist():
+        empty = np.flatnonzero((counts[m] == 0) & ~padding[m])
+        own = labels[m]
+        distances = ((x - centres[m, own]) ** 2).sum(axis=1)
         far = np.argpartition(distances, -empty.size)[: -empty.size - 1 : -1]
         for cluster, point in zip(empty.tolist(), far.tolist(), strict=True):
-            sums[labels[point]] -= x[point]
-            sums[cluster] = x[point]
-            counts[cluster] = 1.0
-            counts[labels[point]] -= 1.0
-    return labels, sums / counts[:, None]
+            sums[m, own[point]] -= x[point]
+            sums[m, cluster] = x[point]
+            counts[m, cluster] = 1.0
+            counts[m, own[point]] -= 1.0
+    counts[padding] = 1.0  # unused slots keep their (zero) centres
+    return labels, np.where(padding[:, :, None], centres, sums / counts[:, :, None])
 
 
 def _m_step(x: np.ndarray, resp: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
