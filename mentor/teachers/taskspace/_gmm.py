@@ -123,7 +123,7 @@ def normal_factors(covariances: np.ndarray) -> np.ndarray:
     once per fitted mixture, :func:`draw_normal` makes the same draws bit for bit (tested)
     in 3-4 us instead of about 65 (2 x 2 covariance, this machine). NumPy's check that ``C``
     is positive semi-definite is not repeated: a fitted mixture's covariances are
-    (scikit-learn adds ``reg_covar`` to their diagonals)."""
+    (the fit adds ``reg_covar`` to their diagonals)."""
     factors = np.empty_like(covariances)
     for j, covariance in enumerate(covariances):
         u, s, _ = np.linalg.svd(covariance)
