@@ -17,8 +17,9 @@ parameter space, via :class:`scipy.spatial.cKDTree`); the first 6 episodes get
 ALP 0, as in the authors' code (their database needs more than 5 points). Every
 ``fit_every`` episodes, once ``bootstrap`` episodes have passed, Gaussian mixtures with
 ``k_min .. k_max`` full-covariance components are fitted (the fits of scikit-learn's
-``GaussianMixture``, one EM run each, computed by :mod:`mentor.teachers.taskspace._mixture`) to the last ``fit_every`` points ``(x, ALP(x))`` and the
-one with the smallest AIC (or BIC) is kept. A new task is then drawn by picking a component
+``GaussianMixture``, one EM run each, computed by :mod:`mentor.teachers.taskspace._mixture`)
+to the last ``fit_every`` points ``(x, ALP(x))`` and the one with the smallest AIC (or BIC) is
+kept. A new task is then drawn by picking a component
 with probability proportional to its mean ALP (uniformly if all are 0), sampling a point
 from it, dropping the ALP coordinate and clipping to the box. With probability
 ``random_fraction``, and always before the first fit, the task is uniform in the box
