@@ -139,14 +139,7 @@ TEACHERS = (
     "expected_gain_fitted_pooled_warm",
     "skill_frontier",
 )
-#: ``skill_frontier`` (issue 13, helper h13) is :class:`mentor.teachers.SkillFrontier` at its
-defaults over :class:`mentor.students.SkillAbility` at its defaults (a Gaussian belief about
-each learner's ability per skill, with learning, and difficulties pooled by the course's
-levels, learned from the answers the teacher has seen; never the simulator's): a skill opens
-when its prerequisites' hardest items are more likely known than not, and is left when its
-own is.
-
-The other course teachers of ``benchmarks/teachers.py``, each at its defaults there,
+#: The other course teachers of ``benchmarks/teachers.py``, each at its defaults there,
 #: consulting an Elo model (per-skill abilities) fitted on a random-teacher pilot cohort
 #: of the same simulator, as that benchmark does.
 ELO_TEACHERS = (

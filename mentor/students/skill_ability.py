@@ -34,9 +34,9 @@ After an answer ``o`` (in [0, 1]) at an item of skills ``S``, with ``x`` its log
 Unlike BKT per item, whose levels are each learned or not, the belief is one
 continuous ability per skill, so an answer at one level moves every level of the
 skill, and a skill can be left once its hardest item is more likely known than not
-(mastery 0.5) instead of after two right answers at every level: the rule the
-expected-gain teacher applies with ``threshold=open_threshold=0.5``
-(``benchmarks/model_teaching.py``, row ``expected_gain_ability``).
+(mastery 0.5) instead of after two right answers at every level: the rule
+:class:`mentor.teachers.SkillFrontier` applies (``benchmarks/model_teaching.py``, row
+``skill_frontier``).
 
 The defaults (``learn=0.3``, ``drift_var=0.1``, ``difficulty_rate=1``,
 ``difficulty_decay=0.01``, ``prior_var=1``) were chosen on a 10-seed screen of the
@@ -224,10 +224,13 @@ class SkillAbility(StudentModel):
         return float(s.mean()), float((s * (1.0 - s)).mean())
 
     def lookahead(self, learner: Any, items: Iterable[Any], t: float | None = None) -> LookAhead:
-        """One more answer at each item by the model's own update. ``mastery`` is the
-        item's knowledge part ``sigma(x)``; ``skill_weight`` is the first-order ratio of
-        the move of its skills' reported mastery to the move of the item's, for one
-        change of ability: ``sum_s mean_j sigma'(mu_s - b_j) / sigma'(x)``."""
+        """One more answer at each item by the model's update of the learner's belief
+        (the pooled difficulty is kept as it is: one answer is the course's, not the
+        learner's, and moves it little). ``mastery`` is the item's knowledge part
+        ``sigma(x)``; ``practice_gain`` is ``sigma(x + learn) - sigma(x)``, what the
+        practice itself adds; ``skill_weight`` is the first-order ratio of the move of
+        its skills' reported mastery to the move of the item's, for one change of
+        ability: ``sum_s mean_j sigma'(mu_s - b_j) / sigma'(x)``."""
         items = list(items)
         out = np.empty((6, len(items)))
         slopes: dict[Any, float] = {}

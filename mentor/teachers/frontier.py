@@ -70,6 +70,13 @@ class SkillFrontier(Teacher):
         self.domain = domain
         self.level = check_unit("level", level, strict=True, strict_maximum=True)
         self._prerequisites = {s: list(domain.prerequisites_of(s)) for s in domain.skills}
+        #: Per skill: its hardest items (those of the largest difficulty; all of them
+        #: when none has a difficulty).
+        self._hardest: dict[Any, list[Any]] = {}
+        for skill in domain.skills:
+            items = list(domain.items_of(skill))
+            top = max((self._difficulty(i) for i in items), default=0.0)
+            self._hardest[skill] = [i for i in items if self._difficulty(i) == top]
         #: The choices of the latest :meth:`select` (not saved: a decision record).
         self.last_choices_: list[Choice] = []
 
@@ -95,28 +102,35 @@ class SkillFrontier(Teacher):
         if not candidates:
             self.last_choices_ = []
             return []
-        ahead = model.lookahead(learner, candidates, t)
-        mastery = ahead.mastery
         skill_of = [self._skill(item) for item in candidates]
-        hardest: dict[Any, tuple[float, float]] = {}  # skill -> (difficulty, mastery)
-        for n, (item, skill) in enumerate(zip(candidates, skill_of, strict=True)):
-            d = self._difficulty(item)
-            if skill not in hardest or d > hardest[skill][0]:
-                hardest[skill] = (d, float(mastery[n]))
-            elif d == hardest[skill][0]:  # tied hardest items: the least known counts
-                hardest[skill] = (d, min(hardest[skill][1], float(mastery[n])))
-        known = {s for s, (_, m) in hardest.items() if m >= self.level}
+        skills = set(skill_of)
+        judged = skills | {p for s in skills for p in self._prerequisites.get(s, ())}
+        # every candidate, and the hardest items of the candidates' skills and of their
+        # prerequisites (asked about even when they are not candidates)
+        needed = list(
+            dict.fromkeys(candidates + [i for s in judged for i in self._hardest.get(s, ())])
+        )
+        ahead = model.lookahead(learner, needed, t)
+        at = {item: n for n, item in enumerate(needed)}
+        known = {
+            s
+            for s in judged
+            if s in self._hardest  # a course skill: known when its hardest items are
+            and all(float(ahead.mastery[at[i]]) >= self.level for i in self._hardest[s])
+        }
 
         def is_open(skill: Any) -> bool:
             return skill not in known and all(
-                p in known or p not in hardest for p in self._prerequisites.get(skill, ())
+                p in known for p in self._prerequisites.get(skill, ())
             )
 
-        score = 4.0 * mastery * (1.0 - mastery) * ahead.expected_skill_practice_gain
-        noise = self.rng.random(len(candidates))
+        n_c = len(candidates)
+        mastery = ahead.mastery[:n_c]
+        score = 4.0 * mastery * (1.0 - mastery) * ahead.expected_skill_practice_gain[:n_c]
+        noise = self.rng.random(n_c)
         pool = [n for n, s in enumerate(skill_of) if is_open(s)]
         pool.sort(key=lambda n: (-score[n], noise[n]))
-        chosen = [n for n in pool[:k]]
+        chosen = list(pool[:k])
         kinds = ["learn"] * len(chosen)
         if len(chosen) < k:
             rest = [n for n in range(len(candidates)) if n not in set(chosen)]
