@@ -24,8 +24,8 @@ from mentor.teachers.curriculum import (
 )
 from mentor.teachers.dump import DUMP
 from mentor.teachers.expected_gain import ExpectedGain
-from mentor.teachers.frontier import SkillFrontier
 from mentor.teachers.filtering import OnlineDifficultyFilter
+from mentor.teachers.frontier import SkillFrontier
 from mentor.teachers.learnability import Learnability
 from mentor.teachers.mastering_rate import MasteringRate
 from mentor.teachers.mastery import MasteryGate
