@@ -5,9 +5,10 @@ A teacher for a student model whose knowledge is continuous
 (:meth:`mentor.students.StudentModel.lookahead`), each item's mastery and the expected
 gain of one attempt in the mastery of the item's skills, and
 
-* counts a skill as **known** once the learner's mastery of its hardest item (the
-  largest ``Item.difficulty`` among the candidates of the skill) reaches ``level``
-  (0.5: more likely than not to solve it);
+* counts a skill as **known** once the learner's mastery of its hardest items (those
+  of the largest ``Item.difficulty`` in the course; the model is asked about them even
+  when they are not candidates) reaches ``level`` (0.5: more likely than not to solve
+  them); a skill of the course without items counts as known;
 * **opens** a skill once every prerequisite is known (mastery learning, Bloom 1968,
   with "known enough to build on" instead of "mastered": a skill is left as soon as
   its hardest item is more likely right than wrong, where BKT per item waits for two
@@ -19,6 +20,20 @@ gain of one attempt in the mastery of the item's skills, and
   adaptive testing, and the zone of proximal development of Vygotsky, as ZPDES reads
   it);
 * when nothing is open, practises the least-mastered candidate.
+
+Why the practice gain (:attr:`mentor.students.LookAhead.practice_gain`) and not the
+expected gain: for a model that filters a continuous ability, the expected change of the
+estimate after an answer also holds the curvature of the filter's step, which measures
+what the answer would reveal, not what the learner would learn; on
+``benchmarks/model_teaching.py``'s courses it steered the teacher worse
+(``benchmarks/RESULTS.md``, "Issue 13: continuous-knowledge teacher"). A model that gives
+no practice gain (BKT, whose expected gain is its learning alone) is read by its
+expected gain.
+
+On that benchmark (20 seeds) this teacher over :class:`mentor.students.SkillAbility` at
+their defaults taught more than ``ExpectedGain`` over BKT per item on both simulated
+courses and both ACT-R courses (Junyi sub-map 31.6 % against 28.9 %), short of the
+issue's Junyi target (33.5 %).
 
 Each choice is recorded in :attr:`SkillFrontier.last_choices_`
 (:class:`mentor.teachers.expected_gain.Choice`, kinds ``"learn"`` and ``"fallback"``).
