@@ -63,6 +63,13 @@ the new parameters. It reads only the observed events, never the simulator.
 (``share="skill"``), and ``expected_gain_fitted_pooled_warm`` is the pooled refit with
 each EM started from the previous refit's parameters (``warm=True``).
 
+``skill_frontier`` (issue 13, helper h13) is :class:`mentor.teachers.SkillFrontier` at its
+defaults over :class:`mentor.students.SkillAbility` at its defaults (a Gaussian belief about
+each learner's ability per skill, with learning, and difficulties pooled by the course's
+levels, learned from the answers the teacher has seen; never the simulator's): a skill opens
+when its prerequisites' hardest items are more likely known than not, and is left when its
+own is.
+
 The other course teachers of ``benchmarks/teachers.py`` (``target``, ``curriculum``,
 ``anti_curriculum``, ``random_curriculum``, ``cyclical``, ``self_paced``, ``mastery``,
 ``tscl``, ``mastering_rate``, ``mixture``) run here too, each with its parameters there,
@@ -110,9 +117,9 @@ from mentor.sim import (
     make_course,
     run_cohort,
 )
-from mentor.students import BKT, LevelBKT, create_model, model_from_state
+from mentor.students import BKT, LevelBKT, SkillAbility, create_model, model_from_state
 from mentor.students.refitting import Refitting
-from mentor.teachers import ZPDES, ExpectedGain, RandomTeacher, Teacher
+from mentor.teachers import ZPDES, ExpectedGain, RandomTeacher, SkillFrontier, Teacher
 
 RESULTS = Path(__file__).parent / "results"
 SIMS = ("course15", "junyi", "course15_actr", "junyi_actr", "assist2009_dkt")
@@ -130,6 +137,7 @@ TEACHERS = (
     "expected_gain_fitted_pooled",
     "expected_gain_fitted_skill",
     "expected_gain_fitted_pooled_warm",
+    "skill_frontier",
 )
 #: The other course teachers of ``benchmarks/teachers.py``, each at its defaults there,
 #: consulting an Elo model (per-skill abilities) fitted on a random-teacher pilot cohort
@@ -183,6 +191,8 @@ def build(name: str, domain: Domain, steps: int, seed: int) -> tuple[Teacher, An
         return DEFAULT_TEACHERS["fixed"](domain, steps, seed), None
     if name == "zpdes":
         return ZPDES(domain, seed=seed), None
+    if name == "skill_frontier":
+        return SkillFrontier(domain, seed=seed), SkillAbility(domain)
     if name == "expected_gain_level":
         return ExpectedGain(domain, reviews=False, seed=seed), LevelBKT(domain)
     if name == "expected_gain_level_budget":

@@ -175,6 +175,7 @@ CORE_MODELS = [
     "memory-rnn",
     "memory-rnn-fsrs",
     "psikt",
+    "skill-ability",
 ]
 
 #: Teachers whose checks live in files other work owns for now (learnability.py,

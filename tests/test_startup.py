@@ -87,6 +87,7 @@ def test_model_list_reads_each_class_docstring():
         "memory-rnn",
         "memory-rnn-fsrs",
         "psikt",
+        "skill-ability",
     ):
         paragraph = (MODELS[name].__doc__ or "").strip().split("\n\n")[0]
         assert MODELS.summary(name) == " ".join(paragraph.split())

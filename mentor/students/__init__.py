@@ -27,6 +27,7 @@ _MODEL_CLASSES: dict[str, tuple[str, str]] = {
     "bkt": ("mentor.students.bkt", "BKT"),
     "level-bkt": ("mentor.students.level_bkt", "LevelBKT"),
     "elo": ("mentor.students.elo", "Elo"),
+    "skill-ability": ("mentor.students.skill_ability", "SkillAbility"),
     "irt": ("mentor.students.irt", "IRT"),
     "pfa": ("mentor.students.pfa", "PFA"),
     "fsrs": ("mentor.students.memory.fsrs_model", "FSRS"),

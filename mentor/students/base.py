@@ -49,6 +49,14 @@ class LookAhead:
         item of one skill, an approximation for items of several). For BKT with
         ``grain="item"``, where a skill's mastery is the product of its items',
         the product of the other items' mastery.
+    practice_gain
+        The expected change of the item's mastery from the practice alone (the
+        model's learning transition), without what the answer would reveal about the
+        learner (None: the model does not tell them apart, or, as for BKT, the answer's
+        evidence moves the expectation by nothing, so :attr:`expected_gain` is the
+        practice gain). For a model that filters a continuous ability
+        (:class:`mentor.students.SkillAbility`), :attr:`expected_gain` also holds the
+        curvature of the filter's step, a change of the estimate, not of the learner.
     """
 
     p_success: np.ndarray
@@ -56,6 +64,7 @@ class LookAhead:
     if_correct: np.ndarray
     if_wrong: np.ndarray
     skill_weight: np.ndarray | None = None
+    practice_gain: np.ndarray | None = None
 
     @property
     def expected_gain(self) -> np.ndarray:
@@ -72,6 +81,13 @@ class LookAhead:
         """Expected change of the skills' reported mastery from one attempt:
         :attr:`expected_gain` times :attr:`skill_weight`."""
         gain = self.expected_gain
+        return gain if self.skill_weight is None else gain * self.skill_weight
+
+    @property
+    def expected_skill_practice_gain(self) -> np.ndarray:
+        """The skills' expected gain from the practice alone: :attr:`practice_gain`
+        (:attr:`expected_gain` where the model gives none) times :attr:`skill_weight`."""
+        gain = self.expected_gain if self.practice_gain is None else self.practice_gain
         return gain if self.skill_weight is None else gain * self.skill_weight
 
 

@@ -25,6 +25,7 @@ from mentor.teachers.curriculum import (
 from mentor.teachers.dump import DUMP
 from mentor.teachers.expected_gain import ExpectedGain
 from mentor.teachers.filtering import OnlineDifficultyFilter
+from mentor.teachers.frontier import SkillFrontier
 from mentor.teachers.learnability import Learnability
 from mentor.teachers.mastering_rate import MasteringRate
 from mentor.teachers.mastery import MasteryGate
@@ -45,6 +46,7 @@ TEACHERS: dict[str, type[Teacher]] = {
         TargetSuccess,
         ZPDES,
         ExpectedGain,
+        SkillFrontier,
         TSCL,
         SEC,
         DUMP,
@@ -129,6 +131,7 @@ __all__ = [
     "CyclicalCurriculum",
     "DueReview",
     "ExpectedGain",
+    "SkillFrontier",
     "Filter",
     "Learnability",
     "MasteryGate",
