@@ -88,6 +88,7 @@ from __future__ import annotations
 import argparse
 import fcntl
 import json
+import platform
 import tempfile
 import time
 from collections.abc import Callable
@@ -221,6 +222,21 @@ def courses(data: Path, sims: list[str]) -> dict[str, Domain]:
     return out
 
 
+def cpu_model() -> str:
+    """The processor's model name and its vector instruction sets (which pick torch's
+    kernels) as Linux reports them, for example ``"Intel(R) Xeon(R) Processor; avx2
+    avx512f"``, or ``platform.machine()`` where ``/proc/cpuinfo`` is missing."""
+    try:
+        text = Path("/proc/cpuinfo").read_text()
+    except OSError:
+        return platform.machine()
+    fields = dict(line.split(":", 1) for line in text.split("\n\n")[0].splitlines() if ":" in line)
+    name = fields.get("model name\t", fields.get("model name", "")).strip()
+    flags = set(fields.get("flags\t\t", fields.get("flags", "")).split())
+    sets = [f for f in ("avx2", "avx512f", "avx512_bf16", "amx_tile") if f in flags]
+    return f"{name}; {' '.join(sets)}"
+
+
 def assist2009_simulator(data: Path, console: Console) -> tuple[Domain, dict[str, Any], dict]:
     """The DKVMN ASSISTments 2009 skills as a course, and a DKT fitted on its training
     split (its state, to copy for every cohort)."""
@@ -242,8 +258,11 @@ def assist2009_simulator(data: Path, console: Console) -> tuple[Domain, dict[str
         "val_auc": max(h["val_auc"] for h in dkt.history_),
         "fit_seconds": time.perf_counter() - start,
         # the fit has differed between sessions (validation AUC 0.8094087 and 0.8094124,
-        # same code and seed; cause not traced): the torch build is kept with the figures
+        # same code and seed). Not the torch build (2.13.0 and 2.14.1 fit alike on one
+        # machine) nor Python's hash seed; each session runs on a fresh machine, so the CPU
+        # (whose instruction set picks torch's kernels) is kept with the figures too
         "torch": torch.__version__,
+        "cpu": cpu_model(),
     }
     return domain, dkt.state_dict(), info
 
