@@ -55,6 +55,8 @@ class Teacher(abc.ABC):
     #: Whether that model must simulate a practice step
     #: (:attr:`~mentor.students.base.StudentModel.supports_lookahead`).
     needs_lookahead: ClassVar[bool] = False
+    #: The models to suggest when the given one cannot look ahead (``needs_lookahead``).
+    lookahead_models: ClassVar[str] = ""
 
     def __init__(self, seed: int | np.random.Generator | None = None) -> None:
         self.rng = seed if isinstance(seed, np.random.Generator) else np.random.default_rng(seed)
@@ -152,9 +154,15 @@ class Teacher(abc.ABC):
             raise MentorError(f"teacher {self.name!r} needs a student model to select items")
 
     def _model(self, model: StudentModel | None) -> StudentModel:
-        """``model``, which a teacher that ``needs_model`` cannot do without."""
+        """``model``, which a teacher that ``needs_model`` cannot do without, checked to
+        look ahead when the teacher ``needs_lookahead``."""
         if model is None:
             raise MentorError(f"teacher {self.name!r} needs a student model to select items")
+        if self.needs_lookahead and not model.supports_lookahead:
+            raise MentorError(
+                f"teacher {self.name!r} needs a student model that can look ahead; "
+                f"{model.name!r} cannot (use {self.lookahead_models})"
+            )
         return model
 
     def state_dict(self) -> dict[str, Any]:

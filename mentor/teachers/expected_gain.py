@@ -69,7 +69,7 @@ from fsrs import Card, Rating, Scheduler, State
 
 from mentor._checks import check_choice, check_count, check_flag, check_number, check_unit
 from mentor.domain import Domain
-from mentor.errors import MentorError, ParameterError
+from mentor.errors import ParameterError
 from mentor.events import EventLog
 from mentor.students.base import StudentModel
 from mentor.teachers.base import Teacher
@@ -192,6 +192,7 @@ class ExpectedGain(Teacher):
     name = "expected_gain"
     needs_model = True
     needs_lookahead = True
+    lookahead_models = "'bkt', 'level-bkt', 'pfa', 'elo' or 'psikt'"
 
     def __init__(
         self,
@@ -294,11 +295,6 @@ class ExpectedGain(Teacher):
     ) -> list[Any]:
         self._check(candidates, k, model)
         model = self._model(model)
-        if not model.supports_lookahead:
-            raise MentorError(
-                f"teacher 'expected_gain' needs a student model that can look ahead; "
-                f"{model.name!r} cannot (use 'bkt', 'level-bkt', 'pfa', 'elo' or 'psikt')"
-            )
         candidates = list(dict.fromkeys(candidates))
         if not candidates:
             self.last_choices_ = []

@@ -48,7 +48,7 @@ import numpy as np
 
 from mentor._checks import check_unit
 from mentor.domain import Domain
-from mentor.errors import MentorError, ParameterError
+from mentor.errors import ParameterError
 from mentor.students.base import StudentModel
 from mentor.teachers.base import Teacher
 from mentor.teachers.expected_gain import Choice
@@ -72,6 +72,7 @@ class SkillFrontier(Teacher):
     name = "skill_frontier"
     needs_model = True
     needs_lookahead = True
+    lookahead_models = "'skill-ability'"
 
     def __init__(
         self,
@@ -108,11 +109,6 @@ class SkillFrontier(Teacher):
     ) -> list[Any]:
         self._check(candidates, k, model)
         model = self._model(model)
-        if not model.supports_lookahead:
-            raise MentorError(
-                f"teacher 'skill_frontier' needs a student model that can look ahead; "
-                f"{model.name!r} cannot (use 'skill-ability')"
-            )
         candidates = list(dict.fromkeys(candidates))
         if not candidates:
             self.last_choices_ = []
