@@ -281,6 +281,26 @@ def test_mean_abs_advantage_by_hand():
     assert stat.value("b") == 0.0
 
 
+def test_mean_abs_advantage_extend_keeps_the_same_window_as_updates():
+    # window 3 over |-0.5|, .25, 1, |-.75| then .5: the last three are 1, .75, .5
+    one_by_one, at_once = MeanAbsAdvantage(window=3), MeanAbsAdvantage(window=3)
+    for value in [-0.5, 0.25, 1.0, -0.75, 0.5]:
+        one_by_one.update("a", value)
+    at_once.extend("a", np.array([-0.5, 0.25]))
+    at_once.extend("a", np.array([1.0, -0.75, 0.5]))
+    assert at_once.state_dict() == one_by_one.state_dict() == [["a", [1.0, 0.75, 0.5]]]
+    assert at_once.value("a") == pytest.approx(0.75)
+
+
+def test_count_add_counts_several_observations():
+    count = Count()
+    count.add("a", 3)
+    count.update("a")
+    count.add("b", 2)
+    assert count.values(["a", "b", "c"]).tolist() == [4.0, 2.0, 0.0]
+    assert count.total() == 6
+
+
 @pytest.mark.parametrize(
     "stat",
     [Count(), EMA(0.3), OnlineLP(0.3), WindowedLP(4), AbsoluteLP(0.3), MeanAbsAdvantage(5)],

@@ -215,7 +215,8 @@ class TeacherDraws:
             raise DataError(
                 f"got {rewards.size} rewards for {len(prompts)} prompt ids", field="rewards"
             )
-        rows = [self._row(p) for p in prompts]
+        known: dict[Any, int] = {}  # a GRPO batch repeats each prompt num_generations times
+        rows = [known[p] if p in known else known.setdefault(p, self._row(p)) for p in prompts]
         labels = self.ids if self.arms is None else self.arms
         items = [labels[row] for row in rows]
         return rollout_events(self.learner, items, rows, rewards, t, self.reward_range)

@@ -137,9 +137,8 @@ class DUMP(Teacher):
             if state is None:
                 state = self.learners_[learner] = _LearnerArms(self.window)
             for arm, index in arms.items():
-                for value in advantages[index].tolist():
-                    state.advantage.update(arm, value)
-                    state.count.update(arm)
+                state.advantage.extend(arm, advantages[index])
+                state.count.add(arm, len(index))
 
     def _get_state(self) -> dict[str, Any]:
         return {

@@ -104,6 +104,10 @@ class Count(ArmStatistic):
     def value(self, arm: Any) -> float:
         return float(self.arms_.get(arm, 0))
 
+    def add(self, arm: Any, n: int) -> None:
+        """Count ``n`` observations of ``arm`` at once (``n`` calls of :meth:`update`)."""
+        self.arms_[arm] = self.arms_.get(arm, 0) + int(n)
+
     def total(self) -> int:
         """Observations over all arms."""
         return int(sum(self.arms_.values()))
@@ -308,6 +312,13 @@ class MeanAbsAdvantage(ArmStatistic):
     def update(self, arm: Any, value: float, step: float | None = None) -> None:
         recent = self.arms_.setdefault(arm, [])
         recent.append(abs(float(value)))
+        del recent[: -self.window]
+
+    def extend(self, arm: Any, values: np.ndarray) -> None:
+        """Take observations of one arm in the order given (the same window as one
+        :meth:`update` per value, in one list operation)."""
+        recent = self.arms_.setdefault(arm, [])
+        recent.extend(np.abs(np.asarray(values, dtype=float)).tolist())
         del recent[: -self.window]
 
     def value(self, arm: Any) -> float:
