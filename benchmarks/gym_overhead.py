@@ -3,7 +3,7 @@
 Usage:
     python benchmarks/gym_overhead.py [--teachers uniform,region_lp,alp_gmm] [--seeds 3]
         [--timesteps 20000] [--length 16] [--slack 4] [--name gym_overhead] [--profile]
-        [--env goalline|cartpole] [--pole 0.02,0.5]
+        [--env goalline|cartpole] [--pole 0.02,0.5] [--batch 1]
 
 Each run is :mod:`benchmarks.gym_curriculum`'s (PPO with Stable-Baselines3's defaults except
 ``n_steps`` 128 and ``batch_size`` 64, 4 :class:`~mentor.rl.gym_envs.GoalLine` environments
@@ -35,7 +35,11 @@ Per run it records:
 * ``final``: the deterministic policy's success over every goal at the end (so that a
   change that should not alter the teacher's draws can be checked for identical results);
 
-and, outside PPO, the teacher alone: ``--alone`` episodes (2,000) of ``sample(1)`` then
+``--batch B`` builds the curriculum with ``TaskCurriculum(..., batch=B)``: each environment
+scheduled ``B`` episodes ahead, outcomes handed to the teacher in batches (at the latest at
+each rollout's end), one draw and one hand-over per refill instead of per episode.
+
+And, outside PPO, the teacher alone: ``--alone`` episodes (2,000) of ``sample(1)`` then
 ``observe`` of one Bernoulli outcome (success probability ``1 - task``), timed as one loop
 (wall ``alone_us`` and CPU ``alone_cpu_us``).
 ``--profile`` adds the top functions of a :mod:`cProfile` of the curriculum's calls (one run
@@ -128,7 +132,7 @@ def run(
         )
         model = PPO("MlpPolicy", venv, n_steps=128, batch_size=64, seed=seed, device="cpu")
         source = TaskSource(make_teacher(name, seed))
-    curriculum = TaskCurriculum(source, model.get_env(), outcome="success")
+    curriculum = TaskCurriculum(source, model.get_env(), outcome="success", batch=args.batch)
     if profile is not None:
         update = curriculum.update
         curriculum.update = lambda infos: profile.runcall(update, infos)  # type: ignore[method-assign]
@@ -180,6 +184,9 @@ def main() -> None:
     parser.add_argument("--env", choices=("goalline", "cartpole"), default="goalline")
     parser.add_argument("--pole", default="0.02,0.5", help="CartPole half-length box LOW,HIGH")
     parser.add_argument("--alone", type=int, default=2_000, help="episodes of the teacher alone")
+    parser.add_argument(
+        "--batch", type=int, default=1, help="TaskCurriculum's batch: episodes scheduled ahead"
+    )
     parser.add_argument("--profile", action="store_true")
     parser.add_argument("--name", default="gym_overhead")
     parser.add_argument("--out", type=Path, default=RESULTS)

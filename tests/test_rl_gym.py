@@ -203,8 +203,70 @@ def test_curriculum_resyncs_after_a_reset_it_did_not_schedule():
     envs.close()
 
 
+class CallCounter(Recorder):
+    """A recorder that also counts the teacher's ``sample`` and ``observe`` calls."""
+
+    def __init__(self, space, seed=None):
+        super().__init__(space, seed)
+        self.samples = self.observes = 0
+
+    def sample(self, n=1):
+        self.samples += 1
+        return super().sample(n)
+
+    def observe(self, tasks, outcomes):
+        self.observes += 1
+        super().observe(tasks, outcomes)
+
+
+@pytest.mark.parametrize("vector", ["sync", "async"])
+def test_batched_curriculum_holds_outcomes_back_at_most_batch_episodes(vector):
+    """``batch=4``: each environment is scheduled 4 episodes beyond the one it runs; outcomes
+    are held until an environment that just finished has no task beyond its running one.
+    Every (task, outcome) pair is still right, nothing is lost (held + fed back = ended),
+    at most 4 outcomes per environment wait, and the teacher is called far less often than
+    once per episode."""
+    teacher = CallCounter(LINE, seed=5)
+    cls = gymnasium.vector.SyncVectorEnv if vector == "sync" else gymnasium.vector.AsyncVectorEnv
+    envs = cls([make_env] * 3)
+    try:
+        curriculum = TaskCurriculum(TaskSource(teacher), envs, outcome="success", batch=4)
+        assert [sorted(p) for p in curriculum.pending] == [[0, 1, 2, 3, 4]] * 3
+        obs, _ = envs.reset(seed=0)
+        ended = 0
+        for _ in range(150):
+            obs, _, _, _, info = envs.step(scripted(obs))
+            ended += curriculum.update(info)
+            assert len(curriculum.held) <= 4 * 3
+            for i in range(3):  # the task of the episode after the running one is there
+                assert curriculum.running[i] + 1 in curriculum.pending[i]
+    finally:
+        envs.close()
+    assert ended >= 60
+    assert curriculum.episodes_ + len(curriculum.held) == ended
+    observes, held = teacher.observes, len(curriculum.held)
+    assert curriculum.flush() == held
+    assert curriculum.episodes_ == len(teacher.seen) == ended
+    check_pairs(teacher.seen)
+    assert teacher.observes == observes + (held > 0)
+    # a refill leaves every environment 4 tasks beyond the episode it runs, so the next one
+    # comes only after some environment ended 4 more episodes: at most one observe per 4
+    # episodes, and the final flush
+    assert teacher.observes <= ended // 4 + 1
+    assert teacher.samples <= ended // 4 + 1
+    assert curriculum.flush() == 0
+
+
+def test_batched_curriculum_refuses_a_batch_below_one():
+    envs = gymnasium.vector.SyncVectorEnv([make_env])
+    with pytest.raises(ParameterError, match="batch"):
+        TaskCurriculum(TaskSource(UniformTasks(LINE)), envs, batch=0)
+    envs.close()
+
+
 # ================================================================== Stable-Baselines3
-def test_sb3_ppo_with_the_task_callback():
+@pytest.mark.parametrize("batch", [1, 4])
+def test_sb3_ppo_with_the_task_callback(batch):
     pytest.importorskip("stable_baselines3")
     from stable_baselines3 import PPO
     from stable_baselines3.common.env_util import make_vec_env
@@ -214,10 +276,14 @@ def test_sb3_ppo_with_the_task_callback():
     teacher = RegionLP(LINE, regions=8, seed=0)
     venv = make_vec_env(GoalLine, n_envs=2, seed=0, wrapper_class=TaskWrapper)
     model = PPO("MlpPolicy", venv, n_steps=64, batch_size=64, n_epochs=1, seed=0, device="cpu")
-    curriculum = TaskCurriculum(TaskSource(teacher), model.get_env(), outcome="success")
+    curriculum = TaskCurriculum(
+        TaskSource(teacher), model.get_env(), outcome="success", batch=batch
+    )
     model.learn(256, callback=TaskCallback(curriculum))
     monitored = sum(len(m) for m in venv.get_attr("episode_returns"))
-    # every episode the Monitor saw was fed back, except those still scheduled
+    # every episode the Monitor saw was fed back (a batched curriculum's held outcomes are
+    # handed over at each rollout's end)
+    assert curriculum.held == []
     assert curriculum.episodes_ == monitored > 0
     assert teacher.counts_.sum() == monitored
     with pytest.raises(ParameterError):

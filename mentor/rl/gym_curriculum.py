@@ -24,6 +24,17 @@ episodes (their outcome is never seen, so the teacher is not told one) and sched
 the environments now lack. The outcome is the episode's return (``outcome="return"``,
 mapped to [0, 1] by the source's ``reward_range``) or its success (``"success"``; an episode
 whose environment reports none counts as 0).
+
+Batched hand-over (``batch=B`` > 1), for environments whose episodes are a few steps long, where
+one teacher call and one hand-over per episode weigh on every step: each environment holds
+the tasks of its next ``B`` episodes, the outcomes of finished episodes are held back, and
+only when an environment that just finished an episode has no task left beyond the one it
+now runs are all held outcomes handed to the teacher in one ``observe``, one ``draw`` refills
+every environment to ``B`` episodes ahead, and each of them gets its new tasks in one
+hand-over. The teacher then sees an outcome up to ``B`` episodes late (one with ``B=1``, the
+default, which is the protocol above call for call); :meth:`TaskCurriculum.flush` hands over
+what is held at any time (the Stable-Baselines3 callback does at each rollout's end, when
+PPO's policy changes).
 """
 
 from __future__ import annotations
@@ -35,6 +46,7 @@ from typing import Any
 
 import numpy as np
 
+from mentor._checks import check_count
 from mentor.errors import DataError, ParameterError
 from mentor.rl.gym_tasks import TaskSource
 from mentor.rl.gym_wrapper import OUTCOMES
@@ -52,11 +64,14 @@ class TaskCurriculum:
         whose (sub-)environments are wrapped in :class:`~mentor.rl.gym_wrapper.TaskWrapper`.
     outcome
         ``"return"`` (default) or ``"success"``.
+    batch
+        Episodes scheduled ahead per environment, and so the most episodes an outcome may be
+        held back before the teacher sees it (see the module docstring). Default 1.
 
     Attributes
     ----------
     episodes_
-        Episodes fed back to the teacher.
+        Episodes fed back to the teacher (not counting those held back, :attr:`held`).
     seconds_
         Wall seconds spent in :meth:`update`, :meth:`resync` and in drawing tasks (the
         curriculum's overhead; on a loaded machine it includes time the process was
@@ -66,7 +81,9 @@ class TaskCurriculum:
         curriculum itself costs, whatever else runs on the machine.
     """
 
-    def __init__(self, source: TaskSource, envs: Any, outcome: str = "return") -> None:
+    def __init__(
+        self, source: TaskSource, envs: Any, outcome: str = "return", batch: int = 1
+    ) -> None:
         if not isinstance(source, TaskSource):
             raise ParameterError(
                 "must be a TaskSource", field="source", value=type(source).__name__
@@ -76,6 +93,7 @@ class TaskCurriculum:
         self.source = source
         self.envs = envs
         self.outcome = outcome
+        self.batch = check_count("batch", batch, 1)
         if hasattr(envs, "env_method"):  # Stable-Baselines3 VecEnv
             self.kind = "sb3"
         elif hasattr(envs, "set_attr") and hasattr(envs, "num_envs"):  # Gymnasium VectorEnv
@@ -88,13 +106,15 @@ class TaskCurriculum:
             )
         self.num_envs = 1 if self.kind == "single" else int(envs.num_envs)
         self.pending: list[dict[int, Any]] = [{} for _ in range(self.num_envs)]
+        self.running: list[int] = [0] * self.num_envs  # the episode each env runs, or will
+        self.held: list[tuple[Any, float]] = []  # (task, outcome) not yet observed
         self.episodes_ = 0
         self.seconds_ = 0.0
         self.cpu_seconds_ = 0.0
         start, cpu = time.perf_counter(), time.thread_time()
-        tasks = source.draw(2 * self.num_envs)
+        tasks = source.draw((self.batch + 1) * self.num_envs)
         for i in range(self.num_envs):
-            self.pending[i] = {0: tasks[i], 1: tasks[self.num_envs + i]}
+            self.pending[i] = {e: tasks[e * self.num_envs + i] for e in range(self.batch + 1)}
         self._push(range(self.num_envs))
         self._clock(start, cpu)
 
@@ -110,6 +130,36 @@ class TaskCurriculum:
             self.envs.set_attr("task_schedule", [dict(p) for p in self.pending])
         else:
             self.envs.get_wrapper_attr("schedule_tasks")(self.pending[0])
+
+    def _refill(self) -> None:
+        """Observe the held outcomes, then schedule every environment ``batch`` episodes
+        beyond the one it runs, with one draw and one hand-over per environment."""
+        if self.held:
+            tasks, values = zip(*self.held, strict=True)
+            self.source.observe(list(tasks), list(values))
+            self.episodes_ += len(self.held)
+            self.held = []
+        need = []
+        for i in range(self.num_envs):
+            ahead = sum(e > self.running[i] for e in self.pending[i])
+            last = max(self.pending[i], default=self.running[i])
+            need += [(i, last + 1 + j) for j in range(self.batch - ahead)]
+        if not need:
+            return
+        for (i, episode), task in zip(need, self.source.draw(len(need)), strict=True):
+            self.pending[i][episode] = task
+        self._push(sorted({i for i, _ in need}))
+
+    def flush(self) -> int:
+        """Hand the teacher the outcomes held back (``batch`` > 1) and top up every
+        environment's schedule; returns the outcomes handed over (0 when none was held)."""
+        if not self.held:
+            return 0
+        start, cpu = time.perf_counter(), time.thread_time()
+        held = len(self.held)
+        self._refill()
+        self._clock(start, cpu)
+        return held
 
     def _running(self) -> list[int]:
         """The episode each environment runs now, asked of its wrapper."""
@@ -131,6 +181,7 @@ class TaskCurriculum:
         start, cpu = time.perf_counter(), time.thread_time()
         lacking = []
         for i, running in enumerate(self._running()):
+            self.running[i] = max(running, 0)
             self.pending[i] = {e: t for e, t in self.pending[i].items() if e >= running}
             if max(self.pending[i], default=-1) <= running:
                 lacking.append((i, running + 1))
@@ -182,8 +233,9 @@ class TaskCurriculum:
         return out
 
     def update(self, infos: Any) -> int:
-        """Feed back every episode that ended in this step and schedule the next tasks;
-        returns the number of episodes fed back.
+        """Take the outcome of every episode that ended in this step, and feed back and
+        schedule as the module docstring says (at once with ``batch=1``); returns the number
+        of episodes that ended.
 
         A step in which no episode ended (most steps) is recognised before the clocks start
         and costs well under a microsecond, less than reading the CPU clock (about 1 us, a
@@ -195,7 +247,7 @@ class TaskCurriculum:
         if not done:
             self._clock(start, cpu)
             return 0
-        tasks, values = [], []
+        short = False
         for i, episode, ret, success in done:
             if episode not in self.pending[i]:
                 raise DataError(
@@ -204,14 +256,11 @@ class TaskCurriculum:
                     field="task_episode",
                     value=episode,
                 )
-            tasks.append(self.pending[i].pop(episode))
             value = float(ret) if self.outcome == "return" else float(success)
-            values.append(0.0 if math.isnan(value) else value)
-        self.source.observe(tasks, values)
-        new = self.source.draw(len(done))
-        for (i, *_), task in zip(done, new, strict=True):
-            self.pending[i][max(self.pending[i]) + 1] = task
-        self._push(sorted({i for i, *_ in done}))
-        self.episodes_ += len(done)
+            self.held.append((self.pending[i].pop(episode), 0.0 if math.isnan(value) else value))
+            self.running[i] = episode + 1
+            short = short or max(self.pending[i], default=episode) <= episode + 1
+        if short:  # an environment holds no task beyond the episode it starts now
+            self._refill()
         self._clock(start, cpu)
         return len(done)

@@ -13,8 +13,9 @@ a :class:`~mentor.rl.gym_curriculum.TaskCurriculum` over ``model.get_env()`` (be
 After each environment step the callback hands the step's ``infos`` to
 :meth:`TaskCurriculum.update`; it records ``mentor/episodes`` and ``mentor/teacher_seconds``
 (the time spent choosing tasks and observing outcomes) in the model's logger at each rollout
-end. Works with ``DummyVecEnv`` and ``SubprocVecEnv`` (the teacher stays in this process;
-both tested).
+end, after handing the teacher any outcomes a batched curriculum (``batch`` > 1) still holds,
+so that every episode of a rollout reaches the teacher before PPO's update. Works with
+``DummyVecEnv`` and ``SubprocVecEnv`` (the teacher stays in this process; both tested).
 
 ``learn`` may be called again, with or without Stable-Baselines3's default
 ``reset_num_timesteps=True``: that reset abandons the episodes the environments were running,
@@ -59,5 +60,6 @@ class TaskCallback(BaseCallback):
         return True
 
     def _on_rollout_end(self) -> None:
+        self.curriculum.flush()  # outcomes held back by a batched curriculum: PPO updates now
         self.logger.record("mentor/episodes", self.curriculum.episodes_)
         self.logger.record("mentor/teacher_seconds", self.curriculum.seconds_)
