@@ -451,6 +451,37 @@ def ci95(values: list[float]) -> tuple[float, float]:
     return float(v.mean()), float(half)
 
 
+def median_interval(values: list[float], coverage: float = 0.95) -> dict:
+    """The median of ``values`` and a distribution-free interval for it from order statistics.
+
+    With ``n`` values sorted, ``[x_(j), x_(n+1-j)]`` contains the population median with
+    probability ``1 - 2 P(B <= j - 1)``, ``B ~ Binomial(n, 1/2)`` (the sign-test interval, e.g.
+    Conover, *Practical Nonparametric Statistics*, 3rd ed., section 3.2). The largest ``j``
+    whose interval reaches ``coverage`` is used; with ``n <= 5`` none does, and the widest
+    interval ``[x_(1), x_(n)]`` is given with its own coverage (``n = 5``: 1 - 2/32 = 0.9375).
+    ``inf`` (a seed that never reached the target) is a value like any other; it is written
+    as ``None`` (no finite bound)."""
+    from scipy import stats
+
+    x = np.sort(np.asarray(values, dtype=float))
+    n = x.size
+    j = 1
+    while j + 1 <= n // 2 and 1 - 2 * stats.binom.cdf(j, n, 0.5) >= coverage:
+        j += 1
+    reached = 1 - 2 * stats.binom.cdf(j - 1, n, 0.5)
+
+    def finite(v: float) -> float | None:
+        return float(v) if np.isfinite(v) else None
+
+    return {
+        "median": finite(np.median(x)),
+        "low": finite(x[j - 1]),
+        "high": finite(x[n - j]),
+        "coverage": float(reached),
+        "n": int(n),
+    }
+
+
 def summarise(runs: list[dict], args) -> dict:
     by = {(r["method"], r["seed"]): r for r in runs}
     seeds = sorted({r["seed"] for r in runs})
@@ -458,6 +489,7 @@ def summarise(runs: list[dict], args) -> dict:
     table = {}
     for m in methods:
         reach_rollouts, reach_steps, reached = [], [], 0
+        censored_rollouts: list[float] = []  # every seed, inf where it never reached
         finals, final_overall, deltas = [], [], []
         overheads = []
         for s in seeds:
@@ -474,6 +506,10 @@ def summarise(runs: list[dict], args) -> dict:
             best = max((p for p in base["curve"] if p["step"] > 0), key=overall)
             target = overall(best)
             hit = next((p for p in run["curve"] if p["step"] > 0 and overall(p) >= target), None)
+            if best["rollouts"] > 0:
+                censored_rollouts.append(
+                    math.inf if hit is None else hit["rollouts"] / best["rollouts"]
+                )
             if hit is not None and best["rollouts"] > 0:
                 reached += 1
                 reach_rollouts.append(hit["rollouts"] / best["rollouts"])
@@ -487,6 +523,9 @@ def summarise(runs: list[dict], args) -> dict:
             "reached_uniform_best": reached,
             "rollouts_ratio_median": float(np.median(reach_rollouts)) if reach_rollouts else None,
             "steps_ratio_median": float(np.median(reach_steps)) if reach_steps else None,
+            "rollouts_ratio_all_seeds": median_interval(censored_rollouts)
+            if censored_rollouts
+            else None,
             "teacher_overhead_fraction": float(np.mean(overheads)) if overheads else None,
             "step_time": float(
                 np.mean(
@@ -502,6 +541,21 @@ def summarise(runs: list[dict], args) -> dict:
             ),
         }
     return table
+
+
+def interval_text(interval: dict | None) -> str:
+    """``median [low, high] (coverage)`` of :func:`median_interval`; a bound that is not
+    finite (a seed never reached the target) is written as never."""
+    if interval is None:
+        return "-"
+
+    def text(v: float | None) -> str:
+        return "never" if v is None else f"{v:.2f}"
+
+    return (
+        f"{text(interval['median'])} [{text(interval['low'])}, {text(interval['high'])}] "
+        f"({100 * interval['coverage']:.1f} %)"
+    )
 
 
 def report(table: dict, args) -> None:
@@ -522,6 +576,7 @@ def report(table: dict, args) -> None:
     t.add_column("Δ overall vs uniform (paired)")
     t.add_column("reached uniform best")
     t.add_column("rollouts ×uniform")
+    t.add_column("same, all seeds: median [interval, coverage]")
     t.add_column("steps ×uniform")
     t.add_column("rollouts/run")
     t.add_column("teacher % of step")
@@ -539,6 +594,7 @@ def report(table: dict, args) -> None:
             "-" if row.get("delta_vs_uniform") is None else fmt(row["delta_vs_uniform"]),
             f"{row['reached_uniform_best']}/{row['seeds']}",
             "-" if row["rollouts_ratio_median"] is None else f"{row['rollouts_ratio_median']:.2f}",
+            interval_text(row.get("rollouts_ratio_all_seeds")),
             "-" if row["steps_ratio_median"] is None else f"{row['steps_ratio_median']:.2f}",
             f"{row['rollouts_per_run']:.0f}",
             "-"

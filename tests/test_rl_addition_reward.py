@@ -60,3 +60,15 @@ def test_reward_option():
         "exact": rl_addition.correct,
         "partial": rl_addition.digits_right,
     }
+
+
+def test_median_interval_by_hand():
+    """Sign-test interval for the median: with 5 values only [x_(1), x_(5)] is possible, with
+    coverage 1 - 2 / 2^5 = 0.9375; with 10 values [x_(2), x_(9)], coverage
+    1 - 2 (1 + 10) / 2^10 = 0.978515625 (x_(3), x_(8) would give 0.890625 < 0.95)."""
+    five = rl_addition.median_interval([3.0, 1.0, float("inf"), 0.5, 2.0])
+    assert five == {"median": 2.0, "low": 0.5, "high": None, "coverage": 0.9375, "n": 5}
+    ten = rl_addition.median_interval([float(v) for v in range(10, 0, -1)])
+    assert (ten["median"], ten["low"], ten["high"]) == (5.5, 2.0, 9.0)
+    assert ten["coverage"] == pytest.approx(1 - 22 / 1024)
+    assert rl_addition.interval_text(five) == "2.00 [0.50, never] (93.8 %)"
