@@ -4,7 +4,7 @@ task-space teachers against uniform tasks.
 Usage:
     python benchmarks/gym_curriculum.py [--seeds 5] [--timesteps 20000] [--length 16]
         [--teachers uniform,region_lp,alp_gmm,covar_gmm] [--workers 1] [--quick]
-        [--env goalline|cartpole] [--pole 0.02,0.5]
+        [--env goalline|cartpole] [--pole 0.02,0.5] [--batch 1]
 
 Defaults: 5 seeds x 20,000 timesteps (sized for a shared 2-core machine; the script scales).
 Each run is appended to ``results/gym_curriculum<suffix>.jsonl`` and reused by a later run
@@ -40,6 +40,10 @@ the 500-step cap). PPO at Stable-Baselines3's defaults (``n_steps`` 2048, ``batc
 4 environments as above. Score: the deterministic policy's success over 12 half-lengths
 evenly spaced over the box (one episode each from a fixed seed). Runs go to
 ``results/gym_curriculum_cartpole[_quick].jsonl``, summaries to ``gym_curriculum_cartpole``.
+
+``--batch B``: the curriculum is ``TaskCurriculum(..., batch=B)`` (each environment scheduled
+``B`` episodes ahead, outcomes handed to the teacher in batches, at the latest at each
+rollout's end); runs with ``B`` > 1 go to ``results/gym_curriculum[_cartpole]_batchB.jsonl``.
 """
 
 from __future__ import annotations
@@ -173,7 +177,9 @@ def run(teacher: str, seed: int, args: argparse.Namespace) -> dict[str, Any]:
         {"name": teacher, "params": {"space": task_box(args).state_dict(), "seed": seed}}
     )
     venv, model = make_model(args, seed)
-    curriculum = TaskCurriculum(TaskSource(tasks), model.get_env(), outcome="success")
+    curriculum = TaskCurriculum(
+        TaskSource(tasks), model.get_env(), outcome="success", batch=args.batch
+    )
     curve: list[float] = [score(model, args)]
     evaluating = [0.0]
 
@@ -215,6 +221,9 @@ def main() -> None:
     parser.add_argument("--envs", type=int, default=4)
     parser.add_argument("--env", choices=("goalline", "cartpole"), default="goalline")
     parser.add_argument("--pole", default="0.02,0.5", help="CartPole half-length box LOW,HIGH")
+    parser.add_argument(
+        "--batch", type=int, default=1, help="TaskCurriculum's batch: episodes scheduled ahead"
+    )
     parser.add_argument("--teachers", default=",".join(TEACHERS))
     parser.add_argument("--workers", type=int, default=1)
     parser.add_argument("--quick", action="store_true", help="2 seeds, 8,000 timesteps")
@@ -228,7 +237,11 @@ def main() -> None:
         args.seeds, args.timesteps, args.eval_every = 2, 8_000, 4_000
     names = args.teachers.split(",")
     console = Console()
-    suffix = ("_cartpole" if args.env == "cartpole" else "") + ("_quick" if args.quick else "")
+    suffix = (
+        ("_cartpole" if args.env == "cartpole" else "")
+        + ("_quick" if args.quick else "")
+        + (f"_batch{args.batch}" if args.batch > 1 else "")
+    )
     args.out.mkdir(parents=True, exist_ok=True)
     checkpoint = args.out / f"gym_curriculum{suffix}.jsonl"
     out_name = args.name or f"gym_curriculum{suffix}"
@@ -320,6 +333,7 @@ def main() -> None:
             "env": args.env,
             "pole": pole_box(args) if args.env == "cartpole" else None,
             "envs": args.envs,
+            "batch": args.batch,
             "elapsed_s": time.perf_counter() - start,
             "load_average": os.getloadavg(),
             "machine": platform.platform(),
