@@ -133,6 +133,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--rates", default="0.6,0.1,0.0", help="pass rate per level")
     parser.add_argument("--step-ms", type=float, default=None, help="GRPO step time to compare")
     parser.add_argument("--name", default="teacher_overhead")
+    parser.add_argument("--teachers", default=",".join(TEACHERS), help="comma-separated")
     parser.add_argument(
         "--compare", nargs=2, metavar=("BEFORE", "AFTER"), help="rl_addition results files"
     )
@@ -144,7 +145,9 @@ def main(argv: list[str] | None = None) -> None:
     from mentor._io import write_json
 
     table: dict[str, dict] = {}
-    for name in TEACHERS:
+    for name in args.teachers.split(","):
+        if name not in TEACHERS:
+            parser.error(f"unknown teacher {name!r}; choose from {', '.join(TEACHERS)}")
         seconds: dict[str, list[float]] = {"per_slot": [], "select_slots": []}
         for repeat in range(args.repeats):
             order = ("per_slot", "select_slots") if repeat % 2 else ("select_slots", "per_slot")

@@ -86,7 +86,7 @@ class ArmStatistic(abc.ABC):
 
 def _plain(record: Any) -> Any:
     """A copy of a record made of lists, floats and ints only."""
-    if isinstance(record, (list, tuple)):
+    if isinstance(record, (list, tuple, np.ndarray)):
         return [_plain(r) for r in record]
     if isinstance(record, (np.integer, int)) and not isinstance(record, bool):
         return int(record)
@@ -310,23 +310,27 @@ class MeanAbsAdvantage(ArmStatistic):
         return {"window": self.window}
 
     def update(self, arm: Any, value: float, step: float | None = None) -> None:
-        recent = self.arms_.setdefault(arm, [])
-        recent.append(abs(float(value)))
-        del recent[: -self.window]
+        self.extend(arm, np.array([float(value)]))
 
     def extend(self, arm: Any, values: np.ndarray) -> None:
-        """Take observations of one arm in the order given (the same window as one
-        :meth:`update` per value, in one list operation)."""
-        recent = self.arms_.setdefault(arm, [])
-        recent.extend(np.abs(np.asarray(values, dtype=float)).tolist())
-        del recent[: -self.window]
+        """Take observations of one arm in the order given (the window of one
+        :meth:`update` per value, in one array operation).
+
+        Each arm's window is a float array, oldest first, so that :meth:`value` is
+        ``np.mean`` of the same numbers in the same order as over a list (the same
+        pairwise sum), without turning a list of ``window`` floats into an array at every
+        read."""
+        new = np.abs(np.asarray(values, dtype=float).reshape(-1))
+        old = self.arms_.get(arm)
+        joined = new if old is None else np.concatenate((old, new))
+        self.arms_[arm] = joined[-self.window :].copy() if joined.size > self.window else joined
 
     def value(self, arm: Any) -> float:
         recent = self.arms_.get(arm)
-        return float(np.mean(recent)) if recent else 0.0
+        return float(np.mean(recent)) if recent is not None and recent.size else 0.0
 
     def _load_record(self, record: Any) -> Any:
-        return [float(v) for v in record]
+        return np.array([float(v) for v in record], dtype=float)
 
 
 def group_by_learner_and_arm(
