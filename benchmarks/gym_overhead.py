@@ -39,9 +39,9 @@ Per run it records:
 scheduled ``B`` episodes ahead, outcomes handed to the teacher in batches (at the latest at
 each rollout's end), one draw and one hand-over per refill instead of per episode.
 
-And, outside PPO, the teacher alone: ``--alone`` episodes (2,000) of ``sample(1)`` then
-``observe`` of one Bernoulli outcome (success probability ``1 - task``), timed as one loop
-(wall ``alone_us`` and CPU ``alone_cpu_us``).
+And, outside PPO, the teacher alone: ``--alone`` episodes (2,000) in rounds of ``sample(B)``
+then ``observe`` of ``B`` Bernoulli outcomes (success probability ``1 - task``; ``B`` is
+``--batch``, 1 by default), timed as one loop (wall ``alone_us`` and CPU ``alone_cpu_us``).
 ``--profile`` adds the top functions of a :mod:`cProfile` of the curriculum's calls (one run
 per teacher, not timed). Writes ``benchmarks/results/<name>.json``.
 
@@ -85,20 +85,24 @@ def make_teacher(name: str, seed: int, box: Box | None = None) -> Any:
     return create_task_teacher({"name": name, "params": {"space": space, "seed": seed}})
 
 
-def alone(name: str, seed: int, episodes: int, box: Box | None = None) -> tuple[float, float]:
-    """Microseconds per episode (wall, CPU) of ``sample(1)`` + ``observe`` of the teacher
-    alone (on ``box``, default [0, 1]; success with probability 1 - the task's position in
-    it)."""
+def alone(
+    name: str, seed: int, episodes: int, box: Box | None = None, batch: int = 1
+) -> tuple[float, float]:
+    """Microseconds per episode (wall, CPU) of ``sample(batch)`` + ``observe`` of those
+    ``batch`` tasks by the teacher alone (on ``box``, default [0, 1]; success with
+    probability 1 - the task's position in it)."""
     teacher = make_teacher(name, seed, box)
     rng = np.random.default_rng(seed + 1000)
     low, high = (0.0, 1.0) if box is None else (float(box.low[0]), float(box.high[0]))
     width = high - low
+    rounds = max(1, episodes // batch)
     start, cpu = time.perf_counter(), time.thread_time()
-    for _ in range(episodes):
-        task = teacher.sample(1)
-        teacher.observe(task, [float(rng.random() < 1.0 - (task[0, 0] - low) / width)])
+    for _ in range(rounds):
+        tasks = teacher.sample(batch)
+        wins = rng.random(batch) < 1.0 - (tasks[:, 0] - low) / width
+        teacher.observe(tasks, wins.astype(float).tolist())
     wall, cpu = time.perf_counter() - start, time.thread_time() - cpu
-    return 1e6 * wall / episodes, 1e6 * cpu / episodes
+    return 1e6 * wall / (rounds * batch), 1e6 * cpu / (rounds * batch)
 
 
 def run(
@@ -213,7 +217,7 @@ def main() -> None:
             from gym_curriculum import task_box
 
             box = task_box(args)
-        timed = [alone(name, seed, args.alone, box) for seed in range(args.seeds)]
+        timed = [alone(name, seed, args.alone, box, args.batch) for seed in range(args.seeds)]
         alone_us = [wall for wall, _ in timed]
         alone_cpu_us = [cpu for _, cpu in timed]
         rows[name] = {
