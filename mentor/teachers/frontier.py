@@ -49,10 +49,13 @@ expected gain.
 On that benchmark (20 seeds) this teacher over :class:`mentor.students.SkillAbility` at
 their defaults taught more than ``ExpectedGain`` over BKT per item on both simulated
 courses and both ACT-R courses (Junyi sub-map 31.6 % against 28.9 %), short of the
-issue's Junyi target (33.5 %).
+issue's Junyi target (33.5 %). Those figures are the teacher's before its step back; with
+it, on development seeds, the four hand-written courses moved by at most a standard error
+and the DKT-drawn students by +2.3 points, still behind ZPDES (``benchmarks/RESULTS.md``).
 
 Each choice is recorded in :attr:`SkillFrontier.last_choices_`
-(:class:`mentor.teachers.expected_gain.Choice`, kinds ``"learn"`` and ``"fallback"``).
+(:class:`mentor.teachers.expected_gain.Choice`, kinds ``"learn"``, ``"step_back"``, with
+the item the learner kept failing and how often, and ``"fallback"``).
 """
 
 from __future__ import annotations
