@@ -6,7 +6,9 @@ Usage:
         [--baseline]
 
 Teaches the simulators of ``benchmarks/model_teaching.py`` (``course15``, ``junyi``,
-``course15_actr``, ``junyi_actr``: the same courses, cohort sizes and 300 steps) with
+``course15_actr``, ``junyi_actr``, ``assist2009_dkt``: the same courses, cohort sizes and
+300 steps; the DKT simulator is fitted as there, once, and kept in the temporary folder by
+``dkt_teaching_diagnosis.simulator_state``) with
 :class:`mentor.teachers.SkillFrontier` over :class:`mentor.students.SkillAbility`, the
 model's and the teacher's parameters given as JSON (their defaults when left out), on
 seeds ``first .. first + seeds - 1``: by default 100-109, which the 20-seed benchmark
@@ -27,22 +29,35 @@ from typing import Any
 import numpy as np
 from teachers import junyi_submap  # benchmarks/teachers.py: the same sub-map
 
-from mentor.sim import ActivationPopulation, StudentPopulation, make_course, run_cohort
-from mentor.students import BKT, SkillAbility
+from mentor.sim import (
+    ActivationPopulation,
+    ModelPopulation,
+    StudentPopulation,
+    make_course,
+    run_cohort,
+)
+from mentor.students import BKT, SkillAbility, model_from_state
 from mentor.teachers import ExpectedGain, SkillFrontier
 
-SIMS = ("junyi", "course15", "junyi_actr", "course15_actr")
+SIMS = ("junyi", "course15", "junyi_actr", "course15_actr", "assist2009_dkt")
 
 
 def screen(
-    sim: str, domain: Any, seeds: range, build: Any, steps: int = 300
+    sim: str, domain: Any, seeds: range, build: Any, steps: int = 300, simulator: Any = None
 ) -> tuple[float, float]:
     finals = []
     for seed in seeds:
         students = 10 if sim.startswith("junyi") else 15
-        kind = ActivationPopulation if sim.endswith("_actr") else StudentPopulation
         teacher, model = build(domain, seed)
-        curve, _ = run_cohort(kind(domain, students, seed=seed), teacher, model, steps)
+        if simulator is not None:
+            cohort: Any = ModelPopulation(
+                model_from_state(simulator), domain.item_ids, students, seed=seed
+            )
+        elif sim.endswith("_actr"):
+            cohort = ActivationPopulation(domain, students, seed=seed)
+        else:
+            cohort = StudentPopulation(domain, students, seed=seed)
+        curve, _ = run_cohort(cohort, teacher, model, steps)
         finals.append(curve[-1])
     values = np.array(finals)
     return float(values.mean()), float(values.std(ddof=1) / np.sqrt(len(values)))
@@ -64,6 +79,14 @@ def main() -> None:
     domains = {"course15": make_course()}
     if any(s.startswith("junyi") for s in sims):
         domains["junyi"] = junyi_submap(args.data, "multiplication-division")
+    simulator = None
+    if "assist2009_dkt" in sims:
+        import torch
+        from dkt_teaching_diagnosis import simulator_state
+        from rich.console import Console
+
+        torch.set_num_threads(1)
+        domains["assist2009_dkt"], simulator, _ = simulator_state(args.data, Console())
     rows: dict[str, Any] = {
         f"skill_frontier {args.model} {args.teacher}": lambda d, s: (
             SkillFrontier(d, seed=s, **teacher_params),
@@ -79,7 +102,9 @@ def main() -> None:
         cells = []
         for sim in sims:
             start = time.perf_counter()
-            mean, se = screen(sim, domains[sim.removesuffix("_actr")], seeds, build)
+            dkt = simulator if sim == "assist2009_dkt" else None
+            domain = domains[sim.removesuffix("_actr")]
+            mean, se = screen(sim, domain, seeds, build, simulator=dkt)
             cells.append(
                 f"{sim} {100 * mean:.1f} ± {100 * se:.1f} ({time.perf_counter() - start:.0f} s)"
             )

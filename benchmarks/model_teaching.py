@@ -68,7 +68,10 @@ defaults over :class:`mentor.students.SkillAbility` at its defaults (a Gaussian 
 each learner's ability per skill, with learning, and difficulties pooled by the course's
 levels, learned from the answers the teacher has seen; never the simulator's): a skill opens
 when its prerequisites' hardest items are more likely known than not, and is left when its
-own is.
+own is; after three wrong answers in a row at an item it steps back to an item before it,
+and the item goes behind the rest of the pool (its step back, twelfth session).
+``skill_frontier_no_step_back`` is the same teacher without the step back
+(``step_back=0``), as it was before.
 
 The other course teachers of ``benchmarks/teachers.py`` (``target``, ``curriculum``,
 ``anti_curriculum``, ``random_curriculum``, ``cyclical``, ``self_paced``, ``mastery``,
@@ -139,6 +142,7 @@ TEACHERS = (
     "expected_gain_fitted_skill",
     "expected_gain_fitted_pooled_warm",
     "skill_frontier",
+    "skill_frontier_no_step_back",
 )
 #: The other course teachers of ``benchmarks/teachers.py``, each at its defaults there,
 #: consulting an Elo model (per-skill abilities) fitted on a random-teacher pilot cohort
@@ -194,6 +198,8 @@ def build(name: str, domain: Domain, steps: int, seed: int) -> tuple[Teacher, An
         return ZPDES(domain, seed=seed), None
     if name == "skill_frontier":
         return SkillFrontier(domain, seed=seed), SkillAbility(domain)
+    if name == "skill_frontier_no_step_back":
+        return SkillFrontier(domain, step_back=0, seed=seed), SkillAbility(domain)
     if name == "expected_gain_level":
         return ExpectedGain(domain, reviews=False, seed=seed), LevelBKT(domain)
     if name == "expected_gain_level_budget":

@@ -2,7 +2,7 @@
 
 Usage:
     python benchmarks/next_latency.py [--steps 300] [--seed 0] [--horizon 1]
-        [--teacher expected_gain|skill_frontier]
+        [--teacher expected_gain|skill_frontier] [--name FILE]
 
 A course of 67 skills x 3 levels (201 items, :func:`mentor.sim.make_course` with 8
 layers) and ``BKT(grain="item", forgets=False)`` with ``ExpectedGain`` (its defaults,
@@ -13,7 +13,8 @@ mean, median, 99th percentile and maximum time of ``next`` over the run, the mea
 shared machine hardly change), and the load average. Writes ``results/next_latency.json``.
 ``--teacher skill_frontier`` times :class:`mentor.teachers.SkillFrontier` over
 :class:`mentor.students.SkillAbility` (both at their defaults) instead, into
-``results/next_latency_skill_frontier.json``.
+``results/next_latency_skill_frontier.json``. ``--name`` writes ``results/FILE.json``
+instead.
 """
 
 from __future__ import annotations
@@ -42,6 +43,7 @@ def main() -> None:
     parser.add_argument(
         "--teacher", default="expected_gain", choices=("expected_gain", "skill_frontier")
     )
+    parser.add_argument("--name", help="write results/NAME.json instead")
     args = parser.parse_args()
     course = make_course(n_skills=67, levels=3, layers=8, seed=args.seed)
     if args.teacher == "skill_frontier":
@@ -85,7 +87,8 @@ def main() -> None:
     suffix = "" if args.horizon == 1 else f"_horizon{args.horizon}"
     if args.teacher == "skill_frontier":
         suffix = "_skill_frontier"
-    write_json(Path(__file__).parent / "results" / f"next_latency{suffix}.json", figures)
+    name = args.name or f"next_latency{suffix}"
+    write_json(Path(__file__).parent / "results" / f"{name}.json", figures)
 
 
 if __name__ == "__main__":

@@ -126,3 +126,88 @@ def test_frontier_needs_a_lookahead_model() -> None:
     bkt = BKT(domain)
     # BKT can look ahead: the teacher runs on it too (its expected gain is the practice gain)
     assert teacher.select("ann", ["a1", "a2"], 1, 0.0, bkt)[0] in {"a1", "a2"}
+
+
+def test_frontier_steps_back_to_an_easier_level_after_three_failures() -> None:
+    """At the prior the teacher asks a2 (above). Three wrong answers there: the learner is
+    stuck at a2 (3 = step_back), and the only item before it is a1 (the easier level of
+    A), so a1 comes next, as a step back; a right answer at a1 clears a2's count (a1 comes
+    before a2) and the teacher goes back to the edge of A."""
+    domain = course()
+    model = SkillAbility(domain)
+    teacher = SkillFrontier(domain, seed=0)
+    items = ["a1", "a2", "b1", "b2"]
+    for n in range(3):
+        assert teacher.select("ann", items, 1, 0.0, model) == ["a2"]
+        assert teacher.last_choices_[0].kind == "learn"
+        model.update(one("ann", "a2", 0.0))
+        teacher.observe(one("ann", "a2", 0.0))
+        assert teacher.failures_ == {"ann": {"a2": n + 1}}
+    assert teacher.select("ann", items, 1, 0.0, model) == ["a1"]
+    choice = teacher.last_choices_[0]
+    assert (choice.kind, choice.after, choice.failures) == ("step_back", "a2", 3)
+    # another learner is not stuck (ann's failures moved the pooled difficulties, so
+    # which of A's items bob is asked is not the point)
+    assert teacher.select("bob", items, 1, 0.0, model)[0] in {"a1", "a2"}
+    assert teacher.last_choices_[0].kind == "learn"
+    model.update(one("ann", "a1", 1.0))
+    teacher.observe(one("ann", "a1", 1.0))
+    assert teacher.failures_ == {"ann": {}}
+    assert teacher.select("ann", items, 1, 0.0, model)[0] in {"a1", "a2"}
+    assert teacher.last_choices_[0].kind == "learn"
+
+
+def flat_course() -> Domain:
+    """Three skills of one item each, no prerequisites (as the DKT course of
+    ``benchmarks/model_teaching.py``): x at difficulty .25 (start -1: mastery sigma(1) =
+    .73 at the prior, known), y and z at .75 (start +1: sigma(-1) = .27, not known)."""
+    return Domain(
+        [Item("x", ("X",), 0.25), Item("y", ("Y",), 0.75), Item("z", ("Z",), 0.75)],
+        ["X", "Y", "Z"],
+        [],
+    )
+
+
+def test_frontier_sets_aside_an_item_with_nothing_before_it() -> None:
+    """y and z tie at the prior (same group, same mastery); the seed's noise picks one.
+    Three wrong answers at it: nothing comes before it, so it goes behind the other open
+    item, which is asked next; three wrong answers there too, and the pool holds nothing
+    the learner is not stuck at: the fallback is the least-mastered item the learner is not
+    stuck at, x (known), not the failed items again. With ``step_back=0`` (the rule before)
+    the teacher keeps asking the failed item."""
+    domain = flat_course()
+    items = ["x", "y", "z"]
+    for step_back, expected in ((3, "x"), (0, None)):
+        model = SkillAbility(domain)
+        teacher = SkillFrontier(domain, step_back=step_back, seed=0)
+        first = teacher.select("ann", items, 1, 0.0, model)[0]
+        assert first in {"y", "z"}
+        other = "z" if first == "y" else "y"
+        for _ in range(3):
+            model.update(one("ann", first, 0.0))
+            teacher.observe(one("ann", first, 0.0))
+        second = teacher.select("ann", items, 1, 0.0, model)[0]
+        if step_back:
+            assert second == other
+            for _ in range(3):
+                model.update(one("ann", other, 0.0))
+                teacher.observe(one("ann", other, 0.0))
+            assert teacher.select("ann", items, 1, 0.0, model) == [expected]
+            assert teacher.last_choices_[0].kind == "fallback"
+            assert teacher.failures_ == {"ann": {"y": 3, "z": 3}}
+        else:
+            # no count is kept, and x, known, is not asked while y or z is open
+            assert second in {"y", "z"}
+            assert teacher.last_choices_[0].kind == "learn"
+            assert teacher.failures_ == {}
+
+
+def test_frontier_failures_round_trip() -> None:
+    domain = flat_course()
+    teacher = SkillFrontier(domain, seed=0)
+    teacher.observe(EventLog(["ann", "ann", "bob"], ["y", "y", "z"], [0.0, 1.0, 2.0], [0, 0, 1]))
+    assert teacher.failures_ == {"ann": {"y": 2}, "bob": {}}
+    copy = SkillFrontier(domain, seed=1)
+    copy.load_state_dict(teacher.state_dict())
+    assert copy.failures_ == teacher.failures_
+    assert copy.get_params() == {"level": 0.5, "step_back": 3}
