@@ -5,22 +5,38 @@ Usage:
     python benchmarks/pykt_side_by_side.py ../shared/data --datasets synthetic \\
         --models mentor-dkt pykt-dkt --epochs pykt-dkt=20
     python benchmarks/pykt_side_by_side.py ../shared/data --score-on validation
+    python benchmarks/pykt_side_by_side.py ../shared/data --datasets synthetic \\
+        --models mentor-dkt pykt-dkt --seeds 0 1 2 --out benchmarks/results/seeds.json
+    nice -n 19 python benchmarks/pykt_side_by_side.py ../shared/data \\
+        --datasets assist2009_updated --models pykt-akt --pykt-train-seconds 5400
 
 Models: ``mentor-dkt``, ``mentor-simplekt`` and ``mentor-akt`` (mentor.students.deep,
 trained in this process), ``mentor-psikt`` (mentor.students.prereq, the prerequisite-aware
-Bayesian model: one maximum a posteriori fit, no epochs), and ``pykt-dkt`` and
-``pykt-simplekt`` (pyKT, Liu et al., NeurIPS
-2022 Datasets and Benchmarks), each with its own library's default
-hyper-parameters. pyKT runs in its own virtual environment outside the
-repository (``--pykt-python``, default ``../refs/pykt-venv/bin/python``, made with
+Bayesian model: one maximum a posteriori fit, no epochs), and ``pykt-dkt``,
+``pykt-simplekt`` and ``pykt-akt`` (pyKT, Liu et al., NeurIPS 2022 Datasets and
+Benchmarks), each with its own library's default hyper-parameters (pyKT's: the
+argument defaults of its ``examples/wandb_<model>_train.py`` and the batch size
+of ``wandb_train.py``, see ``PYKT_DEFAULTS``; for AKT 4 blocks, d_model 256,
+d_ff 512, 8 heads, dropout 0.2, learning rate 1e-4, batch 64, seed 3407).
+pyKT runs in its own virtual environment outside the repository (``--pykt-python``,
+default ``../refs/pykt-venv/bin/python``, made with
 ``python -m venv``, ``pip install torch pykt-toolkit tqdm einops entmax
 matplotlib``) from a copy of its GitHub sources (``--pykt-src``, default
 ``../refs/pykt-src``: ``pykt/`` of pykt-team/pykt-toolkit at commit f766468,
 which calls itself 0.0.38). The PyPI wheel 0.0.38 is not used: it has no
 simpleKT, and its ``KTDataset`` builds ``torch.cuda`` tensors, which fails on a
-machine without CUDA. pyKT's AKT, its best attention model on ASSISTments 2009,
-was left out: one training step of 64 windows of 200 took 36 to 61 s on one CPU
-thread here (simpleKT: 4.5 s), about 30 minutes an epoch on assist2009_updated.
+machine without CUDA. pyKT's AKT (concepts only, so no Rasch embeddings, as for
+the others) is slow on a CPU: one training step of 64 windows of 200 takes about
+a minute on one thread (simpleKT: 4.5 s), 41 steps an epoch on assist2009_updated,
+and scoring its 37,404 test windows would take hours; ``--pykt-train-seconds N``
+stops a pyKT run after N seconds (SIGTERM to the driver does the same), records
+it as ``stopped`` with the epochs reached, and scores its best epoch so far only
+with ``--score-stopped``. Every pyKT run appends its progress to
+``<out>_<dataset>_<model>_seed<seed>_progress.jsonl`` beside the results as it
+goes (one JSON object a line: a ``step`` line for the first 5 steps and every 10th,
+an ``epoch`` line with the training loss and validation AUC after each epoch,
+``trained`` and ``scored`` at the end; ``seeddefault``: pyKT's default seed), so a
+run that is killed still leaves its epochs and validation AUCs on disk.
 This script writes a small driver into a temporary folder and runs it with
 that interpreter; the driver calls pyKT's own sequence generation
 (``generate_sequences``, ``generate_window_sequences``), data loaders,
@@ -30,7 +46,8 @@ Same data for both. The fixed DKVMN split of ``DATA/kt/<dataset>``, items as
 skills (pyKT: concepts, no question ids, so no Rasch embeddings). Learners with
 fewer than 3 answers are dropped from the train and the test file (pyKT's
 ``min_seq_len``). The learners held out for early stopping are mentor's (one
-fifth of the train learners, seed 0, :meth:`DeepKTModel.validation_learners`);
+fifth of the train learners, :meth:`DeepKTModel.validation_learners`, seed 0, or
+with ``--seeds`` the run's seed, which mentor's own fit also draws them with);
 pyKT gets them as fold 0 and trains with ``fold=0``, the others spread over
 folds 1-4. Training windows on both sides are consecutive chunks of 200 answers
 of each learner; pyKT also drops a last chunk shorter than 3 answers.
@@ -53,7 +70,11 @@ windows times epochs, divided by the seconds spent in training passes (the
 validation passes left out). One torch thread per process by default, one
 process at a time. Results are merged by (split, dataset, model) into
 ``benchmarks/results/pykt_side_by_side[_validation].json`` and ``.csv``, so
-models can be run one at a time.
+models can be run one at a time. ``--seeds S ...`` makes one run per seed
+(the training seed of every deep model, mentor's and pyKT's, and the seed of
+the held-out learners); rows are keyed by (dataset, model, seed), so a run
+without ``--seeds`` (mentor's seed 0, pyKT's 42 or 3407, both with the held-out
+learners of seed 0) and runs with other seeds sit side by side in one file.
 """
 
 from __future__ import annotations
@@ -87,12 +108,16 @@ MODELS = (
     "mentor-psikt",
     "pykt-dkt",
     "pykt-simplekt",
+    "pykt-akt",
 )
 
 #: pyKT's defaults: the argument defaults of examples/wandb_<model>_train.py and
 #: the batch size examples/wandb_train.py uses (configs/kt_config.json: 256,
-#: 64 for simpleKT), at most 200 epochs, stopping 10 epochs after the last
-#: validation AUC gain of more than 1e-3 (pyKT's train_model).
+#: 64 for simpleKT and AKT), at most 200 epochs, stopping 10 epochs after the last
+#: validation AUC gain of more than 1e-3 (pyKT's train_model). For AKT that is
+#: wandb_akt_train.py's 4 blocks of d_model 256, d_ff 512, 8 heads, dropout 0.2,
+#: learning rate 1e-4, seed 3407 (the "akt" entry of configs/kt_config.json,
+#: 1 block and learning rate 1e-5, is not read by wandb_train.py).
 PYKT_DEFAULTS: dict[str, dict[str, Any]] = {
     "dkt": {
         "seed": 42,
@@ -123,13 +148,26 @@ PYKT_DEFAULTS: dict[str, dict[str, Any]] = {
             "seq_len": 200,
         },
     },
+    "akt": {
+        "seed": 3407,
+        "batch_size": 64,
+        "learning_rate": 1e-4,
+        "num_epochs": 200,
+        "model_config": {
+            "dropout": 0.2,
+            "d_model": 256,
+            "d_ff": 512,
+            "num_attn_heads": 8,
+            "n_blocks": 4,
+        },
+    },
 }
 MIN_SEQ_LEN = 3
 MAX_LEN = 200
 
 DRIVER = r'''
 """pyKT side of benchmarks/pykt_side_by_side.py; run with pyKT's interpreter."""
-import importlib, io, json, os, re, sys, time
+import importlib, io, json, os, re, signal, sys, time
 
 job = json.load(open(sys.argv[1]))
 sys.path.insert(0, job["pykt_src"])
@@ -171,12 +209,55 @@ model = init_model(name, dict(job["model_config"]), config, "qid")
 opt = torch.optim.Adam(model.parameters(), job["learning_rate"])
 evaluations = []
 evaluate = pykt_train.evaluate
+steps_per_epoch = len(train_loader)
+state = {"steps": 0, "last": None}
+stop_at = job["stop_at"]  # time.time() after which training stops (None: never)
+
+
+class StopTraining(Exception):
+    """Raised to end pyKT's train_model early (time budget, SIGTERM)."""
+
+
+def note(record):
+    """Append one progress record to the progress file (one JSON object a line)."""
+    if job["progress"]:
+        record = {"time": time.strftime("%Y-%m-%d %H:%M:%S"), **record,
+                  "elapsed": round(time.perf_counter() - run_begin, 3)}
+        with open(job["progress"], "a") as handle:
+            handle.write(json.dumps(record) + "\n")
+
+
+def check_time():
+    if stop_at is not None and time.time() >= stop_at:
+        raise StopTraining("time budget spent")
+
+
+def on_term(signum, frame):
+    raise StopTraining("SIGTERM")
+
+
+step = opt.step
+
+
+def counted_step(*args, **kwargs):
+    result = step(*args, **kwargs)
+    now = time.perf_counter()
+    state["steps"] += 1
+    done = state["steps"] - len(evaluations) * steps_per_epoch
+    if state["steps"] <= 5 or done % 10 == 0 or done == steps_per_epoch:
+        note({"kind": "step", "epoch": len(evaluations) + 1, "step": done,
+              "steps_per_epoch": steps_per_epoch,
+              "step_seconds": round(now - (state["last"] or begin), 3)})
+    state["last"] = now
+    check_time()
+    return result
 
 
 def timed_evaluate(*args, **kwargs):
-    begin = time.perf_counter()
+    started = time.perf_counter()
     result = evaluate(*args, **kwargs)
-    evaluations.append((begin, time.perf_counter(), float(result[0])))
+    evaluations.append((started, time.perf_counter(), float(result[0])))
+    state["last"] = time.perf_counter()
     return result
 
 
@@ -184,48 +265,90 @@ class Tee(io.StringIO):
     def write(self, text):
         sys.__stdout__.write(text)
         sys.__stdout__.flush()
+        found = re.search(r"Epoch: (\d+),.*train loss: ([^,]+),", text)
+        if found:  # train_model's line after each epoch's validation
+            epoch = int(found.group(1))
+            start, stop, val_auc = evaluations[epoch - 1]
+            note({"kind": "epoch", "epoch": epoch, "train_loss": float(found.group(2)),
+                  "val_auc": val_auc, "validation_seconds": round(stop - start, 3),
+                  "best_epoch": best(evaluations)[0]})
+            check_time()
         return super().write(text)
 
 
+def best(evaluations):
+    """(epoch, validation AUC) of the checkpoint train_model keeps: the last
+    epoch whose AUC beat the best so far by more than 1e-3."""
+    top, epoch = 0.0, -1
+    for i, (_, _, val_auc) in enumerate(evaluations, 1):
+        if val_auc > top + 1e-3:
+            top, epoch = val_auc, i
+    return epoch, top
+
+
+opt.step = counted_step
 pykt_train.evaluate = timed_evaluate
+signal.signal(signal.SIGTERM, on_term)
 tee = sys.stdout = Tee()
-begin = time.perf_counter()
-outcome = pykt_train.train_model(model, train_loader, valid_loader, job["num_epochs"], opt, work,
-                                 None, None, True)
+begin = run_begin = time.perf_counter()
+note({"kind": "start", "model": name, "seed": job["seed"], "steps_per_epoch": steps_per_epoch,
+      "train_interactions": interactions})
+stopped = None
+try:
+    pykt_train.train_model(model, train_loader, valid_loader, job["num_epochs"], opt, work,
+                           None, None, True)
+except StopTraining as reason:
+    stopped = str(reason)
+signal.signal(signal.SIGTERM, signal.SIG_DFL)
 fit_seconds = time.perf_counter() - begin
 sys.stdout = sys.__stdout__
 losses = [float(x) for x in re.findall(r"train loss: ([^,]+),", tee.getvalue())]
 history, last = [], begin
-for epoch, (start, stop, val_auc) in enumerate(evaluations, 1):
+for epoch, (start, stop, val_auc) in enumerate(evaluations[:len(losses)], 1):
     history.append({"epoch": epoch, "train_loss": losses[epoch - 1], "val_auc": val_auc,
                     "seconds": start - last, "train_interactions": interactions})
     last = stop
-
-model.load_state_dict(torch.load(os.path.join(work, "qid_model.ckpt"), map_location="cpu"))
-model.eval()
-begin = time.perf_counter()
-windows = KTDataset(os.path.join(work, "test_window_sequences.csv"), ["concepts"], {-1})
-predictions = []
-with torch.no_grad():
-    for dcur in DataLoader(windows, batch_size=job["batch_size"], shuffle=False):
-        c, r, cshft, sm = dcur["cseqs"], dcur["rseqs"], dcur["shft_cseqs"], dcur["smasks"]
-        if name == "dkt":
-            y = (model(c.long(), r.long()) * one_hot(cshft.long(), model.num_c)).sum(-1)
-        else:
-            y = model(dcur)[:, 1:]
-        predictions.append(torch.masked_select(y, sm).double().numpy())
-score_seconds = time.perf_counter() - begin
-json.dump({
+best_epoch, best_val_auc = best(evaluations[:len(losses)])
+out = {
     "history": history,
-    "best_epoch": int(outcome[-1]),
-    "best_val_auc": float(outcome[-3]),
+    "best_epoch": best_epoch if history else None,
+    "best_val_auc": best_val_auc if history else None,
     "fit_seconds": fit_seconds,
     "prepare_seconds": prepare_seconds,
-    "score_seconds": score_seconds,
+    "stopped": stopped,
+    "steps": state["steps"],
+    "steps_per_epoch": steps_per_epoch,
     "parameters": int(sum(p.numel() for p in model.parameters())),
     "torch": torch.__version__,
-    "predictions": np.concatenate(predictions).tolist(),
-}, open(os.path.join(work, "out.json"), "w"))
+    "predictions": None,
+    "score_seconds": None,
+}
+note({"kind": "trained", "stopped": stopped, "epochs": len(history), "steps": state["steps"],
+      "best_epoch": out["best_epoch"], "best_val_auc": out["best_val_auc"]})
+checkpoint = os.path.join(work, "qid_model.ckpt")
+if os.path.exists(checkpoint) and history and (stopped is None or job["score_stopped"]):
+    model.load_state_dict(torch.load(checkpoint, map_location="cpu"))
+    model.eval()
+    begin = time.perf_counter()
+    windows = KTDataset(os.path.join(work, "test_window_sequences.csv"), ["concepts"], {-1})
+    predictions = []
+    with torch.no_grad():
+        for dcur in DataLoader(windows, batch_size=job["batch_size"], shuffle=False):
+            c, r, cshft, sm = dcur["cseqs"], dcur["rseqs"], dcur["shft_cseqs"], dcur["smasks"]
+            if name == "dkt":
+                y = (model(c.long(), r.long()) * one_hot(cshft.long(), model.num_c)).sum(-1)
+            elif name == "akt":  # as pyKT's evaluate: the whole window in, the first answer out
+                cc = torch.cat((c[:, 0:1], cshft), dim=1)
+                cr = torch.cat((r[:, 0:1], dcur["shft_rseqs"]), dim=1)
+                cq = torch.cat((dcur["qseqs"][:, 0:1], dcur["shft_qseqs"]), dim=1)
+                y = model(cc.long(), cr.long(), cq.long())[0][:, 1:]
+            else:
+                y = model(dcur)[:, 1:]
+            predictions.append(torch.masked_select(y, sm).double().numpy())
+    out["score_seconds"] = time.perf_counter() - begin
+    out["predictions"] = np.concatenate(predictions).tolist()
+    note({"kind": "scored", "seconds": round(out["score_seconds"], 3)})
+json.dump(out, open(os.path.join(work, "out.json"), "w"))
 '''
 
 
@@ -367,9 +490,15 @@ def run_pykt(
     python: Path,
     source: Path,
     threads: int,
+    progress: Path | None = None,
+    stop_at: float | None = None,
+    score_stopped: bool = False,
 ) -> dict[str, Any]:
     """Train pyKT's model in its own interpreter; predictions in the order of
-    :func:`scored_answers`."""
+    :func:`scored_answers`. Each step and epoch is appended to ``progress`` as
+    it happens; training stops at ``stop_at`` (a :func:`time.time`) or on
+    SIGTERM to the driver, and the best epoch so far is then scored if
+    ``score_stopped`` (no predictions if not, or if no epoch ended)."""
     job = json.loads(json.dumps(PYKT_DEFAULTS[name]))
     for key, value in overrides.items():
         (job if key in job else job["model_config"])[key] = value
@@ -388,6 +517,9 @@ def run_pykt(
             num_c=len(skills),
             train=sequences(train, skill, fold),
             test=sequences(test, skill, {}),
+            progress=str(progress.resolve()) if progress else None,
+            stop_at=stop_at,
+            score_stopped=score_stopped,
         )
         (Path(folder) / "job.json").write_text(json.dumps(job))
         (Path(folder) / "driver.py").write_text(DRIVER)
@@ -405,15 +537,19 @@ def run_pykt(
             cwd=folder,
         )
         out = json.loads((Path(folder) / "out.json").read_text())
-    out["predictions"] = np.asarray(out["predictions"], dtype=np.float64)
+    if out["predictions"] is not None:
+        out["predictions"] = np.asarray(out["predictions"], dtype=np.float64)
     out["params"] = {k: v for k, v in job.items() if k in PYKT_DEFAULTS[name]}
     return out
 
 
-def score(predictions: np.ndarray, test: EventLog, scored: np.ndarray) -> dict[str, Any]:
+def score(predictions: np.ndarray | None, test: EventLog, scored: np.ndarray) -> dict[str, Any]:
     """AUC and log loss of the scored answers; ``predictions`` either cover
     every answer of ``test`` in its order (mentor's, which then also get the AUC
-    with first answers) or only the scored ones, in the order of ``scored`` (pyKT's)."""
+    with first answers) or only the scored ones, in the order of ``scored`` (pyKT's);
+    None (a run stopped before its first epoch ended): no figures."""
+    if predictions is None:
+        return {"auc": None, "log_loss": None, "scored_answers": int(scored.size)}
     every = predictions.size == len(test)
     p = predictions[scored] if every else predictions
     if p.size != scored.size:
@@ -449,6 +585,7 @@ def results_table(rows: list[dict[str, Any]], title: str) -> Table:
     columns = (
         "dataset",
         "model",
+        "seed",
         "AUC",
         "log loss",
         "AUC incl. 1st",
@@ -464,13 +601,14 @@ def results_table(rows: list[dict[str, Any]], title: str) -> Table:
         table.add_row(
             row["dataset"],
             row["model"],
-            f"{row['auc']:.4f}",
-            f"{row['log_loss']:.4f}",
+            str(row.get("seed", "")),
+            "-" if row["auc"] is None else f"{row['auc']:.4f}",
+            "-" if row["log_loss"] is None else f"{row['log_loss']:.4f}",
             f"{row['auc_with_first_answers']:.4f}" if "auc_with_first_answers" in row else "",
             f"{row['fit_seconds']:.0f}",
             f"{row['interactions_per_second']:,.0f}" if row["interactions_per_second"] else "",
             f"{row['epochs']} ({row['best_epoch']})" if row["epochs"] else "",
-            "capped" if row["capped"] else "",
+            "stopped" if row.get("stopped") else "capped" if row["capped"] else "",
             f"{row['parameters']:,}" if row["parameters"] else "",
         )
     return table
@@ -487,6 +625,16 @@ def write_csv(path: Path, rows: list[dict[str, Any]]) -> None:
         writer.writerows(rows)
 
 
+def row_key(row: dict[str, Any]) -> tuple[str, str, Any]:
+    """(dataset, model, training seed) of a result row (rows written before
+    seeds were recorded: the seed of their parameters)."""
+    return row["dataset"], row["model"], row.get("seed", row["params"].get("seed"))
+
+
+def sort_key(row: dict[str, Any]) -> tuple[int, str, str]:
+    return list(SPLITS).index(row["dataset"]), row["model"], str(row_key(row)[2])
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("data", type=Path, help="the shared data folder (holds kt/)")
@@ -501,6 +649,27 @@ def main() -> None:
     )
     parser.add_argument(
         "--set", nargs="*", default=[], metavar="MODEL.NAME=VALUE", help="other hyper-parameters"
+    )
+    parser.add_argument(
+        "--seeds",
+        nargs="+",
+        type=int,
+        default=None,
+        help="one run per seed: the model's training seed and the seed of the held-out "
+        "learners (default: one run, each library's default seed, held-out learners of seed 0)",
+    )
+    parser.add_argument(
+        "--pykt-train-seconds",
+        type=float,
+        default=None,
+        help="stop a pyKT model's training after this many seconds (the row says "
+        "'stopped'); SIGTERM to the driver does the same",
+    )
+    parser.add_argument(
+        "--score-stopped",
+        action="store_true",
+        help="score the best epoch of a stopped pyKT run on the test windows (default: "
+        "no test figures for a stopped run; AKT needs hours for assist2009's 37,404 windows)",
     )
     parser.add_argument("--score-on", choices=("test", "validation"), default="test")
     parser.add_argument("--threads", type=int, default=1, help="torch threads per process")
@@ -520,57 +689,81 @@ def main() -> None:
     suffix = "" if args.score_on == "test" else "_validation"
     out = args.out or Path(__file__).parent / "results" / f"pykt_side_by_side{suffix}.json"
     previous = json.loads(out.read_text()) if out.exists() else {"runs": []}
-    runs = {(r["dataset"], r["model"]): r for r in previous["runs"]}
+    runs = {row_key(r): r for r in previous["runs"]}
     command = shlex.join([Path(sys.executable).name, *sys.argv])
     console = Console(width=None if sys.stdout.isatty() else 140)
 
-    from mentor.students.deep import DKT
+    from mentor.students.deep import DEEP_MODELS, DKT
 
-    for dataset in args.datasets:
+    for dataset, seed in [(d, s) for d in args.datasets for s in (args.seeds or [None])]:
         train_file, test_file = SPLITS[dataset]
         train = drop_short(read_kt(args.data / "kt" / dataset / train_file))
-        held_out = DKT(**settings["mentor-dkt"]).validation_learners(train)
+        split_seed = DKT(**settings["mentor-dkt"]).seed if seed is None else seed
+        held_out = DKT(seed=split_seed).validation_learners(train)
         if args.score_on == "test":
             test = drop_short(read_kt(args.data / "kt" / dataset / test_file))
         else:
             test = train.for_learners(held_out)
         scored = scored_answers(test)
         console.print(
-            f"[bold]{dataset}[/]: {len(train):,} train answers "
-            f"({len(held_out):,} of {len(train.learners()):,} learners held out), "
+            f"[bold]{dataset}[/] (held-out learners of seed {split_seed}): {len(train):,} train "
+            f"answers ({len(held_out):,} of {len(train.learners()):,} learners held out), "
             f"{len(test):,} scored-on answers of {len(test.learners()):,} learners "
             f"({scored.size:,} scored)"
         )
         for name in args.models:
-            console.print(f"[bold]{dataset} / {name}[/] ...")
+            console.print(
+                f"[bold]{dataset} / {name} / seed {'default' if seed is None else seed}[/] ..."
+            )
             started, load_before = time.perf_counter(), os.getloadavg()[0]
             library, model = name.split("-", 1)
+            params = dict(settings[name])
+            if seed is not None and (library == "pykt" or model in DEEP_MODELS):
+                params["seed"] = seed
+            progress = None
             if library == "mentor":
-                run = run_mentor(model, settings[name], train, test, args.threads)
+                run = run_mentor(model, params, train, test, args.threads)
                 metrics = score(run["predictions"], test, scored)
                 cap = run["params"].get("epochs")
             else:
+                progress = out.with_name(
+                    f"{out.stem}_{dataset}_{name}_seed{params.get('seed', 'default')}"
+                    "_progress.jsonl"
+                )
+                progress.parent.mkdir(parents=True, exist_ok=True)
+                progress.unlink(missing_ok=True)  # the row of this key is replaced too
                 run = run_pykt(
                     model,
-                    settings[name],
+                    params,
                     train,
                     test,
                     set(held_out),
                     args.pykt_python,
                     args.pykt_src,
                     args.threads,
+                    progress,
+                    None
+                    if args.pykt_train_seconds is None
+                    else time.time() + args.pykt_train_seconds,
+                    args.score_stopped,
                 )
                 metrics = score(run["predictions"], test, scored)
                 cap = run["params"]["num_epochs"]
             figures = summary(run)
-            capped = cap is not None and figures["epochs"] >= cap
-            runs[(dataset, name)] = {
+            capped = cap is not None and (figures["epochs"] or 0) >= cap
+            row = {
                 "dataset": dataset,
                 "model": name,
+                "seed": run["params"].get("seed"),
+                "held_out_seed": split_seed,
                 **metrics,
                 **figures,
                 "epoch_cap": cap,
                 "capped": capped,
+                "stopped": run.get("stopped"),
+                "steps": run.get("steps"),
+                "steps_per_epoch": run.get("steps_per_epoch"),
+                "progress_file": progress.name if progress else None,
                 "wall_seconds": time.perf_counter() - started,
                 "load_average_before_after": [round(load_before, 2), round(os.getloadavg()[0], 2)],
                 "command": command,
@@ -581,14 +774,13 @@ def main() -> None:
                 "params": run["params"],
                 "history": run["history"],
             }
-            console.print(results_table([runs[(dataset, name)]], f"{dataset} / {name}"))
-            rows = sorted(
-                runs.values(), key=lambda r: (list(SPLITS).index(r["dataset"]), r["model"])
-            )
+            runs[row_key(row)] = row
+            console.print(results_table([row], f"{dataset} / {name}"))
+            rows = sorted(runs.values(), key=sort_key)
             write_json(out, {"score_on": args.score_on, "runs": rows})
             write_csv(out.with_suffix(".csv"), rows)
 
-    rows = sorted(runs.values(), key=lambda r: (list(SPLITS).index(r["dataset"]), r["model"]))
+    rows = sorted(runs.values(), key=sort_key)
     console.print(
         results_table(
             rows,
