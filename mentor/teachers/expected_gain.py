@@ -74,6 +74,7 @@ from mentor.events import EventLog
 from mentor.students.base import StudentModel
 from mentor.teachers.base import Teacher
 from mentor.teachers.planning import two_step_values
+from mentor.teachers.streaks import record_answer, streaks_state
 from mentor.teachers.zpdes import activity_graph
 
 #: Kinds of choice, as recorded in :attr:`Choice.kind`.
@@ -479,20 +480,11 @@ class ExpectedGain(Teacher):
             attempts = self.attempts_.setdefault(learner, {})
             for skill in self.domain.items[item].skills if item in self.domain.items else ():
                 attempts[skill] = attempts.get(skill, 0) + 1
-            failures = self.failures_.setdefault(learner, {})
-            if outcome >= 0.5:
-                failures.pop(item, None)
-                for later in [f for f in failures if item in self._ancestors.get(f, ())]:
-                    del failures[later]
-            else:
-                failures[item] = failures.get(item, 0) + 1
+            record_answer(self.failures_, self._ancestors, learner, item, outcome)
 
     def _get_state(self) -> dict[str, Any]:
         return {
-            "failures": [
-                [learner, [[item, n] for item, n in items.items()]]
-                for learner, items in self.failures_.items()
-            ],
+            "failures": streaks_state(self.failures_),
             "counts": [[learner, n, r] for learner, (n, r) in self.counts_.items()],
             "attempts": [
                 [learner, [[skill, n] for skill, n in skills.items()]]

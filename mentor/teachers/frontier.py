@@ -73,6 +73,7 @@ from mentor.events import EventLog
 from mentor.students.base import StudentModel
 from mentor.teachers.base import Teacher
 from mentor.teachers.expected_gain import Choice
+from mentor.teachers.streaks import record_answer, streaks_state
 from mentor.teachers.zpdes import activity_graph
 
 
@@ -244,21 +245,10 @@ class SkillFrontier(Teacher):
         for learner, item, outcome in zip(
             events.learner.tolist(), events.item.tolist(), events.outcome.tolist(), strict=True
         ):
-            failures = self.failures_.setdefault(learner, {})
-            if outcome >= 0.5:
-                failures.pop(item, None)
-                for later in [f for f in failures if item in self._ancestors.get(f, ())]:
-                    del failures[later]
-            else:
-                failures[item] = failures.get(item, 0) + 1
+            record_answer(self.failures_, self._ancestors, learner, item, outcome)
 
     def _get_state(self) -> dict[str, Any]:
-        return {
-            "failures": [
-                [learner, [[item, n] for item, n in items.items()]]
-                for learner, items in self.failures_.items()
-            ]
-        }
+        return {"failures": streaks_state(self.failures_)}
 
     def _set_state(self, state: Mapping[str, Any]) -> None:
         self.failures_ = {
