@@ -27,8 +27,6 @@ A diagnosis, read from the simulator's hidden state. Writes ``results/FILE.json`
 from __future__ import annotations
 
 import argparse
-import pickle
-import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -175,18 +173,6 @@ def run(
     return out
 
 
-def simulator_state(data: Path, console: Console) -> tuple[Any, dict, dict]:
-    """The simulator of ``model_teaching.py``, cached in the temporary folder (a fit is
-    deterministic on one machine; the cache is keyed by nothing else, so delete it after
-    changing the fit)."""
-    cache = Path(tempfile.gettempdir()) / "mentor_dkt_simulator.pkl"
-    if cache.exists():
-        return pickle.loads(cache.read_bytes())
-    found = assist2009_simulator(data, console)
-    cache.write_bytes(pickle.dumps(found))
-    return found
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("data", type=Path)
@@ -199,7 +185,7 @@ def main() -> None:
     args = parser.parse_args()
     console = Console()
     torch.set_num_threads(1)
-    domain, simulator, info = simulator_state(args.data, console)
+    domain, simulator, info = assist2009_simulator(args.data, console)
     teachers = args.teacher or ["random", "fixed", "zpdes", "expected_gain", "skill_frontier"]
     seeds = range(args.first, args.first + args.seeds)
     results: dict[str, Any] = {}
